@@ -1,0 +1,1 @@
+"""Pure geometry and spatial analysis for gridtwin: no I/O, no Dash."""

@@ -1,0 +1,1 @@
+"""Everything that moves data: readers, validation, the DuckDB store, the generator, the CLI."""

@@ -1,0 +1,154 @@
+"""The `gridtwin` command line."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from pathlib import Path
+
+from pipelines import store
+from pipelines.errors import GridtwinError
+from pipelines.kinds import KINDS
+
+DEFAULT_DB = "gridtwin.duckdb"
+DEMO_DB = Path("data") / "demo.duckdb"
+
+TABLE_LABELS = {
+    "districts": "区 districts", "streets": "街道 streets", "communities": "社区 communities",
+    "grids": "网格 grids", "grid_cells": "H3 cover cells", "buildings": "楼栋 buildings", "roads": "道路 roads",
+    "facilities": "设施 facilities", "grid_workers": "网格员 grid workers", "categories": "事件类别 categories",
+    "incidents": "事件 incidents", "incident_events": "流转记录 incident events", "rejects": "隔离行 rejects",
+}
+
+
+def _parse_mapping(pairs: list[str]) -> dict[str, str]:
+    mapping = {}
+    for pair in pairs:
+        for item in pair.split(","):
+            target, sep, source = item.partition("=")
+            if not sep or not target.strip() or not source.strip():
+                raise GridtwinError(f"--map {item!r}: write it as target=source, e.g. --map lon=经度")
+            mapping[target.strip()] = source.strip()
+    return mapping
+
+
+def _print_summary(db_path: str) -> None:
+    con = store.connect(db_path, read_only=True)
+    try:
+        counts = store.table_counts(con)
+        statuses = store.incident_status_counts(con)
+        types = store.facility_type_counts(con)
+        end = con.execute("SELECT value FROM meta WHERE key = 'generated_end'").fetchone()
+        now = dt.datetime.fromisoformat(end[0]) if end else dt.datetime.now()
+        overdue = store.overdue_count(con, now)
+    finally:
+        con.close()
+    print(f"database {db_path}")
+    for table, count in counts.items():
+        print(f"  {TABLE_LABELS[table]:<28} {count:>12,}")
+    if statuses:
+        print("  incidents by status: " + ", ".join(f"{k} {v:,}" for k, v in statuses.items()))
+        print(f"  open and overdue (超期未办结): {overdue:,}")
+    if types:
+        print("  facilities by type: " + ", ".join(f"{k} {v:,}" for k, v in types.items()))
+
+
+def cmd_generate(args) -> None:
+    from pipelines.generate import generate
+
+    end = dt.datetime.fromisoformat(args.end) if args.end else None
+    generate(args.db, args.scale, args.seed, end=end, incidents=args.incidents)
+    _print_summary(args.db)
+
+
+def cmd_load(args) -> None:
+    from pipelines.loaders import load_file
+
+    summary = load_file(args.db, args.kind, args.file, crs=args.crs, mapping=_parse_mapping(args.map))
+    print("\n".join(summary.lines()))
+    if summary.rejected:
+        print(f"  see the rejected rows with: gridtwin rejects --db {args.db} --kind {args.kind}")
+
+
+def cmd_summary(args) -> None:
+    _print_summary(args.db)
+
+
+def cmd_rejects(args) -> None:
+    con = store.connect(args.db, read_only=True)
+    try:
+        frame = store.rejects_frame(con, args.kind, args.limit)
+    finally:
+        con.close()
+    if frame.empty:
+        print("no rejected rows")
+        return
+    for row in frame.itertuples():
+        print(f"load {row.load_id} {row.kind} {Path(row.source_file).name} row {row.row_number} "
+              f"[{row.record_id}]: {row.reason}")
+
+
+def cmd_demo(args) -> None:
+    db = Path(args.db)
+    if not db.exists():
+        print(f"building the demo city in {db} …")
+        from pipelines.generate import generate
+
+        generate(db, "demo", 7)
+    _print_summary(str(db))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gridtwin", description="gridtwin: 一网统管 geospatial digital twin")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("generate", help="build the synthetic demo city (示例区) into a database")
+    p.add_argument("--db", default=DEFAULT_DB, help="database file (default: %(default)s)")
+    p.add_argument("--scale", choices=("demo", "city"), default="demo",
+                   help="demo: 300 grids, 50k incidents; city: 65k grids, 10M incidents")
+    p.add_argument("--seed", type=int, default=7, help="random seed (same seed and --end, same city)")
+    p.add_argument("--end", help="last moment of incident history, e.g. 2026-11-22T18:00 (default: now)")
+    p.add_argument("--incidents", type=int, help="override the number of incidents")
+    p.set_defaults(func=cmd_generate)
+
+    p = sub.add_parser("load", help="load a file of grids, buildings, roads, facilities or incidents")
+    p.add_argument("kind", choices=tuple(KINDS))
+    p.add_argument("file", help="GeoJSON, GeoPackage, zipped Shapefile, GeoParquet, CSV or XLSX")
+    p.add_argument("--db", default=DEFAULT_DB, help="database file (default: %(default)s)")
+    p.add_argument("--crs", help="coordinate system of the file: EPSG:4326, EPSG:4490, EPSG:4547, gcj02, bd09 …")
+    p.add_argument("--map", action="append", default=[], metavar="TARGET=SOURCE",
+                   help="take our column TARGET from the file's column SOURCE (repeat, or comma-separate)")
+    p.set_defaults(func=cmd_load)
+
+    p = sub.add_parser("summary", help="print what a database holds")
+    p.add_argument("--db", default=DEFAULT_DB)
+    p.set_defaults(func=cmd_summary)
+
+    p = sub.add_parser("rejects", help="list quarantined rows with their reasons")
+    p.add_argument("--db", default=DEFAULT_DB)
+    p.add_argument("--kind", choices=tuple(KINDS))
+    p.add_argument("--limit", type=int, default=50)
+    p.set_defaults(func=cmd_rejects)
+
+    p = sub.add_parser("demo", help="build the demo city if missing and show it")
+    p.add_argument("--db", default=str(DEMO_DB))
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except GridtwinError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted: nothing partial was committed", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

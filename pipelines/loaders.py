@@ -1,0 +1,331 @@
+"""Load a file of one kind into the database in one transaction.
+
+File-level problems raise :class:`LoadError` before anything is written.
+Row-level problems are quarantined in ``rejects`` with their reason.
+Reloading the same file replaces the same rows (ids, or a hash of the row).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+import shapely
+from tqdm import tqdm
+
+from geo.assign import assign_points
+from geo.measure import area_m2, length_m
+from pipelines import store
+from pipelines.area import UPPER_CODES, Area, cover_frame, dissolve_levels, read_area
+from pipelines.domain import (
+    DEFAULT_AFFAIR_CLASS,
+    DEFAULT_DEADLINE_H,
+    DEFAULT_DEPARTMENT,
+    PRIORITIES,
+    SOURCES,
+    STATUS_ALIASES,
+)
+from pipelines.errors import LoadError
+from pipelines.kinds import KINDS, Kind
+from pipelines.readers import read_table
+from pipelines.validate import Prepared, prepare
+
+PERSONS_PER_HOUSEHOLD = 2.6
+SQM_PER_RESIDENT = 40.0
+"""Residents of a residential building with no count: floor area / 40 m²."""
+AREA_MARGIN_DEG = 0.02
+"""Roads may reach this far (about 2 km) beyond the grids."""
+
+
+@dataclass
+class LoadSummary:
+    kind: str
+    source: str
+    rows_in: int = 0
+    loaded: int = 0
+    rejected: int = 0
+    repaired: int = 0
+    reasons: Counter = field(default_factory=Counter)
+    notes: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        out = [
+            f"loaded {self.kind} from {self.source}: {self.rows_in:,} rows read, {self.loaded:,} loaded, "
+            f"{self.rejected:,} rejected, {self.repaired:,} repaired"
+        ]
+        for reason, count in self.reasons.most_common():
+            out.append(f"  rejected {count:,}: {reason}")
+        out.extend(f"  note: {note}" for note in self.notes)
+        return out
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def load_file(db_path: str | Path, kind_name: str, path: str | Path, crs: str | None = None,
+              mapping: dict[str, str] | None = None, progress: bool | None = None) -> LoadSummary:
+    """Read, validate and load ``path`` as ``kind_name``; returns the summary."""
+    if kind_name not in KINDS:
+        raise LoadError(f"unknown kind {kind_name!r}: use one of {', '.join(KINDS)}")
+    kind = KINDS[kind_name]
+    path = Path(path)
+    stages = tqdm(total=4, desc=f"load {kind.name}", unit="step", disable=None if progress is None else not progress,
+                  leave=False)
+    with stages:
+        stages.set_postfix_str("read")
+        raw = read_table(path)
+        stages.update()
+        stages.set_postfix_str("validate")
+        prepared = prepare(kind, raw, path.name, crs, mapping)
+        stages.update()
+        con = store.connect(db_path)
+        try:
+            area = read_area(con)
+            if kind.name != "grids" and area is None:
+                raise LoadError(f"no grids in {db_path}: load the grid polygons first (gridtwin load grids FILE)")
+            summary = LoadSummary(kind.name, path.name, rows_in=len(prepared.frame), repaired=prepared.repaired,
+                                  notes=list(prepared.notes))
+            stages.set_postfix_str("index")
+            sha = file_sha256(path)
+            stages.update()
+            stages.set_postfix_str("write")
+            with store.transaction(con):
+                load_id = store.new_load_id(con)
+                store.clear_rejects(con, kind.name, sha)
+                accepted, problems = WRITERS[kind.name](con, prepared, area, summary)
+                _quarantine(con, kind, load_id, path.name, sha, prepared, problems, summary)
+                summary.loaded = int(accepted)
+                store.record_load(con, {
+                    "load_id": load_id, "kind": kind.name, "source_file": str(path), "file_sha256": sha,
+                    "crs": crs or "", "rows_in": summary.rows_in, "rows_loaded": summary.loaded,
+                    "rows_rejected": summary.rejected, "rows_repaired": summary.repaired,
+                })
+                store.bump_data_version(con)
+            stages.update()
+        finally:
+            con.close()
+    return summary
+
+
+def _quarantine(con, kind: Kind, load_id: int, source: str, sha: str, prepared: Prepared,
+                problems: pd.Series, summary: LoadSummary) -> None:
+    bad = (problems != "").to_numpy(bool)
+    summary.rejected = int(bad.sum())
+    if not bad.any():
+        return
+    summary.reasons.update(reason for text in problems[bad] for reason in text.split("; "))
+    raw = prepared.raw[bad].copy()
+    if "geometry" in raw.columns:
+        raw["geometry"] = [g.wkt if isinstance(g, shapely.Geometry) else g for g in raw["geometry"]]
+    raw_json = raw.astype("string").to_json(orient="records", lines=True, force_ascii=False).splitlines()
+    frame = pd.DataFrame({
+        "load_id": load_id, "kind": kind.name, "source_file": source, "file_sha256": sha,
+        "row_number": np.flatnonzero(bad) + 1,
+        "record_id": prepared.frame[kind.id_column][bad].astype("string").to_numpy(),
+        "reason": problems[bad].to_numpy(dtype=object), "raw": raw_json,
+    })
+    store.append_rows(con, "rejects", frame)
+
+
+def _outside_reason(grid_index: np.ndarray, problems: pd.Series) -> pd.Series:
+    problems = problems.copy()
+    fresh = (grid_index < 0) & (problems == "").to_numpy(bool)
+    problems[fresh] = "outside the loaded area: no grid contains this point"
+    return problems
+
+
+# --- grids -----------------------------------------------------------------
+
+def _derive_code(own: pd.Series, grid_code: pd.Series, digits: int) -> pd.Series:
+    code = grid_code.astype("string")
+    derivable = code.str.fullmatch(r"\d{%d,}" % max(digits, 12)).fillna(False)
+    return own.where(own.notna(), code.str.slice(0, digits).where(derivable))
+
+
+def _write_grids(con, prepared: Prepared, area: Area | None, summary: LoadSummary):
+    frame = prepared.frame
+    problems = prepared.problems.copy()
+    frame["district_code"] = _derive_code(frame["district_code"], frame["grid_code"], 6)
+    frame["street_code"] = _derive_code(frame["street_code"], frame["grid_code"], 9)
+    frame["community_code"] = _derive_code(frame["community_code"], frame["grid_code"], 12)
+    for column in UPPER_CODES:
+        missing = frame[column].isna().to_numpy(bool) & (problems == "").to_numpy(bool)
+        problems[missing] = f"missing {column} (and grid_code is not a 12+ digit division code to derive it from)"
+    ok = (problems == "").to_numpy(bool)
+    good = frame[ok]
+    geoms = good["geometry"].to_numpy(dtype=object)
+    rows = good[["grid_code", "name", "community_code", "street_code", "district_code", "community_name",
+                 "street_name", "district_name", "population", "households"]].copy()
+    rows["name"] = rows["name"].fillna(rows["grid_code"])
+    rows["area_m2"] = area_m2(geoms)
+    point = shapely.point_on_surface(geoms)
+    rows["lon"], rows["lat"] = shapely.get_x(point), shapely.get_y(point)
+    rows["geometry"] = shapely.to_wkb(geoms)
+    store.replace_rows(con, "grids", rows)
+    summary.notes.extend(refresh_grid_derivatives(con))
+    return ok.sum(), problems
+
+
+def refresh_grid_derivatives(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """After grids change: rebuild the H3 cover, the upper levels, the population roll-up, and re-assign points."""
+    grids = store.grid_frame(con)
+    geoms = store.geometries(grids["geometry"])
+    store.replace_grid_cells(con, cover_frame(grids["grid_code"].to_numpy(), geoms))
+    names = con.execute(
+        "SELECT grid_code, community_name, street_name, district_name FROM grids ORDER BY grid_code").df()
+    levels = dissolve_levels(grids.drop(columns="geometry").merge(names, on="grid_code"), geoms)
+    for table, frame in levels.items():
+        store.rebuild_admin_level(con, table, frame)
+    store.fill_grid_population_from_buildings(con)
+    store.roll_up_population(con)
+    area = read_area(con)
+    notes = []
+    for table in ("buildings", "facilities", "incidents"):
+        points = store.point_rows(con, table)
+        if points.empty:
+            continue
+        index = _assign_cells(area, points)
+        codes = area.codes(index)
+        codes.insert(0, "id", points["id"].to_numpy())
+        store.update_point_grids(con, table, codes)
+        outside = int((index < 0).sum())
+        if outside:
+            notes.append(f"{outside:,} {table} are now outside every grid (kept, with no grid)")
+    return notes
+
+
+def _assign_cells(area: Area, points: pd.DataFrame) -> np.ndarray:
+    return assign_points(points["lon"].to_numpy(float), points["lat"].to_numpy(float),
+                         points["h3_cell"].to_numpy(np.uint64), area.cover, area.geoms)
+
+
+# --- points ----------------------------------------------------------------
+
+def locate_points(area: Area, frame: pd.DataFrame, problems: pd.Series) -> tuple[pd.DataFrame, pd.Series, np.ndarray]:
+    """Add h3_cell and grid codes; points outside every grid become rejects."""
+    cells, index = area.locate(frame["lon"].to_numpy(float), frame["lat"].to_numpy(float))
+    problems = _outside_reason(index, problems)
+    frame = frame.copy()
+    frame["h3_cell"] = cells
+    codes = area.codes(index)
+    for column in codes.columns:
+        frame[column] = codes[column].to_numpy()
+    ok = (problems == "").to_numpy(bool)
+    return frame, problems, ok
+
+
+def _write_facilities(con, prepared: Prepared, area: Area, summary: LoadSummary):
+    frame, problems, ok = locate_points(area, prepared.frame, prepared.problems)
+    columns = ["facility_id", "type", "name", "capacity", "address", "lon", "lat", "h3_cell", "grid_code",
+               *UPPER_CODES]
+    store.replace_rows(con, "facilities", frame.loc[ok, columns])
+    return ok.sum(), problems
+
+
+def _write_buildings(con, prepared: Prepared, area: Area, summary: LoadSummary):
+    frame = prepared.frame.copy()
+    geoms = frame["geometry"].to_numpy(dtype=object)
+    is_polygon = np.isin(shapely.get_type_id(geoms), (3, 6))
+    footprint = np.where(is_polygon, area_m2(np.where(is_polygon, geoms, None)), np.nan)
+    inside = shapely.point_on_surface(geoms)
+    frame["lon"], frame["lat"] = shapely.get_x(inside), shapely.get_y(inside)
+    floors = frame["floors"].astype("Float64")
+    residential = frame["use"].isna() | frame["use"].isin(["住宅", "residential", "居住"])
+    estimate = (pd.Series(footprint) * floors.fillna(1) / SQM_PER_RESIDENT).round().where(residential, 0)
+    frame["residents"] = frame["residents"].astype("Float64").fillna(estimate).round().astype("Int64")
+    frame["households"] = frame["households"].astype("Float64").fillna(
+        (frame["residents"].astype("Float64") / PERSONS_PER_HOUSEHOLD).round()).astype("Int64")
+    frame["area_m2"] = footprint
+    frame, problems, ok = locate_points(area, frame, prepared.problems)
+    frame["geometry"] = shapely.to_wkb(np.where(ok, geoms, None))
+    columns = ["building_id", "name", "use", "floors", "height_m", "residents", "households", "area_m2", "lon",
+               "lat", "h3_cell", "grid_code", *UPPER_CODES, "geometry"]
+    store.replace_rows(con, "buildings", frame.loc[ok, columns])
+    store.fill_grid_population_from_buildings(con)
+    store.roll_up_population(con)
+    return ok.sum(), problems
+
+
+def _write_roads(con, prepared: Prepared, area: Area, summary: LoadSummary):
+    frame = prepared.frame
+    problems = prepared.problems.copy()
+    west, south, east, north = area.bounds
+    lon, lat = frame["lon"].to_numpy(float), frame["lat"].to_numpy(float)
+    outside = ~((lon >= west - AREA_MARGIN_DEG) & (lon <= east + AREA_MARGIN_DEG)
+                & (lat >= south - AREA_MARGIN_DEG) & (lat <= north + AREA_MARGIN_DEG))
+    fresh = outside & (problems == "").to_numpy(bool)
+    problems[fresh] = "outside the loaded area: the road is more than 2 km from every grid"
+    ok = (problems == "").to_numpy(bool)
+    geoms = frame["geometry"].to_numpy(dtype=object)[ok]
+    rows = frame.loc[ok, ["road_id", "name", "class"]].copy()
+    rows["length_m"] = length_m(geoms)
+    rows["geometry"] = shapely.to_wkb(geoms)
+    store.replace_rows(con, "roads", rows)
+    return ok.sum(), problems
+
+
+def incident_defaults(con, frame: pd.DataFrame, problems: pd.Series, summary: LoadSummary | None):
+    """Fill affair class, deadline, status, source and priority; flag unknown statuses."""
+    problems = problems.copy()
+    new = store.ensure_categories(
+        con, frame["category"].dropna().unique().tolist(), (DEFAULT_AFFAIR_CLASS, DEFAULT_DEADLINE_H, DEFAULT_DEPARTMENT))
+    if new and summary is not None:
+        summary.notes.append(f"new categories with the default {DEFAULT_DEADLINE_H} h deadline: {', '.join(new[:10])}"
+                             + (" …" if len(new) > 10 else ""))
+    categories = store.categories_frame(con).set_index("category")
+    frame = frame.copy()
+    frame["affair_class"] = frame["affair_class"].fillna(frame["category"].map(categories["affair_class"]))
+    deadline = pd.to_timedelta(frame["category"].map(categories["deadline_h"]).astype("Float64").fillna(
+        DEFAULT_DEADLINE_H).to_numpy(float), unit="h")
+    frame["due_at"] = frame["due_at"].fillna(frame["reported_at"] + deadline)
+    status_text = frame["status"].astype("string").str.strip().str.lower()
+    status = status_text.map(STATUS_ALIASES)
+    unknown = (status_text.notna() & status.isna()).to_numpy(bool)
+    problems[unknown & (problems == "").to_numpy(bool)] = (
+        "unknown status (expected 上报/受理/派单/处置中/办结/回访评价 or reported/accepted/dispatched/in_progress/"
+        "resolved/evaluated)")
+    default_status = np.where(frame["resolved_at"].notna(), "resolved", "reported")
+    frame["status"] = status.fillna(pd.Series(default_status, index=frame.index))
+    frame["source"] = frame["source"].fillna(SOURCES[2])
+    frame["priority"] = frame["priority"].fillna(PRIORITIES[0])
+    satisfaction = frame["satisfaction"]
+    bad_score = (satisfaction.notna() & ~satisfaction.between(1, 5)).fillna(False).to_numpy(bool)
+    problems[bad_score & (problems == "").to_numpy(bool)] = "satisfaction must be 1 to 5"
+    return frame, problems
+
+
+INCIDENT_COLUMNS = ["incident_id", "category", "affair_class", "source", "priority", "status", "reported_at",
+                    "due_at", "resolved_at", "description", "address", "reporter_name", "reporter_phone",
+                    "satisfaction", "lon", "lat", "h3_cell", "grid_code", *UPPER_CODES]
+
+
+def write_incidents(con, frame: pd.DataFrame, actor: str, note: str) -> None:
+    """Upsert incident rows and give each its imported history (replacing an earlier import's)."""
+    store.replace_rows(con, "incidents", frame[INCIDENT_COLUMNS])
+    store.replace_import_events(con, frame[["incident_id"]], actor, note)
+
+
+def _write_incidents(con, prepared: Prepared, area: Area, summary: LoadSummary):
+    frame, problems = incident_defaults(con, prepared.frame, prepared.problems, summary)
+    frame, problems, ok = locate_points(area, frame, problems)
+    write_incidents(con, frame[ok], "import", f"loaded from {summary.source}")
+    return ok.sum(), problems
+
+
+WRITERS = {
+    "grids": _write_grids,
+    "buildings": _write_buildings,
+    "roads": _write_roads,
+    "facilities": _write_facilities,
+    "incidents": _write_incidents,
+}

@@ -1,0 +1,104 @@
+"""Read any supported file into one canonical raw form: a DataFrame plus its CRS.
+
+Supported: GeoJSON, GeoPackage, zipped Shapefile, (Geo)Parquet, CSV and XLSX.
+CSV text may be UTF-8, UTF-8 with BOM, or GBK/GB18030 (detected).
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+from pyproj import CRS
+
+from pipelines.errors import LoadError
+
+VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".zip")
+TABLE_SUFFIXES = (".csv", ".txt", ".xlsx", ".xls")
+PARQUET_SUFFIXES = (".parquet", ".geoparquet")
+SUPPORTED = "GeoJSON (.geojson), GeoPackage (.gpkg), zipped Shapefile (.zip), GeoParquet (.parquet), CSV, XLSX"
+
+ENCODINGS = ("utf-8-sig", "gb18030")
+"""Tried in order; GB18030 is a superset of GBK and GB2312."""
+
+_SNIFF_BYTES = 8 * 1024 * 1024
+
+
+@dataclass
+class RawTable:
+    frame: pd.DataFrame
+    """Attribute columns as read, plus ``geometry`` (shapely objects) when the file has geometry."""
+    crs: CRS | None
+    encoding: str | None = None
+
+
+def detect_encoding(data: bytes) -> str:
+    """Name of the first encoding in :data:`ENCODINGS` that decodes the start of ``data``."""
+    sample = data[:_SNIFF_BYTES]
+    for encoding in ENCODINGS:
+        decoder = codecs.getincrementaldecoder(encoding)()
+        try:
+            decoder.decode(sample, final=len(sample) == len(data))
+        except UnicodeDecodeError:
+            continue
+        return encoding
+    raise LoadError("cannot decode the file as UTF-8 or GBK/GB18030: re-save it as UTF-8 and load it again")
+
+
+def read_csv_text(data: bytes) -> tuple[pd.DataFrame, str]:
+    encoding = detect_encoding(data)
+    text = data.decode(encoding, errors="strict")
+    try:
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""], skipinitialspace=True)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise LoadError(f"cannot parse the CSV: {exc}; check the delimiter is a comma and quotes are balanced") from exc
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame, "gbk/gb18030" if encoding == "gb18030" else "utf-8"
+
+
+def read_table(path: str | Path) -> RawTable:
+    path = Path(path)
+    if not path.exists():
+        raise LoadError(f"file not found: {path}")
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".csv", ".txt"):
+            frame, encoding = read_csv_text(path.read_bytes())
+            return RawTable(frame, None, encoding)
+        if suffix in (".xlsx", ".xls"):
+            frame = pd.read_excel(path, dtype=str)
+            frame.columns = [str(c).strip() for c in frame.columns]
+            return RawTable(frame, None)
+        if suffix in PARQUET_SUFFIXES:
+            return _read_parquet(path)
+        if suffix in VECTOR_SUFFIXES:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                gdf = gpd.read_file(path)
+            return _from_geodataframe(gdf)
+    except LoadError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any reader failure is a file-level problem for the user
+        raise LoadError(f"cannot read {path.name}: {exc}. Supported formats: {SUPPORTED}") from exc
+    raise LoadError(f"unsupported file type {suffix or '(none)'} for {path.name}. Supported formats: {SUPPORTED}")
+
+
+def _read_parquet(path: Path) -> RawTable:
+    try:
+        gdf = gpd.read_parquet(path)
+    except ValueError:
+        return RawTable(pd.read_parquet(path), None)
+    return _from_geodataframe(gdf)
+
+
+def _from_geodataframe(gdf: gpd.GeoDataFrame) -> RawTable:
+    crs = gdf.crs
+    frame = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
+    frame["geometry"] = gdf.geometry.to_numpy()
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return RawTable(frame, crs)

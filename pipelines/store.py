@@ -1,0 +1,320 @@
+"""The DuckDB store: schema, connection, and every SQL statement the pipelines run."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo.h3cells import COVER_RES, POINT_RES, parent_sql_macro
+from pipelines.domain import CATEGORIES
+from pipelines.errors import DatabaseBusyError, GridtwinError
+
+SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+CREATE SEQUENCE IF NOT EXISTS load_seq;
+CREATE SEQUENCE IF NOT EXISTS event_seq;
+CREATE TABLE IF NOT EXISTS districts (
+    district_code VARCHAR, name VARCHAR, population INTEGER, households INTEGER,
+    lon DOUBLE, lat DOUBLE, geometry BLOB);
+CREATE TABLE IF NOT EXISTS streets (
+    street_code VARCHAR, name VARCHAR, district_code VARCHAR, population INTEGER, households INTEGER,
+    lon DOUBLE, lat DOUBLE, geometry BLOB);
+CREATE TABLE IF NOT EXISTS communities (
+    community_code VARCHAR, name VARCHAR, street_code VARCHAR, district_code VARCHAR,
+    population INTEGER, households INTEGER, lon DOUBLE, lat DOUBLE, geometry BLOB);
+CREATE TABLE IF NOT EXISTS grids (
+    grid_code VARCHAR, name VARCHAR, community_code VARCHAR, street_code VARCHAR, district_code VARCHAR,
+    community_name VARCHAR, street_name VARCHAR, district_name VARCHAR,
+    population INTEGER, households INTEGER, area_m2 DOUBLE, lon DOUBLE, lat DOUBLE, geometry BLOB);
+-- H3 cover of the grid polygons at resolution {COVER_RES}: inside = cell wholly inside that grid.
+CREATE TABLE IF NOT EXISTS grid_cells (h3_cell UBIGINT, grid_code VARCHAR, inside BOOLEAN);
+CREATE TABLE IF NOT EXISTS buildings (
+    building_id VARCHAR, name VARCHAR, use VARCHAR, floors INTEGER, height_m DOUBLE,
+    residents INTEGER, households INTEGER, area_m2 DOUBLE, lon DOUBLE, lat DOUBLE, h3_cell UBIGINT,
+    grid_code VARCHAR, community_code VARCHAR, street_code VARCHAR, district_code VARCHAR,
+    geometry BLOB);
+CREATE TABLE IF NOT EXISTS roads (
+    road_id VARCHAR, name VARCHAR, class VARCHAR, length_m DOUBLE, geometry BLOB);
+CREATE TABLE IF NOT EXISTS facilities (
+    facility_id VARCHAR, type VARCHAR, name VARCHAR, capacity INTEGER, address VARCHAR,
+    lon DOUBLE, lat DOUBLE, h3_cell UBIGINT,
+    grid_code VARCHAR, community_code VARCHAR, street_code VARCHAR, district_code VARCHAR);
+-- phone is stored for dispatch but must never be shown unmasked.
+CREATE TABLE IF NOT EXISTS grid_workers (
+    worker_id VARCHAR, name VARCHAR, role VARCHAR, grid_code VARCHAR, phone VARCHAR);
+CREATE TABLE IF NOT EXISTS categories (
+    category VARCHAR PRIMARY KEY, affair_class VARCHAR, deadline_h INTEGER, department VARCHAR);
+CREATE TABLE IF NOT EXISTS incidents (
+    incident_id VARCHAR, category VARCHAR, affair_class VARCHAR, source VARCHAR, priority VARCHAR,
+    status VARCHAR, reported_at TIMESTAMP, due_at TIMESTAMP, resolved_at TIMESTAMP,
+    description VARCHAR, address VARCHAR, reporter_name VARCHAR, reporter_phone VARCHAR,
+    satisfaction TINYINT, lon DOUBLE, lat DOUBLE, h3_cell UBIGINT,
+    grid_code VARCHAR, community_code VARCHAR, street_code VARCHAR, district_code VARCHAR);
+-- Append-only history of every status transition (过程追踪).
+CREATE TABLE IF NOT EXISTS incident_events (
+    event_id BIGINT DEFAULT nextval('event_seq'), incident_id VARCHAR, from_status VARCHAR,
+    to_status VARCHAR, occurred_at TIMESTAMP, actor VARCHAR, note VARCHAR);
+CREATE TABLE IF NOT EXISTS loads (
+    load_id BIGINT, kind VARCHAR, source_file VARCHAR, file_sha256 VARCHAR, crs VARCHAR,
+    loaded_at TIMESTAMP, rows_in BIGINT, rows_loaded BIGINT, rows_rejected BIGINT, rows_repaired BIGINT);
+-- Quarantine: every row a load refused, with the reason and the raw row as JSON.
+CREATE TABLE IF NOT EXISTS rejects (
+    load_id BIGINT, kind VARCHAR, source_file VARCHAR, file_sha256 VARCHAR, row_number BIGINT,
+    record_id VARCHAR, reason VARCHAR, raw VARCHAR);
+{parent_sql_macro()};
+CREATE OR REPLACE MACRO h3_resolution(cell) AS ((cell::UBIGINT >> 52) & 15::UBIGINT);
+"""
+
+KEYS = {
+    "districts": "district_code",
+    "streets": "street_code",
+    "communities": "community_code",
+    "grids": "grid_code",
+    "buildings": "building_id",
+    "roads": "road_id",
+    "facilities": "facility_id",
+    "grid_workers": "worker_id",
+    "incidents": "incident_id",
+}
+
+COUNTED_TABLES = (
+    "districts", "streets", "communities", "grids", "grid_cells", "buildings", "roads",
+    "facilities", "grid_workers", "categories", "incidents", "incident_events", "rejects",
+)
+
+_LOCK_PID = re.compile(r"PID (\d+)")
+
+
+def connect(db_path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open (and if needed create) the database; a busy file gives a clear error."""
+    path = Path(db_path)
+    if read_only and not path.exists():
+        raise GridtwinError(f"database {path} does not exist: create it with `gridtwin generate --db {path}`")
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        if "lock" not in str(exc).lower():
+            raise GridtwinError(f"cannot open database {path}: {exc}") from exc
+        pid = _LOCK_PID.search(str(exc))
+        holder = f" (process {pid.group(1)})" if pid else ""
+        raise DatabaseBusyError(
+            f"database {path} is in use by another process{holder}, usually a running `gridtwin serve`: "
+            "stop it first, or send the data through the server's API"
+        ) from exc
+    if not read_only:
+        ensure_schema(con)
+    return con
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(SCHEMA)
+    con.execute(
+        "INSERT INTO meta VALUES ('point_res', ?), ('cover_res', ?), ('data_version', '0') ON CONFLICT DO NOTHING",
+        [str(POINT_RES), str(COVER_RES)],
+    )
+    con.executemany(
+        "INSERT INTO categories VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        [[name, *values] for name, values in CATEGORIES.items()],
+    )
+
+
+@contextlib.contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """All-or-nothing: roll back on any error, then re-raise it."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
+def bump_data_version(con: duckdb.DuckDBPyConnection) -> None:
+    """The cheap change counter the dashboard polls."""
+    con.execute("UPDATE meta SET value = (value::BIGINT + 1)::VARCHAR WHERE key = 'data_version'")
+
+
+def replace_rows(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
+    """Upsert by the table's key: rows with the same ids are replaced, so reloads are idempotent."""
+    key = KEYS[table]
+    con.register("_batch", frame)
+    try:
+        con.execute(f"DELETE FROM {table} WHERE {key} IN (SELECT {key} FROM _batch)")
+        columns = ", ".join(frame.columns)
+        con.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM _batch")
+    finally:
+        con.unregister("_batch")
+
+
+def append_rows(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
+    con.register("_batch", frame)
+    try:
+        columns = ", ".join(frame.columns)
+        con.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM _batch")
+    finally:
+        con.unregister("_batch")
+
+
+def new_load_id(con: duckdb.DuckDBPyConnection) -> int:
+    return con.execute("SELECT nextval('load_seq')").fetchone()[0]
+
+
+def record_load(con: duckdb.DuckDBPyConnection, values: dict) -> None:
+    con.execute(
+        "INSERT INTO loads VALUES ($load_id, $kind, $source_file, $file_sha256, $crs, now()::TIMESTAMP,"
+        " $rows_in, $rows_loaded, $rows_rejected, $rows_repaired)",
+        values,
+    )
+
+
+def clear_rejects(con: duckdb.DuckDBPyConnection, kind: str, file_sha256: str) -> None:
+    """A reload of the same file replaces its earlier rejects instead of piling them up."""
+    con.execute("DELETE FROM rejects WHERE kind = ? AND file_sha256 = ?", [kind, file_sha256])
+
+
+def geometries(blobs) -> "np.ndarray":
+    """Shapely geometries from a BLOB column (DuckDB hands WKB back as bytearray)."""
+    return shapely.from_wkb(np.array([None if b is None else bytes(b) for b in blobs], dtype=object))
+
+
+def grid_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """All grids ordered by code (the assignment tie rule depends on this order)."""
+    return con.execute(
+        "SELECT grid_code, community_code, street_code, district_code, geometry FROM grids ORDER BY grid_code"
+    ).df()
+
+
+def grid_cells_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    return con.execute("SELECT h3_cell, grid_code, inside FROM grid_cells").df()
+
+
+def replace_grid_cells(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> None:
+    con.execute("DELETE FROM grid_cells")
+    append_rows(con, "grid_cells", frame)
+
+
+def rebuild_admin_level(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
+    con.execute(f"DELETE FROM {table}")
+    append_rows(con, table, frame)
+
+
+def fill_grid_population_from_buildings(con: duckdb.DuckDBPyConnection) -> None:
+    """Grids whose file gave no population take the sum of their buildings' residents."""
+    con.execute(
+        """
+        UPDATE grids SET population = b.residents, households = b.households
+        FROM (SELECT grid_code, sum(residents)::INTEGER AS residents, sum(households)::INTEGER AS households
+              FROM buildings GROUP BY grid_code) b
+        WHERE grids.grid_code = b.grid_code AND grids.population IS NULL
+        """
+    )
+
+
+def roll_up_population(con: duckdb.DuckDBPyConnection) -> None:
+    """Communities, streets and districts carry the sums of their grids."""
+    for table, key in (("communities", "community_code"), ("streets", "street_code"), ("districts", "district_code")):
+        con.execute(
+            f"""
+            UPDATE {table} SET population = g.population, households = g.households
+            FROM (SELECT {key}, sum(population)::INTEGER AS population, sum(households)::INTEGER AS households
+                  FROM grids GROUP BY {key}) g
+            WHERE {table}.{key} = g.{key}
+            """
+        )
+
+
+def ensure_categories(con: duckdb.DuckDBPyConnection, names: list[str], default: tuple[str, int, str]) -> list[str]:
+    """Add categories not yet known with the default affair class, deadline and department; return the new ones."""
+    known = {row[0] for row in con.execute("SELECT category FROM categories").fetchall()}
+    new = sorted(set(names) - known)
+    con.executemany("INSERT INTO categories VALUES (?, ?, ?, ?)", [[name, *default] for name in new])
+    return new
+
+
+def categories_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    return con.execute("SELECT category, affair_class, deadline_h, department FROM categories").df()
+
+
+def point_rows(con: duckdb.DuckDBPyConnection, table: str) -> pd.DataFrame:
+    key = KEYS[table]
+    return con.execute(f"SELECT {key} AS id, lon, lat, h3_cell FROM {table}").df()
+
+
+def update_point_grids(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
+    """Set grid and upper codes for the rows in ``frame`` (id, grid_code, community_code, ...)."""
+    key = KEYS[table]
+    con.register("_assign", frame)
+    try:
+        con.execute(
+            f"""
+            UPDATE {table} SET grid_code = a.grid_code, community_code = a.community_code,
+                street_code = a.street_code, district_code = a.district_code
+            FROM _assign a WHERE {table}.{key} = a.id
+            """
+        )
+    finally:
+        con.unregister("_assign")
+
+
+def area_bounds(con: duckdb.DuckDBPyConnection) -> tuple[float, float, float, float] | None:
+    row = con.execute("SELECT min(lon), min(lat), max(lon), max(lat) FROM grids").fetchone()
+    return None if row[0] is None else row
+
+
+def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    return {table: con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in COUNTED_TABLES}
+
+
+def incident_status_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    return dict(con.execute("SELECT status, count(*) FROM incidents GROUP BY status ORDER BY status").fetchall())
+
+
+def overdue_count(con: duckdb.DuckDBPyConnection, now) -> int:
+    return con.execute(
+        "SELECT count(*) FROM incidents WHERE status IN ('reported','accepted','dispatched','in_progress')"
+        " AND due_at < ?",
+        [now],
+    ).fetchone()[0]
+
+
+def facility_type_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    return dict(con.execute("SELECT type, count(*) FROM facilities GROUP BY type ORDER BY type").fetchall())
+
+
+def rejects_frame(con: duckdb.DuckDBPyConnection, kind: str | None = None, limit: int = 50) -> pd.DataFrame:
+    return con.execute(
+        "SELECT load_id, kind, source_file, row_number, record_id, reason FROM rejects"
+        " WHERE ? IS NULL OR kind = ? ORDER BY load_id DESC, row_number LIMIT ?",
+        [kind, kind, limit],
+    ).df()
+
+
+def replace_import_events(con: duckdb.DuckDBPyConnection, ids: pd.DataFrame, actor: str, note: str) -> None:
+    """History for imported incidents: reported at reported_at, then the imported status."""
+    con.register("_ids", ids)
+    try:
+        con.execute("DELETE FROM incident_events WHERE actor = ? AND incident_id IN (SELECT incident_id FROM _ids)",
+                    [actor])
+        con.execute(
+            """
+            INSERT INTO incident_events (incident_id, from_status, to_status, occurred_at, actor, note)
+            SELECT incident_id, NULL, 'reported', reported_at, $actor, $note
+            FROM incidents WHERE incident_id IN (SELECT incident_id FROM _ids)
+            UNION ALL
+            SELECT incident_id, 'reported', status, coalesce(resolved_at, reported_at), $actor, $note
+            FROM incidents WHERE status <> 'reported' AND incident_id IN (SELECT incident_id FROM _ids)
+            """,
+            {"actor": actor, "note": note},
+        )
+    finally:
+        con.unregister("_ids")
