@@ -1,6 +1,7 @@
 """Point-to-grid assignment through an H3 cover of the grid polygons.
 
-Every grid polygon is covered by H3 cells at :data:`~geo.h3cells.COVER_RES`.
+Every grid polygon is covered by H3 cells at :data:`~geo.h3cells.COVER_RES`,
+and a point is looked up by the parent of its stored fine cell.
 A cell that lies wholly inside exactly one grid resolves every point in it by
 a lookup; only points whose cell straddles a boundary (or lies at the edge of
 the area) are checked exactly with a point-in-polygon test.
@@ -21,7 +22,7 @@ import pyarrow as pa
 import shapely
 from h3ronpy import vector as _h3v
 
-from geo.h3cells import COVER_RES, latlng_to_cells, parent
+from geo.h3cells import COVER_RES, POINT_RES, latlng_to_cells, parent
 
 EDGE_EPS_DEG = 1e-7
 """Margin (about 1 cm) that keeps "inside" cells clear of the boundary."""
@@ -45,23 +46,30 @@ def _cells_per_geometry(geoms: np.ndarray, res: int, mode) -> tuple[np.ndarray, 
     return cells, owner
 
 
-def build_cover(geoms: np.ndarray, res: int = COVER_RES) -> GridCover:
-    """Cover polygons with H3 cells, marking the cells wholly inside one polygon."""
+def build_cover(geoms: np.ndarray, res: int = COVER_RES, point_res: int = POINT_RES) -> GridCover:
+    """Cover polygons with H3 cells at ``res``, marking the cells wholly inside one polygon.
+
+    H3 is not exactly nested: the points whose ``point_res`` cell has parent C
+    fill C's children, which stick out of C's own hexagon.  Points are looked
+    up by that parent, so a cell counts as inside a polygon only when all of
+    its children are, and lists as candidates every polygon touching a child.
+    """
     geoms = np.asarray(geoms, dtype=object)
     inner = shapely.buffer(geoms, -EDGE_EPS_DEG, join_style="mitre")
     outer = shapely.buffer(geoms, EDGE_EPS_DEG, join_style="mitre")
-    in_cells, in_owner = _cells_per_geometry(inner, res, _h3v.ContainmentMode.ContainsBoundary)
-    out_cells, out_owner = _cells_per_geometry(outer, res, _h3v.ContainmentMode.IntersectsBoundary)
+    in_cells, in_owner = _cells_per_geometry(inner, point_res, _h3v.ContainmentMode.ContainsBoundary)
+    out_cells, out_owner = _cells_per_geometry(outer, point_res, _h3v.ContainmentMode.IntersectsBoundary)
     coords, vertex_owner = shapely.get_coordinates(geoms, return_index=True)
-    vertex_cells = latlng_to_cells(coords[:, 1], coords[:, 0], res)
+    vertex_cells = latlng_to_cells(coords[:, 1], coords[:, 0], point_res)
     rows = pd.DataFrame(
         {
-            "cell": np.concatenate([out_cells, vertex_cells, in_cells]),
-            "grid": np.concatenate([out_owner, vertex_owner, in_owner]),
+            "cell": parent(np.concatenate([out_cells, vertex_cells]), res),
+            "grid": np.concatenate([out_owner, vertex_owner]),
         }
     ).drop_duplicates()
-    inside_keys = pd.MultiIndex.from_arrays([in_cells, in_owner])
-    rows["inside"] = pd.MultiIndex.from_frame(rows[["cell", "grid"]]).isin(inside_keys)
+    children_inside = pd.DataFrame({"cell": parent(in_cells, res), "grid": in_owner}).value_counts().rename("children")
+    full = children_inside[children_inside == 7 ** (point_res - res)].index
+    rows["inside"] = pd.MultiIndex.from_frame(rows[["cell", "grid"]]).isin(full)
     rows = rows.sort_values(["cell", "grid"], kind="stable")
     return GridCover(
         cells=rows["cell"].to_numpy(np.uint64),

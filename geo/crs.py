@@ -77,7 +77,19 @@ def gcj02_to_bd09(lng: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndar
     return z * np.cos(theta) + 0.0065, z * np.sin(theta) + 0.006
 
 
-def bd09_to_gcj02(lng: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def bd09_to_gcj02(lng: np.ndarray, lat: np.ndarray, iterations: int = 4) -> tuple[np.ndarray, np.ndarray]:
+    """Invert :func:`gcj02_to_bd09`: the published closed form, refined by fixed-point iteration."""
+    lng = np.asarray(lng, dtype=np.float64)
+    lat = np.asarray(lat, dtype=np.float64)
+    glng, glat = _bd09_to_gcj02_approx(lng, lat)
+    for _ in range(iterations):
+        blng, blat = gcj02_to_bd09(glng, glat)
+        glng -= blng - lng
+        glat -= blat - lat
+    return glng, glat
+
+
+def _bd09_to_gcj02_approx(lng: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     x = np.asarray(lng, dtype=np.float64) - 0.0065
     y = np.asarray(lat, dtype=np.float64) - 0.006
     z = np.sqrt(x * x + y * y) - 0.00002 * np.sin(y * _X_PI)

@@ -10,11 +10,12 @@ _M_PER_DEG = EARTH_RADIUS_M * np.pi / 180.0
 
 
 def to_metres(geoms: np.ndarray) -> np.ndarray:
-    """Project lng/lat geometries to sinusoidal metres (x scaled by cos(lat) at each vertex)."""
+    """Project lng/lat geometries to sinusoidal metres centred on the batch's median longitude."""
 
     def project(coords: np.ndarray) -> np.ndarray:
+        central = np.median(coords[:, 0]) if len(coords) else 0.0
         return np.column_stack(
-            [coords[:, 0] * np.cos(np.radians(coords[:, 1])) * _M_PER_DEG, coords[:, 1] * _M_PER_DEG]
+            [(coords[:, 0] - central) * np.cos(np.radians(coords[:, 1])) * _M_PER_DEG, coords[:, 1] * _M_PER_DEG]
         )
 
     return shapely.transform(geoms, project)

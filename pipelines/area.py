@@ -63,8 +63,9 @@ def read_area(con: duckdb.DuckDBPyConnection) -> Area | None:
 
 def cover_frame(grid_codes: np.ndarray, geoms: np.ndarray) -> pd.DataFrame:
     cover = build_cover(geoms)
-    return pd.DataFrame({"h3_cell": cover.cells, "grid_code": np.asarray(grid_codes, dtype=object)[cover.grid],
-                         "inside": cover.inside})
+    return pd.DataFrame(
+        {"h3_cell": cover.cells, "grid_code": np.asarray(grid_codes, dtype=object)[cover.grid], "inside": cover.inside}
+    )
 
 
 def dissolve_levels(grids: pd.DataFrame, geoms: np.ndarray) -> dict[str, pd.DataFrame]:

@@ -15,10 +15,19 @@ DEFAULT_DB = "gridtwin.duckdb"
 DEMO_DB = Path("data") / "demo.duckdb"
 
 TABLE_LABELS = {
-    "districts": "区 districts", "streets": "街道 streets", "communities": "社区 communities",
-    "grids": "网格 grids", "grid_cells": "H3 cover cells", "buildings": "楼栋 buildings", "roads": "道路 roads",
-    "facilities": "设施 facilities", "grid_workers": "网格员 grid workers", "categories": "事件类别 categories",
-    "incidents": "事件 incidents", "incident_events": "流转记录 incident events", "rejects": "隔离行 rejects",
+    "districts": "区 districts",
+    "streets": "街道 streets",
+    "communities": "社区 communities",
+    "grids": "网格 grids",
+    "grid_cells": "H3 cover cells",
+    "buildings": "楼栋 buildings",
+    "roads": "道路 roads",
+    "facilities": "设施 facilities",
+    "grid_workers": "网格员 grid workers",
+    "categories": "事件类别 categories",
+    "incidents": "事件 incidents",
+    "incident_events": "流转记录 incident events",
+    "rejects": "隔离行 rejects",
 }
 
 
@@ -85,8 +94,10 @@ def cmd_rejects(args) -> None:
         print("no rejected rows")
         return
     for row in frame.itertuples():
-        print(f"load {row.load_id} {row.kind} {Path(row.source_file).name} row {row.row_number} "
-              f"[{row.record_id}]: {row.reason}")
+        print(
+            f"load {row.load_id} {row.kind} {Path(row.source_file).name} row {row.row_number} "
+            f"[{row.record_id}]: {row.reason}"
+        )
 
 
 def cmd_demo(args) -> None:
@@ -105,8 +116,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("generate", help="build the synthetic demo city (示例区) into a database")
     p.add_argument("--db", default=DEFAULT_DB, help="database file (default: %(default)s)")
-    p.add_argument("--scale", choices=("demo", "city"), default="demo",
-                   help="demo: 300 grids, 50k incidents; city: 65k grids, 10M incidents")
+    p.add_argument(
+        "--scale",
+        choices=("demo", "city"),
+        default="demo",
+        help="demo: 300 grids, 50k incidents; city: 65k grids, 10M incidents",
+    )
     p.add_argument("--seed", type=int, default=7, help="random seed (same seed and --end, same city)")
     p.add_argument("--end", help="last moment of incident history, e.g. 2026-11-22T18:00 (default: now)")
     p.add_argument("--incidents", type=int, help="override the number of incidents")
@@ -117,8 +132,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", help="GeoJSON, GeoPackage, zipped Shapefile, GeoParquet, CSV or XLSX")
     p.add_argument("--db", default=DEFAULT_DB, help="database file (default: %(default)s)")
     p.add_argument("--crs", help="coordinate system of the file: EPSG:4326, EPSG:4490, EPSG:4547, gcj02, bd09 …")
-    p.add_argument("--map", action="append", default=[], metavar="TARGET=SOURCE",
-                   help="take our column TARGET from the file's column SOURCE (repeat, or comma-separate)")
+    p.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="TARGET=SOURCE",
+        help="take our column TARGET from the file's column SOURCE (repeat, or comma-separate)",
+    )
     p.set_defaults(func=cmd_load)
 
     p = sub.add_parser("summary", help="print what a database holds")

@@ -20,8 +20,8 @@ from tqdm import tqdm
 
 from geo.measure import area_m2, length_m, metres_to_degrees
 from pipelines import store
-from pipelines.area import UPPER_CODES, read_area
-from pipelines.domain import CATEGORIES, FACILITY_TYPES, PRIORITIES, SOURCES, STATUS_LABELS_ZH, STATUSES
+from pipelines.area import read_area
+from pipelines.domain import CATEGORIES, PRIORITIES, SOURCES, STATUS_LABELS_ZH, STATUSES
 from pipelines.loaders import PERSONS_PER_HOUSEHOLD, refresh_grid_derivatives
 from pipelines.names import district_names, person_names, phone_numbers, place_names
 
@@ -52,12 +52,26 @@ SCALES = {
 }
 
 FACILITY_SHARE = {
-    "党群服务中心": 0.16, "社区卫生服务站": 0.13, "养老服务站": 0.10, "幼儿园": 0.16,
-    "小学": 0.07, "菜市场": 0.08, "文体活动站": 0.12, "便利店": 0.18,
+    "党群服务中心": 0.16,
+    "社区卫生服务站": 0.13,
+    "养老服务站": 0.10,
+    "幼儿园": 0.16,
+    "小学": 0.07,
+    "菜市场": 0.08,
+    "文体活动站": 0.12,
+    "便利店": 0.18,
 }
 CATEGORY_WEIGHTS = {
-    "车辆停放": 0.18, "市容环境": 0.14, "垃圾分类": 0.12, "噪声扰民": 0.10, "物业服务": 0.12,
-    "设施损坏": 0.10, "邻里纠纷": 0.08, "安全隐患": 0.06, "占道经营": 0.07, "养老服务": 0.03,
+    "车辆停放": 0.18,
+    "市容环境": 0.14,
+    "垃圾分类": 0.12,
+    "噪声扰民": 0.10,
+    "物业服务": 0.12,
+    "设施损坏": 0.10,
+    "邻里纠纷": 0.08,
+    "安全隐患": 0.06,
+    "占道经营": 0.07,
+    "养老服务": 0.03,
 }
 DESCRIPTIONS = {
     "车辆停放": ("小区门口机动车乱停放，影响通行", "消防通道被私家车占用", "非机动车堆放楼道口"),
@@ -71,10 +85,37 @@ DESCRIPTIONS = {
     "占道经营": ("流动摊贩占道经营", "店铺出店经营占用人行道", "早餐摊占用盲道"),
     "养老服务": ("独居老人需要助餐服务", "老人申请上门助浴", "咨询居家养老补贴"),
 }
-DAY_PROFILE = np.array([1, 0.6, 0.4, 0.3, 0.3, 0.5, 1.2, 2.5, 4.5, 5.5, 5.5, 4.8,
-                        3.8, 4.0, 5.0, 5.2, 5.0, 4.5, 3.8, 3.5, 3.0, 2.4, 1.8, 1.3])
-NIGHT_PROFILE = np.array([3, 2, 1.2, 0.6, 0.3, 0.3, 0.6, 1.2, 1.5, 1.5, 1.5, 1.5,
-                          1.6, 1.6, 1.5, 1.5, 1.6, 2.0, 2.8, 3.8, 5.0, 5.8, 5.5, 4.5])
+DAY_PROFILE = np.array(
+    [
+        1,
+        0.6,
+        0.4,
+        0.3,
+        0.3,
+        0.5,
+        1.2,
+        2.5,
+        4.5,
+        5.5,
+        5.5,
+        4.8,
+        3.8,
+        4.0,
+        5.0,
+        5.2,
+        5.0,
+        4.5,
+        3.8,
+        3.5,
+        3.0,
+        2.4,
+        1.8,
+        1.3,
+    ]
+)
+NIGHT_PROFILE = np.array(
+    [3, 2, 1.2, 0.6, 0.3, 0.3, 0.6, 1.2, 1.5, 1.5, 1.5, 1.5, 1.6, 1.6, 1.5, 1.5, 1.6, 2.0, 2.8, 3.8, 5.0, 5.8, 5.5, 4.5]
+)
 INCIDENT_CHUNK = 1_000_000
 
 
@@ -110,10 +151,34 @@ def _grid_lattice(scale: Scale, rng: np.random.Generator):
     wy = (vy[:, :-1] + vy[:, 1:]) / 2
     i, j = np.meshgrid(np.arange(nx), np.arange(ny), indexing="ij")
     i, j = i.ravel(), j.ravel()
-    ring_x = np.stack([vx[i, j], hx[i, j], vx[i + 1, j], wx[i + 1, j], vx[i + 1, j + 1], hx[i, j + 1],
-                       vx[i, j + 1], wx[i, j], vx[i, j]], axis=1)
-    ring_y = np.stack([vy[i, j], hy[i, j], vy[i + 1, j], wy[i + 1, j], vy[i + 1, j + 1], hy[i, j + 1],
-                       vy[i, j + 1], wy[i, j], vy[i, j]], axis=1)
+    ring_x = np.stack(
+        [
+            vx[i, j],
+            hx[i, j],
+            vx[i + 1, j],
+            wx[i + 1, j],
+            vx[i + 1, j + 1],
+            hx[i, j + 1],
+            vx[i, j + 1],
+            wx[i, j],
+            vx[i, j],
+        ],
+        axis=1,
+    )
+    ring_y = np.stack(
+        [
+            vy[i, j],
+            hy[i, j],
+            vy[i + 1, j],
+            wy[i + 1, j],
+            vy[i + 1, j + 1],
+            hy[i, j + 1],
+            vy[i, j + 1],
+            wy[i, j],
+            vy[i, j],
+        ],
+        axis=1,
+    )
     return i, j, ring_x, ring_y, (vx, vy, hx, hy, wx, wy)
 
 
@@ -127,8 +192,11 @@ def _hierarchy(scale: Scale, i: np.ndarray, j: np.ndarray, rng: np.random.Genera
     centre += rng.uniform(-0.01, 0.01, centre.shape)
     street_of_community = _nearest_seed(centre, scale.streets, rng)
     street_centre = np.array([centre[street_of_community == s].mean(axis=0) for s in range(scale.streets)])
-    district_of_street = _nearest_seed(street_centre, scale.districts, rng) if scale.districts > 1 else np.zeros(
-        scale.streets, dtype=int)
+    district_of_street = (
+        _nearest_seed(street_centre, scale.districts, rng)
+        if scale.districts > 1
+        else np.zeros(scale.streets, dtype=int)
+    )
     position = np.searchsorted(communities, community_index)
     street = street_of_community[position]
     district = district_of_street[street]
@@ -161,8 +229,12 @@ def _buildings(scale: Scale, grids: pd.DataFrame, corners: tuple, rng: np.random
     i, j = gi[g], gj[g]
 
     def bilinear(c):
-        return ((1 - uu) * (1 - vv) * c[i, j] + uu * (1 - vv) * c[i + 1, j]
-                + uu * vv * c[i + 1, j + 1] + (1 - uu) * vv * c[i, j + 1])
+        return (
+            (1 - uu) * (1 - vv) * c[i, j]
+            + uu * (1 - vv) * c[i + 1, j]
+            + uu * vv * c[i + 1, j + 1]
+            + (1 - uu) * vv * c[i, j + 1]
+        )
 
     x, y = bilinear(vx), bilinear(vy)
     keep = rng.random(len(x)) < scale.building_keep
@@ -182,13 +254,21 @@ def _buildings(scale: Scale, grids: pd.DataFrame, corners: tuple, rng: np.random
     residents = np.round(households * PERSONS_PER_HOUSEHOLD).astype(int)
     centre_lng, centre_lat = _to_lnglat(x, y)
     number = pd.Series(g).groupby(g).cumcount() + 1
-    frame = pd.DataFrame({
-        "building_id": grids["grid_code"].to_numpy()[g] + "-" + number.map("{:03d}".format).to_numpy(),
-        "name": grids["community_name"].to_numpy()[g] + number.astype(str).to_numpy() + "幢",
-        "use": use, "floors": floors, "height_m": floors * 3.0, "residents": residents,
-        "households": households, "area_m2": area_m2(geoms), "lon": centre_lng, "lat": centre_lat,
-        "grid": g,
-    })
+    frame = pd.DataFrame(
+        {
+            "building_id": grids["grid_code"].to_numpy()[g] + "-" + number.map("{:03d}".format).to_numpy(),
+            "name": grids["community_name"].to_numpy()[g] + number.astype(str).to_numpy() + "幢",
+            "use": use,
+            "floors": floors,
+            "height_m": floors * 3.0,
+            "residents": residents,
+            "households": households,
+            "area_m2": area_m2(geoms),
+            "lon": centre_lng,
+            "lat": centre_lat,
+            "grid": g,
+        }
+    )
     frame["geometry"] = geoms
     return frame
 
@@ -209,51 +289,69 @@ def _roads(scale: Scale, grids: pd.DataFrame, lattice: tuple) -> pd.DataFrame:
     # horizontal edges: between rows j-1 and j, at column i
     hi, hj = np.meshgrid(np.arange(nx), np.arange(ny + 1), indexing="ij")
     hi, hj = hi.ravel(), hj.ravel()
-    h_lines = np.stack([np.stack([vx[hi, hj], hx[hi, hj], vx[hi + 1, hj]], 1),
-                        np.stack([vy[hi, hj], hy[hi, hj], vy[hi + 1, hj]], 1)], axis=2)
+    h_lines = np.stack(
+        [np.stack([vx[hi, hj], hx[hi, hj], vx[hi + 1, hj]], 1), np.stack([vy[hi, hj], hy[hi, hj], vy[hi + 1, hj]], 1)],
+        axis=2,
+    )
     h_class = classify((hi + 1, hj), (hi + 1, hj + 1))
     wi, wj = np.meshgrid(np.arange(nx + 1), np.arange(ny), indexing="ij")
     wi, wj = wi.ravel(), wj.ravel()
-    w_lines = np.stack([np.stack([vx[wi, wj], wx[wi, wj], vx[wi, wj + 1]], 1),
-                        np.stack([vy[wi, wj], wy[wi, wj], vy[wi, wj + 1]], 1)], axis=2)
+    w_lines = np.stack(
+        [np.stack([vx[wi, wj], wx[wi, wj], vx[wi, wj + 1]], 1), np.stack([vy[wi, wj], wy[wi, wj], vy[wi, wj + 1]], 1)],
+        axis=2,
+    )
     w_class = classify((wi, wj + 1), (wi + 1, wj + 1))
     # lanes through each grid: left mid → centre → right mid, bottom mid → centre → top mid
     gi, gj = grids["i"].to_numpy(), grids["j"].to_numpy()
     cx = (vx[gi, gj] + vx[gi + 1, gj] + vx[gi + 1, gj + 1] + vx[gi, gj + 1]) / 4
     cy = (vy[gi, gj] + vy[gi + 1, gj] + vy[gi + 1, gj + 1] + vy[gi, gj + 1]) / 4
-    lane_we = np.stack([np.stack([wx[gi, gj], cx, wx[gi + 1, gj]], 1), np.stack([wy[gi, gj], cy, wy[gi + 1, gj]], 1)], 2)
-    lane_sn = np.stack([np.stack([hx[gi, gj], cx, hx[gi, gj + 1]], 1), np.stack([hy[gi, gj], cy, hy[gi, gj + 1]], 1)], 2)
+    lane_we = np.stack(
+        [np.stack([wx[gi, gj], cx, wx[gi + 1, gj]], 1), np.stack([wy[gi, gj], cy, wy[gi + 1, gj]], 1)], 2
+    )
+    lane_sn = np.stack(
+        [np.stack([hx[gi, gj], cx, hx[gi, gj + 1]], 1), np.stack([hy[gi, gj], cy, hy[gi, gj + 1]], 1)], 2
+    )
     lines = np.concatenate([h_lines, w_lines, lane_we, lane_sn])
     classes = np.concatenate([h_class, w_class, np.full(2 * len(gi), "街巷")])
     n = len(lines)
     lng, lat = _to_lnglat(lines[:, :, 0].ravel(), lines[:, :, 1].ravel())
     geoms = shapely.linestrings(np.stack([lng, lat], axis=1).reshape(n, 3, 2))
     names = np.where(classes == "街巷", "小区通道", np.char.add("示例", classes))
-    return pd.DataFrame({
-        "road_id": pd.Series(np.arange(1, n + 1)).map("R{:07d}".format).to_numpy(),
-        "name": names, "class": classes, "length_m": length_m(geoms), "geometry": shapely.to_wkb(geoms),
-    })
+    return pd.DataFrame(
+        {
+            "road_id": pd.Series(np.arange(1, n + 1)).map("R{:07d}".format).to_numpy(),
+            "name": names,
+            "class": classes,
+            "length_m": length_m(geoms),
+            "geometry": shapely.to_wkb(geoms),
+        }
+    )
 
 
 def _facilities(scale: Scale, grids: pd.DataFrame, buildings: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
-    total = int(round(len(grids) * scale.facilities_per_grid))
+    total = round(len(grids) * scale.facilities_per_grid)
     # Uneven supply: each street gets a factor, one in five streets is badly served, so real gaps exist.
     street_factor = np.where(rng.random(scale.streets) < 0.2, 0.15, rng.uniform(0.6, 1.4, scale.streets))
     weight = street_factor[grids["street"].to_numpy()[buildings["grid"].to_numpy()]]
     weight = weight / weight.sum()
     frames = []
     for number, (kind, share) in enumerate(FACILITY_SHARE.items()):
-        count = max(1, int(round(total * share)))
+        count = max(1, round(total * share))
         chosen = rng.choice(len(buildings), size=count, replace=False, p=weight)
         picked = buildings.iloc[chosen]
-        frames.append(pd.DataFrame({
-            "facility_id": [f"F{number + 1}{k:06d}" for k in range(count)],
-            "type": kind,
-            "name": picked["name"].str.replace("幢", "", regex=False).to_numpy() + kind,
-            "capacity": rng.integers(20, 400, count),
-            "address": picked["name"].to_numpy(),
-            "lon": picked["lon"].to_numpy(), "lat": picked["lat"].to_numpy(),
-        }))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "facility_id": [f"F{number + 1}{k:06d}" for k in range(count)],
+                    "type": kind,
+                    "name": picked["name"].str.replace("幢", "", regex=False).to_numpy() + kind,
+                    "capacity": rng.integers(20, 400, count),
+                    "address": picked["name"].to_numpy(),
+                    "lon": picked["lon"].to_numpy(),
+                    "lat": picked["lat"].to_numpy(),
+                }
+            )
+        )
     return pd.concat(frames, ignore_index=True)
 
 
@@ -261,16 +359,26 @@ def _workers(grids: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     n = len(grids)
     part_time = rng.random(n) < 0.5
     leader_grid = grids.groupby("community").head(1).index.to_numpy()
-    grid_codes = np.concatenate([grids["grid_code"].to_numpy(), grids["grid_code"].to_numpy()[part_time],
-                                 grids["grid_code"].to_numpy()[leader_grid]])
-    roles = np.concatenate([np.full(n, "专职网格员"), np.full(part_time.sum(), "兼职网格员"),
-                            np.full(len(leader_grid), "网格长")])
+    grid_codes = np.concatenate(
+        [
+            grids["grid_code"].to_numpy(),
+            grids["grid_code"].to_numpy()[part_time],
+            grids["grid_code"].to_numpy()[leader_grid],
+        ]
+    )
+    roles = np.concatenate(
+        [np.full(n, "专职网格员"), np.full(part_time.sum(), "兼职网格员"), np.full(len(leader_grid), "网格长")]
+    )
     count = len(grid_codes)
-    return pd.DataFrame({
-        "worker_id": pd.Series(np.arange(1, count + 1)).map("W{:07d}".format).to_numpy(),
-        "name": person_names(count, rng), "role": roles, "grid_code": grid_codes,
-        "phone": phone_numbers(count, rng),
-    })
+    return pd.DataFrame(
+        {
+            "worker_id": pd.Series(np.arange(1, count + 1)).map("W{:07d}".format).to_numpy(),
+            "name": person_names(count, rng),
+            "role": roles,
+            "grid_code": grid_codes,
+            "phone": phone_numbers(count, rng),
+        }
+    )
 
 
 def build_city(scale: Scale, seed: int) -> tuple[CityPlan, dict[str, pd.DataFrame]]:
@@ -296,8 +404,11 @@ def _sample_times(scale: Scale, n: int, categories: np.ndarray, end: dt.datetime
     day_weight = np.where(weekday >= 5, 0.8, 1.0) * np.linspace(0.9, 1.1, scale.days)
     day = rng.choice(scale.days, size=n, p=day_weight / day_weight.sum())
     night = categories == "噪声扰民"
-    hour = np.where(night, rng.choice(24, size=n, p=NIGHT_PROFILE / NIGHT_PROFILE.sum()),
-                    rng.choice(24, size=n, p=DAY_PROFILE / DAY_PROFILE.sum()))
+    hour = np.where(
+        night,
+        rng.choice(24, size=n, p=NIGHT_PROFILE / NIGHT_PROFILE.sum()),
+        rng.choice(24, size=n, p=DAY_PROFILE / DAY_PROFILE.sum()),
+    )
     seconds = day.astype("int64") * 86_400 + hour * 3_600 + rng.integers(0, 3_600, n)
     times = start_day.astype("datetime64[s]") + seconds.astype("timedelta64[s]")
     end64 = np.datetime64(end.replace(microsecond=0), "s")
@@ -362,24 +473,30 @@ def _incident_chunk(scale: Scale, plan: CityPlan, area, n: int, first: int, end:
     description = _descriptions(category, template)
     codes = area.codes(index)
     b = plan.buildings
-    frame = pd.DataFrame({
-        "incident_id": pd.Series(np.arange(first, first + n)).map("SJ{:09d}".format).to_numpy(),
-        "category": category,
-        "affair_class": np.array([CATEGORIES[c][0] for c in names])[pd.Index(names).get_indexer(category)],
-        "source": np.array(SOURCES)[rng.choice(4, n, p=[0.45, 0.3, 0.17, 0.08])],
-        "priority": np.array(PRIORITIES)[rng.choice(3, n, p=[0.85, 0.12, 0.03])],
-        "status": status,
-        "reported_at": reported.astype("datetime64[us]"),
-        "due_at": (reported + deadline).astype("datetime64[us]"),
-        "resolved_at": pd.Series(stage_times[:, 4].astype("datetime64[us]")).where(reached >= 4).to_numpy(),
-        "description": description,
-        "address": b["name"].to_numpy()[home],
-        "reporter_name": np.char.add(np.array(list("王李张刘陈杨黄赵吴周"))[rng.integers(0, 10, n)],
-                                     np.where(rng.random(n) < 0.5, "先生", "女士")),
-        "reporter_phone": phone_numbers(n, rng),
-        "satisfaction": pd.array(np.where(reached == 5, satisfaction, 0), dtype="Int8"),
-        "lon": lng, "lat": lat, "h3_cell": cells,
-    })
+    frame = pd.DataFrame(
+        {
+            "incident_id": pd.Series(np.arange(first, first + n)).map("SJ{:09d}".format).to_numpy(),
+            "category": category,
+            "affair_class": np.array([CATEGORIES[c][0] for c in names])[pd.Index(names).get_indexer(category)],
+            "source": np.array(SOURCES)[rng.choice(4, n, p=[0.45, 0.3, 0.17, 0.08])],
+            "priority": np.array(PRIORITIES)[rng.choice(3, n, p=[0.85, 0.12, 0.03])],
+            "status": status,
+            "reported_at": reported.astype("datetime64[us]"),
+            "due_at": (reported + deadline).astype("datetime64[us]"),
+            "resolved_at": pd.Series(stage_times[:, 4].astype("datetime64[us]")).where(reached >= 4).to_numpy(),
+            "description": description,
+            "address": b["name"].to_numpy()[home],
+            "reporter_name": np.char.add(
+                np.array(list("王李张刘陈杨黄赵吴周"))[rng.integers(0, 10, n)],
+                np.where(rng.random(n) < 0.5, "先生", "女士"),
+            ),
+            "reporter_phone": phone_numbers(n, rng),
+            "satisfaction": pd.array(np.where(reached == 5, satisfaction, 0), dtype="Int8"),
+            "lon": lng,
+            "lat": lat,
+            "h3_cell": cells,
+        }
+    )
     frame.loc[reached != 5, "satisfaction"] = pd.NA
     for column in codes.columns:
         frame[column] = codes[column].to_numpy()
@@ -407,39 +524,74 @@ def _events(frame: pd.DataFrame, stage_times: np.ndarray, reached: np.ndarray, s
         else:
             note = np.full(len(rows), label)
         actor = departments[rows] if actors[stage] is None else np.full(len(rows), actors[stage])
-        parts.append(pd.DataFrame({
-            "incident_id": frame["incident_id"].to_numpy()[rows],
-            "from_status": None if stage == 0 else STATUSES[stage - 1],
-            "to_status": to_status,
-            "occurred_at": stage_times[rows, stage].astype("datetime64[us]"),
-            "actor": actor, "note": note,
-        }))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "incident_id": frame["incident_id"].to_numpy()[rows],
+                    "from_status": None if stage == 0 else STATUSES[stage - 1],
+                    "to_status": to_status,
+                    "occurred_at": stage_times[rows, stage].astype("datetime64[us]"),
+                    "actor": actor,
+                    "note": note,
+                }
+            )
+        )
     return pd.concat(parts, ignore_index=True)
 
 
-def generate(db_path: str | Path, scale_name: str = "demo", seed: int = 7, end: dt.datetime | None = None,
-             incidents: int | None = None, progress: bool | None = None) -> dict[str, int]:
+def generate(
+    db_path: str | Path,
+    scale_name: str = "demo",
+    seed: int = 7,
+    end: dt.datetime | None = None,
+    incidents: int | None = None,
+    progress: bool | None = None,
+) -> dict[str, int]:
     """Build the synthetic city into ``db_path`` (replacing what it held); returns the table counts."""
     scale = SCALES[scale_name]
     if incidents is not None:
         scale = replace(scale, incidents=incidents)
     end = (end or dt.datetime.now()).replace(second=0, microsecond=0)
     chunks = -(-scale.incidents // INCIDENT_CHUNK)
-    bar = tqdm(total=4 + chunks, desc=f"generate {scale_name}", unit="step", disable=None if progress is None
-               else not progress)
+    bar = tqdm(
+        total=4 + chunks, desc=f"generate {scale_name}", unit="step", disable=None if progress is None else not progress
+    )
     with bar:
         plan, tables = build_city(scale, seed)
         bar.update()
         con = store.connect(db_path)
         try:
             with store.transaction(con):
-                for table in ("grids", "grid_cells", "communities", "streets", "districts", "buildings", "roads",
-                              "facilities", "grid_workers", "incidents", "incident_events", "rejects", "loads"):
+                for table in (
+                    "grids",
+                    "grid_cells",
+                    "communities",
+                    "streets",
+                    "districts",
+                    "buildings",
+                    "roads",
+                    "facilities",
+                    "grid_workers",
+                    "incidents",
+                    "incident_events",
+                    "rejects",
+                    "loads",
+                ):
                     con.execute(f"DELETE FROM {table}")
                 grids = plan.grids
                 point = shapely.point_on_surface(plan.grid_geoms)
-                rows = grids[["grid_code", "name", "community_code", "street_code", "district_code",
-                              "community_name", "street_name", "district_name"]].copy()
+                rows = grids[
+                    [
+                        "grid_code",
+                        "name",
+                        "community_code",
+                        "street_code",
+                        "district_code",
+                        "community_name",
+                        "street_name",
+                        "district_name",
+                    ]
+                ].copy()
                 rows["population"], rows["households"] = None, None
                 rows["area_m2"] = area_m2(plan.grid_geoms)
                 rows["lon"], rows["lat"] = shapely.get_x(point), shapely.get_y(point)
@@ -472,8 +624,10 @@ def generate(db_path: str | Path, scale_name: str = "demo", seed: int = 7, end: 
                     store.append_rows(con, "incidents", frame)
                     store.append_rows(con, "incident_events", events)
                 bar.update()
-            con.execute("INSERT OR REPLACE INTO meta VALUES ('generated', ?), ('generated_end', ?)",
-                        [f"{scale_name} seed={seed}", end.isoformat(sep=" ")])
+            con.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('generated', ?), ('generated_end', ?)",
+                [f"{scale_name} seed={seed}", end.isoformat(sep=" ")],
+            )
             store.bump_data_version(con)
             bar.update()
             return store.table_counts(con)

@@ -72,15 +72,22 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def load_file(db_path: str | Path, kind_name: str, path: str | Path, crs: str | None = None,
-              mapping: dict[str, str] | None = None, progress: bool | None = None) -> LoadSummary:
+def load_file(
+    db_path: str | Path,
+    kind_name: str,
+    path: str | Path,
+    crs: str | None = None,
+    mapping: dict[str, str] | None = None,
+    progress: bool | None = None,
+) -> LoadSummary:
     """Read, validate and load ``path`` as ``kind_name``; returns the summary."""
     if kind_name not in KINDS:
         raise LoadError(f"unknown kind {kind_name!r}: use one of {', '.join(KINDS)}")
     kind = KINDS[kind_name]
     path = Path(path)
-    stages = tqdm(total=4, desc=f"load {kind.name}", unit="step", disable=None if progress is None else not progress,
-                  leave=False)
+    stages = tqdm(
+        total=4, desc=f"load {kind.name}", unit="step", disable=None if progress is None else not progress, leave=False
+    )
     with stages:
         stages.set_postfix_str("read")
         raw = read_table(path)
@@ -93,8 +100,13 @@ def load_file(db_path: str | Path, kind_name: str, path: str | Path, crs: str | 
             area = read_area(con)
             if kind.name != "grids" and area is None:
                 raise LoadError(f"no grids in {db_path}: load the grid polygons first (gridtwin load grids FILE)")
-            summary = LoadSummary(kind.name, path.name, rows_in=len(prepared.frame), repaired=prepared.repaired,
-                                  notes=list(prepared.notes))
+            summary = LoadSummary(
+                kind.name,
+                path.name,
+                rows_in=len(prepared.frame),
+                repaired=prepared.repaired,
+                notes=list(prepared.notes),
+            )
             stages.set_postfix_str("index")
             sha = file_sha256(path)
             stages.update()
@@ -105,11 +117,20 @@ def load_file(db_path: str | Path, kind_name: str, path: str | Path, crs: str | 
                 accepted, problems = WRITERS[kind.name](con, prepared, area, summary)
                 _quarantine(con, kind, load_id, path.name, sha, prepared, problems, summary)
                 summary.loaded = int(accepted)
-                store.record_load(con, {
-                    "load_id": load_id, "kind": kind.name, "source_file": str(path), "file_sha256": sha,
-                    "crs": crs or "", "rows_in": summary.rows_in, "rows_loaded": summary.loaded,
-                    "rows_rejected": summary.rejected, "rows_repaired": summary.repaired,
-                })
+                store.record_load(
+                    con,
+                    {
+                        "load_id": load_id,
+                        "kind": kind.name,
+                        "source_file": str(path),
+                        "file_sha256": sha,
+                        "crs": crs or "",
+                        "rows_in": summary.rows_in,
+                        "rows_loaded": summary.loaded,
+                        "rows_rejected": summary.rejected,
+                        "rows_repaired": summary.repaired,
+                    },
+                )
                 store.bump_data_version(con)
             stages.update()
         finally:
@@ -117,8 +138,9 @@ def load_file(db_path: str | Path, kind_name: str, path: str | Path, crs: str | 
     return summary
 
 
-def _quarantine(con, kind: Kind, load_id: int, source: str, sha: str, prepared: Prepared,
-                problems: pd.Series, summary: LoadSummary) -> None:
+def _quarantine(
+    con, kind: Kind, load_id: int, source: str, sha: str, prepared: Prepared, problems: pd.Series, summary: LoadSummary
+) -> None:
     bad = (problems != "").to_numpy(bool)
     summary.rejected = int(bad.sum())
     if not bad.any():
@@ -128,12 +150,18 @@ def _quarantine(con, kind: Kind, load_id: int, source: str, sha: str, prepared: 
     if "geometry" in raw.columns:
         raw["geometry"] = [g.wkt if isinstance(g, shapely.Geometry) else g for g in raw["geometry"]]
     raw_json = raw.astype("string").to_json(orient="records", lines=True, force_ascii=False).splitlines()
-    frame = pd.DataFrame({
-        "load_id": load_id, "kind": kind.name, "source_file": source, "file_sha256": sha,
-        "row_number": np.flatnonzero(bad) + 1,
-        "record_id": prepared.frame[kind.id_column][bad].astype("string").to_numpy(),
-        "reason": problems[bad].to_numpy(dtype=object), "raw": raw_json,
-    })
+    frame = pd.DataFrame(
+        {
+            "load_id": load_id,
+            "kind": kind.name,
+            "source_file": source,
+            "file_sha256": sha,
+            "row_number": np.flatnonzero(bad) + 1,
+            "record_id": prepared.frame[kind.id_column][bad].astype("string").to_numpy(),
+            "reason": problems[bad].to_numpy(dtype=object),
+            "raw": raw_json,
+        }
+    )
     store.append_rows(con, "rejects", frame)
 
 
@@ -146,9 +174,10 @@ def _outside_reason(grid_index: np.ndarray, problems: pd.Series) -> pd.Series:
 
 # --- grids -----------------------------------------------------------------
 
+
 def _derive_code(own: pd.Series, grid_code: pd.Series, digits: int) -> pd.Series:
     code = grid_code.astype("string")
-    derivable = code.str.fullmatch(r"\d{%d,}" % max(digits, 12)).fillna(False)
+    derivable = code.str.fullmatch(r"\d{12,}").fillna(False)
     return own.where(own.notna(), code.str.slice(0, digits).where(derivable))
 
 
@@ -164,8 +193,20 @@ def _write_grids(con, prepared: Prepared, area: Area | None, summary: LoadSummar
     ok = (problems == "").to_numpy(bool)
     good = frame[ok]
     geoms = good["geometry"].to_numpy(dtype=object)
-    rows = good[["grid_code", "name", "community_code", "street_code", "district_code", "community_name",
-                 "street_name", "district_name", "population", "households"]].copy()
+    rows = good[
+        [
+            "grid_code",
+            "name",
+            "community_code",
+            "street_code",
+            "district_code",
+            "community_name",
+            "street_name",
+            "district_name",
+            "population",
+            "households",
+        ]
+    ].copy()
     rows["name"] = rows["name"].fillna(rows["grid_code"])
     rows["area_m2"] = area_m2(geoms)
     point = shapely.point_on_surface(geoms)
@@ -182,7 +223,8 @@ def refresh_grid_derivatives(con: duckdb.DuckDBPyConnection) -> list[str]:
     geoms = store.geometries(grids["geometry"])
     store.replace_grid_cells(con, cover_frame(grids["grid_code"].to_numpy(), geoms))
     names = con.execute(
-        "SELECT grid_code, community_name, street_name, district_name FROM grids ORDER BY grid_code").df()
+        "SELECT grid_code, community_name, street_name, district_name FROM grids ORDER BY grid_code"
+    ).df()
     levels = dissolve_levels(grids.drop(columns="geometry").merge(names, on="grid_code"), geoms)
     for table, frame in levels.items():
         store.rebuild_admin_level(con, table, frame)
@@ -205,11 +247,17 @@ def refresh_grid_derivatives(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def _assign_cells(area: Area, points: pd.DataFrame) -> np.ndarray:
-    return assign_points(points["lon"].to_numpy(float), points["lat"].to_numpy(float),
-                         points["h3_cell"].to_numpy(np.uint64), area.cover, area.geoms)
+    return assign_points(
+        points["lon"].to_numpy(float),
+        points["lat"].to_numpy(float),
+        points["h3_cell"].to_numpy(np.uint64),
+        area.cover,
+        area.geoms,
+    )
 
 
 # --- points ----------------------------------------------------------------
+
 
 def locate_points(area: Area, frame: pd.DataFrame, problems: pd.Series) -> tuple[pd.DataFrame, pd.Series, np.ndarray]:
     """Add h3_cell and grid codes; points outside every grid become rejects."""
@@ -226,8 +274,7 @@ def locate_points(area: Area, frame: pd.DataFrame, problems: pd.Series) -> tuple
 
 def _write_facilities(con, prepared: Prepared, area: Area, summary: LoadSummary):
     frame, problems, ok = locate_points(area, prepared.frame, prepared.problems)
-    columns = ["facility_id", "type", "name", "capacity", "address", "lon", "lat", "h3_cell", "grid_code",
-               *UPPER_CODES]
+    columns = ["facility_id", "type", "name", "capacity", "address", "lon", "lat", "h3_cell", "grid_code", *UPPER_CODES]
     store.replace_rows(con, "facilities", frame.loc[ok, columns])
     return ok.sum(), problems
 
@@ -243,13 +290,31 @@ def _write_buildings(con, prepared: Prepared, area: Area, summary: LoadSummary):
     residential = frame["use"].isna() | frame["use"].isin(["住宅", "residential", "居住"])
     estimate = (pd.Series(footprint) * floors.fillna(1) / SQM_PER_RESIDENT).round().where(residential, 0)
     frame["residents"] = frame["residents"].astype("Float64").fillna(estimate).round().astype("Int64")
-    frame["households"] = frame["households"].astype("Float64").fillna(
-        (frame["residents"].astype("Float64") / PERSONS_PER_HOUSEHOLD).round()).astype("Int64")
+    frame["households"] = (
+        frame["households"]
+        .astype("Float64")
+        .fillna((frame["residents"].astype("Float64") / PERSONS_PER_HOUSEHOLD).round())
+        .astype("Int64")
+    )
     frame["area_m2"] = footprint
     frame, problems, ok = locate_points(area, frame, prepared.problems)
     frame["geometry"] = shapely.to_wkb(np.where(ok, geoms, None))
-    columns = ["building_id", "name", "use", "floors", "height_m", "residents", "households", "area_m2", "lon",
-               "lat", "h3_cell", "grid_code", *UPPER_CODES, "geometry"]
+    columns = [
+        "building_id",
+        "name",
+        "use",
+        "floors",
+        "height_m",
+        "residents",
+        "households",
+        "area_m2",
+        "lon",
+        "lat",
+        "h3_cell",
+        "grid_code",
+        *UPPER_CODES,
+        "geometry",
+    ]
     store.replace_rows(con, "buildings", frame.loc[ok, columns])
     store.fill_grid_population_from_buildings(con)
     store.roll_up_population(con)
@@ -261,8 +326,12 @@ def _write_roads(con, prepared: Prepared, area: Area, summary: LoadSummary):
     problems = prepared.problems.copy()
     west, south, east, north = area.bounds
     lon, lat = frame["lon"].to_numpy(float), frame["lat"].to_numpy(float)
-    outside = ~((lon >= west - AREA_MARGIN_DEG) & (lon <= east + AREA_MARGIN_DEG)
-                & (lat >= south - AREA_MARGIN_DEG) & (lat <= north + AREA_MARGIN_DEG))
+    outside = ~(
+        (lon >= west - AREA_MARGIN_DEG)
+        & (lon <= east + AREA_MARGIN_DEG)
+        & (lat >= south - AREA_MARGIN_DEG)
+        & (lat <= north + AREA_MARGIN_DEG)
+    )
     fresh = outside & (problems == "").to_numpy(bool)
     problems[fresh] = "outside the loaded area: the road is more than 2 km from every grid"
     ok = (problems == "").to_numpy(bool)
@@ -278,22 +347,30 @@ def incident_defaults(con, frame: pd.DataFrame, problems: pd.Series, summary: Lo
     """Fill affair class, deadline, status, source and priority; flag unknown statuses."""
     problems = problems.copy()
     new = store.ensure_categories(
-        con, frame["category"].dropna().unique().tolist(), (DEFAULT_AFFAIR_CLASS, DEFAULT_DEADLINE_H, DEFAULT_DEPARTMENT))
+        con,
+        frame["category"].dropna().unique().tolist(),
+        (DEFAULT_AFFAIR_CLASS, DEFAULT_DEADLINE_H, DEFAULT_DEPARTMENT),
+    )
     if new and summary is not None:
-        summary.notes.append(f"new categories with the default {DEFAULT_DEADLINE_H} h deadline: {', '.join(new[:10])}"
-                             + (" …" if len(new) > 10 else ""))
+        summary.notes.append(
+            f"new categories with the default {DEFAULT_DEADLINE_H} h deadline: {', '.join(new[:10])}"
+            + (" …" if len(new) > 10 else "")
+        )
     categories = store.categories_frame(con).set_index("category")
     frame = frame.copy()
     frame["affair_class"] = frame["affair_class"].fillna(frame["category"].map(categories["affair_class"]))
-    deadline = pd.to_timedelta(frame["category"].map(categories["deadline_h"]).astype("Float64").fillna(
-        DEFAULT_DEADLINE_H).to_numpy(float), unit="h")
+    deadline = pd.to_timedelta(
+        frame["category"].map(categories["deadline_h"]).astype("Float64").fillna(DEFAULT_DEADLINE_H).to_numpy(float),
+        unit="h",
+    )
     frame["due_at"] = frame["due_at"].fillna(frame["reported_at"] + deadline)
     status_text = frame["status"].astype("string").str.strip().str.lower()
     status = status_text.map(STATUS_ALIASES)
     unknown = (status_text.notna() & status.isna()).to_numpy(bool)
     problems[unknown & (problems == "").to_numpy(bool)] = (
         "unknown status (expected 上报/受理/派单/处置中/办结/回访评价 or reported/accepted/dispatched/in_progress/"
-        "resolved/evaluated)")
+        "resolved/evaluated)"
+    )
     default_status = np.where(frame["resolved_at"].notna(), "resolved", "reported")
     frame["status"] = status.fillna(pd.Series(default_status, index=frame.index))
     frame["source"] = frame["source"].fillna(SOURCES[2])
@@ -304,9 +381,27 @@ def incident_defaults(con, frame: pd.DataFrame, problems: pd.Series, summary: Lo
     return frame, problems
 
 
-INCIDENT_COLUMNS = ["incident_id", "category", "affair_class", "source", "priority", "status", "reported_at",
-                    "due_at", "resolved_at", "description", "address", "reporter_name", "reporter_phone",
-                    "satisfaction", "lon", "lat", "h3_cell", "grid_code", *UPPER_CODES]
+INCIDENT_COLUMNS = [
+    "incident_id",
+    "category",
+    "affair_class",
+    "source",
+    "priority",
+    "status",
+    "reported_at",
+    "due_at",
+    "resolved_at",
+    "description",
+    "address",
+    "reporter_name",
+    "reporter_phone",
+    "satisfaction",
+    "lon",
+    "lat",
+    "h3_cell",
+    "grid_code",
+    *UPPER_CODES,
+]
 
 
 def write_incidents(con, frame: pd.DataFrame, actor: str, note: str) -> None:

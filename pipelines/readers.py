@@ -83,7 +83,7 @@ def read_table(path: str | Path) -> RawTable:
             return _from_geodataframe(gdf)
     except LoadError:
         raise
-    except Exception as exc:  # noqa: BLE001 - any reader failure is a file-level problem for the user
+    except Exception as exc:
         raise LoadError(f"cannot read {path.name}: {exc}. Supported formats: {SUPPORTED}") from exc
     raise LoadError(f"unsupported file type {suffix or '(none)'} for {path.name}. Supported formats: {SUPPORTED}")
 

@@ -85,8 +85,19 @@ KEYS = {
 }
 
 COUNTED_TABLES = (
-    "districts", "streets", "communities", "grids", "grid_cells", "buildings", "roads",
-    "facilities", "grid_workers", "categories", "incidents", "incident_events", "rejects",
+    "districts",
+    "streets",
+    "communities",
+    "grids",
+    "grid_cells",
+    "buildings",
+    "roads",
+    "facilities",
+    "grid_workers",
+    "categories",
+    "incidents",
+    "incident_events",
+    "rejects",
 )
 
 _LOCK_PID = re.compile(r"PID (\d+)")
@@ -182,7 +193,7 @@ def clear_rejects(con: duckdb.DuckDBPyConnection, kind: str, file_sha256: str) -
     con.execute("DELETE FROM rejects WHERE kind = ? AND file_sha256 = ?", [kind, file_sha256])
 
 
-def geometries(blobs) -> "np.ndarray":
+def geometries(blobs) -> np.ndarray:
     """Shapely geometries from a BLOB column (DuckDB hands WKB back as bytearray)."""
     return shapely.from_wkb(np.array([None if b is None else bytes(b) for b in blobs], dtype=object))
 
@@ -237,7 +248,8 @@ def ensure_categories(con: duckdb.DuckDBPyConnection, names: list[str], default:
     """Add categories not yet known with the default affair class, deadline and department; return the new ones."""
     known = {row[0] for row in con.execute("SELECT category FROM categories").fetchall()}
     new = sorted(set(names) - known)
-    con.executemany("INSERT INTO categories VALUES (?, ?, ?, ?)", [[name, *default] for name in new])
+    if new:
+        con.executemany("INSERT INTO categories VALUES (?, ?, ?, ?)", [[name, *default] for name in new])
     return new
 
 
@@ -303,8 +315,9 @@ def replace_import_events(con: duckdb.DuckDBPyConnection, ids: pd.DataFrame, act
     """History for imported incidents: reported at reported_at, then the imported status."""
     con.register("_ids", ids)
     try:
-        con.execute("DELETE FROM incident_events WHERE actor = ? AND incident_id IN (SELECT incident_id FROM _ids)",
-                    [actor])
+        con.execute(
+            "DELETE FROM incident_events WHERE actor = ? AND incident_id IN (SELECT incident_id FROM _ids)", [actor]
+        )
         con.execute(
             """
             INSERT INTO incident_events (incident_id, from_status, to_status, occurred_at, actor, note)

@@ -6,7 +6,6 @@ problems become a reason string per row, and those rows are quarantined.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -56,7 +55,9 @@ def apply_mapping(frame: pd.DataFrame, kind: Kind, mapping: dict[str, str]) -> p
     errors = []
     for target, source in mapping.items():
         if target not in known:
-            errors.append(f"--map {target}={source}: {target!r} is not a {kind.name} column (ours: {', '.join(sorted(known))})")
+            errors.append(
+                f"--map {target}={source}: {target!r} is not a {kind.name} column (ours: {', '.join(sorted(known))})"
+            )
         if source not in frame.columns:
             errors.append(f"--map {target}={source}: the file has no column {source!r}")
     if errors:
@@ -84,7 +85,7 @@ def _geometry_series(frame: pd.DataFrame) -> np.ndarray | None:
     return shapely.from_wkt(np.where(text == "", None, text), on_invalid="ignore")
 
 
-def _check_columns(frame: pd.DataFrame, kind: Kind, source_name: str) -> None:
+def _check_columns(frame: pd.DataFrame, kind: Kind, source_name: str, file_columns: list) -> None:
     has_geometry = "geometry" in frame.columns
     has_lonlat = "lon" in frame.columns and "lat" in frame.columns
     missing = [c for c in kind.required if c not in frame.columns]
@@ -95,7 +96,7 @@ def _check_columns(frame: pd.DataFrame, kind: Kind, source_name: str) -> None:
     if kind.id_required and kind.id_column not in frame.columns and kind.id_column not in missing:
         missing.append(kind.id_column)
     if missing:
-        found = ", ".join(str(c) for c in frame.columns if c != "geometry") or "(none)"
+        found = ", ".join(str(c) for c in file_columns if c != "geometry") or "(none)"
         raise LoadError(
             f"{source_name}: missing required column(s) {', '.join(missing)} for {kind.name}. "
             f"Found: {found}. Expected {expected_columns(kind)}. "
@@ -160,6 +161,7 @@ def _to_time(series: pd.Series) -> tuple[pd.Series, np.ndarray]:
 
 def _typed_columns(frame: pd.DataFrame, kind: Kind, problems: Problems) -> pd.DataFrame:
     out = pd.DataFrame(index=frame.index)
+    unreadable = {}
     for column, kind_type in kind.columns.items():
         if column not in frame.columns:
             out[column] = pd.Series([None] * len(frame), index=frame.index, dtype=object)
@@ -170,12 +172,14 @@ def _typed_columns(frame: pd.DataFrame, kind: Kind, problems: Problems) -> pd.Da
             out[column] = text.where(text != "")
         elif kind_type in ("int", "float"):
             out[column], bad = _to_number(series, kind_type == "int")
+            unreadable[column] = bad
             problems.add(bad, f"{column} is not {'a whole number' if kind_type == 'int' else 'a number'}")
         else:
             out[column], bad = _to_time(series)
+            unreadable[column] = bad
             problems.add(bad, f"{column} is not a date/time (use e.g. 2026-11-22 08:30:00)")
     for column in kind.required:
-        problems.add(out[column].isna(), f"missing {column}")
+        problems.add(out[column].isna().to_numpy(bool) & ~unreadable.get(column, False), f"missing {column}")
     return out
 
 
@@ -227,7 +231,9 @@ def _repair_polygons(geoms: np.ndarray, problems: Problems) -> tuple[np.ndarray,
         # make_valid may return a collection with stray lines: keep the polygonal part.
         fixed = np.array([_polygonal_part(g) for g in fixed], dtype=object)
         repaired[invalid] = fixed
-    unrepairable = candidates & (shapely.is_missing(repaired) | shapely.is_empty(repaired) | (shapely.area(repaired) <= 0))
+    unrepairable = candidates & (
+        shapely.is_missing(repaired) | shapely.is_empty(repaired) | (shapely.area(repaired) <= 0)
+    )
     problems.add(unrepairable, "invalid polygon that cannot be repaired")
     return repaired, int((invalid & ~unrepairable).sum())
 
@@ -247,10 +253,11 @@ def swapped_mask(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return looks_swapped & ~in_china(x, y)
 
 
-def prepare(kind: Kind, raw: RawTable, source_name: str, crs_text: str | None = None,
-            mapping: dict[str, str] | None = None) -> Prepared:
+def prepare(
+    kind: Kind, raw: RawTable, source_name: str, crs_text: str | None = None, mapping: dict[str, str] | None = None
+) -> Prepared:
     frame = apply_mapping(raw.frame.reset_index(drop=True), kind, mapping or {})
-    _check_columns(frame, kind, source_name)
+    _check_columns(frame, kind, source_name, list(raw.frame.columns))
     crs = _resolve_crs(crs_text, raw.crs)
     n = len(frame)
     problems = Problems(n)
@@ -312,8 +319,10 @@ def prepare(kind: Kind, raw: RawTable, source_name: str, crs_text: str | None = 
         centroid = shapely.centroid(geoms)
         out["lon"], out["lat"] = shapely.get_x(centroid), shapely.get_y(centroid)
         ok = np.isfinite(out["lon"].to_numpy(float))
-        problems.add(ok & swapped_mask(out["lon"].to_numpy(float), out["lat"].to_numpy(float)),
-                     "latitude and longitude look swapped")
+        problems.add(
+            ok & swapped_mask(out["lon"].to_numpy(float), out["lat"].to_numpy(float)),
+            "latitude and longitude look swapped",
+        )
         out["geometry"] = geoms
         if repaired:
             notes.append(f"repaired {repaired} invalid polygon(s)")

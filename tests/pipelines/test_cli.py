@@ -1,0 +1,84 @@
+import shutil
+import subprocess
+
+from pipelines.cli import main
+
+
+def test_generate_prints_a_summary(tmp_path, capsys):
+    db = tmp_path / "x.duckdb"
+    assert main(["generate", "--db", str(db), "--incidents", "500", "--end", "2026-11-22T18:00"]) == 0
+    out = capsys.readouterr().out
+    assert "网格 grids" in out and "300" in out and "事件 incidents" in out and "500" in out
+
+
+def test_load_error_is_one_line_and_exit_code_1(grid_db, data_dir, capsys):
+    code = main(["load", "incidents", str(data_dir / "hotline_12345_gbk.csv"), "--db", str(grid_db)])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.startswith("error: hotline_12345_gbk.csv: missing required column(s)") and err.count("\n") == 1
+
+
+def test_load_with_map_prints_rejects_hint(grid_db, data_dir, capsys):
+    code = main(
+        [
+            "load",
+            "incidents",
+            str(data_dir / "hotline_12345_gbk.csv"),
+            "--db",
+            str(grid_db),
+            "--map",
+            "incident_id=工单编号,category=诉求分类,reported_at=来电时间",
+            "--map",
+            "lon=东经",
+            "--map",
+            "lat=北纬",
+        ]
+    )
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "3 loaded, 4 rejected" in out and "gridtwin rejects" in out
+    assert main(["rejects", "--db", str(grid_db), "--kind", "incidents"]) == 0
+    assert "row 3 [A003]: no coordinates" in capsys.readouterr().out
+
+
+def test_malformed_map_is_explained(grid_db, data_dir, capsys):
+    assert (
+        main(["load", "incidents", str(data_dir / "hotline_12345_gbk.csv"), "--db", str(grid_db), "--map", "category"])
+        == 1
+    )
+    assert "write it as target=source" in capsys.readouterr().err
+
+
+def test_summary_of_missing_database_says_how_to_create_it(tmp_path, capsys):
+    assert main(["summary", "--db", str(tmp_path / "none.duckdb")]) == 1
+    assert "gridtwin generate" in capsys.readouterr().err
+
+
+def test_console_script_is_installed():
+    script = shutil.which("gridtwin")
+    assert script, "pip install -e . should put the gridtwin console script on PATH"
+    out = subprocess.run([script, "--help"], capture_output=True, text=True, check=True)
+    assert "generate" in out.stdout and "load" in out.stdout
+
+
+def test_readme_example_loads_the_sample_hotline_export(tmp_path, capsys):
+    db = str(tmp_path / "c.duckdb")
+    assert main(["load", "grids", "data/sample_grids.geojson", "--db", db]) == 0
+    assert (
+        main(
+            [
+                "load",
+                "incidents",
+                "data/sample_12345.csv",
+                "--db",
+                db,
+                "--map",
+                "incident_id=工单编号,category=诉求分类,reported_at=来电时间,lon=东经,lat=北纬,description=问题描述,"
+                "status=办理状态",
+            ]
+        )
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert "40 rows read, 36 loaded, 4 rejected" in out
+    assert "rejected 3: no coordinates" in out and "rejected 1: latitude and longitude look swapped" in out
