@@ -17,15 +17,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import shapely
+from h3ronpy import grid_disk
 from h3ronpy import vector as _h3v
 
-from geo.h3cells import COVER_RES, POINT_RES, latlng_to_cells, parent
+from geo.h3cells import COVER_RES, latlng_to_cells, parent
 
-EDGE_EPS_DEG = 1e-7
-"""Margin (about 1 cm) that keeps "inside" cells clear of the boundary."""
+REACH_SCALE = 1.5
+"""A cover cell's reach: its hexagon scaled by this about its centre.
+
+H3 is not exactly nested: the points whose fine cell has parent C fill C's
+children, which stick out of C's hexagon by less than one child edge
+(0.378 of C's edge).  Scaling by 1.5 pushes every edge out by 0.43 of C's
+edge, so the scaled hexagon holds every point that is looked up as C.
+"""
+
+BOUNDARY_STEP_DEG = 1e-4
+"""Spacing (about 10 m) of the points sampled along grid boundaries to find the cells they cross."""
 
 
 @dataclass(frozen=True)
@@ -38,45 +47,46 @@ class GridCover:
     res: int = COVER_RES
 
 
-def _cells_per_geometry(geoms: np.ndarray, res: int, mode) -> tuple[np.ndarray, np.ndarray]:
-    listed = pa.array(_h3v.wkb_to_cells(shapely.to_wkb(geoms), res, mode))
-    offsets = np.asarray(listed.offsets)
-    cells = np.asarray(listed.values, dtype=np.uint64)
-    owner = np.repeat(np.arange(len(geoms), dtype=np.int64), np.diff(offsets))
-    return cells, owner
+def _flat(cells) -> np.ndarray:
+    listed = pa.array(cells)
+    values = listed.values if pa.types.is_list(listed.type) else listed
+    return np.asarray(values, dtype=np.uint64)
 
 
-def build_cover(geoms: np.ndarray, res: int = COVER_RES, point_res: int = POINT_RES) -> GridCover:
-    """Cover polygons with H3 cells at ``res``, marking the cells wholly inside one polygon.
+def reach_polygons(cells: np.ndarray) -> np.ndarray:
+    """Each cell's hexagon scaled by :data:`REACH_SCALE` about its centre."""
+    hexes = shapely.from_wkb(np.asarray(_h3v.cells_to_wkb_polygons(cells), dtype=object))
+    coords, owner = shapely.get_coordinates(hexes, return_index=True)
+    counts = np.bincount(owner, minlength=len(hexes))
+    centre = np.column_stack([np.bincount(owner, coords[:, i], len(hexes)) / counts for i in (0, 1)])
+    scaled = centre[owner] + REACH_SCALE * (coords - centre[owner])
+    return shapely.polygons(shapely.linearrings(scaled, indices=owner))
 
-    H3 is not exactly nested: the points whose ``point_res`` cell has parent C
-    fill C's children, which stick out of C's own hexagon.  Points are looked
-    up by that parent, so a cell counts as inside a polygon only when all of
-    its children are, and lists as candidates every polygon touching a child.
-    """
+
+def candidate_cells(geoms: np.ndarray, res: int) -> np.ndarray:
+    """Every cell at ``res`` whose reach may touch one of ``geoms`` (a superset; filtered later)."""
+    centred = _flat(_h3v.wkb_to_cells(shapely.to_wkb(geoms), res, _h3v.ContainmentMode.ContainsCentroid,
+                                      flatten=True))
+    boundary = shapely.segmentize(shapely.boundary(geoms), BOUNDARY_STEP_DEG)
+    coords = shapely.get_coordinates(boundary)
+    edge = np.unique(latlng_to_cells(coords[:, 1], coords[:, 0], res))
+    ring = _flat(grid_disk(edge, 1, flatten=True))
+    return np.unique(np.concatenate([centred, ring]))
+
+
+def build_cover(geoms: np.ndarray, res: int = COVER_RES) -> GridCover:
+    """Cover polygons with H3 cells at ``res``; a cell is inside a polygon when its whole reach is."""
     geoms = np.asarray(geoms, dtype=object)
-    inner = shapely.buffer(geoms, -EDGE_EPS_DEG, join_style="mitre")
-    outer = shapely.buffer(geoms, EDGE_EPS_DEG, join_style="mitre")
-    in_cells, in_owner = _cells_per_geometry(inner, point_res, _h3v.ContainmentMode.ContainsBoundary)
-    out_cells, out_owner = _cells_per_geometry(outer, point_res, _h3v.ContainmentMode.IntersectsBoundary)
-    coords, vertex_owner = shapely.get_coordinates(geoms, return_index=True)
-    vertex_cells = latlng_to_cells(coords[:, 1], coords[:, 0], point_res)
-    rows = pd.DataFrame(
-        {
-            "cell": parent(np.concatenate([out_cells, vertex_cells]), res),
-            "grid": np.concatenate([out_owner, vertex_owner]),
-        }
-    ).drop_duplicates()
-    children_inside = pd.DataFrame({"cell": parent(in_cells, res), "grid": in_owner}).value_counts().rename("children")
-    full = children_inside[children_inside == 7 ** (point_res - res)].index
-    rows["inside"] = pd.MultiIndex.from_frame(rows[["cell", "grid"]]).isin(full)
-    rows = rows.sort_values(["cell", "grid"], kind="stable")
-    return GridCover(
-        cells=rows["cell"].to_numpy(np.uint64),
-        grid=rows["grid"].to_numpy(np.int64),
-        inside=rows["inside"].to_numpy(bool),
-        res=res,
-    )
+    cells = candidate_cells(geoms, res)
+    reach = reach_polygons(cells)
+    shapely.prepare(geoms)
+    cell_index, grid_index = shapely.STRtree(geoms).query(reach, predicate="intersects")
+    order = np.lexsort((grid_index, cell_index))
+    cell_index, grid_index = cell_index[order], grid_index[order]
+    single = np.bincount(cell_index, minlength=len(cells))[cell_index] == 1
+    inside = np.zeros(len(cell_index), dtype=bool)
+    inside[single] = shapely.contains_properly(geoms[grid_index[single]], reach[cell_index[single]])
+    return GridCover(cells=cells[cell_index], grid=grid_index.astype(np.int64), inside=inside, res=res)
 
 
 def assign_points(
