@@ -22,6 +22,7 @@ import shapely
 from h3ronpy import grid_disk
 from h3ronpy import vector as _h3v
 
+from geo import kernels
 from geo.h3cells import COVER_RES, latlng_to_cells, parent
 
 REACH_SCALE = 1.5
@@ -65,8 +66,7 @@ def reach_polygons(cells: np.ndarray) -> np.ndarray:
 
 def candidate_cells(geoms: np.ndarray, res: int) -> np.ndarray:
     """Every cell at ``res`` whose reach may touch one of ``geoms`` (a superset; filtered later)."""
-    centred = _flat(_h3v.wkb_to_cells(shapely.to_wkb(geoms), res, _h3v.ContainmentMode.ContainsCentroid,
-                                      flatten=True))
+    centred = _flat(_h3v.wkb_to_cells(shapely.to_wkb(geoms), res, _h3v.ContainmentMode.ContainsCentroid, flatten=True))
     boundary = shapely.segmentize(shapely.boundary(geoms), BOUNDARY_STEP_DEG)
     coords = shapely.get_coordinates(boundary)
     edge = np.unique(latlng_to_cells(coords[:, 1], coords[:, 0], res))
@@ -89,6 +89,65 @@ def build_cover(geoms: np.ndarray, res: int = COVER_RES) -> GridCover:
     return GridCover(cells=cells[cell_index], grid=grid_index.astype(np.int64), inside=inside, res=res)
 
 
+class Locator:
+    """A cover and its grid polygons, compiled for fast repeated assignment."""
+
+    def __init__(self, cover: GridCover, grid_geoms: np.ndarray):
+        self.cover = cover
+        self.geoms = np.asarray(grid_geoms, dtype=object)
+        shapely.prepare(self.geoms)
+        keys, first, count = np.unique(cover.cells, return_index=True, return_counts=True)
+        self.keys = keys.astype(np.uint64)
+        self.first_row = first.astype(np.int64)
+        self.row_count = count.astype(np.int64)
+        self.bits = max(4, int(np.ceil(np.log2(max(len(keys), 1) * 2))))
+        values = kernels.pack_cells(self.first_row, self.row_count, cover.grid, cover.inside)
+        self.table = kernels.build_table(self.keys, values, self.bits)
+        self.edges, self.edge_offsets = polygon_edges(self.geoms)
+
+    def assign(self, lng: np.ndarray, lat: np.ndarray, point_cells: np.ndarray) -> np.ndarray:
+        """Index of the grid holding each point, or -1 (see :func:`assign_points`)."""
+        lng = np.ascontiguousarray(lng, dtype=np.float64)
+        lat = np.ascontiguousarray(lat, dtype=np.float64)
+        if len(lng) == 0 or len(self.cover.cells) == 0:
+            return np.full(len(lng), -1, dtype=np.int64)
+        point_cells = np.asarray(point_cells, dtype=np.uint64)
+        keys = np.where(point_cells != 0, parent(point_cells, self.cover.res), np.uint64(0))
+        result = kernels.assign_kernel(
+            lng, lat, keys, self.table, self.bits, self.cover.grid, self.edges, self.edge_offsets
+        )
+        undecided = np.flatnonzero(result == -2)
+        if len(undecided):
+            result[undecided] = self._exact(lng[undecided], lat[undecided], keys[undecided])
+        return result
+
+    def _exact(self, lng: np.ndarray, lat: np.ndarray, keys: np.ndarray) -> np.ndarray:
+        """GEOS point-in-polygon over every candidate grid of each point; the first hit wins."""
+        result = np.full(len(lng), -1, dtype=np.int64)
+        u = np.searchsorted(self.keys, keys)
+        left, count = self.first_row[u], self.row_count[u]
+        point_of = np.repeat(np.arange(len(lng)), count)
+        starts = np.repeat(np.cumsum(count) - count, count)
+        rows = np.repeat(left, count) + (np.arange(len(point_of)) - starts)
+        candidate = self.cover.grid[rows]
+        hit = shapely.intersects_xy(self.geoms[candidate], lng[point_of], lat[point_of])
+        winners, first_hit = np.unique(point_of[hit], return_index=True)
+        result[winners] = candidate[hit][first_hit]
+        return result
+
+
+def polygon_edges(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every ring segment (x1, y1, x2, y2) of each polygon, grouped by polygon, and the group offsets."""
+    parts, part_of = shapely.get_parts(geoms, return_index=True)
+    rings, ring_of_part = shapely.get_rings(parts, return_index=True)
+    coords, ring_index = shapely.get_coordinates(rings, return_index=True)
+    same = ring_index[1:] == ring_index[:-1]
+    edges = np.ascontiguousarray(np.column_stack([coords[:-1][same], coords[1:][same]]))
+    edge_grid = part_of[ring_of_part][ring_index[:-1][same]]
+    offsets = np.searchsorted(edge_grid, np.arange(len(geoms) + 1)).astype(np.int64)
+    return edges, offsets
+
+
 def assign_points(
     lng: np.ndarray,
     lat: np.ndarray,
@@ -99,39 +158,7 @@ def assign_points(
     """Index into ``grid_geoms`` of the grid holding each point, or -1 if none.
 
     ``point_cells`` are the points' H3 cells at the cover resolution or finer
-    (0 for points without valid coordinates).  ``grid_geoms`` should be
-    prepared (``shapely.prepare``) for speed; they are prepared here if not.
+    (0 for points without valid coordinates).  For repeated calls on the same
+    grids build a :class:`Locator` once instead.
     """
-    lng = np.asarray(lng, dtype=np.float64)
-    lat = np.asarray(lat, dtype=np.float64)
-    n = len(lng)
-    result = np.full(n, -1, dtype=np.int64)
-    if n == 0 or len(cover.cells) == 0:
-        return result
-    valid = np.asarray(point_cells) != 0
-    cover_parent = parent(point_cells, cover.res)
-    left = np.searchsorted(cover.cells, cover_parent, side="left")
-    count = np.searchsorted(cover.cells, cover_parent, side="right") - left
-    count[~valid] = 0
-
-    first = np.minimum(left, len(cover.cells) - 1)
-    resolved = (count == 1) & cover.inside[first]
-    result[resolved] = cover.grid[first[resolved]]
-
-    pending = np.flatnonzero((count > 0) & ~resolved)
-    if len(pending) == 0:
-        return result
-    per_point = count[pending]
-    point_of = np.repeat(pending, per_point)
-    starts = np.repeat(np.cumsum(per_point) - per_point, per_point)
-    rows = np.repeat(left[pending], per_point) + (np.arange(len(point_of)) - starts)
-    candidate = cover.grid[rows]
-    geoms = np.asarray(grid_geoms, dtype=object)
-    shapely.prepare(geoms)
-    hit = shapely.intersects_xy(geoms[candidate], lng[point_of], lat[point_of])
-    hit_points = point_of[hit]
-    hit_grids = candidate[hit]
-    # Candidates are ordered by grid index within each point: the first hit wins.
-    winners, first_hit = np.unique(hit_points, return_index=True)
-    result[winners] = hit_grids[first_hit]
-    return result
+    return Locator(cover, grid_geoms).assign(lng, lat, point_cells)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import duckdb
 import geopandas as gpd
@@ -10,7 +11,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.assign import GridCover, assign_points, build_cover
+from geo.assign import GridCover, Locator, build_cover
 from geo.h3cells import COVER_RES, POINT_RES, latlng_to_cells
 from pipelines import store
 
@@ -28,19 +29,21 @@ class Area:
     def bounds(self) -> tuple[float, float, float, float]:
         return tuple(shapely.total_bounds(self.geoms))
 
+    @cached_property
+    def locator(self) -> Locator:
+        return Locator(self.cover, self.geoms)
+
     def locate(self, lng: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(H3 cells at the point resolution, grid index or -1) for each point."""
         cells = latlng_to_cells(lat, lng, POINT_RES)
-        return cells, assign_points(lng, lat, cells, self.cover, self.geoms)
+        return cells, self.locator.assign(lng, lat, cells)
 
-    def codes(self, grid_index: np.ndarray) -> pd.DataFrame:
-        """grid_code and upper codes per point (None where the index is -1)."""
-        inside = grid_index >= 0
-        out = {}
-        for column in ("grid_code", *UPPER_CODES):
-            values = self.grids[column].to_numpy(dtype=object)
-            out[column] = np.where(inside, values[np.where(inside, grid_index, 0)], None)
-        return pd.DataFrame(out)
+    @cached_property
+    def code_table(self) -> pd.DataFrame:
+        """grid_index (position in :attr:`grids`) with grid_code and upper codes: joined in SQL when writing."""
+        table = self.grids[["grid_code", *UPPER_CODES]].copy()
+        table.insert(0, "grid_index", np.arange(len(table), dtype=np.int64))
+        return table
 
 
 def read_area(con: duckdb.DuckDBPyConnection) -> Area | None:

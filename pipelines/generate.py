@@ -471,7 +471,6 @@ def _incident_chunk(scale: Scale, plan: CityPlan, area, n: int, first: int, end:
     satisfaction = np.where(late, rng.choice(5, n, p=score_p[1]), rng.choice(5, n, p=score_p[0])) + 1
     template = rng.integers(0, 3, n)
     description = _descriptions(category, template)
-    codes = area.codes(index)
     b = plan.buildings
     frame = pd.DataFrame(
         {
@@ -495,11 +494,10 @@ def _incident_chunk(scale: Scale, plan: CityPlan, area, n: int, first: int, end:
             "lon": lng,
             "lat": lat,
             "h3_cell": cells,
+            "grid_index": index,
         }
     )
     frame.loc[reached != 5, "satisfaction"] = pd.NA
-    for column in codes.columns:
-        frame[column] = codes[column].to_numpy()
     events = _events(frame, stage_times, reached, satisfaction)
     return frame, events
 
@@ -602,16 +600,15 @@ def generate(
                 area = read_area(con)
                 b = plan.buildings
                 cells, index = area.locate(b["lon"].to_numpy(), b["lat"].to_numpy())
-                b = b.assign(h3_cell=cells, **{c: v.to_numpy() for c, v in area.codes(index).items()})
-                b = b[index >= 0]
+                b = b.assign(h3_cell=cells, grid_index=index)[index >= 0]
                 b = b.assign(geometry=shapely.to_wkb(b["geometry"].to_numpy()))
-                store.append_rows(con, "buildings", b.drop(columns=["grid"]))
+                store.append_rows(con, "buildings", b.drop(columns=["grid"]), area.code_table)
                 store.fill_grid_population_from_buildings(con)
                 store.roll_up_population(con)
                 f = tables["facilities"]
                 cells, index = area.locate(f["lon"].to_numpy(), f["lat"].to_numpy())
-                f = f.assign(h3_cell=cells, **{c: v.to_numpy() for c, v in area.codes(index).items()})
-                store.append_rows(con, "facilities", f[index >= 0])
+                f = f.assign(h3_cell=cells, grid_index=index)
+                store.append_rows(con, "facilities", f[index >= 0], area.code_table)
                 store.append_rows(con, "roads", tables["roads"])
                 store.append_rows(con, "grid_workers", tables["grid_workers"])
                 bar.update()
@@ -621,7 +618,7 @@ def generate(
                 n = min(INCIDENT_CHUNK, scale.incidents - first)
                 frame, events = _incident_chunk(scale, plan, area, n, first + 1, end, rng)
                 with store.transaction(con):
-                    store.append_rows(con, "incidents", frame)
+                    store.append_rows(con, "incidents", frame, area.code_table)
                     store.append_rows(con, "incident_events", events)
                 bar.update()
             con.execute(

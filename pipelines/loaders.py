@@ -18,7 +18,6 @@ import pandas as pd
 import shapely
 from tqdm import tqdm
 
-from geo.assign import assign_points
 from geo.measure import area_m2, length_m
 from pipelines import store
 from pipelines.area import UPPER_CODES, Area, cover_frame, dissolve_levels, read_area
@@ -237,9 +236,7 @@ def refresh_grid_derivatives(con: duckdb.DuckDBPyConnection) -> list[str]:
         if points.empty:
             continue
         index = _assign_cells(area, points)
-        codes = area.codes(index)
-        codes.insert(0, "id", points["id"].to_numpy())
-        store.update_point_grids(con, table, codes)
+        store.update_point_grids(con, table, pd.DataFrame({"id": points["id"], "grid_index": index}), area.code_table)
         outside = int((index < 0).sum())
         if outside:
             notes.append(f"{outside:,} {table} are now outside every grid (kept, with no grid)")
@@ -247,12 +244,8 @@ def refresh_grid_derivatives(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def _assign_cells(area: Area, points: pd.DataFrame) -> np.ndarray:
-    return assign_points(
-        points["lon"].to_numpy(float),
-        points["lat"].to_numpy(float),
-        points["h3_cell"].to_numpy(np.uint64),
-        area.cover,
-        area.geoms,
+    return area.locator.assign(
+        points["lon"].to_numpy(float), points["lat"].to_numpy(float), points["h3_cell"].to_numpy(np.uint64)
     )
 
 
@@ -260,22 +253,20 @@ def _assign_cells(area: Area, points: pd.DataFrame) -> np.ndarray:
 
 
 def locate_points(area: Area, frame: pd.DataFrame, problems: pd.Series) -> tuple[pd.DataFrame, pd.Series, np.ndarray]:
-    """Add h3_cell and grid codes; points outside every grid become rejects."""
+    """Add h3_cell and grid_index (codes are joined on write); points outside every grid become rejects."""
     cells, index = area.locate(frame["lon"].to_numpy(float), frame["lat"].to_numpy(float))
     problems = _outside_reason(index, problems)
     frame = frame.copy()
     frame["h3_cell"] = cells
-    codes = area.codes(index)
-    for column in codes.columns:
-        frame[column] = codes[column].to_numpy()
+    frame["grid_index"] = index
     ok = (problems == "").to_numpy(bool)
     return frame, problems, ok
 
 
 def _write_facilities(con, prepared: Prepared, area: Area, summary: LoadSummary):
     frame, problems, ok = locate_points(area, prepared.frame, prepared.problems)
-    columns = ["facility_id", "type", "name", "capacity", "address", "lon", "lat", "h3_cell", "grid_code", *UPPER_CODES]
-    store.replace_rows(con, "facilities", frame.loc[ok, columns])
+    columns = ["facility_id", "type", "name", "capacity", "address", "lon", "lat", "h3_cell", "grid_index"]
+    store.replace_rows(con, "facilities", frame.loc[ok, columns], area.code_table)
     return ok.sum(), problems
 
 
@@ -311,11 +302,10 @@ def _write_buildings(con, prepared: Prepared, area: Area, summary: LoadSummary):
         "lon",
         "lat",
         "h3_cell",
-        "grid_code",
-        *UPPER_CODES,
+        "grid_index",
         "geometry",
     ]
-    store.replace_rows(con, "buildings", frame.loc[ok, columns])
+    store.replace_rows(con, "buildings", frame.loc[ok, columns], area.code_table)
     store.fill_grid_population_from_buildings(con)
     store.roll_up_population(con)
     return ok.sum(), problems
@@ -399,21 +389,20 @@ INCIDENT_COLUMNS = [
     "lon",
     "lat",
     "h3_cell",
-    "grid_code",
-    *UPPER_CODES,
+    "grid_index",
 ]
 
 
-def write_incidents(con, frame: pd.DataFrame, actor: str, note: str) -> None:
-    """Upsert incident rows and give each its imported history (replacing an earlier import's)."""
-    store.replace_rows(con, "incidents", frame[INCIDENT_COLUMNS])
+def write_incidents(con, frame: pd.DataFrame, area: Area, actor: str, note: str) -> None:
+    """Upsert located incident rows and give each its imported history (replacing an earlier import's)."""
+    store.replace_rows(con, "incidents", frame[INCIDENT_COLUMNS], area.code_table)
     store.replace_import_events(con, frame[["incident_id"]], actor, note)
 
 
 def _write_incidents(con, prepared: Prepared, area: Area, summary: LoadSummary):
     frame, problems = incident_defaults(con, prepared.frame, prepared.problems, summary)
     frame, problems, ok = locate_points(area, frame, problems)
-    write_incidents(con, frame[ok], "import", f"loaded from {summary.source}")
+    write_incidents(con, frame[ok], area, "import", f"loaded from {summary.source}")
     return ok.sum(), problems
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import shapely
 
 from geo.h3cells import COVER_RES, POINT_RES, parent_sql_macro
@@ -155,25 +156,58 @@ def bump_data_version(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("UPDATE meta SET value = (value::BIGINT + 1)::VARCHAR WHERE key = 'data_version'")
 
 
-def replace_rows(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
-    """Upsert by the table's key: rows with the same ids are replaced, so reloads are idempotent."""
+def as_arrow(frame):
+    """Arrow scans much faster than pandas object columns; frames Arrow cannot type stay pandas."""
+    if not isinstance(frame, pd.DataFrame):
+        return frame
+    try:
+        return pa.Table.from_pandas(frame, preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return frame
+
+
+def _columns(frame) -> list[str]:
+    return list(frame.columns) if isinstance(frame, pd.DataFrame) else list(frame.column_names)
+
+
+def replace_rows(con: duckdb.DuckDBPyConnection, table: str, frame, grid_codes=None) -> None:
+    """Upsert by the table's key: rows with the same ids are replaced, so reloads are idempotent.
+
+    See :func:`append_rows` for ``grid_codes``.
+    """
     key = KEYS[table]
+    frame = as_arrow(frame)
     con.register("_batch", frame)
     try:
         con.execute(f"DELETE FROM {table} WHERE {key} IN (SELECT {key} FROM _batch)")
-        columns = ", ".join(frame.columns)
-        con.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM _batch")
     finally:
         con.unregister("_batch")
+    append_rows(con, table, frame, grid_codes)
 
 
-def append_rows(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
-    con.register("_batch", frame)
+GRID_CODE_COLUMNS = ("grid_code", "community_code", "street_code", "district_code")
+
+
+def append_rows(con: duckdb.DuckDBPyConnection, table: str, frame, grid_codes=None) -> None:
+    """Insert ``frame``; with ``grid_codes`` its ``grid_index`` column becomes grid and upper codes.
+
+    Resolving codes in SQL keeps millions of code strings out of Python.
+    """
+    columns = [c for c in _columns(frame) if c != "grid_index"]
+    select = [f"b.{c}" for c in columns]
+    source = "_batch b"
+    if grid_codes is not None:
+        con.register("_grid_codes", grid_codes)
+        columns += GRID_CODE_COLUMNS
+        select += [f"g.{c}" for c in GRID_CODE_COLUMNS]
+        source += " LEFT JOIN _grid_codes g ON g.grid_index = b.grid_index"
+    con.register("_batch", as_arrow(frame))
     try:
-        columns = ", ".join(frame.columns)
-        con.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM _batch")
+        con.execute(f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(select)} FROM {source}")
     finally:
         con.unregister("_batch")
+        if grid_codes is not None:
+            con.unregister("_grid_codes")
 
 
 def new_load_id(con: duckdb.DuckDBPyConnection) -> int:
@@ -262,20 +296,22 @@ def point_rows(con: duckdb.DuckDBPyConnection, table: str) -> pd.DataFrame:
     return con.execute(f"SELECT {key} AS id, lon, lat, h3_cell FROM {table}").df()
 
 
-def update_point_grids(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
-    """Set grid and upper codes for the rows in ``frame`` (id, grid_code, community_code, ...)."""
+def update_point_grids(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, grid_codes: pd.DataFrame):
+    """Set grid and upper codes for the rows in ``frame`` (id, grid_index) from ``grid_codes``."""
     key = KEYS[table]
     con.register("_assign", frame)
+    con.register("_grid_codes", grid_codes)
     try:
         con.execute(
             f"""
-            UPDATE {table} SET grid_code = a.grid_code, community_code = a.community_code,
-                street_code = a.street_code, district_code = a.district_code
-            FROM _assign a WHERE {table}.{key} = a.id
+            UPDATE {table} SET grid_code = g.grid_code, community_code = g.community_code,
+                street_code = g.street_code, district_code = g.district_code
+            FROM _assign a LEFT JOIN _grid_codes g USING (grid_index) WHERE {table}.{key} = a.id
             """
         )
     finally:
         con.unregister("_assign")
+        con.unregister("_grid_codes")
 
 
 def area_bounds(con: duckdb.DuckDBPyConnection) -> tuple[float, float, float, float] | None:
@@ -313,7 +349,7 @@ def rejects_frame(con: duckdb.DuckDBPyConnection, kind: str | None = None, limit
 
 def replace_import_events(con: duckdb.DuckDBPyConnection, ids: pd.DataFrame, actor: str, note: str) -> None:
     """History for imported incidents: reported at reported_at, then the imported status."""
-    con.register("_ids", ids)
+    con.register("_ids", as_arrow(ids))
     try:
         con.execute(
             "DELETE FROM incident_events WHERE actor = ? AND incident_id IN (SELECT incident_id FROM _ids)", [actor]
