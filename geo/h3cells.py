@@ -45,8 +45,8 @@ def parent_sql_macro() -> str:
     """DuckDB macro equivalent of :func:`parent` (``h3_parent(cell, res)``)."""
     return (
         "CREATE OR REPLACE MACRO h3_parent(cell, res) AS "
-        "((cell::UBIGINT & ~(15::UBIGINT << 52)) | (res::UBIGINT << 52) "
-        "| ((1::UBIGINT << ((15 - res) * 3)) - 1::UBIGINT))"
+        "(((cell::UBIGINT & ~(15::UBIGINT << 52)) | (res::UBIGINT << 52) "
+        "| ((1::UBIGINT << ((15 - res::UBIGINT) * 3::UBIGINT)) - 1::UBIGINT))::UBIGINT)"
     )
 
 

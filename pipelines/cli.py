@@ -100,14 +100,62 @@ def cmd_rejects(args) -> None:
         )
 
 
+DEMO_STALE = dt.timedelta(hours=6)
+
+
+def _demo_is_stale(db: Path) -> bool:
+    """A generated demo whose history ended hours ago shows an empty 'today': rebuild it."""
+    con = store.connect(db, read_only=True)
+    try:
+        rows = dict(con.execute("SELECT key, value FROM meta WHERE key IN ('generated', 'generated_end')").fetchall())
+    finally:
+        con.close()
+    if not rows.get("generated", "").startswith("demo") or "generated_end" not in rows:
+        return False
+    return dt.datetime.now() - dt.datetime.fromisoformat(rows["generated_end"]) > DEMO_STALE
+
+
 def cmd_demo(args) -> None:
     db = Path(args.db)
+    from pipelines.generate import generate
+
     if not db.exists():
         print(f"building the demo city in {db} …")
-        from pipelines.generate import generate
-
+        generate(db, "demo", 7)
+    elif _demo_is_stale(db):
+        print(
+            f"the demo history in {db} ended more than {DEMO_STALE.seconds // 3600} hours ago: rebuilding it up to now …"
+        )
         generate(db, "demo", 7)
     _print_summary(str(db))
+    if args.no_serve:
+        return
+    _serve(db, args.host, args.port, args.tiles, live_feed=True)
+
+
+def cmd_serve(args) -> None:
+    db = Path(args.db)
+    if not db.exists():
+        raise GridtwinError(f"database {db} does not exist: build one with `gridtwin generate --db {db}`")
+    _serve(db, args.host, args.port, args.tiles, live_feed=args.live)
+
+
+def _serve(db: Path, host: str, port: int, tiles: str | None, live_feed: bool) -> None:
+    from dashboard.app import create_app
+
+    app = create_app(db, tile_url=tiles, live_feed=live_feed)
+    where = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
+    print(f"gridtwin dashboard on http://{where}:{port}/  (wall screen: http://{where}:{port}/?screen=wall)")
+    if live_feed:
+        print("live feed on: a simulated incident arrives every few seconds; Ctrl+C stops")
+    try:
+        app.run(host=host, port=port, debug=False)
+    except OSError as exc:
+        raise GridtwinError(f"cannot listen on {host}:{port} ({exc.strerror}): choose another --port") from exc
+    finally:
+        if app.gridtwin_feed is not None:
+            app.gridtwin_feed.stop()
+        app.gridtwin_data.close()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -151,10 +199,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=50)
     p.set_defaults(func=cmd_rejects)
 
-    p = sub.add_parser("demo", help="build the demo city if missing and show it")
+    p = sub.add_parser("serve", help="start the dashboard on a database")
+    p.add_argument("--db", default=DEFAULT_DB)
+    _server_options(p)
+    p.add_argument("--live", action="store_true", help="also run the simulated live incident feed")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("demo", help="build the demo city if missing and start the dashboard with a live feed")
     p.add_argument("--db", default=str(DEMO_DB))
+    _server_options(p)
+    p.add_argument("--no-serve", action="store_true", help="only build the demo database and print its summary")
     p.set_defaults(func=cmd_demo)
     return parser
+
+
+def _server_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
+    p.add_argument("--port", type=int, default=8050, help="port (default: %(default)s)")
+    p.add_argument("--tiles", help="optional XYZ tile URL template, e.g. an intranet server or 天地图 with your key")
 
 
 def main(argv: list[str] | None = None) -> int:

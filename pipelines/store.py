@@ -367,3 +367,44 @@ def replace_import_events(con: duckdb.DuckDBPyConnection, ids: pd.DataFrame, act
         )
     finally:
         con.unregister("_ids")
+
+
+def building_points(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    return con.execute(
+        "SELECT coalesce(name, building_id) AS name, residents, lon, lat FROM buildings WHERE grid_code IS NOT NULL"
+    ).df()
+
+
+NEXT_STATUS_SQL = """CASE status WHEN 'reported' THEN 'accepted' WHEN 'accepted' THEN 'dispatched'
+    WHEN 'dispatched' THEN 'in_progress' WHEN 'in_progress' THEN 'resolved' END"""
+
+
+def advance_open_incidents(con: duckdb.DuckDBPyConnection, n: int, now, actor: str, seed: int) -> int:
+    """Move ``n`` randomly chosen open incidents one step along the loop, with their history rows."""
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _advance AS
+        SELECT incident_id, status AS from_status, {NEXT_STATUS_SQL} AS to_status FROM incidents
+        WHERE status IN ('reported', 'accepted', 'dispatched', 'in_progress') AND reported_at <= $now
+        ORDER BY hash(incident_id, $seed) LIMIT $n
+        """,
+        {"now": now, "seed": seed, "n": n},
+    )
+    con.execute(
+        """
+        INSERT INTO incident_events (incident_id, from_status, to_status, occurred_at, actor, note)
+        SELECT incident_id, from_status, to_status, $now, $actor, '实时流转' FROM _advance
+        """,
+        {"now": now, "actor": actor},
+    )
+    con.execute(
+        """
+        UPDATE incidents SET status = a.to_status,
+            resolved_at = CASE WHEN a.to_status = 'resolved' THEN $now ELSE incidents.resolved_at END
+        FROM _advance a WHERE incidents.incident_id = a.incident_id
+        """,
+        {"now": now},
+    )
+    moved = con.execute("SELECT count(*) FROM _advance").fetchone()[0]
+    con.execute("DROP TABLE _advance")
+    return moved

@@ -1,0 +1,207 @@
+"""The dashboard's view of the database: one shared DuckDB connection, cached shapes, view models.
+
+The server process owns the database file; every read goes through a cursor
+of the one connection so Flask's threads can query at once.  Polygons and
+roads change only when data is loaded (which needs the file, so the server is
+not running then): they are cached for the life of the process.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Callable
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from dashboard import queries
+from geo.shapes import bounds_view, feature_collection, hexagons, lines_collection, outlines
+from pipelines import store
+
+WINDOWS = {"1h": dt.timedelta(hours=1), "24h": dt.timedelta(hours=24), "7d": dt.timedelta(days=7)}
+SIMPLIFY_DEG = {"city": 4e-4, "district": 1.5e-4, "street": 5e-5, "community": 1e-5, "grid": 0.0}
+"""Tolerance for the children drawn at each level (about 40 m for districts down to 1 m for grids)."""
+ROAD_LEVELS = ("street", "community", "grid")
+MAX_CELLS = 4000
+MAX_FACILITIES = 3000
+RECENT_MINUTES = 3
+"""Incidents this recent are highlighted on the map and flagged in the ticker."""
+
+
+def hex_resolution(zoom: float) -> int:
+    """H3 resolution whose hexagons read well at a map zoom level."""
+    return int(min(11, max(6, round(zoom) - 3)))
+
+
+class DashboardData:
+    def __init__(self, db_path: str | Path, clock: Callable[[], dt.datetime] | None = None):
+        self.db_path = Path(db_path)
+        self.con = store.connect(self.db_path)
+        self.clock = clock or (lambda: dt.datetime.now().replace(microsecond=0))
+        self._lock = threading.Lock()
+        self._roads = None
+
+    def cursor(self):
+        return self.con.cursor()
+
+    def close(self) -> None:
+        self.con.close()
+
+    # --- change counter ------------------------------------------------------
+    def version(self) -> int:
+        with self.cursor() as cur:
+            return queries.data_version(cur)
+
+    # --- hierarchy -----------------------------------------------------------
+    def home(self) -> tuple[str, str | None]:
+        """The top unit: the district when there is only one, else the whole city."""
+        with self.cursor() as cur:
+            districts = queries.district_codes(cur)
+        return ("district", districts[0]) if len(districts) == 1 else ("city", None)
+
+    def breadcrumb(self, level: str, code: str | None) -> list[tuple[str, str | None, str | None]]:
+        """[(level, code, name)] from the top unit down to this one (name None: "whole city")."""
+        home_level, home_code = self.home()
+        with self.cursor() as cur:
+            chain = queries.unit_names(cur, level, code)
+            home_name = queries.unit_names(cur, home_level, home_code).get(home_level, (None, None))[1]
+        crumbs = [(home_level, home_code, home_name)]
+        top = queries.LEVELS.index(home_level)
+        crumbs += [(lvl, c, name) for lvl, (c, name) in chain.items() if queries.LEVELS.index(lvl) > top]
+        return crumbs
+
+    # --- shapes (cached) -----------------------------------------------------
+    @lru_cache(maxsize=256)  # noqa: B019 - one instance per app, lives as long as the app
+    def children(self, level: str, code: str | None) -> dict:
+        """Children of a unit: ids, names, population, simplified GeoJSON, view centre and zoom."""
+        with self.cursor() as cur:
+            frame = queries.child_shapes(cur, level, code)
+            unit = queries.unit_shape(cur, level, code)
+        geoms = store.geometries(frame.pop("geometry")) if len(frame) else np.array([], dtype=object)
+        outline = shapely.from_wkb(unit) if unit is not None else None
+        extent = outline if outline is not None else shapely.union_all(geoms) if len(geoms) else None
+        bounds = shapely.bounds(extent) if extent is not None else (120.0, 30.0, 120.3, 30.3)
+        centre, zoom = bounds_view(tuple(bounds))
+        return {
+            "frame": frame,
+            "geojson": feature_collection(frame["code"], geoms, SIMPLIFY_DEG[level]),
+            "outline": outlines(np.array([outline]), 0.0) if outline is not None else None,
+            "centre": centre,
+            "zoom": zoom,
+            "bounds": tuple(bounds),
+        }
+
+    @lru_cache(maxsize=64)  # noqa: B019
+    def buildings(self, level: str, code: str | None) -> dict:
+        """Building footprints inside a unit, as GeoJSON for a fill layer."""
+        with self.cursor() as cur:
+            frame = queries.buildings_in(cur, level, code)
+        return feature_collection(frame["code"], store.geometries(frame["geometry"]), 5e-6)
+
+    def roads(self, bounds: tuple[float, float, float, float]) -> dict:
+        """Roads crossing the bounds, as one line layer."""
+        with self._lock:
+            if self._roads is None:
+                with self.cursor() as cur:
+                    frame = queries.roads_frame(cur)
+                geoms = store.geometries(frame["geometry"])
+                self._roads = (geoms, shapely.STRtree(geoms))
+        geoms, tree = self._roads
+        hits = tree.query(shapely.box(*bounds))
+        return lines_collection(geoms[np.sort(hits)], 1e-5)
+
+    # --- live figures --------------------------------------------------------
+    def window_bounds(self, window: str, custom: tuple[str, str] | None = None) -> tuple[dt.datetime, dt.datetime]:
+        now = self.clock()
+        if window == "custom" and custom and custom[0]:
+            start = dt.datetime.fromisoformat(custom[0][:10])
+            end = dt.datetime.fromisoformat(custom[1][:10]) + dt.timedelta(days=1) if custom[1] else now
+            return start, min(end, now)
+        return now - WINDOWS.get(window, WINDOWS["24h"]), now
+
+    def indicators(self, level: str, code: str | None, since: dt.datetime) -> pd.DataFrame:
+        children = self.children(level, code)["frame"]
+        with self.cursor() as cur:
+            counts = queries.child_indicators(cur, level, code, since, self.clock())
+        merged = children[["code", "name", "population"]].merge(counts, on="code", how="left")
+        for column in ("window_count", "open_count", "overdue_count"):
+            merged[column] = merged[column].fillna(0).astype(int)
+        population = pd.to_numeric(merged["population"], errors="coerce")
+        merged["per_1000"] = (1000 * merged["window_count"] / population.where(population > 0)).round(2)
+        return merged
+
+    def cells(self, level, code, res, since, until) -> tuple[pd.DataFrame, dict]:
+        with self.cursor() as cur:
+            frame = queries.cell_counts(cur, level, code, res, since, until, MAX_CELLS)
+        cells = frame["cell"].to_numpy(np.uint64)
+        polys = hexagons(cells)
+        centres = shapely.centroid(polys) if len(polys) else polys
+        frame["lon"] = shapely.get_x(centres) if len(polys) else []
+        frame["lat"] = shapely.get_y(centres) if len(polys) else []
+        frame["id"] = [format(int(c), "x") for c in cells]
+        return frame, feature_collection(frame["id"], polys)
+
+    def recent(self, level, code) -> pd.DataFrame:
+        now = self.clock()
+        with self.cursor() as cur:
+            frame = queries.recent_points(cur, level, code, now - dt.timedelta(minutes=RECENT_MINUTES), 50)
+        return frame[frame["reported_at"] <= now]
+
+    def facilities(self, level, code) -> pd.DataFrame:
+        with self.cursor() as cur:
+            return queries.facilities_in(cur, level, code, MAX_FACILITIES)
+
+    def kpis(self, level, code) -> dict:
+        now = self.clock()
+        day_start = now.replace(hour=0, minute=0, second=0)
+        with self.cursor() as cur:
+            values = queries.kpis(cur, level, code, day_start, now)
+        reported = values["reported_week"] or 0
+        values["closure_rate"] = 100.0 * (values["closed_week"] or 0) / reported if reported else None
+        return values
+
+    def ticker(self, level, code):
+        with self.cursor() as cur:
+            return queries.ticker(cur, level, code, self.clock())
+
+    def categories(self, level, code, since):
+        with self.cursor() as cur:
+            return queries.category_counts(cur, level, code, since, self.clock())
+
+    def trend(self, level, code):
+        with self.cursor() as cur:
+            return queries.hourly_trend(cur, level, code, self.clock())
+
+    def grid_detail(self, grid_code: str):
+        with self.cursor() as cur:
+            return queries.grid_detail(cur, grid_code, self.clock())
+
+    def ranking(self, level: str, code: str | None, child: str, since: dt.datetime) -> pd.DataFrame:
+        # a ranking of streets needs a unit above streets; of communities, a unit above communities
+        order = queries.LEVELS
+        while order.index(level) >= order.index(child):
+            level, code = self.parent(level, code)
+        with self.cursor() as cur:
+            return queries.ranking(cur, level, code, child, since, self.clock())
+
+    def parent(self, level: str, code: str | None) -> tuple[str, str | None]:
+        if level == "city":
+            return "city", None
+        with self.cursor() as cur:
+            chain = queries.unit_names(cur, level, code)
+        up = queries.LEVELS[queries.LEVELS.index(level) - 1]
+        return (up, chain[up][0]) if up in chain else ("city", None)
+
+    def playback(self, level, code, res, start, end) -> pd.DataFrame:
+        with self.cursor() as cur:
+            return queries.playback_counts(cur, level, code, res, start, end)
+
+    def latest_day(self) -> dt.date:
+        with self.cursor() as cur:
+            end = queries.data_end(cur)
+        now = self.clock()
+        return min(end, now).date() if end else now.date()

@@ -1,0 +1,348 @@
+"""Every SQL statement the dashboard reads with, parameterised.
+
+A *unit* is one node of the hierarchy the page is looking at: ``("city", None)``,
+``("district", code)``, ``("street", code)``, ``("community", code)`` or
+``("grid", code)``.  Its *children* are the polygons the map shows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import pandas as pd
+
+from pipelines.domain import OPEN_STATUSES
+
+LEVELS = ("city", "district", "street", "community", "grid")
+CHILD = {"city": "district", "district": "street", "street": "community", "community": "grid", "grid": "building"}
+CODE_COLUMN = {
+    "district": "district_code",
+    "street": "street_code",
+    "community": "community_code",
+    "grid": "grid_code",
+    "building": "building_id",
+}
+TABLE = {
+    "district": "districts",
+    "street": "streets",
+    "community": "communities",
+    "grid": "grids",
+    "building": "buildings",
+}
+PARENT_COLUMN = {
+    "district": "district_code",
+    "street": "street_code",
+    "community": "community_code",
+    "grid": "grid_code",
+}
+
+_OPEN = "status IN (" + ", ".join(f"'{s}'" for s in OPEN_STATUSES) + ")"
+_DONE = "status IN ('resolved', 'evaluated')"
+
+
+def _unit_filter(level: str, code: str | None, alias: str = "") -> tuple[str, list]:
+    """SQL condition (and its parameters) restricting a table with hierarchy codes to a unit."""
+    if level == "city" or code is None:
+        return "TRUE", []
+    return f"{alias}{CODE_COLUMN[level]} = ?", [code]
+
+
+def _unit_named(level: str, code: str | None, alias: str = "") -> tuple[str, dict]:
+    """Like :func:`_unit_filter` with a named ``$code`` parameter."""
+    if level == "city" or code is None:
+        return "TRUE", {}
+    return f"{alias}{CODE_COLUMN[level]} = $code", {"code": code}
+
+
+def data_version(con: duckdb.DuckDBPyConnection) -> int:
+    row = con.execute("SELECT value FROM meta WHERE key = 'data_version'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def district_codes(con: duckdb.DuckDBPyConnection) -> list[str]:
+    return [r[0] for r in con.execute("SELECT district_code FROM districts ORDER BY district_code").fetchall()]
+
+
+def unit_names(con: duckdb.DuckDBPyConnection, level: str, code: str) -> dict[str, tuple[str, str]]:
+    """The unit and its ancestors: level -> (code, name), from the grid table's names."""
+    if level == "city" or code is None:
+        return {}
+    column = CODE_COLUMN[level]
+    row = con.execute(
+        f"""
+        SELECT district_code, district_name, street_code, street_name, community_code, community_name,
+               grid_code, name
+        FROM grids WHERE {column} = ? LIMIT 1
+        """,
+        [code],
+    ).fetchone()
+    if row is None:
+        return {}
+    chain = {
+        "district": (row[0], row[1] or row[0]),
+        "street": (row[2], row[3] or row[2]),
+        "community": (row[4], row[5] or row[4]),
+        "grid": (row[6], row[7] or row[6]),
+    }
+    keep = LEVELS[1 : LEVELS.index(level) + 1]
+    return {lvl: chain[lvl] for lvl in keep}
+
+
+def child_shapes(con: duckdb.DuckDBPyConnection, level: str, code: str | None) -> pd.DataFrame:
+    """code, name, population, geometry (WKB) of the unit's children (buildings for a grid)."""
+    child = CHILD[level]
+    where, params = ("TRUE", []) if level == "city" else (f"{PARENT_COLUMN[level]} = ?", [code])
+    if child == "building":
+        return con.execute(
+            f"SELECT building_id AS code, coalesce(name, building_id) AS name, residents AS population, geometry"
+            f" FROM buildings WHERE {where} AND geometry IS NOT NULL ORDER BY building_id",
+            params,
+        ).df()
+    return con.execute(
+        f"SELECT {CODE_COLUMN[child]} AS code, coalesce(name, {CODE_COLUMN[child]}) AS name, population, geometry"
+        f" FROM {TABLE[child]} WHERE {where} ORDER BY 1",
+        params,
+    ).df()
+
+
+def unit_shape(con: duckdb.DuckDBPyConnection, level: str, code: str | None) -> bytes | None:
+    if level == "city" or code is None:
+        return None
+    row = con.execute(f"SELECT geometry FROM {TABLE[level]} WHERE {CODE_COLUMN[level]} = ?", [code]).fetchone()
+    return None if row is None or row[0] is None else bytes(row[0])
+
+
+def outline_shapes(con: duckdb.DuckDBPyConnection, level: str) -> pd.DataFrame:
+    """Every polygon of an administrative level (for outline layers)."""
+    return con.execute(f"SELECT {CODE_COLUMN[level]} AS code, geometry FROM {TABLE[level]}").df()
+
+
+def child_indicators(
+    con: duckdb.DuckDBPyConnection, level: str, code: str | None, since: dt.datetime, now: dt.datetime
+) -> pd.DataFrame:
+    """Per child: incidents since ``since``, open, open and overdue."""
+    child = CHILD[level]
+    column = "building_id" if child == "building" else CODE_COLUMN[child]
+    if child == "building":
+        # incidents carry no building: count those whose location falls in each building's H3 cell
+        return pd.DataFrame(columns=["code", "window_count", "open_count", "overdue_count"])
+    where, params = _unit_filter(level, code)
+    return con.execute(
+        f"""
+        SELECT {column} AS code,
+               count(*) FILTER (WHERE reported_at >= ?) AS window_count,
+               count(*) FILTER (WHERE {_OPEN}) AS open_count,
+               count(*) FILTER (WHERE {_OPEN} AND due_at < ?) AS overdue_count
+        FROM incidents WHERE {where} AND (reported_at >= ? OR {_OPEN})
+        GROUP BY 1
+        """,
+        [since, now, *params, since],
+    ).df()
+
+
+def cell_counts(
+    con: duckdb.DuckDBPyConnection,
+    level: str,
+    code: str | None,
+    res: int,
+    since: dt.datetime,
+    until: dt.datetime,
+    limit: int,
+) -> pd.DataFrame:
+    """Incidents reported in [since, until) per H3 cell at ``res`` (the busiest ``limit`` cells)."""
+    where, params = _unit_filter(level, code)
+    return con.execute(
+        f"""
+        SELECT h3_parent(h3_cell, ?) AS cell, count(*) AS n FROM incidents
+        WHERE {where} AND reported_at >= ? AND reported_at < ? AND h3_cell IS NOT NULL
+        GROUP BY 1 ORDER BY n DESC LIMIT ?
+        """,
+        [res, *params, since, until, limit],
+    ).df()
+
+
+def recent_points(
+    con: duckdb.DuckDBPyConnection, level: str, code: str | None, since: dt.datetime, limit: int
+) -> pd.DataFrame:
+    """The newest incidents (for the 'just in' highlight on the map)."""
+    where, params = _unit_filter(level, code)
+    return con.execute(
+        f"""
+        SELECT incident_id, category, lon, lat, reported_at FROM incidents
+        WHERE {where} AND reported_at >= ? ORDER BY reported_at DESC LIMIT ?
+        """,
+        [*params, since, limit],
+    ).df()
+
+
+def kpis(con: duckdb.DuckDBPyConnection, level: str, code: str | None, day_start: dt.datetime, now: dt.datetime):
+    """今日上报, 今日办结, 超期未办结 now; 办结率, 平均处置时长 (h), 满意度 over the last 7 days, for a unit."""
+    where, params = _unit_named(level, code)
+    row = con.execute(
+        f"""
+        SELECT count(*) FILTER (WHERE reported_at >= $day AND reported_at <= $now) AS reported_today,
+               count(*) FILTER (WHERE resolved_at >= $day AND resolved_at <= $now) AS resolved_today,
+               count(*) FILTER (WHERE reported_at >= $week AND reported_at <= $now) AS reported_week,
+               count(*) FILTER (WHERE reported_at >= $week AND reported_at <= $now AND {_DONE}) AS closed_week,
+               count(*) FILTER (WHERE {_OPEN} AND due_at < $now) AS overdue,
+               avg(epoch(resolved_at - reported_at) / 3600.0)
+                   FILTER (WHERE resolved_at >= $week AND resolved_at <= $now) AS handling_h,
+               avg(satisfaction) FILTER (WHERE status = 'evaluated' AND resolved_at >= $week) AS satisfaction
+        FROM incidents WHERE {where}
+              AND (reported_at >= $week OR resolved_at >= $week OR {_OPEN})
+        """,
+        {"day": day_start, "now": now, "week": now - dt.timedelta(days=7), **params},
+    ).fetchone()
+    keys = ("reported_today", "resolved_today", "reported_week", "closed_week", "overdue", "handling_h", "satisfaction")
+    return dict(zip(keys, row, strict=True))
+
+
+def ticker(con: duckdb.DuckDBPyConnection, level: str, code: str | None, now: dt.datetime, limit: int = 8):
+    """(newest incidents, most overdue open incidents) with their community and grid names."""
+    where, params = _unit_filter(level, code, "i.")
+    select = """
+        SELECT i.incident_id, i.category, i.status, i.priority, i.reported_at, i.due_at,
+               coalesce(g.community_name, i.community_code) AS community, coalesce(g.name, i.grid_code) AS grid
+        FROM incidents i LEFT JOIN grids g ON g.grid_code = i.grid_code
+    """
+    newest = con.execute(
+        f"{select} WHERE {where} AND i.reported_at <= ? ORDER BY i.reported_at DESC, i.incident_id DESC LIMIT ?",
+        [*params, now, limit],
+    ).df()
+    overdue = con.execute(
+        f"{select} WHERE {where} AND i.{_OPEN} AND i.due_at < ? ORDER BY i.due_at LIMIT ?",
+        [*params, now, limit],
+    ).df()
+    return newest, overdue
+
+
+def category_counts(con: duckdb.DuckDBPyConnection, level: str, code: str | None, since: dt.datetime, now):
+    where, params = _unit_filter(level, code)
+    return con.execute(
+        f"""
+        SELECT category, count(*) AS n FROM incidents
+        WHERE {where} AND reported_at >= ? AND reported_at <= ? GROUP BY 1 ORDER BY n DESC
+        """,
+        [*params, since, now],
+    ).df()
+
+
+def hourly_trend(con: duckdb.DuckDBPyConnection, level: str, code: str | None, now: dt.datetime) -> pd.DataFrame:
+    """Reported and resolved per hour over the last 24 hours."""
+    where, params = _unit_filter(level, code)
+    since = now - dt.timedelta(hours=24)
+    return con.execute(
+        f"""
+        WITH hours AS (SELECT unnest(generate_series(date_trunc('hour', ?::TIMESTAMP) - INTERVAL 23 HOUR,
+                                                     date_trunc('hour', ?::TIMESTAMP), INTERVAL 1 HOUR)) AS hour),
+        rep AS (SELECT date_trunc('hour', reported_at) AS hour, count(*) AS n FROM incidents
+                WHERE {where} AND reported_at > ? AND reported_at <= ? GROUP BY 1),
+        res AS (SELECT date_trunc('hour', resolved_at) AS hour, count(*) AS n FROM incidents
+                WHERE {where} AND resolved_at > ? AND resolved_at <= ? GROUP BY 1)
+        SELECT hours.hour, coalesce(rep.n, 0) AS reported, coalesce(res.n, 0) AS resolved
+        FROM hours LEFT JOIN rep USING (hour) LEFT JOIN res USING (hour) ORDER BY hours.hour
+        """,
+        [now, now, *params, since, now, *params, since, now],
+    ).df()
+
+
+def ranking(
+    con: duckdb.DuckDBPyConnection, level: str, code: str | None, child: str, since: dt.datetime, now: dt.datetime
+) -> pd.DataFrame:
+    """Leader table: one row per street or community inside the unit.
+
+    ``level`` must be above ``child`` (city or district for streets; up to street for communities).
+    """
+    where, params = _unit_named(level, code, "i.")
+    unit_where, _ = _unit_named(level, code, "u.")
+    key = CODE_COLUMN[child]
+    return con.execute(
+        f"""
+        WITH stats AS (
+            SELECT i.{key} AS code,
+                   count(*) FILTER (WHERE i.reported_at >= $since) AS incidents,
+                   count(*) FILTER (WHERE i.reported_at >= $since AND i.{_DONE}) AS closed,
+                   count(*) FILTER (WHERE i.{_OPEN} AND i.due_at < $now) AS overdue,
+                   avg(epoch(i.resolved_at - i.reported_at) / 3600.0) FILTER (WHERE i.resolved_at >= $since)
+                       AS handling_h,
+                   avg(i.satisfaction) FILTER (WHERE i.status = 'evaluated' AND i.resolved_at >= $since)
+                       AS satisfaction
+            FROM incidents i
+            WHERE {where} AND (i.reported_at >= $since OR i.resolved_at >= $since OR i.{_OPEN})
+            GROUP BY 1)
+        SELECT u.{key} AS code, u.name, u.population, coalesce(s.incidents, 0) AS incidents,
+               round(1000.0 * coalesce(s.incidents, 0) / nullif(u.population, 0), 2) AS per_1000,
+               round(100.0 * s.closed / nullif(s.incidents, 0), 1) AS closure_rate,
+               coalesce(s.overdue, 0) AS overdue, round(s.handling_h, 1) AS handling_h,
+               round(s.satisfaction, 2) AS satisfaction
+        FROM {TABLE[child]} u LEFT JOIN stats s ON s.code = u.{key}
+        WHERE {unit_where}
+        ORDER BY per_1000 DESC NULLS LAST, u.{key}
+        """,
+        {"since": since, "now": now, **params},
+    ).df()
+
+
+def grid_detail(con: duckdb.DuckDBPyConnection, grid_code: str, now: dt.datetime):
+    """(grid row, workers, open incidents) for the grid detail panel."""
+    grid = con.execute(
+        """
+        SELECT g.grid_code, g.name, g.community_name, g.street_name, g.population, g.households, g.area_m2,
+               (SELECT count(*) FROM buildings b WHERE b.grid_code = g.grid_code) AS buildings
+        FROM grids g WHERE g.grid_code = ?
+        """,
+        [grid_code],
+    ).df()
+    workers = con.execute(
+        "SELECT worker_id, name, role, phone FROM grid_workers WHERE grid_code = ? ORDER BY role, worker_id",
+        [grid_code],
+    ).df()
+    incidents = con.execute(
+        f"""
+        SELECT incident_id, category, status, reported_at, due_at, due_at < ? AS overdue FROM incidents
+        WHERE grid_code = ? AND {_OPEN} ORDER BY due_at LIMIT 50
+        """,
+        [now, grid_code],
+    ).df()
+    return grid, workers, incidents
+
+
+def playback_counts(
+    con: duckdb.DuckDBPyConnection, level: str, code: str | None, res: int, start: dt.datetime, end: dt.datetime
+) -> pd.DataFrame:
+    """Incidents per hour and H3 cell over [start, end) for time playback."""
+    where, params = _unit_filter(level, code)
+    return con.execute(
+        f"""
+        SELECT date_diff('hour', ?::TIMESTAMP, date_trunc('hour', reported_at)) AS step,
+               h3_parent(h3_cell, ?) AS cell, count(*) AS n
+        FROM incidents WHERE {where} AND reported_at >= ? AND reported_at < ? AND h3_cell IS NOT NULL
+        GROUP BY 1, 2
+        """,
+        [start, res, *params, start, end],
+    ).df()
+
+
+def buildings_in(con: duckdb.DuckDBPyConnection, level: str, code: str | None) -> pd.DataFrame:
+    where, params = _unit_filter(level, code)
+    return con.execute(
+        f"SELECT building_id AS code, geometry FROM buildings WHERE {where} AND geometry IS NOT NULL", params
+    ).df()
+
+
+def roads_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    return con.execute("SELECT class, geometry FROM roads").df()
+
+
+def facilities_in(con: duckdb.DuckDBPyConnection, level: str, code: str | None, limit: int) -> pd.DataFrame:
+    where, params = _unit_filter(level, code)
+    return con.execute(
+        f"SELECT facility_id, type, name, lon, lat FROM facilities WHERE {where} ORDER BY facility_id LIMIT ?",
+        [*params, limit],
+    ).df()
+
+
+def data_end(con: duckdb.DuckDBPyConnection) -> dt.datetime | None:
+    row = con.execute("SELECT max(reported_at) FROM incidents").fetchone()
+    return row[0] if row else None
