@@ -248,16 +248,8 @@ def register(app: Dash, data: DashboardData, tile_url: str | None) -> None:
     def update_side(unit, window, start, end, _version, search, pathname):
         if not _on(pathname, "/"):
             raise PreventUpdate
-        lang = _lang(search)
         level, code = _unit(unit, data)
-        since, _ = data.window_bounds(window, (start, end))
-        return (
-            kpi_tiles(data.kpis(level, code), lang),
-            ticker_lists(data, level, code, lang),
-            figures.category_bars(data.categories(level, code, since), lang),
-            figures.trend_lines(data.trend(level, code), lang),
-            grid_panel(data, code, lang) if level == "grid" else None,
-        )
+        return build_side(data, level, code, window, (start, end), _lang(search))
 
     # --- leader view -------------------------------------------------------------
     @app.callback(
@@ -301,6 +293,7 @@ def register(app: Dash, data: DashboardData, tile_url: str | None) -> None:
         Output("pb-data", "data"),
         Output("pb-slider", "max"),
         Output("pb-slider", "value"),
+        Output("pb-slider", "marks"),
         Input("unit", "data"),
         Input("pb-day", "date"),
         Input("pb-mode", "value"),
@@ -317,7 +310,13 @@ def register(app: Dash, data: DashboardData, tile_url: str | None) -> None:
         res = hex_resolution(data.children(level, code)["zoom"]) + 1
         frame = data.playback(level, code, res, start, start + dt.timedelta(hours=steps))
         frame["cell"] = [format(int(c), "x") for c in frame["cell"]]  # JSON numbers cannot hold 64-bit cells
-        return {"start": start.isoformat(), "steps": steps, "res": res, "rows": frame.to_dict("list")}, steps - 1, 0
+        every = 24 if mode == "week" else 3
+        marks = {
+            i: (start + dt.timedelta(hours=i)).strftime("%m-%d" if mode == "week" else "%H:00")
+            for i in range(0, steps, every)
+        }
+        payload = {"start": start.isoformat(), "steps": steps, "res": res, "rows": frame.to_dict("list")}
+        return payload, steps - 1, 0, marks
 
     @app.callback(
         Output("pb-map", "figure"),
@@ -450,6 +449,18 @@ def build_command_map(data, tile_url, level, code, layers_value, indicator, wind
         outline_layers=extra,
         tile_url=tile_url,
         uirevision=f"{level}:{code}",
+    )
+
+
+def build_side(data: DashboardData, level: str, code: str | None, window: str, custom, lang: str) -> tuple:
+    """KPI tiles, ticker, category and trend charts, grid detail (also used by the benchmark)."""
+    since, _ = data.window_bounds(window, custom)
+    return (
+        kpi_tiles(data.kpis(level, code), lang),
+        ticker_lists(data, level, code, lang),
+        figures.category_bars(data.categories(level, code, since), lang),
+        figures.trend_lines(data.trend(level, code), lang),
+        grid_panel(data, code, lang) if level == "grid" else None,
     )
 
 

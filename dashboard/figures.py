@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pandas as pd
-import plotly.graph_objects as go
 
 from dashboard.i18n import t
 
@@ -73,6 +72,10 @@ def base_layers(tile_url: str | None) -> list[dict]:
     return [{"source": WORLD, "type": "fill", "color": BG, "opacity": 1.0, "below": "traces"}]
 
 
+def _list(values) -> list:
+    return pd.Series(values).tolist()
+
+
 def command_map(
     *,
     lang: str,
@@ -88,77 +91,70 @@ def command_map(
     outline_layers: list[dict],
     tile_url: str | None,
     uirevision: str,
-) -> go.Figure:
-    fig = go.Figure()
+) -> dict:
+    """The command-center map as a plain figure dict (Plotly's object validation would triple the cost)."""
+    traces = []
     if "grids" in layers and indicators is not None and len(indicators):
         values = indicators[_indicator_column(indicator)] if level != "grid" else indicators["population"]
         label = t(f"ind_{indicator}", lang) if level != "grid" else t("population", lang)
-        fig.add_trace(
-            go.Choroplethmap(
-                geojson=children["geojson"],
-                locations=indicators["code"],
-                z=pd.to_numeric(values, errors="coerce").fillna(0),
-                customdata=indicators[["code", "name", "kind"]].to_numpy(),
-                colorscale=[[0, "#0f2f4f"], [0.35, "#1f6f8b"], [0.7, "#f4a261"], [1, "#ff4d5e"]],
-                marker={"opacity": 0.62, "line": {"width": 1, "color": "#6fb7ff"}},
-                colorbar={"title": {"text": label}, "thickness": 12, "x": 0.99, "len": 0.5, "y": 0.72},
-                hovertemplate="<b>%{customdata[1]}</b><br>" + label + ": %{z}<extra></extra>",
-                name="units",
-            )
+        traces.append(
+            {
+                "type": "choroplethmap",
+                "name": "units",
+                "geojson": children["geojson"],
+                "locations": _list(indicators["code"]),
+                "z": _list(pd.to_numeric(values, errors="coerce").fillna(0)),
+                "customdata": indicators[["code", "name", "kind"]].to_numpy().tolist(),
+                "colorscale": [[0, "#0f2f4f"], [0.35, "#1f6f8b"], [0.7, "#f4a261"], [1, "#ff4d5e"]],
+                "marker": {"opacity": 0.62, "line": {"width": 1, "color": "#6fb7ff"}},
+                "colorbar": {"title": {"text": label}, "thickness": 12, "x": 0.99, "len": 0.5, "y": 0.72},
+                "hovertemplate": "<b>%{customdata[1]}</b><br>" + label + ": %{z}<extra></extra>",
+            }
         )
     if cells is not None and "hex" in layers and len(cells[0]):
         frame, geojson = cells
-        fig.add_trace(
-            go.Choroplethmap(
-                geojson=geojson,
-                locations=frame["id"],
-                z=frame["n"],
-                colorscale="Plasma",
-                marker={"opacity": 0.55, "line": {"width": 0.3, "color": "#0b1220"}},
-                showscale=False,
-                hovertemplate=t("col_incidents", lang) + ": %{z}<extra>H3</extra>",
-                name="hex",
-            )
+        traces.append(
+            {
+                "type": "choroplethmap",
+                "name": "hex",
+                "geojson": geojson,
+                "locations": _list(frame["id"]),
+                "z": _list(frame["n"]),
+                "colorscale": "Plasma",
+                "marker": {"opacity": 0.55, "line": {"width": 0.3, "color": "#0b1220"}},
+                "showscale": False,
+                "hovertemplate": t("col_incidents", lang) + ": %{z}<extra>H3</extra>",
+            }
         )
     if cells is not None and "heat" in layers and len(cells[0]):
-        frame = cells[0]
-        fig.add_trace(
-            go.Densitymap(
-                lon=frame["lon"],
-                lat=frame["lat"],
-                z=frame["n"],
-                radius=_heat_radius(level),
-                colorscale=HEAT_SCALE,
-                opacity=0.85,
-                showscale=False,
-                hoverinfo="skip",
-                name="heat",
-            )
-        )
+        traces.append(_heat_trace(cells[0], level, name="heat"))
     if facilities is not None and "facilities" in layers and len(facilities):
         for i, (kind, rows) in enumerate(facilities.groupby("type", sort=True)):
-            fig.add_trace(
-                go.Scattermap(
-                    lon=rows["lon"],
-                    lat=rows["lat"],
-                    mode="markers",
-                    marker={"size": 8, "color": FACILITY_COLOURS[i % len(FACILITY_COLOURS)]},
-                    text=rows["name"],
-                    hovertemplate="%{text}<extra>" + str(kind) + "</extra>",
-                    name=str(kind),
-                )
+            traces.append(
+                {
+                    "type": "scattermap",
+                    "name": str(kind),
+                    "lon": _list(rows["lon"]),
+                    "lat": _list(rows["lat"]),
+                    "mode": "markers",
+                    "marker": {"size": 8, "color": FACILITY_COLOURS[i % len(FACILITY_COLOURS)]},
+                    "text": _list(rows["name"]),
+                    "hovertemplate": "%{text}<extra>" + str(kind) + "</extra>",
+                }
             )
     if recent is not None and len(recent):
-        fig.add_trace(
-            go.Scattermap(
-                lon=recent["lon"],
-                lat=recent["lat"],
-                mode="markers",
-                marker={"size": 16, "color": ALERT, "opacity": 0.95},
-                text=recent["category"] + " " + recent["incident_id"],
-                hovertemplate="%{text}<extra>" + t("newest", lang) + "</extra>",
-                name="recent",
-            )
+        traces.append(
+            {
+                "type": "scattermap",
+                "name": "recent",
+                "lon": _list(recent["lon"]),
+                "lat": _list(recent["lat"]),
+                "mode": "markers",
+                "marker": {"size": 16, "color": ALERT, "opacity": 0.95},
+                "text": _list(recent["category"] + " " + recent["incident_id"]),
+                "hovertemplate": "%{text}<extra>" + t("newest", lang) + "</extra>",
+                "showlegend": False,
+            }
         )
     map_layers = base_layers(tile_url)
     if roads and "roads" in layers:
@@ -167,21 +163,40 @@ def command_map(
         )
     if "outlines" in layers:
         map_layers.extend(outline_layers)
-    fig.update_layout(
-        map={
-            "style": map_style(tile_url),
-            "center": children["centre"],
-            "zoom": children["zoom"],
-            "layers": map_layers,
+    return {
+        "data": traces,
+        "layout": {
+            "map": {
+                "style": map_style(tile_url),
+                "center": children["centre"],
+                "zoom": children["zoom"],
+                "layers": map_layers,
+            },
+            "uirevision": uirevision,
+            "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
+            "paper_bgcolor": BG,
+            "font": {"color": TEXT, "family": FONT},
+            "showlegend": "facilities" in layers and facilities is not None and len(facilities) > 0,
+            "legend": {"bgcolor": "rgba(7,17,31,0.7)", "x": 0.01, "y": 0.01, "font": {"size": 11}},
         },
-        uirevision=uirevision,
-        margin={"l": 0, "r": 0, "t": 0, "b": 0},
-        paper_bgcolor=BG,
-        font={"color": TEXT, "family": FONT},
-        showlegend="facilities" in layers and facilities is not None and len(facilities) > 0,
-        legend={"bgcolor": "rgba(7,17,31,0.7)", "x": 0.01, "y": 0.01, "font": {"size": 11}},
-    )
-    return fig
+    }
+
+
+def _heat_trace(frame: pd.DataFrame, level: str, name: str) -> dict:
+    return {
+        "type": "densitymap",
+        "name": name,
+        "lon": _list(frame["lon"]),
+        "lat": _list(frame["lat"]),
+        "z": _list(frame["n"]),
+        "radius": _heat_radius(level),
+        "zmin": 0,
+        "zmax": max(1.0, float(frame["n"].max())),
+        "colorscale": HEAT_SCALE,
+        "opacity": 0.85,
+        "showscale": False,
+        "hoverinfo": "skip",
+    }
 
 
 def outline_layer(geojson: dict | None, colour: str, width: float) -> list[dict]:
@@ -204,40 +219,41 @@ def _heat_radius(level: str) -> int:
     return {"city": 18, "district": 24, "street": 28, "community": 32, "grid": 36}[level]
 
 
-def _base_layout(fig: go.Figure, height: int | None = None) -> go.Figure:
-    fig.update_layout(
-        margin={"l": 8, "r": 8, "t": 8, "b": 8},
-        paper_bgcolor="rgba(0,0,0,0)",
-        plot_bgcolor="rgba(0,0,0,0)",
-        font={"color": TEXT, "family": FONT},
-        height=height,
-    )
-    fig.update_xaxes(gridcolor="#1c2f48", zerolinecolor="#1c2f48")
-    fig.update_yaxes(gridcolor="#1c2f48", zerolinecolor="#1c2f48")
-    return fig
+def _chart_layout(**extra) -> dict:
+    axis = {"gridcolor": "#1c2f48", "zerolinecolor": "#1c2f48"}
+    return {
+        "margin": {"l": 8, "r": 8, "t": 8, "b": 8},
+        "paper_bgcolor": "rgba(0,0,0,0)",
+        "plot_bgcolor": "rgba(0,0,0,0)",
+        "font": {"color": TEXT, "family": FONT},
+        "xaxis": dict(axis),
+        "yaxis": {**axis, "automargin": True},
+        **extra,
+    }
 
 
-def category_bars(frame: pd.DataFrame, lang: str) -> go.Figure:
+def category_bars(frame: pd.DataFrame, lang: str) -> dict:
     frame = frame.sort_values("n")
-    fig = go.Figure(
-        go.Bar(
-            x=frame["n"],
-            y=frame["category"],
-            orientation="h",
-            marker={"color": ACCENT},
-            hovertemplate="%{y}: %{x}<extra></extra>",
-        )
-    )
-    return _base_layout(fig).update_layout(yaxis={"automargin": True})
+    trace = {
+        "type": "bar",
+        "x": _list(frame["n"]),
+        "y": _list(frame["category"]),
+        "orientation": "h",
+        "marker": {"color": ACCENT},
+        "hovertemplate": "%{y}: %{x}<extra></extra>",
+    }
+    return {"data": [trace], "layout": _chart_layout()}
 
 
-def trend_lines(frame: pd.DataFrame, lang: str) -> go.Figure:
-    fig = go.Figure()
-    fig.add_trace(go.Scatter(x=frame["hour"], y=frame["reported"], name=t("reported", lang), line={"color": ACCENT}))
-    fig.add_trace(go.Scatter(x=frame["hour"], y=frame["resolved"], name=t("resolved", lang), line={"color": "#4dd4ac"}))
-    fig = _base_layout(fig)
-    fig.update_layout(legend={"orientation": "h", "y": 1.12, "x": 0}, xaxis={"tickformat": "%H:%M"})
-    return fig
+def trend_lines(frame: pd.DataFrame, lang: str) -> dict:
+    hours = [h.isoformat() for h in pd.to_datetime(frame["hour"])]
+    traces = [
+        {"type": "scatter", "x": hours, "y": _list(frame[column]), "name": t(column, lang), "line": {"color": colour}}
+        for column, colour in (("reported", ACCENT), ("resolved", "#4dd4ac"))
+    ]
+    layout = _chart_layout(legend={"orientation": "h", "y": 1.12, "x": 0})
+    layout["xaxis"]["tickformat"] = "%H:%M"
+    return {"data": traces, "layout": layout}
 
 
 def playback_map(
@@ -249,32 +265,19 @@ def playback_map(
     tile_url: str | None,
     level: str,
     uirevision: str,
-) -> go.Figure:
-    fig = go.Figure()
-    if len(frame):
-        fig.add_trace(
-            go.Densitymap(
-                lon=frame["lon"],
-                lat=frame["lat"],
-                z=frame["n"],
-                radius=_heat_radius(level),
-                zmin=0,
-                zmax=max(1, float(frame["n"].max())),
-                colorscale=HEAT_SCALE,
-                showscale=False,
-                hoverinfo="skip",
-            )
-        )
-    fig.update_layout(
-        map={
-            "style": map_style(tile_url),
-            "center": children["centre"],
-            "zoom": children["zoom"],
-            "layers": base_layers(tile_url) + outline_layers,
+) -> dict:
+    return {
+        "data": [_heat_trace(frame, level, name="playback")] if len(frame) else [],
+        "layout": {
+            "map": {
+                "style": map_style(tile_url),
+                "center": children["centre"],
+                "zoom": children["zoom"],
+                "layers": base_layers(tile_url) + outline_layers,
+            },
+            "uirevision": uirevision,
+            "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
+            "paper_bgcolor": BG,
+            "font": {"color": TEXT, "family": FONT},
         },
-        uirevision=uirevision,
-        margin={"l": 0, "r": 0, "t": 0, "b": 0},
-        paper_bgcolor=BG,
-        font={"color": TEXT, "family": FONT},
-    )
-    return fig
+    }

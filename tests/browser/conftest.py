@@ -1,0 +1,96 @@
+"""Real-browser tests: the app on a real HTTP server, driven by Debian's headless Chromium."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+CHROMIUM = Path(os.environ.get("GRIDTWIN_CHROMIUM", "/usr/bin/chromium"))
+CHROMEDRIVER = Path(os.environ.get("GRIDTWIN_CHROMEDRIVER", "/usr/bin/chromedriver"))
+_SHOTS: list[Path] = []
+
+
+@pytest.fixture(scope="session")
+def screenshot_dir(tmp_path_factory) -> Path:
+    folder = Path(os.environ.get("GRIDTWIN_SCREENSHOTS") or tmp_path_factory.mktemp("screenshots"))
+    folder.mkdir(parents=True, exist_ok=True)
+    _SHOTS.append(folder)
+    return folder
+
+
+def pytest_terminal_summary(terminalreporter):
+    for folder in _SHOTS:
+        terminalreporter.write_line(f"browser screenshots: {folder}")
+
+
+@pytest.fixture(scope="session")
+def live_db(tmp_path_factory) -> Path:
+    """A demo city whose history ends now, so 'today' and 'the last 24 hours' hold data."""
+    from pipelines.generate import generate
+
+    path = tmp_path_factory.mktemp("browser") / "demo.duckdb"
+    generate(path, "demo", seed=7, end=dt.datetime.now(), progress=False)
+    return path
+
+
+@pytest.fixture(scope="session")
+def server(live_db, tmp_path_factory):
+    """create_app on a copy of the live demo, served by werkzeug on a free port."""
+    from dashboard.app import create_app
+
+    db = tmp_path_factory.mktemp("served") / "demo.duckdb"
+    shutil.copy(live_db, db)
+    app = create_app(db, poll_ms=1000)
+    http = make_server("127.0.0.1", 0, app.server, threaded=True)
+    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    thread.start()
+    yield {"url": f"http://127.0.0.1:{http.server_port}", "app": app}
+    http.shutdown()
+    app.gridtwin_data.close()
+
+
+def make_driver(width: int = 1600, height: int = 900, downloads: Path | None = None):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    if not CHROMIUM.exists() or not CHROMEDRIVER.exists():
+        pytest.fail(
+            f"browser tests need Debian's chromium and chromium-driver ({CHROMIUM}, {CHROMEDRIVER}): "
+            "apt-get install chromium chromium-driver fonts-noto-cjk (.ci/run does this)"
+        )
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        f"--window-size={width},{height}",
+        "--enable-unsafe-swiftshader",
+        "--lang=zh-CN",
+    ):
+        options.add_argument(arg)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    if downloads is not None:
+        options.add_experimental_option("prefs", {"download.default_directory": str(downloads)})
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    if downloads is not None:
+        driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
+    return driver
+
+
+@pytest.fixture
+def browser():
+    driver = make_driver()
+    yield driver
+    driver.quit()
+
+
+def console_errors(driver) -> list[str]:
+    """SEVERE browser-console entries (WebGL performance notes from the software renderer are warnings)."""
+    return [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]

@@ -1,0 +1,147 @@
+"""The dashboard in a real browser: pages, drill-down, live updates, wall screen, export."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as ec
+from selenium.webdriver.support.ui import WebDriverWait
+
+from tests.browser.conftest import console_errors, make_driver
+
+PAGES = {
+    "command": ("/", ("#kpis .gt-kpi", "#map .maplibregl-canvas")),
+    "leader": ("/leader", ("#rank-table td",)),
+    "playback": ("/playback", ("#pb-map .maplibregl-canvas",)),
+    "command-en": ("/?lang=en", ("#kpis .gt-kpi", "#map .maplibregl-canvas")),
+}
+
+
+def wait_for(driver, css: str, timeout: float = 20):
+    return WebDriverWait(driver, timeout).until(ec.presence_of_element_located((By.CSS_SELECTOR, css)))
+
+
+def settle(driver, seconds: float = 1.5):
+    """Let pending callbacks finish (Dash marks the document while it waits for the server)."""
+    time.sleep(seconds)
+    WebDriverWait(driver, 20).until(lambda d: not d.find_elements(By.CSS_SELECTOR, "[data-dash-is-loading='true']"))
+
+
+@pytest.mark.parametrize("name", list(PAGES))
+def test_page_loads_without_console_errors(server, browser, screenshot_dir, name):
+    path, ready = PAGES[name]
+    browser.get(server["url"] + path)
+    for css in ready:
+        wait_for(browser, css)
+    settle(browser)
+    browser.save_screenshot(str(screenshot_dir / f"page-{name}.png"))
+    assert console_errors(browser) == []
+
+
+def test_command_center_shows_kpis_ticker_and_chinese_labels(server, browser):
+    browser.get(server["url"] + "/")
+    wait_for(browser, "#ticker-newest li")
+    settle(browser)
+    labels = [e.text for e in browser.find_elements(By.CSS_SELECTOR, ".gt-kpi-label")]
+    assert labels[:2] == ["今日上报", "今日办结"]
+    assert "超期未办结" in labels
+    reported = browser.find_element(By.CSS_SELECTOR, "#kpi-reported .gt-kpi-value").text
+    assert int(reported.replace(",", "")) > 0, "the demo history ends now, so today has reports"
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#ticker-newest li")) == 8
+
+
+def test_clicking_a_street_drills_in_and_the_breadcrumb_returns(server, browser, screenshot_dir):
+    browser.get(server["url"] + "/")
+    wait_for(browser, "#map .maplibregl-canvas")
+    settle(browser, 2.5)
+    crumbs = browser.find_elements(By.CSS_SELECTOR, ".gt-crumb")
+    assert len(crumbs) == 1  # the demo's one district is the top
+    canvas = browser.find_element(By.CSS_SELECTOR, "#map .maplibregl-canvas")
+    ActionChains(browser).move_to_element(canvas).pause(0.5).click().perform()
+    WebDriverWait(browser, 10).until(lambda d: "level=street" in d.current_url)
+    WebDriverWait(browser, 10).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".gt-crumb")) == 2)
+    settle(browser, 2.5)
+    street = browser.find_elements(By.CSS_SELECTOR, ".gt-crumb")[-1].text
+    assert street.endswith("街道")
+    browser.save_screenshot(str(screenshot_dir / "drill-street.png"))
+    assert console_errors(browser) == []
+
+    browser.find_elements(By.CSS_SELECTOR, ".gt-crumb")[0].click()
+    WebDriverWait(browser, 10).until(lambda d: "level=district" in d.current_url)
+    WebDriverWait(browser, 10).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".gt-crumb")) == 1)
+
+
+def test_bookmarked_grid_url_shows_the_grid_detail_with_masked_phones(server, browser, screenshot_dir):
+    con = server["app"].gridtwin_data.con.cursor()
+    grid = con.execute("SELECT grid_code FROM grid_workers ORDER BY grid_code LIMIT 1").fetchone()[0]
+    phone = con.execute("SELECT phone FROM grid_workers WHERE grid_code = ? LIMIT 1", [grid]).fetchone()[0]
+    browser.get(f"{server['url']}/?level=grid&code={grid}")
+    wait_for(browser, ".gt-detail .gt-worker")
+    settle(browser)
+    detail = browser.find_element(By.CSS_SELECTOR, ".gt-detail").text
+    assert "网格详情" in detail
+    assert phone not in detail
+    assert phone[:3] + "****" + phone[-4:] in detail
+    assert len(browser.find_elements(By.CSS_SELECTOR, ".gt-crumb")) == 4  # district › street › community › grid
+    browser.save_screenshot(str(screenshot_dir / "grid-detail.png"))
+
+
+def test_new_incident_shows_on_an_open_page_within_3_seconds(server, browser):
+    from pipelines.simulate import Simulator
+
+    browser.get(server["url"] + "/")
+    wait_for(browser, "#ticker-newest li")
+    settle(browser, 2.5)
+    simulator = Simulator(server["app"].gridtwin_data.con, seed=99)
+    committed = time.monotonic()
+    (incident_id,) = simulator.tick()
+    WebDriverWait(browser, 3.0, poll_frequency=0.1).until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, f"#ticker-newest li[data-id='{incident_id}']")
+    )
+    shown_after = time.monotonic() - committed
+    item = browser.find_element(By.CSS_SELECTOR, f"#ticker-newest li[data-id='{incident_id}']")
+    assert "gt-new" in item.get_attribute("class")
+    assert shown_after < 3.0
+
+
+def test_wall_screen_renders_at_1920x1080_with_cjk_font(server, screenshot_dir):
+    driver = make_driver(1920, 1080)
+    try:
+        driver.get(server["url"] + "/?screen=wall")
+        wait_for(driver, "#kpis .gt-kpi")
+        wait_for(driver, "#map .maplibregl-canvas")
+        settle(driver, 2.5)
+        assert "gt-wall" in driver.find_element(By.ID, "root").get_attribute("class")
+        assert not driver.find_element(By.CSS_SELECTOR, ".gt-controls").is_displayed()
+        size = driver.execute_script(
+            "return parseFloat(getComputedStyle(document.querySelector('.gt-kpi-value')).fontSize)"
+        )
+        assert size >= 40
+        assert driver.execute_script("return document.fonts.check('20px \"Noto Sans CJK SC\"', '指挥中心')")
+        height = driver.execute_script("return document.documentElement.scrollHeight")
+        assert height <= 1080 + 2, "the wall layout fits the screen without scrolling"
+        driver.save_screenshot(str(screenshot_dir / "wall-1920x1080.png"))
+        assert console_errors(driver) == []
+    finally:
+        driver.quit()
+
+
+def test_leader_table_exports_csv(server, tmp_path, screenshot_dir):
+    driver = make_driver(downloads=tmp_path)
+    try:
+        driver.get(server["url"] + "/leader")
+        wait_for(driver, "#rank-table td")
+        settle(driver)
+        rows = driver.find_elements(By.CSS_SELECTOR, "#rank-table tbody tr")
+        assert len(rows) >= 5 + 1  # header row + the five demo streets
+        driver.save_screenshot(str(screenshot_dir / "leader.png"))
+        driver.find_element(By.ID, "export-csv").click()
+        WebDriverWait(driver, 10).until(lambda d: list(tmp_path.glob("*.csv")))
+        text = next(tmp_path.glob("*.csv")).read_text(encoding="utf-8")
+        assert text.splitlines()[0].startswith("名称,编码,人口,事件数")
+        assert len(text.splitlines()) == 6
+    finally:
+        driver.quit()
