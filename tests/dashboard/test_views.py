@@ -1,0 +1,136 @@
+"""Dashboard view models against independent computations on the demo city."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from dashboard import callbacks, layout
+from dashboard.data import DashboardData, hex_resolution
+from pipelines.masking import mask_name, mask_phone
+from tests.conftest import DEMO_END
+
+NOW = DEMO_END
+
+
+@pytest.fixture(scope="module")
+def data(demo_db, tmp_path_factory):
+    path = tmp_path_factory.mktemp("views") / "demo.duckdb"
+    shutil.copy(demo_db, path)
+    view = DashboardData(path, clock=lambda: NOW)
+    yield view
+    view.close()
+
+
+@pytest.fixture(scope="module")
+def incidents(data) -> pd.DataFrame:
+    with data.cursor() as cur:
+        return cur.execute("SELECT * FROM incidents").df()
+
+
+def test_home_is_the_single_demo_district_and_breadcrumb_walks_down(data):
+    assert data.home() == ("district", "330180")
+    with data.cursor() as cur:
+        grid = cur.execute("SELECT grid_code, name, community_name FROM grids ORDER BY grid_code LIMIT 1").fetchone()
+    trail = data.breadcrumb("grid", grid[0])
+    assert [level for level, _, _ in trail] == ["district", "street", "community", "grid"]
+    assert trail[-1][2] == grid[1] and trail[-2][2] == grid[2]
+
+
+def test_kpis_match_pandas(data, incidents):
+    day = NOW.replace(hour=0, minute=0)
+    week = NOW - dt.timedelta(days=7)
+    values = data.kpis("district", "330180")
+    reported = incidents["reported_at"]
+    assert values["reported_today"] == ((reported >= day) & (reported <= NOW)).sum()
+    resolved = incidents["resolved_at"]
+    assert values["resolved_today"] == ((resolved >= day) & (resolved <= NOW)).sum()
+    open_ = incidents["status"].isin(["reported", "accepted", "dispatched", "in_progress"])
+    assert values["overdue"] == (open_ & (incidents["due_at"] < NOW)).sum()
+    in_week = (reported >= week) & (reported <= NOW)
+    closed = incidents["status"].isin(["resolved", "evaluated"])
+    assert values["closure_rate"] == pytest.approx(100 * (in_week & closed).sum() / in_week.sum())
+    recent = (resolved >= week) & (resolved <= NOW)
+    hours = (resolved - reported).dt.total_seconds() / 3600
+    assert values["handling_h"] == pytest.approx(hours[recent].mean())
+    assert 1 <= values["satisfaction"] <= 5
+
+
+def test_street_indicators_add_up_to_the_district(data, incidents):
+    since = NOW - dt.timedelta(days=7)
+    frame = data.indicators("district", "330180", since)
+    assert len(frame) == 5
+    in_window = (incidents["reported_at"] >= since).sum()
+    assert frame["window_count"].sum() == in_window
+    per_street = incidents[incidents["reported_at"] >= since].groupby("street_code").size()
+    got = frame.set_index("code")["window_count"]
+    assert (got.reindex(per_street.index) == per_street).all()
+    expected = (1000 * frame["window_count"] / frame["population"]).round(2)
+    assert np.allclose(frame["per_1000"], expected)
+
+
+def test_ranking_matches_indicators_and_covers_every_community(data):
+    since = NOW - dt.timedelta(days=7)
+    streets = data.ranking("district", "330180", "street", since)
+    indicators = data.indicators("district", "330180", since).set_index("code")
+    assert (streets.set_index("code")["incidents"] == indicators["window_count"].reindex(streets["code"])).all()
+    assert list(streets["per_1000"]) == sorted(streets["per_1000"], reverse=True)
+    # a ranking of communities asked for at grid level climbs to the grid's street
+    with data.cursor() as cur:
+        grid, n = cur.execute(
+            "SELECT g.grid_code, (SELECT count(*) FROM communities c WHERE c.street_code = g.street_code)"
+            " FROM grids g ORDER BY g.grid_code LIMIT 1"
+        ).fetchone()
+    assert len(data.ranking("grid", grid, "community", since)) == n
+
+
+def test_hexagon_counts_sum_to_the_window_and_keep_64_bit_cells(data, incidents):
+    since = NOW - dt.timedelta(hours=24)
+    frame, geojson = data.cells("district", "330180", 9, since, NOW)
+    window = ((incidents["reported_at"] >= since) & (incidents["reported_at"] < NOW)).sum()
+    assert frame["n"].sum() == window
+    assert frame["cell"].dtype == np.uint64
+    assert len(geojson["features"]) == len(frame)
+
+
+@pytest.mark.parametrize("level", ["city", "district", "street", "community", "grid"])
+def test_every_map_level_builds_a_small_json_figure(data, level):
+    with data.cursor() as cur:
+        codes = cur.execute(
+            "SELECT district_code, street_code, community_code, grid_code FROM grids ORDER BY grid_code LIMIT 1"
+        ).fetchone()
+    code = None if level == "city" else codes[["district", "street", "community", "grid"].index(level)]
+    fig = callbacks.build_command_map(
+        data, None, level, code, list(layout.ALL_LAYERS), "window", "7d", (None, None), 9, "zh"
+    )
+    assert len(json.dumps(fig)) < 2 * 2**20
+    assert fig["data"], "something is drawn"
+    assert fig["layout"]["map"]["style"] == "white-bg"  # offline: no tiles, no glyphs
+    units = [trace for trace in fig["data"] if trace.get("name") == "units"]
+    assert units and len(units[0]["locations"]) == len(data.children(level, code)["frame"])
+
+
+def test_hex_resolution_follows_zoom():
+    resolutions = [hex_resolution(z) for z in range(8, 19)]
+    assert resolutions == sorted(resolutions)
+    assert min(resolutions) >= 6 and max(resolutions) <= 11
+
+
+def test_query_state_round_trips_and_rejects_junk():
+    state = layout.parse_query("?level=street&code=330180001&window=7d&layers=heat,roads&lang=en&screen=wall")
+    assert state["layers"] == ["heat", "roads"] and state["window"] == "7d" and state["lang"] == "en"
+    assert layout.parse_query(layout.build_query(state)) == state
+    junk = layout.parse_query("?window=forever&ind=<script>&layers=bogus&lang=fr")
+    assert junk["window"] == "24h" and junk["ind"] == "window" and junk["layers"] == [] and junk["lang"] == "zh"
+
+
+def test_personal_data_is_masked():
+    assert mask_phone("13812345678") == "138****5678"
+    assert mask_phone(None) == ""
+    assert mask_phone("02112345") == "****2345"
+    assert mask_name("王小明") == "王**"

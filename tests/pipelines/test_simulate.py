@@ -1,0 +1,43 @@
+"""The live feed writes through the load path: located, with history, and the change counter moves."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from pipelines import store
+from pipelines.simulate import Simulator
+from tests.conftest import DEMO_END
+
+
+@pytest.fixture
+def con(demo_db, tmp_path):
+    path = tmp_path / "demo.duckdb"
+    shutil.copy(demo_db, path)
+    connection = store.connect(path)
+    yield connection
+    connection.close()
+
+
+def test_tick_adds_a_located_incident_and_moves_others_along_the_loop(con):
+    version = int(con.execute("SELECT value FROM meta WHERE key = 'data_version'").fetchone()[0])
+    events_before = con.execute("SELECT count(*) FROM incident_events").fetchone()[0]
+    simulator = Simulator(con, clock=lambda: DEMO_END, seed=3, per_tick=2, advance_per_tick=3)
+    ids = simulator.tick()
+    assert len(ids) == 2
+    rows = con.execute(
+        "SELECT status, grid_code, street_code, h3_cell, reported_at FROM incidents WHERE incident_id IN (?, ?)", ids
+    ).fetchall()
+    assert all(r[0] == "reported" and r[1] and r[2] and r[3] and r[4] == DEMO_END for r in rows)
+    assert con.execute("SELECT count(*) FROM incident_events").fetchone()[0] == events_before + 2 + 3
+    assert int(con.execute("SELECT value FROM meta WHERE key = 'data_version'").fetchone()[0]) == version + 1
+    # every incident's current status equals the last step of its history (ordered by time, then id)
+    mismatched = con.execute(
+        """
+        SELECT count(*) FROM incidents i JOIN (
+            SELECT incident_id, arg_max(to_status, (occurred_at, event_id)) AS last FROM incident_events GROUP BY 1) e
+        USING (incident_id) WHERE e.last <> i.status
+        """
+    ).fetchone()[0]
+    assert mismatched == 0
