@@ -155,18 +155,8 @@ def register(app: Dash, data: DashboardData, tile_url: str | None) -> None:
         prevent_initial_call=True,
     )
     def sync_command_url(unit, layers_value, indicator, window, start, end, search, pathname):
-        if not _on(pathname, "/"):
-            raise PreventUpdate
-        state = layout.parse_query(search)
-        state.update(
-            level=unit.get("level") if unit else None,
-            code=unit.get("code") if unit else None,
-            layers=layers_value or [],
-            ind=indicator,
-            window=window,
-            **{"from": start, "to": end},
-        )
-        return _same_or(layout.build_query(state), search)
+        values = {"layers": layers_value or [], "ind": indicator, "window": window, "from": start, "to": end}
+        return _page_query(pathname, "/", search, unit, values)
 
     @app.callback(
         Output("url", "search", allow_duplicate=True),
@@ -178,11 +168,7 @@ def register(app: Dash, data: DashboardData, tile_url: str | None) -> None:
         prevent_initial_call=True,
     )
     def sync_leader_url(unit, rank, window, search, pathname):
-        if not _on(pathname, "/leader"):
-            raise PreventUpdate
-        state = layout.parse_query(search)
-        state.update(level=unit.get("level"), code=unit.get("code"), rank=rank, window=window)
-        return _same_or(layout.build_query(state), search)
+        return _page_query(pathname, "/leader", search, unit, {"rank": rank, "window": window})
 
     @app.callback(
         Output("url", "search", allow_duplicate=True),
@@ -194,11 +180,7 @@ def register(app: Dash, data: DashboardData, tile_url: str | None) -> None:
         prevent_initial_call=True,
     )
     def sync_playback_url(unit, day, mode, search, pathname):
-        if not _on(pathname, "/playback"):
-            raise PreventUpdate
-        state = layout.parse_query(search)
-        state.update(level=unit.get("level"), code=unit.get("code"), day=day, mode=mode)
-        return _same_or(layout.build_query(state), search)
+        return _page_query(pathname, "/playback", search, unit, {"day": day, "mode": mode})
 
     # --- command center ---------------------------------------------------------
     @app.callback(
@@ -380,7 +362,13 @@ def _on(pathname: str | None, page: str) -> bool:
     return (pathname if pathname in layout.PAGES else "/") == page
 
 
-def _same_or(query: str, search: str | None):
+def _page_query(pathname: str | None, page: str, search: str | None, unit: dict | None, values: dict):
+    """The URL query for a page's current unit and controls (no update when unchanged or on another page)."""
+    if not _on(pathname, page):
+        raise PreventUpdate
+    state = layout.parse_query(search)
+    state.update(level=(unit or {}).get("level"), code=(unit or {}).get("code"), **values)
+    query = layout.build_query(state)
     return no_update if (query or "") == (search or "") else query
 
 

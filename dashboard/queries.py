@@ -12,8 +12,6 @@ import datetime as dt
 import duckdb
 import pandas as pd
 
-from pipelines.domain import OPEN_STATUSES
-
 LEVELS = ("city", "district", "street", "community", "grid")
 CHILD = {"city": "district", "district": "street", "street": "community", "community": "grid", "grid": "building"}
 CODE_COLUMN = {
@@ -37,7 +35,6 @@ PARENT_COLUMN = {
     "grid": "grid_code",
 }
 
-_OPEN = "status IN (" + ", ".join(f"'{s}'" for s in OPEN_STATUSES) + ")"
 _DONE = "status IN ('resolved', 'evaluated')"
 
 
@@ -121,23 +118,23 @@ def outline_shapes(con: duckdb.DuckDBPyConnection, level: str) -> pd.DataFrame:
 def child_indicators(
     con: duckdb.DuckDBPyConnection, level: str, code: str | None, since: dt.datetime, now: dt.datetime
 ) -> pd.DataFrame:
-    """Per child: incidents since ``since``, open, open and overdue."""
+    """Per child: incidents since ``since``, open, open and overdue (buildings: none, incidents carry no building)."""
     child = CHILD[level]
-    column = "building_id" if child == "building" else CODE_COLUMN[child]
     if child == "building":
-        # incidents carry no building: count those whose location falls in each building's H3 cell
         return pd.DataFrame(columns=["code", "window_count", "open_count", "overdue_count"])
-    where, params = _unit_filter(level, code)
+    column = CODE_COLUMN[child]
+    where, params = _unit_named(level, code)
     return con.execute(
         f"""
-        SELECT {column} AS code,
-               count(*) FILTER (WHERE reported_at >= ?) AS window_count,
-               count(*) FILTER (WHERE {_OPEN}) AS open_count,
-               count(*) FILTER (WHERE {_OPEN} AND due_at < ?) AS overdue_count
-        FROM incidents WHERE {where} AND (reported_at >= ? OR {_OPEN})
-        GROUP BY 1
+        WITH w AS (SELECT {column} AS code, count(*) AS window_count FROM incidents
+                   WHERE {where} AND reported_at >= $since AND reported_at <= $now GROUP BY 1),
+             o AS (SELECT {column} AS code, count(*) AS open_count, count(*) FILTER (WHERE due_at < $now) AS overdue_count
+                   FROM open_incidents WHERE {where} GROUP BY 1)
+        SELECT coalesce(w.code, o.code) AS code, coalesce(w.window_count, 0) AS window_count,
+               coalesce(o.open_count, 0) AS open_count, coalesce(o.overdue_count, 0) AS overdue_count
+        FROM w FULL JOIN o ON w.code = o.code
         """,
-        [since, now, *params, since],
+        {"since": since, "now": now, **params},
     ).df()
 
 
@@ -177,25 +174,47 @@ def recent_points(
 
 
 def kpis(con: duckdb.DuckDBPyConnection, level: str, code: str | None, day_start: dt.datetime, now: dt.datetime):
-    """今日上报, 今日办结, 超期未办结 now; 办结率, 平均处置时长 (h), 满意度 over the last 7 days, for a unit."""
+    """今日上报, 今日办结, 超期未办结 now; 办结率 (of the last 7 days' reports), 平均处置时长 (h) and 满意度
+    (of what was resolved in the last 7 days), for a unit.
+
+    Each part filters on one time column only, so DuckDB's row-group min/max skip the old history.
+    """
     where, params = _unit_named(level, code)
-    row = con.execute(
+    values = {"day": day_start, "now": now, "week": now - dt.timedelta(days=7), **params}
+    reported = con.execute(
         f"""
-        SELECT count(*) FILTER (WHERE reported_at >= $day AND reported_at <= $now) AS reported_today,
-               count(*) FILTER (WHERE resolved_at >= $day AND resolved_at <= $now) AS resolved_today,
-               count(*) FILTER (WHERE reported_at >= $week AND reported_at <= $now) AS reported_week,
-               count(*) FILTER (WHERE reported_at >= $week AND reported_at <= $now AND {_DONE}) AS closed_week,
-               count(*) FILTER (WHERE {_OPEN} AND due_at < $now) AS overdue,
-               avg(epoch(resolved_at - reported_at) / 3600.0)
-                   FILTER (WHERE resolved_at >= $week AND resolved_at <= $now) AS handling_h,
-               avg(satisfaction) FILTER (WHERE status = 'evaluated' AND resolved_at >= $week) AS satisfaction
-        FROM incidents WHERE {where}
-              AND (reported_at >= $week OR resolved_at >= $week OR {_OPEN})
+        SELECT count(*) FILTER (WHERE reported_at >= $day) AS reported_today,
+               count(*) AS reported_week, count(*) FILTER (WHERE {_DONE}) AS closed_week
+        FROM incidents WHERE {where} AND reported_at >= $week AND reported_at <= $now
         """,
-        {"day": day_start, "now": now, "week": now - dt.timedelta(days=7), **params},
+        values,
     ).fetchone()
-    keys = ("reported_today", "resolved_today", "reported_week", "closed_week", "overdue", "handling_h", "satisfaction")
-    return dict(zip(keys, row, strict=True))
+    resolved = con.execute(
+        f"""
+        SELECT count(*) FILTER (WHERE resolved_at >= $day) AS resolved_today,
+               avg(epoch(resolved_at - reported_at) / 3600.0) AS handling_h,
+               avg(satisfaction) FILTER (WHERE status = 'evaluated') AS satisfaction
+        FROM incidents WHERE {where} AND resolved_at >= $week AND resolved_at <= $now
+        """,
+        values,
+    ).fetchone()
+    overdue = con.execute(
+        f"SELECT count(*) FROM open_incidents WHERE {where} AND due_at < $now",
+        {"now": now, **params},
+    ).fetchone()[0]
+    return {
+        "reported_today": reported[0],
+        "reported_week": reported[1],
+        "closed_week": reported[2],
+        "resolved_today": resolved[0],
+        "handling_h": resolved[1],
+        "satisfaction": resolved[2],
+        "overdue": overdue,
+    }
+
+
+TICKER_LOOKBACK = dt.timedelta(days=2)
+"""The newest incidents are looked for in the last two days first (a small, time-pruned scan)."""
 
 
 def ticker(con: duckdb.DuckDBPyConnection, level: str, code: str | None, now: dt.datetime, limit: int = 8):
@@ -204,14 +223,17 @@ def ticker(con: duckdb.DuckDBPyConnection, level: str, code: str | None, now: dt
     select = """
         SELECT i.incident_id, i.category, i.status, i.priority, i.reported_at, i.due_at,
                coalesce(g.community_name, i.community_code) AS community, coalesce(g.name, i.grid_code) AS grid
-        FROM incidents i LEFT JOIN grids g ON g.grid_code = i.grid_code
+        FROM {table} i LEFT JOIN grids g ON g.grid_code = i.grid_code
     """
-    newest = con.execute(
-        f"{select} WHERE {where} AND i.reported_at <= ? ORDER BY i.reported_at DESC, i.incident_id DESC LIMIT ?",
-        [*params, now, limit],
-    ).df()
+    newest_sql = (
+        select.format(table="(SELECT * FROM incidents WHERE reported_at >= ? AND reported_at <= ?)")
+        + f" WHERE {where} ORDER BY i.reported_at DESC, i.incident_id DESC LIMIT ?"
+    )
+    newest = con.execute(newest_sql, [now - TICKER_LOOKBACK, now, *params, limit]).df()
+    if len(newest) < limit:  # a quiet unit: look through the whole history
+        newest = con.execute(newest_sql, [dt.datetime(1900, 1, 1), now, *params, limit]).df()
     overdue = con.execute(
-        f"{select} WHERE {where} AND i.{_OPEN} AND i.due_at < ? ORDER BY i.due_at LIMIT ?",
+        select.format(table="open_incidents") + f" WHERE {where} AND i.due_at < ? ORDER BY i.due_at LIMIT ?",
         [*params, now, limit],
     ).df()
     return newest, overdue
@@ -253,30 +275,31 @@ def ranking(
     """Leader table: one row per street or community inside the unit.
 
     ``level`` must be above ``child`` (city or district for streets; up to street for communities).
+    Incidents and closure are of the reports since ``since``; handling time and satisfaction of what was
+    resolved since then; overdue is the open incidents past their deadline now.
     """
     where, params = _unit_named(level, code, "i.")
     unit_where, _ = _unit_named(level, code, "u.")
     key = CODE_COLUMN[child]
     return con.execute(
         f"""
-        WITH stats AS (
-            SELECT i.{key} AS code,
-                   count(*) FILTER (WHERE i.reported_at >= $since) AS incidents,
-                   count(*) FILTER (WHERE i.reported_at >= $since AND i.{_DONE}) AS closed,
-                   count(*) FILTER (WHERE i.{_OPEN} AND i.due_at < $now) AS overdue,
-                   avg(epoch(i.resolved_at - i.reported_at) / 3600.0) FILTER (WHERE i.resolved_at >= $since)
-                       AS handling_h,
-                   avg(i.satisfaction) FILTER (WHERE i.status = 'evaluated' AND i.resolved_at >= $since)
-                       AS satisfaction
-            FROM incidents i
-            WHERE {where} AND (i.reported_at >= $since OR i.resolved_at >= $since OR i.{_OPEN})
-            GROUP BY 1)
-        SELECT u.{key} AS code, u.name, u.population, coalesce(s.incidents, 0) AS incidents,
-               round(1000.0 * coalesce(s.incidents, 0) / nullif(u.population, 0), 2) AS per_1000,
-               round(100.0 * s.closed / nullif(s.incidents, 0), 1) AS closure_rate,
-               coalesce(s.overdue, 0) AS overdue, round(s.handling_h, 1) AS handling_h,
-               round(s.satisfaction, 2) AS satisfaction
-        FROM {TABLE[child]} u LEFT JOIN stats s ON s.code = u.{key}
+        WITH rep AS (
+            SELECT i.{key} AS code, count(*) AS incidents, count(*) FILTER (WHERE i.{_DONE}) AS closed
+            FROM incidents i WHERE {where} AND i.reported_at >= $since AND i.reported_at <= $now GROUP BY 1),
+        res AS (
+            SELECT i.{key} AS code, avg(epoch(i.resolved_at - i.reported_at) / 3600.0) AS handling_h,
+                   avg(i.satisfaction) FILTER (WHERE i.status = 'evaluated') AS satisfaction
+            FROM incidents i WHERE {where} AND i.resolved_at >= $since AND i.resolved_at <= $now GROUP BY 1),
+        late AS (
+            SELECT i.{key} AS code, count(*) AS overdue FROM open_incidents i
+            WHERE {where} AND i.due_at < $now GROUP BY 1)
+        SELECT u.{key} AS code, u.name, u.population, coalesce(rep.incidents, 0) AS incidents,
+               round(1000.0 * coalesce(rep.incidents, 0) / nullif(u.population, 0), 2) AS per_1000,
+               round(100.0 * rep.closed / nullif(rep.incidents, 0), 1) AS closure_rate,
+               coalesce(late.overdue, 0) AS overdue, round(res.handling_h, 1) AS handling_h,
+               round(res.satisfaction, 2) AS satisfaction
+        FROM {TABLE[child]} u LEFT JOIN rep ON rep.code = u.{key} LEFT JOIN res ON res.code = u.{key}
+             LEFT JOIN late ON late.code = u.{key}
         WHERE {unit_where}
         ORDER BY per_1000 DESC NULLS LAST, u.{key}
         """,
@@ -299,9 +322,9 @@ def grid_detail(con: duckdb.DuckDBPyConnection, grid_code: str, now: dt.datetime
         [grid_code],
     ).df()
     incidents = con.execute(
-        f"""
-        SELECT incident_id, category, status, reported_at, due_at, due_at < ? AS overdue FROM incidents
-        WHERE grid_code = ? AND {_OPEN} ORDER BY due_at LIMIT 50
+        """
+        SELECT incident_id, category, status, reported_at, due_at, due_at < ? AS overdue FROM open_incidents
+        WHERE grid_code = ? ORDER BY due_at LIMIT 50
         """,
         [now, grid_code],
     ).df()

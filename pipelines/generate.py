@@ -436,11 +436,25 @@ def _sample_locations(scale: Scale, plan: CityPlan, n: int, rng) -> tuple[np.nda
     return lng, lat, home
 
 
-def _incident_chunk(scale: Scale, plan: CityPlan, area, n: int, first: int, end: dt.datetime, rng):
+def _incident_times(scale: Scale, end: dt.datetime, rng) -> tuple[np.ndarray, np.ndarray]:
+    """Category and report time of every incident, in time order.
+
+    Writing incidents in the order they were reported (as a live feed does) keeps
+    DuckDB's per-row-group min/max on ``reported_at`` tight, so time-window queries
+    skip most of the table.
+    """
     names = list(CATEGORY_WEIGHTS)
     weights = np.array(list(CATEGORY_WEIGHTS.values()))
-    category = np.array(names)[rng.choice(len(names), size=n, p=weights / weights.sum())]
-    reported = _sample_times(scale, n, category, end, rng)
+    category = rng.choice(len(names), size=scale.incidents, p=weights / weights.sum()).astype(np.int8)
+    reported = _sample_times(scale, scale.incidents, np.array(names)[category], end, rng)
+    order = np.argsort(reported, kind="stable")
+    return category[order], reported[order]
+
+
+def _incident_chunk(scale: Scale, plan: CityPlan, area, category_index, reported, first: int, end: dt.datetime, rng):
+    names = list(CATEGORY_WEIGHTS)
+    category = np.array(names)[category_index]
+    n = len(category)
     lng, lat, home = _sample_locations(scale, plan, n, rng)
     cells, index = area.locate(lng, lat)
     outside = index < 0  # hot-spot scatter beyond the city edge: put those at the reporter's home
@@ -572,6 +586,7 @@ def generate(
                     "grid_workers",
                     "incidents",
                     "incident_events",
+                    "open_incidents",
                     "rejects",
                     "loads",
                 ):
@@ -613,14 +628,17 @@ def generate(
                 store.append_rows(con, "grid_workers", tables["grid_workers"])
                 bar.update()
             rng = np.random.default_rng([seed, 1])
+            categories, times = _incident_times(scale, end, rng)
             for chunk in range(chunks):
                 first = chunk * INCIDENT_CHUNK
-                n = min(INCIDENT_CHUNK, scale.incidents - first)
-                frame, events = _incident_chunk(scale, plan, area, n, first + 1, end, rng)
+                part = slice(first, min(first + INCIDENT_CHUNK, scale.incidents))
+                frame, events = _incident_chunk(scale, plan, area, categories[part], times[part], first + 1, end, rng)
                 with store.transaction(con):
                     store.append_rows(con, "incidents", frame, area.code_table)
                     store.append_rows(con, "incident_events", events)
                 bar.update()
+            with store.transaction(con):
+                store.sync_open_incidents(con)
             con.execute(
                 "INSERT OR REPLACE INTO meta VALUES ('generated', ?), ('generated_end', ?)",
                 [f"{scale_name} seed={seed}", end.isoformat(sep=" ")],

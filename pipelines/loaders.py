@@ -240,6 +240,7 @@ def refresh_grid_derivatives(con: duckdb.DuckDBPyConnection) -> list[str]:
         outside = int((index < 0).sum())
         if outside:
             notes.append(f"{outside:,} {table} are now outside every grid (kept, with no grid)")
+    store.sync_open_incidents(con)
     return notes
 
 
@@ -397,6 +398,7 @@ def write_incidents(con, frame: pd.DataFrame, area: Area, actor: str, note: str)
     """Upsert located incident rows and give each its imported history (replacing an earlier import's)."""
     store.replace_rows(con, "incidents", frame[INCIDENT_COLUMNS], area.code_table)
     store.replace_import_events(con, frame[["incident_id"]], actor, note)
+    store.sync_open_incidents(con, frame[["incident_id"]])
 
 
 def _write_incidents(con, prepared: Prepared, area: Area, summary: LoadSummary):

@@ -58,6 +58,11 @@ CREATE TABLE IF NOT EXISTS incidents (
     description VARCHAR, address VARCHAR, reporter_name VARCHAR, reporter_phone VARCHAR,
     satisfaction TINYINT, lon DOUBLE, lat DOUBLE, h3_cell UBIGINT,
     grid_code VARCHAR, community_code VARCHAR, street_code VARCHAR, district_code VARCHAR);
+-- Open incidents (上报 … 处置中), kept in step with incidents by every write path (sync_open_incidents):
+-- open and overdue figures read this small table instead of scanning the whole history.
+CREATE TABLE IF NOT EXISTS open_incidents (
+    incident_id VARCHAR, category VARCHAR, status VARCHAR, priority VARCHAR, reported_at TIMESTAMP,
+    due_at TIMESTAMP, grid_code VARCHAR, community_code VARCHAR, street_code VARCHAR, district_code VARCHAR);
 -- Append-only history of every status transition (过程追踪).
 CREATE TABLE IF NOT EXISTS incident_events (
     event_id BIGINT DEFAULT nextval('event_seq'), incident_id VARCHAR, from_status VARCHAR,
@@ -85,7 +90,7 @@ KEYS = {
     "incidents": "incident_id",
 }
 
-COUNTED_TABLES = (
+COUNTED_TABLES = (  # open_incidents is derived from incidents and not listed
     "districts",
     "streets",
     "communities",
@@ -128,7 +133,12 @@ def connect(db_path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConn
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    had_open = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'open_incidents' AND schema_name = 'main'"
+    ).fetchone()[0]
     con.execute(SCHEMA)
+    if not had_open:  # a database from before open_incidents existed
+        sync_open_incidents(con)
     con.execute(
         "INSERT INTO meta VALUES ('point_res', ?), ('cover_res', ?), ('data_version', '0') ON CONFLICT DO NOTHING",
         [str(POINT_RES), str(COVER_RES)],
@@ -328,11 +338,7 @@ def incident_status_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
 
 
 def overdue_count(con: duckdb.DuckDBPyConnection, now) -> int:
-    return con.execute(
-        "SELECT count(*) FROM incidents WHERE status IN ('reported','accepted','dispatched','in_progress')"
-        " AND due_at < ?",
-        [now],
-    ).fetchone()[0]
+    return con.execute("SELECT count(*) FROM open_incidents WHERE due_at < ?", [now]).fetchone()[0]
 
 
 def facility_type_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
@@ -369,6 +375,30 @@ def replace_import_events(con: duckdb.DuckDBPyConnection, ids: pd.DataFrame, act
         con.unregister("_ids")
 
 
+OPEN_SQL = "status IN ('reported', 'accepted', 'dispatched', 'in_progress')"
+OPEN_COLUMNS = (
+    "incident_id, category, status, priority, reported_at, due_at, grid_code, community_code, street_code,"
+    " district_code"
+)
+
+
+def sync_open_incidents(con: duckdb.DuckDBPyConnection, ids=None) -> None:
+    """Bring ``open_incidents`` in step with ``incidents``: for the given ids (a frame with incident_id), or all."""
+    if ids is None:
+        con.execute("DELETE FROM open_incidents")
+        con.execute(f"INSERT INTO open_incidents SELECT {OPEN_COLUMNS} FROM incidents WHERE {OPEN_SQL}")
+        return
+    con.register("_sync_ids", as_arrow(ids))
+    try:
+        con.execute("DELETE FROM open_incidents WHERE incident_id IN (SELECT incident_id FROM _sync_ids)")
+        con.execute(
+            f"INSERT INTO open_incidents SELECT {OPEN_COLUMNS} FROM incidents"
+            f" WHERE {OPEN_SQL} AND incident_id IN (SELECT incident_id FROM _sync_ids)"
+        )
+    finally:
+        con.unregister("_sync_ids")
+
+
 def building_points(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return con.execute(
         "SELECT coalesce(name, building_id) AS name, residents, lon, lat FROM buildings WHERE grid_code IS NOT NULL"
@@ -385,8 +415,8 @@ def advance_open_incidents(con: duckdb.DuckDBPyConnection, n: int, now, actor: s
         f"""
         CREATE OR REPLACE TEMP TABLE _advance AS
         SELECT incident_id, status AS from_status, {NEXT_STATUS_SQL} AS to_status FROM incidents
-        WHERE status IN ('reported', 'accepted', 'dispatched', 'in_progress') AND reported_at <= $now
-        ORDER BY hash(incident_id, $seed) LIMIT $n
+        WHERE incident_id IN (SELECT incident_id FROM open_incidents WHERE reported_at <= $now
+                              ORDER BY hash(incident_id, $seed) LIMIT $n)
         """,
         {"now": now, "seed": seed, "n": n},
     )
@@ -406,5 +436,6 @@ def advance_open_incidents(con: duckdb.DuckDBPyConnection, n: int, now, actor: s
         {"now": now},
     )
     moved = con.execute("SELECT count(*) FROM _advance").fetchone()[0]
+    sync_open_incidents(con, con.execute("SELECT incident_id FROM _advance").df())
     con.execute("DROP TABLE _advance")
     return moved

@@ -58,7 +58,17 @@ def test_kpis_match_pandas(data, incidents):
     recent = (resolved >= week) & (resolved <= NOW)
     hours = (resolved - reported).dt.total_seconds() / 3600
     assert values["handling_h"] == pytest.approx(hours[recent].mean())
-    assert 1 <= values["satisfaction"] <= 5
+    evaluated = recent & (incidents["status"] == "evaluated")
+    assert values["satisfaction"] == pytest.approx(incidents.loc[evaluated, "satisfaction"].astype(float).mean())
+
+
+def test_open_incidents_table_matches_the_history(data, incidents):
+    with data.cursor() as cur:
+        table = cur.execute("SELECT incident_id, status, due_at, street_code FROM open_incidents").df()
+    open_ = incidents[incidents["status"].isin(["reported", "accepted", "dispatched", "in_progress"])]
+    assert sorted(table["incident_id"]) == sorted(open_["incident_id"])
+    merged = table.merge(open_, on="incident_id", suffixes=("", "_i"))
+    assert (merged["status"] == merged["status_i"]).all() and (merged["street_code"] == merged["street_code_i"]).all()
 
 
 def test_street_indicators_add_up_to_the_district(data, incidents):

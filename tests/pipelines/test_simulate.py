@@ -41,3 +41,14 @@ def test_tick_adds_a_located_incident_and_moves_others_along_the_loop(con):
         """
     ).fetchone()[0]
     assert mismatched == 0
+
+
+def test_open_incidents_follow_every_tick(con):
+    simulator = Simulator(con, clock=lambda: DEMO_END, seed=5, per_tick=3, advance_per_tick=20)
+    for _ in range(3):
+        simulator.tick()
+    expected = con.execute(
+        "SELECT incident_id, status FROM incidents WHERE status IN ('reported','accepted','dispatched','in_progress')"
+        " ORDER BY 1"
+    ).fetchall()
+    assert con.execute("SELECT incident_id, status FROM open_incidents ORDER BY 1").fetchall() == expected
