@@ -15,6 +15,7 @@ from dashboard.i18n import status_label, t
 from dashboard.queries import CHILD, LEVELS
 from pipelines.masking import mask_phone
 
+VIEW_KEYS = ("map.center", "map.zoom", "map.bearing", "map.pitch")
 RANK_WINDOWS = {"24h": dt.timedelta(hours=24), "7d": dt.timedelta(days=7), "30d": dt.timedelta(days=30)}
 LEVEL_NAMES = {
     "city": ("全市", "City"),
@@ -184,6 +185,22 @@ def register(app: Dash, data: DashboardData, tile_url: str | None) -> None:
 
     # --- command center ---------------------------------------------------------
     @app.callback(
+        Output("map-view", "data"),
+        Input("map", "relayoutData"),
+        State("unit", "data"),
+        State("map-view", "data"),
+        prevent_initial_call=True,
+    )
+    def remember_view(relayout, unit, view):
+        """The operator's pan and zoom for the current unit, re-applied to every redraw of that unit."""
+        level, code = _unit(unit, data)
+        keys = {k.split(".", 1)[1]: v for k, v in (relayout or {}).items() if k in VIEW_KEYS}
+        if not keys:
+            raise PreventUpdate
+        same = view and view.get("unit") == [level, code]
+        return {"unit": [level, code], **(view if same else {}), **keys}
+
+    @app.callback(
         Output("map", "figure"),
         Output("map-meta", "data"),
         Input("unit", "data"),
@@ -193,25 +210,24 @@ def register(app: Dash, data: DashboardData, tile_url: str | None) -> None:
         Input("custom-range", "start_date"),
         Input("custom-range", "end_date"),
         Input("version", "data"),
-        Input("map", "relayoutData"),
+        Input("map-view", "data"),
         State("map-meta", "data"),
         State("url", "search"),
         State("url", "pathname"),
     )
-    def update_map(unit, layers_value, indicator, window, start, end, _version, relayout, meta, search, pathname):
+    def update_map(unit, layers_value, indicator, window, start, end, _version, view, meta, search, pathname):
         if not _on(pathname, "/"):
             raise PreventUpdate
         level, code = _unit(unit, data)
-        children = data.children(level, code)
-        zoom = children["zoom"]
-        if relayout and "map.zoom" in relayout and meta and meta.get("unit") == [level, code]:
-            zoom = relayout["map.zoom"]
-        res = hex_resolution(zoom)
-        if ctx.triggered_id == "map" and meta and meta.get("res") == res:
-            raise PreventUpdate
-        return build_command_map(
+        view = view if view and view.get("unit") == [level, code] else {}
+        res = hex_resolution(view.get("zoom", data.children(level, code)["zoom"]))
+        if ctx.triggered_id == "map-view" and meta and meta.get("res") == res:
+            raise PreventUpdate  # a pan, or a zoom within the same hexagon size: the browser already shows it
+        fig = build_command_map(
             data, tile_url, level, code, layers_value or [], indicator, window, (start, end), res, _lang(search)
-        ), {"unit": [level, code], "res": res}
+        )
+        fig["layout"]["map"].update({k: v for k, v in view.items() if k != "unit"})
+        return fig, {"unit": [level, code], "res": res}
 
     @app.callback(
         Output("kpis", "children"),

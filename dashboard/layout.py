@@ -53,6 +53,7 @@ def shell(poll_ms: int) -> html.Div:
             dcc.Store(id="unit"),
             dcc.Store(id="version", data=-1),
             dcc.Store(id="map-meta"),
+            dcc.Store(id="map-view"),
             dcc.Interval(id="poll", interval=poll_ms),
             dcc.Interval(id="tour-tick", interval=20_000, disabled=True),
             html.Header(

@@ -6,6 +6,7 @@ import time
 
 import pytest
 from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.actions.wheel_input import ScrollOrigin
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
@@ -145,3 +146,28 @@ def test_leader_table_exports_csv(server, tmp_path, screenshot_dir):
         assert len(text.splitlines()) == 6
     finally:
         driver.quit()
+
+
+def test_zoom_and_pan_survive_a_live_refresh(server, browser):
+    from pipelines.simulate import Simulator
+
+    read_view = (
+        "const m = document.querySelector('#map .js-plotly-plot').layout.map;"
+        "return [m.center.lon, m.center.lat, m.zoom];"
+    )
+    browser.get(server["url"] + "/")
+    canvas = wait_for(browser, "#map .maplibregl-canvas")
+    settle(browser, 2.5)
+    before = browser.execute_script(read_view)
+    drag = ActionChains(browser).move_to_element(canvas).click_and_hold().pause(0.2)
+    drag.move_by_offset(40, 20).pause(0.1).move_by_offset(120, 70).pause(0.2).release().perform()
+    ActionChains(browser).scroll_from_origin(ScrollOrigin.from_element(canvas), 0, -300).pause(0.5).perform()
+    time.sleep(1.5)
+    moved = browser.execute_script(read_view)
+    assert moved != pytest.approx(before)
+    (incident_id,) = Simulator(server["app"].gridtwin_data.con, seed=7).tick()
+    WebDriverWait(browser, 5).until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, f"#ticker-newest li[data-id='{incident_id}']")
+    )
+    settle(browser, 2.0)
+    assert browser.execute_script(read_view) == pytest.approx(moved, abs=1e-6)

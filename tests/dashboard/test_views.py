@@ -144,3 +144,13 @@ def test_personal_data_is_masked():
     assert mask_phone(None) == ""
     assert mask_phone("02112345") == "****2345"
     assert mask_name("王小明") == "王**"
+
+
+def test_wall_tour_visits_every_street_in_turn(data):
+    streets = data.children("district", "330180")["frame"]["code"].tolist()
+    stop = callbacks._next_tour_stop(data, "district", "330180")
+    seen = []
+    for _ in streets:
+        seen.append(stop["code"])
+        stop = callbacks._next_tour_stop(data, stop["level"], stop["code"])
+    assert seen == streets and stop["code"] == streets[0]
