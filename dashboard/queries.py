@@ -213,29 +213,31 @@ def kpis(con: duckdb.DuckDBPyConnection, level: str, code: str | None, day_start
     }
 
 
-TICKER_LOOKBACK = dt.timedelta(days=2)
-"""The newest incidents are looked for in the last two days first (a small, time-pruned scan)."""
+TICKER_LOOKBACK = (dt.timedelta(days=1), dt.timedelta(days=7))
+"""Where the newest incidents are looked for: the last day, then the last week (time-pruned scans);
+a quiet grid shows fewer than the full list rather than scanning all history."""
 
 
 def ticker(con: duckdb.DuckDBPyConnection, level: str, code: str | None, now: dt.datetime, limit: int = 8):
     """(newest incidents, most overdue open incidents) with their community and grid names."""
-    where, params = _unit_filter(level, code, "i.")
-    select = """
+    where, params = _unit_filter(level, code)
+    named = """
         SELECT i.incident_id, i.category, i.status, i.priority, i.reported_at, i.due_at,
                coalesce(g.community_name, i.community_code) AS community, coalesce(g.name, i.grid_code) AS grid
-        FROM {table} i LEFT JOIN grids g ON g.grid_code = i.grid_code
+        FROM ({rows}) i LEFT JOIN grids g ON g.grid_code = i.grid_code ORDER BY {order}
     """
-    newest_sql = (
-        select.format(table="(SELECT * FROM incidents WHERE reported_at >= ? AND reported_at <= ?)")
-        + f" WHERE {where} ORDER BY i.reported_at DESC, i.incident_id DESC LIMIT ?"
+    columns = "incident_id, category, status, priority, reported_at, due_at, community_code, grid_code"
+    newest_rows = (
+        f"SELECT {columns} FROM incidents WHERE {where} AND reported_at >= ? AND reported_at <= ?"
+        " ORDER BY reported_at DESC, incident_id DESC LIMIT ?"
     )
-    newest = con.execute(newest_sql, [now - TICKER_LOOKBACK, now, *params, limit]).df()
-    if len(newest) < limit:  # a quiet unit: look through the whole history
-        newest = con.execute(newest_sql, [dt.datetime(1900, 1, 1), now, *params, limit]).df()
-    overdue = con.execute(
-        select.format(table="open_incidents") + f" WHERE {where} AND i.due_at < ? ORDER BY i.due_at LIMIT ?",
-        [*params, now, limit],
-    ).df()
+    newest_sql = named.format(rows=newest_rows, order="i.reported_at DESC, i.incident_id DESC")
+    for lookback in TICKER_LOOKBACK:  # widen the window only for quiet units
+        newest = con.execute(newest_sql, [*params, now - lookback, now, limit]).df()
+        if len(newest) >= limit:
+            break
+    overdue_rows = f"SELECT {columns} FROM open_incidents WHERE {where} AND due_at < ? ORDER BY due_at LIMIT ?"
+    overdue = con.execute(named.format(rows=overdue_rows, order="i.due_at"), [*params, now, limit]).df()
     return newest, overdue
 
 
