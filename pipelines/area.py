@@ -9,6 +9,7 @@ import duckdb
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import shapely
 
 from geo.assign import GridCover, Locator, build_cover
@@ -39,11 +40,11 @@ class Area:
         return cells, self.locator.assign(lng, lat, cells)
 
     @cached_property
-    def code_table(self) -> pd.DataFrame:
+    def code_table(self) -> pa.Table:
         """grid_index (position in :attr:`grids`) with grid_code and upper codes: joined in SQL when writing."""
         table = self.grids[["grid_code", *UPPER_CODES]].copy()
         table.insert(0, "grid_index", np.arange(len(table), dtype=np.int64))
-        return table
+        return pa.Table.from_pandas(table, preserve_index=False)
 
 
 def read_area(con: duckdb.DuckDBPyConnection) -> Area | None:

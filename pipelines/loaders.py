@@ -396,9 +396,7 @@ INCIDENT_COLUMNS = [
 
 def write_incidents(con, frame: pd.DataFrame, area: Area, actor: str, note: str) -> None:
     """Upsert located incident rows and give each its imported history (replacing an earlier import's)."""
-    store.replace_rows(con, "incidents", frame[INCIDENT_COLUMNS], area.code_table)
-    store.replace_import_events(con, frame[["incident_id"]], actor, note)
-    store.sync_open_incidents(con, frame[["incident_id"]])
+    store.upsert_incidents(con, frame[INCIDENT_COLUMNS], area.code_table, actor, note)
 
 
 def _write_incidents(con, prepared: Prepared, area: Area, summary: LoadSummary):

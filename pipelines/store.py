@@ -353,26 +353,46 @@ def rejects_frame(con: duckdb.DuckDBPyConnection, kind: str | None = None, limit
     ).df()
 
 
-def replace_import_events(con: duckdb.DuckDBPyConnection, ids: pd.DataFrame, actor: str, note: str) -> None:
-    """History for imported incidents: reported at reported_at, then the imported status."""
-    con.register("_ids", as_arrow(ids))
+def upsert_incidents(con: duckdb.DuckDBPyConnection, frame, grid_codes: pd.DataFrame, actor: str, note: str) -> None:
+    """Write located incidents (with ``grid_index``) as one batch: the rows, their imported history, their open state.
+
+    Rows with the same ids are replaced, together with the history an earlier import by ``actor`` gave them,
+    so reloading a file is idempotent.  History and open state are built from the batch itself rather than
+    read back from ``incidents``.
+    """
+    batch = as_arrow(frame)
+    columns = [c for c in _columns(batch) if c != "grid_index"]
+    con.register("_batch", batch)
+    con.register("_grid_codes", grid_codes)
     try:
+        for table, extra in (("incidents", ""), ("open_incidents", ""), ("incident_events", " AND actor = $actor")):
+            con.execute(
+                f"DELETE FROM {table} WHERE incident_id IN (SELECT incident_id FROM _batch){extra}",
+                {"actor": actor} if extra else {},
+            )
+        located = "_batch b LEFT JOIN _grid_codes g ON g.grid_index = b.grid_index"
+        codes = ", ".join(f"g.{c}" for c in GRID_CODE_COLUMNS)
         con.execute(
-            "DELETE FROM incident_events WHERE actor = ? AND incident_id IN (SELECT incident_id FROM _ids)", [actor]
+            f"INSERT INTO incidents ({', '.join(columns)}, {', '.join(GRID_CODE_COLUMNS)})"
+            f" SELECT {', '.join('b.' + c for c in columns)}, {codes} FROM {located}"
+        )
+        con.execute(
+            f"INSERT INTO open_incidents ({OPEN_COLUMNS}) SELECT b.incident_id, b.category, b.status, b.priority,"
+            f" b.reported_at, b.due_at, {codes} FROM {located} WHERE b.{OPEN_SQL}"
         )
         con.execute(
             """
             INSERT INTO incident_events (incident_id, from_status, to_status, occurred_at, actor, note)
-            SELECT incident_id, NULL, 'reported', reported_at, $actor, $note
-            FROM incidents WHERE incident_id IN (SELECT incident_id FROM _ids)
+            SELECT incident_id, NULL, 'reported', reported_at, $actor, $note FROM _batch
             UNION ALL
             SELECT incident_id, 'reported', status, coalesce(resolved_at, reported_at), $actor, $note
-            FROM incidents WHERE status <> 'reported' AND incident_id IN (SELECT incident_id FROM _ids)
+            FROM _batch WHERE status <> 'reported'
             """,
             {"actor": actor, "note": note},
         )
     finally:
-        con.unregister("_ids")
+        con.unregister("_batch")
+        con.unregister("_grid_codes")
 
 
 OPEN_SQL = "status IN ('reported', 'accepted', 'dispatched', 'in_progress')"
