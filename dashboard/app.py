@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -50,6 +51,7 @@ def create_app(
     app.layout = layout.shell(poll_ms)
     callbacks.register(app, data, tile_url)
     app.gridtwin_data = data
+    threading.Thread(target=data.warm, name="gridtwin-warm-caches", daemon=True).start()
     app.gridtwin_feed = None
     if live_feed:
         from pipelines.simulate import LiveFeed, Simulator

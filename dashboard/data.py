@@ -102,6 +102,11 @@ class DashboardData:
             frame = queries.buildings_in(cur, level, code)
         return feature_collection(frame["code"], store.geometries(frame["geometry"]), 5e-6)
 
+    def warm(self) -> None:
+        """Build the slow-to-build caches (road index, top-level shapes) before the first page asks."""
+        self.roads((0.0, 0.0, 0.0, 0.0))
+        self.children(*self.home())
+
     def roads(self, bounds: tuple[float, float, float, float]) -> dict:
         """Roads crossing the bounds, as one line layer."""
         with self._lock:
