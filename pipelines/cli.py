@@ -100,6 +100,63 @@ def cmd_rejects(args) -> None:
         )
 
 
+COVERAGE_PRINT_LIMIT = 200
+"""Above this many communities the CLI prints the worst-served ones; --csv writes them all."""
+
+
+def cmd_coverage(args) -> None:
+    from pipelines.coverage import METHOD_LABELS, compute_coverage
+
+    con = store.connect(args.db)
+    try:
+        result = compute_coverage(
+            con,
+            types=args.type or None,
+            minutes=args.minutes,
+            walk_speed_m_per_min=args.speed,
+            progress=lambda step: print(f"  … {step}", file=sys.stderr),
+        )
+        areas, by_type = store.coverage_by_area(con, "community")
+    finally:
+        con.close()
+    print(
+        f"service coverage (服务圈) by {METHOD_LABELS[result.method]}, walking {args.speed:g} m/min, "
+        f"{sum(result.timings_s.values()):.2f} s"
+    )
+    if result.report is not None:
+        r = result.report
+        print(
+            f"  walking network: {r.nodes:,} nodes, {r.segments:,} segments, {r.length_m / 1000:,.1f} km; "
+            f"{r.ends_snapped + r.ends_joined_to_lines:,} line ends snapped; "
+            f"{r.dropped_components:,} disconnected parts left out ({r.dropped_length_m / 1000:,.1f} km)"
+        )
+    else:
+        print("  no roads loaded: distances are STRAIGHT-LINE distances, not walking distances")
+    for row in result.types.itertuples():
+        print(
+            f"  {row.type:<8} {row.tier_minutes:g} min ≤{row.threshold_m:,.0f} m  facilities {row.facilities:>6,}  "
+            f"residents covered {row.covered_share:6.1%}"
+        )
+    table = _coverage_table(areas, by_type, list(result.types["type"]))
+    if args.csv:
+        table.to_csv(args.csv, index=False, encoding="utf-8-sig")
+        print(f"  wrote {len(table):,} communities to {args.csv}")
+    shown = table
+    if len(table) > COVERAGE_PRINT_LIMIT:
+        shown = table.nsmallest(COVERAGE_PRINT_LIMIT, "types_in_reach")
+        print(f"  the {COVERAGE_PRINT_LIMIT} worst-served of {len(table):,} communities (all of them: --csv FILE):")
+    print(shown.to_string(index=False, float_format=lambda v: f"{v:.1f}"))
+
+
+def _coverage_table(areas, by_type, types: list[str]):
+    """One row per community: residents, % covered per type, mean required types in reach."""
+    shares = by_type[by_type["type"].isin(types)].pivot(index="code", columns="type", values="share") * 100
+    table = areas.set_index("code")[["name", "residents", "types_in_reach", "required_types"]].join(
+        shares[types].add_suffix(" %")
+    )
+    return table.reset_index().rename(columns={"code": "community_code"})
+
+
 DEMO_STALE = dt.timedelta(hours=6)
 
 
@@ -198,6 +255,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--kind", choices=tuple(KINDS))
     p.add_argument("--limit", type=int, default=50)
     p.set_defaults(func=cmd_rejects)
+
+    p = sub.add_parser("coverage", help="walking access to facilities (15-minute life circle) per community")
+    p.add_argument("--db", default=DEFAULT_DB)
+    p.add_argument("--type", action="append", help="facility type, e.g. 幼儿园 (repeat; default: every loaded type)")
+    p.add_argument("--minutes", type=float, help="one walking time for all types instead of the life-circle tiers")
+    p.add_argument("--speed", type=float, default=60.0, help="walking speed in m/min (default: %(default)s)")
+    p.add_argument("--csv", help="also write the per-community table to this CSV file")
+    p.set_defaults(func=cmd_coverage)
 
     p = sub.add_parser("serve", help="start the dashboard on a database")
     p.add_argument("--db", default=DEFAULT_DB)

@@ -75,3 +75,25 @@ FACILITY_TYPES = (
 )
 
 ROAD_CLASSES = ("主干路", "次干路", "支路", "街巷")
+
+# GB 50180-2018 life circles (生活圈): tier in minutes → walking distance in metres.
+LIFE_CIRCLES_M: dict[int, float] = {5: 300.0, 10: 500.0, 15: 1000.0}
+LIFE_CIRCLE_LABELS = {5: "5分钟生活圈", 10: "10分钟生活圈", 15: "15分钟生活圈"}
+WALK_SPEED_M_PER_MIN = 60.0
+"""Default walking speed (3.6 km/h, an unhurried pace that suits elderly residents)."""
+ACCESS_CUTOFF_M = 2000.0
+"""Distances are searched up to this far (about half an hour's walk); beyond it a building counts as unreached."""
+
+# facility type: (life-circle tier in minutes, required for a complete life circle)
+SERVICE_STANDARDS: dict[str, tuple[int, bool]] = {
+    "幼儿园": (5, True),
+    "社区卫生服务站": (5, True),
+    "养老服务站": (5, True),
+    "文体活动站": (5, True),
+    "便利店": (5, True),
+    "小学": (10, True),
+    "菜市场": (15, True),
+    "党群服务中心": (15, True),
+}
+DEFAULT_SERVICE_TIER = (15, True)
+"""Facility types a file brings that the table does not know yet."""

@@ -21,6 +21,7 @@ from tqdm import tqdm
 from geo.measure import area_m2, length_m, metres_to_degrees
 from pipelines import store
 from pipelines.area import read_area
+from pipelines.coverage import compute_coverage
 from pipelines.domain import CATEGORIES, PRIORITIES, SOURCES, STATUS_LABELS_ZH, STATUSES
 from pipelines.loaders import PERSONS_PER_HOUSEHOLD, refresh_grid_derivatives
 from pipelines.names import district_names, person_names, phone_numbers, place_names
@@ -566,7 +567,7 @@ def generate(
     end = (end or dt.datetime.now()).replace(second=0, microsecond=0)
     chunks = -(-scale.incidents // INCIDENT_CHUNK)
     bar = tqdm(
-        total=4 + chunks, desc=f"generate {scale_name}", unit="step", disable=None if progress is None else not progress
+        total=5 + chunks, desc=f"generate {scale_name}", unit="step", disable=None if progress is None else not progress
     )
     with bar:
         plan, tables = build_city(scale, seed)
@@ -644,6 +645,8 @@ def generate(
                 [f"{scale_name} seed={seed}", end.isoformat(sep=" ")],
             )
             store.bump_data_version(con)
+            bar.update()
+            compute_coverage(con)  # the planner page (服务圈分析) opens with results
             bar.update()
             return store.table_counts(con)
         finally:

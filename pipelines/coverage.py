@@ -1,0 +1,309 @@
+"""Service coverage (服务圈): walking distance from every building to each facility type, stored in DuckDB.
+
+:func:`compute_coverage` builds the walking network from the loaded roads, joins buildings and
+facilities to it, runs one shortest-path pass per facility type and stores per-building
+distances, the thresholds used and the network itself (so the planner page can draw service
+areas, test a hypothetical facility and choose new sites without rebuilding it).  With no roads
+loaded it falls back to straight-line distance and says so in every result (``method``).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import shapely
+from scipy import sparse
+from scipy.spatial import cKDTree
+
+from geo import siting
+from geo.access import nearest_distance, service_area, straight_line_distance
+from geo.network import Attachment, LocalFrame, NetworkReport, WalkNetwork, attach, build_network
+from pipelines import store
+from pipelines.domain import ACCESS_CUTOFF_M, DEFAULT_SERVICE_TIER, WALK_SPEED_M_PER_MIN
+from pipelines.errors import GridtwinError
+
+NETWORK = "network"
+STRAIGHT_LINE = "straight_line"
+METHOD_LABELS = {NETWORK: "路网步行距离", STRAIGHT_LINE: "直线距离（未加载路网）"}
+
+
+@dataclass
+class CoverageResult:
+    run_id: int
+    method: str
+    report: NetworkReport | None
+    types: pd.DataFrame  # type, tier_minutes, threshold_m, required, method, facilities, covered_share
+    timings_s: dict[str, float]
+
+
+def _network_or_none(roads: np.ndarray) -> WalkNetwork | None:
+    if len(roads) == 0:
+        return None
+    network = build_network(roads)
+    return network if len(network.edge_u) else None
+
+
+def compute_coverage(
+    con,
+    types: list[str] | None = None,
+    minutes: float | None = None,
+    walk_speed_m_per_min: float = WALK_SPEED_M_PER_MIN,
+    cutoff_m: float = ACCESS_CUTOFF_M,
+    progress=None,
+) -> CoverageResult:
+    """Compute and store walking access for ``types`` (default: every facility type loaded).
+
+    ``minutes`` replaces the life-circle tiers with one walking time for all computed types
+    (covered = within ``minutes`` × ``walk_speed_m_per_min``).  ``progress`` is called with a
+    short Chinese step description as the work advances.
+    """
+    say = progress or (lambda _step: None)
+    if walk_speed_m_per_min <= 0:
+        raise GridtwinError(f"walking speed must be positive, got {walk_speed_m_per_min} m/min")
+    if minutes is not None and minutes <= 0:
+        raise GridtwinError(f"--minutes must be positive, got {minutes}")
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    say("读取路网、建筑和设施")
+    roads, buildings, facilities = store.coverage_inputs(con)
+    if buildings.empty:
+        raise GridtwinError("no buildings loaded: load them first with `gridtwin load buildings FILE --db PATH`")
+    loaded_types = sorted(facilities["type"].unique())
+    if not loaded_types:
+        raise GridtwinError("no facilities loaded: load them first with `gridtwin load facilities FILE --db PATH`")
+    chosen = loaded_types if not types else list(dict.fromkeys(types))
+    unknown = [t for t in chosen if t not in loaded_types]
+    if unknown:
+        raise GridtwinError(
+            f"unknown facility type {', '.join(unknown)}: the loaded types are {', '.join(loaded_types)}"
+        )
+    standards = store.service_standards(con, loaded_types, DEFAULT_SERVICE_TIER).set_index("type")
+    timings["read"] = time.perf_counter() - started
+
+    mark = time.perf_counter()
+    say("构建步行路网")
+    network = _network_or_none(roads)
+    method = NETWORK if network is not None else STRAIGHT_LINE
+    frame = network.frame if network else LocalFrame.around(buildings["lon"].to_numpy(), buildings["lat"].to_numpy())
+    timings["network"] = time.perf_counter() - mark
+
+    mark = time.perf_counter()
+    say("建筑和设施接入路网")
+    bx, by = frame.to_xy(buildings["lon"].to_numpy(), buildings["lat"].to_numpy())
+    fx, fy = frame.to_xy(facilities["lon"].to_numpy(), facilities["lat"].to_numpy())
+    if network is not None:
+        b_links, f_links = attach(network, bx, by), attach(network, fx, fy)
+    timings["attach"] = time.perf_counter() - mark
+
+    mark = time.perf_counter()
+    rows, type_rows = [], []
+    f_type = facilities["type"].to_numpy()
+    for number, kind in enumerate(chosen, start=1):
+        say(f"计算步行可达性 {number}/{len(chosen)}：{kind}")
+        tier, distance_m, required = standards.loc[kind, ["tier_minutes", "distance_m", "required"]]
+        tier = float(minutes) if minutes is not None else float(tier)
+        threshold = tier * walk_speed_m_per_min if minutes is not None else float(distance_m)
+        search = max(cutoff_m, threshold)
+        idx = np.flatnonzero(f_type == kind)
+        if network is not None:
+            dist = nearest_distance(network, f_links.take(idx), b_links, search)
+        else:
+            dist = straight_line_distance(np.column_stack([fx[idx], fy[idx]]), np.column_stack([bx, by]), search)
+        unreached = ~np.isfinite(dist)  # stored as NULL: not reached within the search distance
+        rows.append(
+            pa.table(
+                {
+                    "building_id": buildings["building_id"].to_numpy(),
+                    "type": pa.array([kind] * len(dist)).dictionary_encode().cast(pa.string()),
+                    "distance_m": pa.array(dist, mask=unreached),
+                    "minutes": pa.array(dist / walk_speed_m_per_min, mask=unreached),
+                }
+            )
+        )
+        covered = dist <= threshold
+        residents = buildings["residents"].to_numpy()
+        type_rows.append(
+            {
+                "type": kind,
+                "tier_minutes": tier,
+                "threshold_m": threshold,
+                "required": bool(required),
+                "method": method,
+                "facilities": len(idx),
+                "covered_share": residents[covered].sum() / max(residents.sum(), 1),
+            }
+        )
+    timings["access"] = time.perf_counter() - mark
+
+    mark = time.perf_counter()
+    say("写入数据库")
+    type_frame = pd.DataFrame(type_rows)
+    nodes = edges = links = None
+    if network is not None:
+        lon, lat = frame.to_lnglat(network.node_xy[:, 0], network.node_xy[:, 1])
+        nodes = pa.table(
+            {
+                "node_id": np.arange(network.n_nodes, dtype=np.int32),
+                "x": network.node_xy[:, 0],
+                "y": network.node_xy[:, 1],
+                "lon": lon,
+                "lat": lat,
+            }
+        )
+        edges = pa.table(
+            {
+                "edge_id": np.arange(len(network.edge_u), dtype=np.int32),
+                "u": network.edge_u.astype(np.int32),
+                "v": network.edge_v.astype(np.int32),
+                "length_m": network.edge_length,
+            }
+        )
+        links = pa.concat_tables(
+            [
+                _links_table("building", buildings["building_id"], b_links),
+                _links_table("facility", facilities["facility_id"], f_links),
+            ]
+        )
+    run = {
+        "method": method,
+        "walk_speed_m_per_min": walk_speed_m_per_min,
+        "cutoff_m": cutoff_m,
+        "minutes_override": minutes,
+        "seconds": time.perf_counter() - started,
+        "report": json.dumps({**(asdict(network.report) if network else {}), "frame": [frame.lon0, frame.lat0]}),
+    }
+    with store.transaction(con):
+        run_id = store.write_coverage(
+            con, run, type_frame.drop(columns="covered_share"), pa.concat_tables(rows), nodes, edges, links
+        )
+        store.bump_data_version(con)
+    timings["write"] = time.perf_counter() - mark
+    return CoverageResult(run_id, method, network.report if network else None, type_frame, timings)
+
+
+def _links_table(kind: str, ids: pd.Series, links: Attachment) -> pa.Table:
+    return pa.table(
+        {
+            "kind": pa.array([kind] * len(ids)),
+            "item_id": pa.array(ids.astype(str).to_numpy()),
+            "edge_id": links.edge.astype(np.int32),
+            "along_m": links.along_m,
+            "offset_m": links.offset_m,
+        }
+    )
+
+
+# --- the planner's in-memory model ------------------------------------------------------------
+
+
+@dataclass
+class PlannerModel:
+    """What the planner page computes with: network (or None for straight lines), buildings, facilities."""
+
+    method: str
+    frame: LocalFrame
+    network: WalkNetwork | None
+    buildings: pd.DataFrame  # building_id, residents, lon, lat, x, y, street/community/grid codes
+    building_links: Attachment | None
+    facilities: pd.DataFrame  # facility_id, type, name, lon, lat, x, y
+    facility_links: Attachment | None
+
+    def distances_from(self, x: np.ndarray, y: np.ndarray, radius_m: float) -> np.ndarray:
+        """Distance from every building to the nearest of the given points (local metres)."""
+        bxy = self.buildings[["x", "y"]].to_numpy()
+        if self.network is None:
+            return straight_line_distance(np.column_stack([x, y]), bxy, radius_m)
+        return nearest_distance(self.network, attach(self.network, x, y), self.building_links, radius_m)
+
+    def service_area(self, facility_ids: list[str], radius_m: float) -> shapely.Geometry:
+        """Service area (isochrone) of the facilities, in WGS84."""
+        pick = self.facilities["facility_id"].isin(facility_ids).to_numpy()
+        if self.network is None:
+            area = shapely.union_all(
+                shapely.buffer(shapely.points(self.facilities.loc[pick, ["x", "y"]].to_numpy()), radius_m)
+            )
+        else:
+            area = service_area(
+                self.network,
+                self.facility_links.take(np.flatnonzero(pick)),
+                radius_m,
+                source_xy=self.facilities.loc[pick, ["x", "y"]].to_numpy(),
+            )
+        return self.frame.geoms_to_lnglat(np.array([area]))[0]
+
+    def suggest_sites(self, uncovered: np.ndarray, radius_m: float, k: int) -> pd.DataFrame:
+        """Greedy maximal-covering choice of k sites for the uncovered buildings (boolean mask)."""
+        demand = np.flatnonzero(uncovered)
+        weight = self.buildings["residents"].to_numpy()[demand]
+        if len(demand) == 0:
+            return pd.DataFrame(columns=["rank", "lon", "lat", "gain", "cumulative"])
+        bxy = self.buildings[["x", "y"]].to_numpy()[demand]
+        lo, hi = bxy.min(axis=0) - radius_m, bxy.max(axis=0) + radius_m
+        if self.network is None:
+            cand_xy = _thin(bxy, 100.0)
+            tree = cKDTree(bxy)
+            hits = tree.query_ball_point(cand_xy, radius_m)
+            rows = np.repeat(np.arange(len(hits)), [len(h) for h in hits])
+            cols = np.concatenate([np.asarray(h, dtype=np.int64) for h in hits]) if len(hits) else np.zeros(0, int)
+            cover = sparse.csr_matrix((np.ones(len(rows), bool), (rows, cols)), shape=(len(cand_xy), len(demand)))
+        else:
+            xy = self.network.node_xy
+            inside = np.all((xy >= lo) & (xy <= hi), axis=1)
+            nodes = siting.junction_candidates(self.network, inside)
+            cand_xy = xy[nodes]
+            cover = siting.cover_matrix(self.network, nodes, self.building_links.take(demand), radius_m)
+        choice = siting.greedy_sites(cover, weight, k)
+        lon, lat = self.frame.to_lnglat(cand_xy[choice.candidates, 0], cand_xy[choice.candidates, 1])
+        return pd.DataFrame(
+            {
+                "rank": np.arange(1, len(choice.candidates) + 1),
+                "lon": lon,
+                "lat": lat,
+                "gain": choice.gains.astype(int),
+                "cumulative": np.cumsum(choice.gains).astype(int),
+            }
+        )
+
+
+def _thin(xy: np.ndarray, cell_m: float) -> np.ndarray:
+    cell = np.floor(xy / cell_m).astype(np.int64)
+    _, first = np.unique(cell, axis=0, return_index=True)
+    return xy[np.sort(first)]
+
+
+def load_planner(con) -> PlannerModel | None:
+    """The stored network and links as a :class:`PlannerModel`; None before the first coverage run."""
+    run = con.execute("SELECT method, report FROM coverage_runs ORDER BY run_id DESC LIMIT 1").fetchone()
+    if run is None:
+        return None
+    method, report = run
+    frame = LocalFrame(*json.loads(report)["frame"])
+    buildings, facilities = store.planner_points(con)
+    for table in (buildings, facilities):
+        table["x"], table["y"] = frame.to_xy(table["lon"].to_numpy(), table["lat"].to_numpy())
+    if method == STRAIGHT_LINE:
+        return PlannerModel(method, frame, None, buildings, None, facilities, None)
+    nodes, edges, links = store.network_tables(con)
+    network = WalkNetwork(
+        frame, np.column_stack([nodes["x"], nodes["y"]]), edges["u"].astype(np.int64), edges["v"].astype(np.int64)
+    )
+    return PlannerModel(
+        method,
+        frame,
+        network,
+        buildings,
+        _links_for(links, "building", buildings["building_id"]),
+        facilities,
+        _links_for(links, "facility", facilities["facility_id"]),
+    )
+
+
+def _links_for(links: pd.DataFrame, kind: str, ids: pd.Series) -> Attachment:
+    own = links[links["kind"] == kind].set_index("item_id").reindex(ids.astype(str).to_numpy())
+    edge = own["edge_id"].fillna(-1).astype(np.int64).to_numpy()
+    return Attachment(edge, own["along_m"].fillna(0.0).to_numpy(), own["offset_m"].fillna(np.inf).to_numpy())
