@@ -9,7 +9,7 @@ import pandas as pd
 from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
-from dashboard import figures, layout
+from dashboard import coverage_page, figures, layout
 from dashboard.data import RECENT_MINUTES, ROAD_LEVELS, DashboardData, hex_resolution
 from dashboard.i18n import status_label, t
 from dashboard.queries import CHILD, LEVELS
@@ -65,6 +65,10 @@ def register(app: Dash, data: DashboardData, tile_url: str | None) -> None:
             html.Div(layout.command_page(state), className=_shown(path == "/")),
             html.Div(layout.leader_page(state), className=_shown(path == "/leader")),
             html.Div(layout.playback_page(state, data.latest_day().isoformat()), className=_shown(path == "/playback")),
+            html.Div(
+                coverage_page.page(state, data.coverage_types()["type"].tolist()),
+                className=_shown(path == coverage_page.PATH),
+            ),
         ]
         wall = state["screen"] == "wall"
         root = "gt-root gt-wall" if wall else "gt-root"
@@ -85,6 +89,8 @@ def register(app: Dash, data: DashboardData, tile_url: str | None) -> None:
             {"level": level, "code": code},
             not (wall and state["tour"] == "1"),
         )
+
+    coverage_page.register(app, data, tile_url, lambda unit: _unit(unit, data), _page_query)
 
     @app.callback(
         Output("version", "data"),
@@ -337,7 +343,7 @@ def register(app: Dash, data: DashboardData, tile_url: str | None) -> None:
             lang=lang,
             frame=located,
             children=children,
-            outline_layers=figures.outline_layer(_child_outlines(children), "#6fb7ff", 1.0),
+            outline_layers=figures.outline_layer(figures.child_outlines(children), "#6fb7ff", 1.0),
             tile_url=tile_url,
             level=level,
             uirevision=f"pb:{level}:{code}",
@@ -400,15 +406,6 @@ def _next_tour_stop(data: DashboardData, level: str, code: str | None) -> dict:
         )
     nxt = streets[(streets.index(code) + 1) % len(streets)] if level == "street" and code in streets else streets[0]
     return {"level": "street", "code": nxt}
-
-
-def _child_outlines(children: dict) -> dict:
-    return {
-        "type": "FeatureCollection",
-        "features": [
-            {"type": "Feature", "properties": {}, "geometry": f["geometry"]} for f in children["geojson"]["features"]
-        ],
-    }
 
 
 def _cell_centres(frame: pd.DataFrame) -> pd.DataFrame:

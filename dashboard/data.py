@@ -21,6 +21,7 @@ import shapely
 from dashboard import queries
 from geo.shapes import bounds_view, feature_collection, hexagons, lines_collection, outlines
 from pipelines import store
+from pipelines.coverage import CoverageResult, compute_coverage, load_planner
 
 WINDOWS = {"1h": dt.timedelta(hours=1), "24h": dt.timedelta(hours=24), "7d": dt.timedelta(days=7)}
 SIMPLIFY_DEG = {"city": 4e-4, "district": 1.5e-4, "street": 5e-5, "community": 1e-5, "grid": 0.0}
@@ -28,6 +29,7 @@ SIMPLIFY_DEG = {"city": 4e-4, "district": 1.5e-4, "street": 5e-5, "community": 1
 ROAD_LEVELS = ("street", "community", "grid")
 MAX_CELLS = 4000
 MAX_FACILITIES = 3000
+MAX_UNCOVERED = 3000
 RECENT_MINUTES = 3
 """Incidents this recent are highlighted on the map and flagged in the ticker."""
 
@@ -44,6 +46,7 @@ class DashboardData:
         self.clock = clock or (lambda: dt.datetime.now().replace(microsecond=0))
         self._lock = threading.Lock()
         self._roads = None
+        self._planner = None  # (run_id, PlannerModel)
 
     def cursor(self):
         return self.con.cursor()
@@ -156,9 +159,9 @@ class DashboardData:
             frame = queries.recent_points(cur, level, code, now - dt.timedelta(minutes=RECENT_MINUTES), 50)
         return frame[frame["reported_at"] <= now]
 
-    def facilities(self, level, code) -> pd.DataFrame:
+    def facilities(self, level, code, kind: str | None = None) -> pd.DataFrame:
         with self.cursor() as cur:
-            return queries.facilities_in(cur, level, code, MAX_FACILITIES)
+            return queries.facilities_in(cur, level, code, MAX_FACILITIES, kind)
 
     def kpis(self, level, code) -> dict:
         now = self.clock()
@@ -210,3 +213,105 @@ class DashboardData:
             end = queries.data_end(cur)
         now = self.clock()
         return min(end, now).date() if end else now.date()
+
+    # --- service coverage (服务圈分析) ------------------------------------------
+    def coverage_run(self) -> dict | None:
+        """The latest coverage run (id, time, method, speed) and whether data changed since."""
+        with self.cursor() as cur:
+            row = queries.coverage_run(cur)
+            if row is None:
+                return None
+            stale = queries.coverage_stale(cur, row[1])
+        return {"run_id": row[0], "run_at": row[1], "method": row[2], "speed": row[3], "stale": stale}
+
+    def coverage_types(self) -> pd.DataFrame:
+        with self.cursor() as cur:
+            return store.coverage_types_frame(cur)
+
+    def access_cells(self, level, code, kind: str, res: int, cap_m: float) -> tuple[pd.DataFrame, dict]:
+        with self.cursor() as cur:
+            frame = queries.access_cells(cur, level, code, kind, res, cap_m, MAX_CELLS)
+        cells = frame["cell"].to_numpy(np.uint64)
+        frame["id"] = [format(int(c), "x") for c in cells]
+        return frame, feature_collection(frame["id"], hexagons(cells))
+
+    def uncovered(self, level, code, kind: str, limit: int = MAX_UNCOVERED) -> pd.DataFrame:
+        with self.cursor() as cur:
+            return queries.uncovered_buildings(cur, level, code, kind, limit)
+
+    def coverage_areas(self, level: str, code: str | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Coverage of the unit's children (streets of a district, communities of a street …)."""
+        child = queries.CHILD[level] if level != "grid" else "grid"
+        within = None if level == "city" or code is None else (level, code)
+        with self.cursor() as cur:
+            return store.coverage_by_area(cur, child, within)
+
+    def planner(self):
+        """The walking network and points of the latest run, kept in memory until the next run."""
+        run = self.coverage_run()
+        if run is None:
+            return None
+        with self._lock:
+            if self._planner is None or self._planner[0] != run["run_id"]:
+                with self.cursor() as cur:
+                    self._planner = (run["run_id"], load_planner(cur))
+            return self._planner[1]
+
+    def _unit_mask(self, planner, level: str, code: str | None) -> np.ndarray:
+        if level == "city" or code is None:
+            return np.ones(len(planner.buildings), dtype=bool)
+        return (planner.buildings[queries.CODE_COLUMN[level]] == code).to_numpy()
+
+    def _current_access(self, kind: str) -> np.ndarray:
+        with self.cursor() as cur:
+            return store.access_for_type(cur, kind)
+
+    def what_if(self, kind: str, lon: float, lat: float, level: str, code: str | None) -> dict | None:
+        """Residents newly covered if a facility of ``kind`` opened at (lon, lat)."""
+        planner = self.planner()
+        types = self.coverage_types().set_index("type")
+        if planner is None or kind not in types.index:
+            return None
+        threshold = float(types.loc[kind, "threshold_m"])
+        x, y = planner.frame.to_xy(np.array([lon]), np.array([lat]))
+        new = planner.distances_from(np.asarray(x), np.asarray(y), threshold)
+        before = np.nan_to_num(self._current_access(kind), nan=np.inf) <= threshold
+        after = before | (new <= threshold)
+        residents = planner.buildings["residents"].to_numpy()
+        unit = self._unit_mask(planner, level, code)
+        gained = after & ~before
+        total = max(int(residents[unit].sum()), 1)
+        return {
+            "lon": lon,
+            "lat": lat,
+            "gained_residents": int(residents[gained].sum()),
+            "gained_in_unit": int(residents[gained & unit].sum()),
+            "gained_buildings": int(gained.sum()),
+            "before": float(residents[before & unit].sum() / total),
+            "after": float(residents[after & unit].sum() / total),
+            "newly_covered": planner.buildings.loc[gained, ["lon", "lat", "name", "residents"]],
+        }
+
+    def suggest_sites(self, kind: str, level: str, code: str | None, k: int) -> pd.DataFrame:
+        """k new sites for ``kind`` covering the most uncovered residents of the unit (greedy)."""
+        planner = self.planner()
+        types = self.coverage_types().set_index("type")
+        if planner is None or kind not in types.index:
+            return pd.DataFrame(columns=["rank", "lon", "lat", "gain", "cumulative"])
+        threshold = float(types.loc[kind, "threshold_m"])
+        uncovered = ~(np.nan_to_num(self._current_access(kind), nan=np.inf) <= threshold)
+        return planner.suggest_sites(uncovered & self._unit_mask(planner, level, code), threshold, k)
+
+    def service_area(self, facility_id: str, kind: str) -> dict | None:
+        """GeoJSON of the walking service area of one facility within its type's life circle."""
+        planner = self.planner()
+        types = self.coverage_types().set_index("type")
+        if planner is None or kind not in types.index:
+            return None
+        area = planner.service_area([facility_id], float(types.loc[kind, "threshold_m"]))
+        return feature_collection(["area"], np.array([area]), 2e-5)
+
+    def recompute_coverage(self) -> CoverageResult:
+        """Run the coverage pipeline on the server's own connection (it owns the file)."""
+        with self.cursor() as cur:
+            return compute_coverage(cur)

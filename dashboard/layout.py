@@ -8,7 +8,7 @@ from dash import dash_table, dcc, html
 
 from dashboard.i18n import t
 
-PAGES = {"/": "page_command", "/leader": "page_leader", "/playback": "page_playback"}
+PAGES = {"/": "page_command", "/leader": "page_leader", "/playback": "page_playback", "/coverage": "page_coverage"}
 ALL_LAYERS = ("grids", "heat", "hex", "buildings", "facilities", "roads", "outlines")
 DEFAULT_LAYERS = ("grids", "heat", "buildings", "roads", "outlines")
 INDICATORS = ("window", "open", "overdue", "per_1000")
@@ -35,7 +35,7 @@ def parse_query(search: str | None) -> dict:
 
 def build_query(state: dict) -> str:
     items = {}
-    for key in ("level", "code", "window", "ind", "from", "to", "lang", "screen", "tour", "rank", "day", "mode"):
+    for key in ("level", "code", "window", "ind", "from", "to", "lang", "screen", "tour", "rank", "day", "mode", "ftype"):
         value = state.get(key)
         if value and value != DEFAULTS.get(key):
             items[key] = value
@@ -159,6 +159,22 @@ def command_page(state: dict) -> html.Div:
     )
 
 
+TABLE_STYLE = {
+    "style_as_list_view": True,
+    "style_table": {"overflowX": "auto"},
+    "style_header": {"backgroundColor": "#10233b", "color": "#d7e3f4", "fontWeight": "bold"},
+    "style_cell": {
+        "backgroundColor": "#0b1828",
+        "color": "#d7e3f4",
+        "border": "1px solid #1c2f48",
+        "fontFamily": "Noto Sans CJK SC, sans-serif",
+        "padding": "6px 10px",
+        "textAlign": "right",
+    },
+    "style_cell_conditional": [{"if": {"column_id": "name"}, "textAlign": "left"}],
+}
+"""The dark table look shared by the leader view and the planner page."""
+
 RANK_COLUMNS = (
     ("name", "col_name"),
     ("code", "col_code"),
@@ -208,18 +224,7 @@ def leader_page(state: dict) -> html.Div:
                 columns=[{"name": t(label, lang), "id": key} for key, label in RANK_COLUMNS],
                 sort_action="native",
                 page_size=25,
-                style_as_list_view=True,
-                style_table={"overflowX": "auto"},
-                style_header={"backgroundColor": "#10233b", "color": "#d7e3f4", "fontWeight": "bold"},
-                style_cell={
-                    "backgroundColor": "#0b1828",
-                    "color": "#d7e3f4",
-                    "border": "1px solid #1c2f48",
-                    "fontFamily": "Noto Sans CJK SC, sans-serif",
-                    "padding": "6px 10px",
-                    "textAlign": "right",
-                },
-                style_cell_conditional=[{"if": {"column_id": "name"}, "textAlign": "left"}],
+                **TABLE_STYLE,
             ),
         ],
     )

@@ -13,7 +13,6 @@ results as straight-line distances.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import shapely
 from scipy import sparse
 from scipy.sparse import csgraph
@@ -38,7 +37,7 @@ def node_distances(network: WalkNetwork, sources: Attachment, cutoff_m: float) -
     best = np.full(n, np.inf)
     np.minimum.at(best, seed_node, seed_cost)
     seeded = np.flatnonzero(np.isfinite(best))
-    rows, cols, weights = network.adjacency()
+    rows, cols, weights = network.adjacency
     rows = np.concatenate([rows, np.full(len(seeded), n)])
     cols = np.concatenate([cols, seeded])
     # zero weights would read as "no edge" in a sparse matrix: a source exactly on a node costs 1 µm
@@ -69,19 +68,16 @@ def nearest_distance(network: WalkNetwork, sources: Attachment, targets: Attachm
 
 def _same_segment(sources: Attachment, targets: Attachment) -> np.ndarray:
     """Distance straight along the segment to a source on the same segment (inf when none)."""
-    out = np.full(len(targets), np.inf)
     valid = sources.edge >= 0
-    src = pd.DataFrame(
-        {"edge": sources.edge[valid], "s_along": sources.along_m[valid], "s_off": sources.offset_m[valid]}
-    )
-    tgt = pd.DataFrame({"edge": targets.edge, "t_along": targets.along_m, "row": np.arange(len(targets))})
-    tgt = tgt[tgt["edge"].isin(src["edge"])]
-    if tgt.empty:
-        return out
-    pairs = tgt.merge(src, on="edge")
-    cost = (pairs["t_along"] - pairs["s_along"]).abs() + pairs["s_off"]
-    best = cost.groupby(pairs["row"].to_numpy()).min()
-    out[best.index.to_numpy()] = best.to_numpy() + targets.offset_m[best.index.to_numpy()]
+    order = np.argsort(sources.edge[valid], kind="stable")
+    edge = sources.edge[valid][order]
+    along, offset = sources.along_m[valid][order], sources.offset_m[valid][order]
+    lo = np.searchsorted(edge, targets.edge, "left")
+    count = np.searchsorted(edge, targets.edge, "right") - lo
+    rows = np.repeat(np.arange(len(targets)), count)
+    pos = lo[rows] + np.arange(len(rows)) - np.repeat(np.cumsum(count) - count, count)
+    out = np.full(len(targets), np.inf)
+    np.minimum.at(out, rows, np.abs(targets.along_m[rows] - along[pos]) + offset[pos] + targets.offset_m[rows])
     return out
 
 

@@ -20,6 +20,7 @@ first node and the straight access distance from the point to the road.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 
 import numpy as np
 import shapely
@@ -36,6 +37,11 @@ ATTACH_SEARCH_M = 60.0
 
 GRID_SIZE_M = 0.01
 """Noding precision: coordinates are snap-rounded to 1 cm."""
+
+
+@lru_cache(maxsize=16)
+def _transformer(source: str, target: str) -> Transformer:
+    return Transformer.from_crs(source, target, always_xy=True)
 
 
 @dataclass(frozen=True)
@@ -55,11 +61,11 @@ class LocalFrame:
         return f"+proj=tmerc +lat_0={self.lat0} +lon_0={self.lon0} +k=1 +x_0=0 +y_0=0 +ellps=WGS84 +units=m"
 
     def to_xy(self, lng: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        tr = Transformer.from_crs("EPSG:4326", self._proj(), always_xy=True)
+        tr = _transformer("EPSG:4326", self._proj())
         return tr.transform(np.asarray(lng, dtype=float), np.asarray(lat, dtype=float))
 
     def to_lnglat(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        tr = Transformer.from_crs(self._proj(), "EPSG:4326", always_xy=True)
+        tr = _transformer(self._proj(), "EPSG:4326")
         return tr.transform(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
 
     def geoms_to_xy(self, geoms: np.ndarray) -> np.ndarray:
@@ -100,7 +106,7 @@ class WalkNetwork:
     def n_nodes(self) -> int:
         return len(self.node_xy)
 
-    @property
+    @cached_property
     def edge_length(self) -> np.ndarray:
         d = self.node_xy[self.edge_v] - self.node_xy[self.edge_u]
         return np.hypot(d[:, 0], d[:, 1])
@@ -112,7 +118,8 @@ class WalkNetwork:
         """Every segment as a 2-point LineString in metres."""
         return shapely.linestrings(np.stack([self.node_xy[self.edge_u], self.node_xy[self.edge_v]], axis=1))
 
-    def adjacency(self, extra_rows: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    @cached_property
+    def adjacency(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Both directions of every segment as (row, col, length) arrays, for a CSR matrix."""
         length = self.edge_length
         rows = np.concatenate([self.edge_u, self.edge_v])

@@ -18,6 +18,7 @@ PAGES = {
     "leader": ("/leader", ("#rank-table td",)),
     "playback": ("/playback", ("#pb-map .maplibregl-canvas",)),
     "command-en": ("/?lang=en", ("#kpis .gt-kpi", "#map .maplibregl-canvas")),
+    "coverage": ("/coverage", ("#coverage-map .maplibregl-canvas", "#coverage-table td")),
 }
 
 
