@@ -1,9 +1,9 @@
 """Walking distance from every point to its nearest source, one shortest-path pass per source set.
 
-All sources of a kind become one *virtual source node* joined to the two ends of each
-source's segment (weights: access distance plus the distance along the segment to that end).
-One Dijkstra from the virtual node, cut off at ``cutoff_m``, then gives every node its distance
-to the nearest source; a target on segment (u, v) takes the shorter way in through u or v, or
+All sources of a kind start one Dijkstra together, each from the two ends of its segment
+(start cost: access distance plus the distance along the segment to that end), cut off at
+``cutoff_m``; that gives every node its distance to the nearest source.  The kinds run in
+parallel (:mod:`geo.paths`).  A target on segment (u, v) takes the shorter way in through u or v, or
 straight along the segment when a source sits on the same one.
 
 When no roads are loaded, :func:`straight_line_distance` is the fallback; callers label its
@@ -14,70 +14,81 @@ from __future__ import annotations
 
 import numpy as np
 import shapely
-from scipy import sparse
-from scipy.sparse import csgraph
 from scipy.spatial import cKDTree
 
 from geo.network import Attachment, WalkNetwork
+from geo.paths import dijkstra_sets, target_distances
 
 SERVICE_AREA_REACH_M = 30.0
 """Half-width of a service area around the reachable roads (the walk from road to door)."""
 
 
-def node_distances(network: WalkNetwork, sources: Attachment, cutoff_m: float) -> np.ndarray:
-    """Distance from every node to the nearest source (inf beyond ``cutoff_m`` or unreachable)."""
-    n = network.n_nodes
+def _seeds(network: WalkNetwork, sources: Attachment) -> tuple[np.ndarray, np.ndarray]:
+    """Start nodes and costs of a source set: both ends of each source's segment."""
     valid = sources.edge >= 0
     edge, along, offset = sources.edge[valid], sources.along_m[valid], sources.offset_m[valid]
-    if n == 0 or len(edge) == 0:
-        return np.full(n, np.inf)
     length = network.edge_length[edge]
-    seed_node = np.concatenate([network.edge_u[edge], network.edge_v[edge]])
-    seed_cost = np.concatenate([offset + along, offset + length - along])
-    best = np.full(n, np.inf)
-    np.minimum.at(best, seed_node, seed_cost)
-    seeded = np.flatnonzero(np.isfinite(best))
-    rows, cols, weights = network.adjacency
-    rows = np.concatenate([rows, np.full(len(seeded), n)])
-    cols = np.concatenate([cols, seeded])
-    # zero weights would read as "no edge" in a sparse matrix: a source exactly on a node costs 1 µm
-    weights = np.maximum(np.concatenate([weights, best[seeded]]), 1e-6)
-    graph = sparse.csr_matrix((weights, (rows, cols)), shape=(n + 1, n + 1))
-    graph.sum_duplicates()  # parallel segments were removed when the network was built
-    dist = csgraph.dijkstra(graph, directed=True, indices=n, limit=cutoff_m)
-    return dist[:n]
+    nodes = np.concatenate([network.edge_u[edge], network.edge_v[edge]])
+    return nodes, np.concatenate([offset + along, offset + length - along])
+
+
+def node_distances_sets(network: WalkNetwork, source_sets: list[Attachment], cutoff_m: float) -> np.ndarray:
+    """(sets × nodes) distance from every node to the nearest source of each set; inf beyond ``cutoff_m``."""
+    if network.n_nodes == 0:
+        return np.full((len(source_sets), 0), np.inf)
+    seeds = [_seeds(network, s) for s in source_sets]
+    start = np.concatenate([[0], np.cumsum([len(n) for n, _ in seeds])]).astype(np.int64)
+    nodes = np.concatenate([n for n, _ in seeds]).astype(np.int64) if seeds else np.zeros(0, np.int64)
+    costs = np.concatenate([c for _, c in seeds]).astype(np.float64) if seeds else np.zeros(0)
+    indptr, indices, weights = network.csr
+    return dijkstra_sets(indptr, indices, weights, nodes, costs, start, float(cutoff_m))
+
+
+def node_distances(network: WalkNetwork, sources: Attachment, cutoff_m: float) -> np.ndarray:
+    """Distance from every node to the nearest source (inf beyond ``cutoff_m`` or unreachable)."""
+    return node_distances_sets(network, [sources], cutoff_m)[0]
 
 
 def nearest_distance(network: WalkNetwork, sources: Attachment, targets: Attachment, cutoff_m: float) -> np.ndarray:
     """Walking distance (m) from each target to its nearest source; inf beyond ``cutoff_m``."""
-    dist = node_distances(network, sources, cutoff_m)
-    out = np.full(len(targets), np.inf)
-    ok = targets.edge >= 0
-    if not ok.any() or len(dist) == 0:
+    return nearest_distances(network, [sources], targets, cutoff_m)[0]
+
+
+def nearest_distances(
+    network: WalkNetwork, source_sets: list[Attachment], targets: Attachment, cutoff_m: float
+) -> np.ndarray:
+    """(sets × targets) walking distance from each target to the nearest source of each set.
+
+    All sets run in one compiled call, in parallel (one facility type per core).
+    """
+    out = np.full((len(source_sets), len(targets)), np.inf)
+    ok = np.flatnonzero(targets.edge >= 0)
+    if len(ok) == 0 or network.n_nodes == 0:
         return out
+    dist = node_distances_sets(network, source_sets, cutoff_m)
     edge = targets.edge[ok]
-    length = network.edge_length[edge]
-    via_u = dist[network.edge_u[edge]] + targets.along_m[ok]
-    via_v = dist[network.edge_v[edge]] + length - targets.along_m[ok]
-    best = np.minimum(via_u, via_v) + targets.offset_m[ok]
-    best = np.minimum(best, _same_segment(sources, targets.take(np.flatnonzero(ok))))
-    best[best > cutoff_m] = np.inf
-    out[ok] = best
-    return out
-
-
-def _same_segment(sources: Attachment, targets: Attachment) -> np.ndarray:
-    """Distance straight along the segment to a source on the same segment (inf when none)."""
-    valid = sources.edge >= 0
-    order = np.argsort(sources.edge[valid], kind="stable")
-    edge = sources.edge[valid][order]
-    along, offset = sources.along_m[valid][order], sources.offset_m[valid][order]
-    lo = np.searchsorted(edge, targets.edge, "left")
-    count = np.searchsorted(edge, targets.edge, "right") - lo
-    rows = np.repeat(np.arange(len(targets)), count)
-    pos = lo[rows] + np.arange(len(rows)) - np.repeat(np.cumsum(count) - count, count)
-    out = np.full(len(targets), np.inf)
-    np.minimum.at(out, rows, np.abs(targets.along_m[rows] - along[pos]) + offset[pos] + targets.offset_m[rows])
+    along = targets.along_m[ok]
+    sorted_sets = []
+    for sources in source_sets:
+        valid = sources.edge >= 0
+        order = np.argsort(sources.edge[valid], kind="stable")
+        sorted_sets.append((sources.edge[valid][order], sources.along_m[valid][order], sources.offset_m[valid][order]))
+    start = np.concatenate([[0], np.cumsum([len(e) for e, _, _ in sorted_sets])]).astype(np.int64)
+    out[:, ok] = target_distances(
+        dist,
+        network.edge_u[edge],
+        network.edge_v[edge],
+        along,
+        network.edge_length[edge] - along,
+        targets.offset_m[ok],
+        edge,
+        np.concatenate([e for e, _, _ in sorted_sets]).astype(np.int64),
+        np.concatenate([a for _, a, _ in sorted_sets]).astype(np.float64),
+        np.concatenate([o for _, _, o in sorted_sets]).astype(np.float64),
+        start,
+        len(network.edge_u),
+        float(cutoff_m),
+    )
     return out
 
 

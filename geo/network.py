@@ -119,6 +119,13 @@ class WalkNetwork:
         return shapely.linestrings(np.stack([self.node_xy[self.edge_u], self.node_xy[self.edge_v]], axis=1))
 
     @cached_property
+    def csr(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(indptr, indices, weights) of both directions of every segment."""
+        rows, cols, weights = self.adjacency
+        graph = sparse.csr_matrix((weights, (rows, cols)), shape=(self.n_nodes, self.n_nodes))
+        return graph.indptr.astype(np.int64), graph.indices.astype(np.int64), graph.data.astype(np.float64)
+
+    @cached_property
     def adjacency(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Both directions of every segment as (row, col, length) arrays, for a CSR matrix."""
         length = self.edge_length
