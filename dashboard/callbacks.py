@@ -456,12 +456,13 @@ def build_command_map(data, tile_url, level, code, layers_value, indicator, wind
 def build_side(data: DashboardData, level: str, code: str | None, window: str, custom, lang: str) -> tuple:
     """KPI tiles, ticker, category and trend charts, grid detail (also used by the benchmark)."""
     since, _ = data.window_bounds(window, custom)
+    panels = data.side_panels(level, code, since)
     return (
-        kpi_tiles(data.kpis(level, code), lang),
-        ticker_lists(data, level, code, lang),
-        figures.category_bars(data.categories(level, code, since), lang),
-        figures.trend_lines(data.trend(level, code), lang),
-        grid_panel(data, code, lang) if level == "grid" else None,
+        kpi_tiles(panels["kpis"], lang),
+        ticker_lists(data, panels["newest"], panels["overdue"], lang),
+        figures.category_bars(panels["categories"], lang),
+        figures.trend_lines(panels["trend"], lang),
+        grid_panel(panels["grid"], lang) if level == "grid" else None,
     )
 
 
@@ -476,8 +477,7 @@ def kpi_tiles(values: dict, lang: str) -> list:
     ]
 
 
-def ticker_lists(data: DashboardData, level: str, code: str | None, lang: str) -> list:
-    newest, overdue = data.ticker(level, code)
+def ticker_lists(data: DashboardData, newest: pd.DataFrame, overdue: pd.DataFrame, lang: str) -> list:
     now = data.clock()
     fresh = now - dt.timedelta(minutes=RECENT_MINUTES)
 
@@ -512,8 +512,8 @@ def _overdue_text(delta: dt.timedelta, lang: str) -> str:
     return f"超{hours}时" if lang == "zh" else f"+{hours}h"
 
 
-def grid_panel(data: DashboardData, grid_code: str, lang: str):
-    grid, workers, incidents = data.grid_detail(grid_code)
+def grid_panel(detail: tuple, lang: str):
+    grid, workers, incidents = detail
     if grid.empty:
         return None
     g = grid.iloc[0]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
 
@@ -47,11 +48,14 @@ class DashboardData:
         self._lock = threading.Lock()
         self._roads = None
         self._planner = None  # (run_id, PlannerModel)
+        # DuckDB runs queries outside the GIL: independent panels are answered side by side
+        self._pool = ThreadPoolExecutor(4, thread_name_prefix="gridtwin-query")
 
     def cursor(self):
         return self.con.cursor()
 
     def close(self) -> None:
+        self._pool.shutdown(wait=True)
         self.con.close()
 
     # --- change counter ------------------------------------------------------
@@ -109,6 +113,7 @@ class DashboardData:
         """Build the slow-to-build caches (road index, top-level shapes) before the first page asks."""
         self.roads((0.0, 0.0, 0.0, 0.0))
         self.children(*self.home())
+        self._grid_names()
 
     def roads(self, bounds: tuple[float, float, float, float]) -> dict:
         """Roads crossing the bounds, as one line layer."""
@@ -163,18 +168,57 @@ class DashboardData:
         with self.cursor() as cur:
             return queries.facilities_in(cur, level, code, MAX_FACILITIES, kind)
 
-    def kpis(self, level, code) -> dict:
+    def kpis(self, level, code, parts: tuple[str, ...] = queries.KPI_PARTS) -> dict:
         now = self.clock()
         day_start = now.replace(hour=0, minute=0, second=0)
         with self.cursor() as cur:
-            values = queries.kpis(cur, level, code, day_start, now)
-        reported = values["reported_week"] or 0
-        values["closure_rate"] = 100.0 * (values["closed_week"] or 0) / reported if reported else None
-        return values
+            values = queries.kpis(cur, level, code, day_start, now, parts)
+        return _with_closure_rate(values) if "reported" in parts else values
 
-    def ticker(self, level, code):
+    def ticker(self, level, code) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """(newest incidents, most overdue open incidents) with their community and grid names."""
+        now = self.clock()
         with self.cursor() as cur:
-            return queries.ticker(cur, level, code, self.clock())
+            return self.named(queries.newest(cur, level, code, now)), self.named(queries.most_overdue(cur, level, code, now))
+
+    @lru_cache(maxsize=1)  # noqa: B019 - grid names change only with a load, which needs the server stopped
+    def _grid_names(self) -> dict[str, tuple[str, str]]:
+        with self.cursor() as cur:
+            frame = queries.grid_names(cur)
+        return dict(zip(frame["grid_code"], zip(frame["name"], frame["community_name"], strict=True), strict=True))
+
+    def named(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Ticker rows with their community and grid names (codes where a grid is unknown)."""
+        names = self._grid_names()
+        found = [names.get(g) for g in frame["grid_code"]]
+        frame = frame.assign(
+            community=[f[1] if f else c for f, c in zip(found, frame["community_code"], strict=True)],
+            grid=[f[0] if f else g for f, g in zip(found, frame["grid_code"], strict=True)],
+        )
+        return frame.drop(columns=["community_code", "grid_code"])
+
+    def side_panels(self, level: str, code: str | None, since: dt.datetime) -> dict:
+        """Everything the command center's side panels show, queried concurrently (one cursor each)."""
+        now = self.clock()
+
+        def run(query, *args):
+            with self.cursor() as cur:
+                return query(cur, *args)
+
+        jobs = {
+            **{f"kpi-{part}": self._pool.submit(self.kpis, level, code, (part,)) for part in queries.KPI_PARTS},
+            "newest": self._pool.submit(run, queries.newest, level, code, now),
+            "overdue": self._pool.submit(run, queries.most_overdue, level, code, now),
+            "names": self._pool.submit(self._grid_names),
+            "categories": self._pool.submit(run, queries.category_counts, level, code, since, now),
+            "trend": self._pool.submit(run, queries.hourly_trend, level, code, now),
+        }
+        if level == "grid":
+            jobs["grid"] = self._pool.submit(run, queries.grid_detail, code, now)
+        panels = {name: job.result() for name, job in jobs.items()}
+        panels["kpis"] = {k: v for part in queries.KPI_PARTS for k, v in panels.pop(f"kpi-{part}").items()}
+        panels["newest"], panels["overdue"] = self.named(panels["newest"]), self.named(panels["overdue"])
+        return panels
 
     def categories(self, level, code, since):
         with self.cursor() as cur:
@@ -315,3 +359,9 @@ class DashboardData:
         """Run the coverage pipeline on the server's own connection (it owns the file)."""
         with self.cursor() as cur:
             return compute_coverage(cur)
+
+
+def _with_closure_rate(values: dict) -> dict:
+    reported = values["reported_week"] or 0
+    values["closure_rate"] = 100.0 * (values["closed_week"] or 0) / reported if reported else None
+    return values

@@ -173,72 +173,91 @@ def recent_points(
     ).df()
 
 
-def kpis(con: duckdb.DuckDBPyConnection, level: str, code: str | None, day_start: dt.datetime, now: dt.datetime):
+KPI_PARTS = ("reported", "resolved", "overdue")
+
+
+def kpis(
+    con: duckdb.DuckDBPyConnection,
+    level: str,
+    code: str | None,
+    day_start: dt.datetime,
+    now: dt.datetime,
+    parts: tuple[str, ...] = KPI_PARTS,
+) -> dict:
     """今日上报, 今日办结, 超期未办结 now; 办结率 (of the last 7 days' reports), 平均处置时长 (h) and 满意度
     (of what was resolved in the last 7 days), for a unit.
 
-    Each part filters on one time column only, so DuckDB's row-group min/max skip the old history.
+    Each part filters on one time column only, so DuckDB's row-group min/max skip the old history;
+    ``parts`` picks some of them (the dashboard runs the three side by side).
     """
     where, params = _unit_named(level, code)
     values = {"day": day_start, "now": now, "week": now - dt.timedelta(days=7), **params}
-    reported = con.execute(
-        f"""
-        SELECT count(*) FILTER (WHERE reported_at >= $day) AS reported_today,
-               count(*) AS reported_week, count(*) FILTER (WHERE {_DONE}) AS closed_week
-        FROM incidents WHERE {where} AND reported_at >= $week AND reported_at <= $now
-        """,
-        values,
-    ).fetchone()
-    resolved = con.execute(
-        f"""
-        SELECT count(*) FILTER (WHERE resolved_at >= $day) AS resolved_today,
-               avg(epoch(resolved_at - reported_at) / 3600.0) AS handling_h,
-               avg(satisfaction) FILTER (WHERE status = 'evaluated') AS satisfaction
-        FROM incidents WHERE {where} AND resolved_at >= $week AND resolved_at <= $now
-        """,
-        values,
-    ).fetchone()
-    overdue = con.execute(
-        f"SELECT count(*) FROM open_incidents WHERE {where} AND due_at < $now",
-        {"now": now, **params},
-    ).fetchone()[0]
-    return {
-        "reported_today": reported[0],
-        "reported_week": reported[1],
-        "closed_week": reported[2],
-        "resolved_today": resolved[0],
-        "handling_h": resolved[1],
-        "satisfaction": resolved[2],
-        "overdue": overdue,
-    }
+    out = {}
+    if "reported" in parts:
+        row = con.execute(
+            f"""
+            SELECT count(*) FILTER (WHERE reported_at >= $day) AS reported_today,
+                   count(*) AS reported_week, count(*) FILTER (WHERE {_DONE}) AS closed_week
+            FROM incidents WHERE {where} AND reported_at >= $week AND reported_at <= $now
+            """,
+            values,
+        ).fetchone()
+        out.update(reported_today=row[0], reported_week=row[1], closed_week=row[2])
+    if "resolved" in parts:
+        row = con.execute(
+            f"""
+            SELECT count(*) FILTER (WHERE resolved_at >= $day) AS resolved_today,
+                   avg(epoch(resolved_at - reported_at) / 3600.0) AS handling_h,
+                   avg(satisfaction) FILTER (WHERE status = 'evaluated') AS satisfaction
+            FROM resolutions WHERE {where} AND resolved_at >= $week AND resolved_at <= $now
+            """,
+            values,
+        ).fetchone()
+        out.update(resolved_today=row[0], handling_h=row[1], satisfaction=row[2])
+    if "overdue" in parts:
+        out["overdue"] = con.execute(
+            f"SELECT count(*) FROM open_incidents WHERE {where} AND due_at < $now",
+            {"now": now, **params},
+        ).fetchone()[0]
+    return out
 
 
-TICKER_LOOKBACK = (dt.timedelta(days=1), dt.timedelta(days=7))
-"""Where the newest incidents are looked for: the last day, then the last week (time-pruned scans);
+TICKER_LOOKBACK = (dt.timedelta(hours=1), dt.timedelta(days=1), dt.timedelta(days=7))
+"""Where the newest incidents are looked for: the last hour, day, then week (time-pruned scans);
 a quiet grid shows fewer than the full list rather than scanning all history."""
 
 
-def ticker(con: duckdb.DuckDBPyConnection, level: str, code: str | None, now: dt.datetime, limit: int = 8):
-    """(newest incidents, most overdue open incidents) with their community and grid names."""
-    where, params = _unit_filter(level, code)
-    named = """
-        SELECT i.incident_id, i.category, i.status, i.priority, i.reported_at, i.due_at,
-               coalesce(g.community_name, i.community_code) AS community, coalesce(g.name, i.grid_code) AS grid
-        FROM ({rows}) i LEFT JOIN grids g ON g.grid_code = i.grid_code ORDER BY {order}
+_TICKER_COLUMNS = "incident_id, category, status, priority, reported_at, due_at, community_code, grid_code"
+
+
+def newest(con: duckdb.DuckDBPyConnection, level: str, code: str | None, now: dt.datetime, limit: int = 8):
+    """The newest incidents (names are added from the cached grid names, see ``DashboardData``).
+
+    Looked for in the last hour, day, then week (time-pruned scans); grids are quiet, so they go
+    straight to the week.  A quiet unit shows fewer than ``limit`` rather than scanning all history.
     """
-    columns = "incident_id, category, status, priority, reported_at, due_at, community_code, grid_code"
-    newest_rows = (
-        f"SELECT {columns} FROM incidents WHERE {where} AND reported_at >= ? AND reported_at <= ?"
+    where, params = _unit_filter(level, code)
+    rows = (
+        f"SELECT {_TICKER_COLUMNS} FROM incidents WHERE {where} AND reported_at >= ? AND reported_at <= ?"
         " ORDER BY reported_at DESC, incident_id DESC LIMIT ?"
     )
-    newest_sql = named.format(rows=newest_rows, order="i.reported_at DESC, i.incident_id DESC")
-    for lookback in TICKER_LOOKBACK:  # widen the window only for quiet units
-        newest = con.execute(newest_sql, [*params, now - lookback, now, limit]).df()
-        if len(newest) >= limit:
+    lookbacks = TICKER_LOOKBACK[-1:] if level == "grid" else TICKER_LOOKBACK
+    for lookback in lookbacks:  # widen the window only for quiet units
+        frame = con.execute(rows, [*params, now - lookback, now, limit]).df()
+        if len(frame) >= limit:
             break
-    overdue_rows = f"SELECT {columns} FROM open_incidents WHERE {where} AND due_at < ? ORDER BY due_at LIMIT ?"
-    overdue = con.execute(named.format(rows=overdue_rows, order="i.due_at"), [*params, now, limit]).df()
-    return newest, overdue
+    return frame
+
+
+def most_overdue(con: duckdb.DuckDBPyConnection, level: str, code: str | None, now: dt.datetime, limit: int = 8):
+    """Open incidents furthest past their deadline."""
+    where, params = _unit_filter(level, code)
+    rows = f"SELECT {_TICKER_COLUMNS} FROM open_incidents WHERE {where} AND due_at < ? ORDER BY due_at LIMIT ?"
+    return con.execute(rows, [*params, now, limit]).df()
+
+
+def grid_names(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    return con.execute("SELECT grid_code, name, community_name FROM grids").df()
 
 
 def category_counts(con: duckdb.DuckDBPyConnection, level: str, code: str | None, since: dt.datetime, now):
@@ -262,7 +281,7 @@ def hourly_trend(con: duckdb.DuckDBPyConnection, level: str, code: str | None, n
                                                      date_trunc('hour', ?::TIMESTAMP), INTERVAL 1 HOUR)) AS hour),
         rep AS (SELECT date_trunc('hour', reported_at) AS hour, count(*) AS n FROM incidents
                 WHERE {where} AND reported_at > ? AND reported_at <= ? GROUP BY 1),
-        res AS (SELECT date_trunc('hour', resolved_at) AS hour, count(*) AS n FROM incidents
+        res AS (SELECT date_trunc('hour', resolved_at) AS hour, count(*) AS n FROM resolutions
                 WHERE {where} AND resolved_at > ? AND resolved_at <= ? GROUP BY 1)
         SELECT hours.hour, coalesce(rep.n, 0) AS reported, coalesce(res.n, 0) AS resolved
         FROM hours LEFT JOIN rep USING (hour) LEFT JOIN res USING (hour) ORDER BY hours.hour
@@ -291,7 +310,7 @@ def ranking(
         res AS (
             SELECT i.{key} AS code, avg(epoch(i.resolved_at - i.reported_at) / 3600.0) AS handling_h,
                    avg(i.satisfaction) FILTER (WHERE i.status = 'evaluated') AS satisfaction
-            FROM incidents i WHERE {where} AND i.resolved_at >= $since AND i.resolved_at <= $now GROUP BY 1),
+            FROM resolutions i WHERE {where} AND i.resolved_at >= $since AND i.resolved_at <= $now GROUP BY 1),
         late AS (
             SELECT i.{key} AS code, count(*) AS overdue FROM open_incidents i
             WHERE {where} AND i.due_at < $now GROUP BY 1)

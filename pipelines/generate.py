@@ -588,6 +588,7 @@ def generate(
                     "incidents",
                     "incident_events",
                     "open_incidents",
+                    "resolutions",
                     "rejects",
                     "loads",
                 ):

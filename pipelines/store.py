@@ -63,6 +63,11 @@ CREATE TABLE IF NOT EXISTS incidents (
 CREATE TABLE IF NOT EXISTS open_incidents (
     incident_id VARCHAR, category VARCHAR, status VARCHAR, priority VARCHAR, reported_at TIMESTAMP,
     due_at TIMESTAMP, grid_code VARCHAR, community_code VARCHAR, street_code VARCHAR, district_code VARCHAR);
+-- Resolved incidents ordered by resolved_at, kept in step like open_incidents: handling time and
+-- satisfaction "of what was resolved lately" read this instead of scanning resolved_at across all history.
+CREATE TABLE IF NOT EXISTS resolutions (
+    incident_id VARCHAR, resolved_at TIMESTAMP, reported_at TIMESTAMP, status VARCHAR, satisfaction TINYINT,
+    grid_code VARCHAR, community_code VARCHAR, street_code VARCHAR, district_code VARCHAR);
 -- Append-only history of every status transition (过程追踪).
 CREATE TABLE IF NOT EXISTS incident_events (
     event_id BIGINT DEFAULT nextval('event_seq'), incident_id VARCHAR, from_status VARCHAR,
@@ -147,11 +152,15 @@ def connect(db_path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConn
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    had_open = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'open_incidents' AND schema_name = 'main'"
-    ).fetchone()[0]
+    had = {
+        row[0]
+        for row in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE table_name IN ('open_incidents', 'resolutions')"
+            " AND schema_name = 'main'"
+        ).fetchall()
+    }
     con.execute(SCHEMA)
-    if not had_open:  # a database from before open_incidents existed
+    if had != {"open_incidents", "resolutions"}:  # a database from before these tables existed
         sync_open_incidents(con)
     con.execute(
         "INSERT INTO meta VALUES ('point_res', ?), ('cover_res', ?), ('data_version', '0') ON CONFLICT DO NOTHING",
@@ -220,6 +229,16 @@ def replace_rows(con: duckdb.DuckDBPyConnection, table: str, frame, grid_codes=N
 GRID_CODE_COLUMNS = ("grid_code", "community_code", "street_code", "district_code")
 
 
+TIME_ORDER = {"incidents": "reported_at", "incident_events": "occurred_at"}
+"""Rows of these tables are written in time order: a parallel join would interleave them, and then every
+row group would span a batch's whole time range and the dashboard's time filters could skip none."""
+
+
+def _time_order(table: str, columns: list[str], alias: str = "b.") -> str:
+    column = TIME_ORDER.get(table)
+    return f" ORDER BY {alias}{column}" if column in columns else ""
+
+
 def append_rows(con: duckdb.DuckDBPyConnection, table: str, frame, grid_codes=None) -> None:
     """Insert ``frame``; with ``grid_codes`` its ``grid_index`` column becomes grid and upper codes.
 
@@ -235,7 +254,10 @@ def append_rows(con: duckdb.DuckDBPyConnection, table: str, frame, grid_codes=No
         source += " LEFT JOIN _grid_codes g ON g.grid_index = b.grid_index"
     con.register("_batch", as_arrow(frame))
     try:
-        con.execute(f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(select)} FROM {source}")
+        con.execute(
+            f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(select)} FROM {source}"
+            + _time_order(table, columns)
+        )
     finally:
         con.unregister("_batch")
         if grid_codes is not None:
@@ -387,7 +409,12 @@ def upsert_incidents(con: duckdb.DuckDBPyConnection, frame, grid_codes: pd.DataF
     con.register("_batch", batch)
     con.register("_grid_codes", grid_codes)
     try:
-        for table, extra in (("incidents", ""), ("open_incidents", ""), ("incident_events", " AND actor = $actor")):
+        for table, extra in (
+            ("incidents", ""),
+            ("open_incidents", ""),
+            ("resolutions", ""),
+            ("incident_events", " AND actor = $actor"),
+        ):
             con.execute(
                 f"DELETE FROM {table} WHERE incident_id IN (SELECT incident_id FROM _batch){extra}",
                 {"actor": actor} if extra else {},
@@ -397,11 +424,18 @@ def upsert_incidents(con: duckdb.DuckDBPyConnection, frame, grid_codes: pd.DataF
         con.execute(
             f"INSERT INTO incidents ({', '.join(columns)}, {', '.join(GRID_CODE_COLUMNS)})"
             f" SELECT {', '.join('b.' + c for c in columns)}, {codes} FROM {located}"
+            + _time_order("incidents", columns)
         )
         con.execute(
             f"INSERT INTO open_incidents ({OPEN_COLUMNS}) SELECT b.incident_id, b.category, b.status, b.priority,"
             f" b.reported_at, b.due_at, {codes} FROM {located} WHERE b.{OPEN_SQL}"
         )
+        if "resolved_at" in columns:
+            satisfaction = "b.satisfaction" if "satisfaction" in columns else "NULL"
+            con.execute(
+                f"INSERT INTO resolutions ({RESOLVED_COLUMNS}) SELECT b.incident_id, b.resolved_at, b.reported_at,"
+                f" b.status, {satisfaction}, {codes} FROM {located} WHERE b.resolved_at IS NOT NULL"
+            )
         con.execute(
             """
             INSERT INTO incident_events (incident_id, from_status, to_status, occurred_at, actor, note)
@@ -425,18 +459,30 @@ OPEN_COLUMNS = (
 
 
 def sync_open_incidents(con: duckdb.DuckDBPyConnection, ids=None) -> None:
-    """Bring ``open_incidents`` in step with ``incidents``: for the given ids (a frame with incident_id), or all."""
+    """Bring ``open_incidents`` and ``resolutions`` in step with ``incidents``.
+
+    For the given ids (a frame with incident_id), or all (then resolutions are rewritten in resolved_at order).
+    """
     if ids is None:
         con.execute("DELETE FROM open_incidents")
         con.execute(f"INSERT INTO open_incidents SELECT {OPEN_COLUMNS} FROM incidents WHERE {OPEN_SQL}")
+        con.execute("DELETE FROM resolutions")
+        con.execute(
+            f"INSERT INTO resolutions SELECT {RESOLVED_COLUMNS} FROM incidents WHERE resolved_at IS NOT NULL"
+            " ORDER BY resolved_at"
+        )
         return
     con.register("_sync_ids", as_arrow(ids))
     try:
-        con.execute("DELETE FROM open_incidents WHERE incident_id IN (SELECT incident_id FROM _sync_ids)")
-        con.execute(
-            f"INSERT INTO open_incidents SELECT {OPEN_COLUMNS} FROM incidents"
-            f" WHERE {OPEN_SQL} AND incident_id IN (SELECT incident_id FROM _sync_ids)"
-        )
+        for table, columns, condition in (
+            ("open_incidents", OPEN_COLUMNS, OPEN_SQL),
+            ("resolutions", RESOLVED_COLUMNS, "resolved_at IS NOT NULL"),
+        ):
+            con.execute(f"DELETE FROM {table} WHERE incident_id IN (SELECT incident_id FROM _sync_ids)")
+            con.execute(
+                f"INSERT INTO {table} SELECT {columns} FROM incidents"
+                f" WHERE {condition} AND incident_id IN (SELECT incident_id FROM _sync_ids)"
+            )
     finally:
         con.unregister("_sync_ids")
 
@@ -449,6 +495,12 @@ def building_points(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 NEXT_STATUS_SQL = """CASE status WHEN 'reported' THEN 'accepted' WHEN 'accepted' THEN 'dispatched'
     WHEN 'dispatched' THEN 'in_progress' WHEN 'in_progress' THEN 'resolved' END"""
+
+
+RESOLVED_COLUMNS = (
+    "incident_id, resolved_at, reported_at, status, satisfaction, grid_code, community_code, street_code,"
+    " district_code"
+)
 
 
 def advance_open_incidents(con: duckdb.DuckDBPyConnection, n: int, now, actor: str, seed: int) -> int:
