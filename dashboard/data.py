@@ -179,7 +179,9 @@ class DashboardData:
         """(newest incidents, most overdue open incidents) with their community and grid names."""
         now = self.clock()
         with self.cursor() as cur:
-            return self.named(queries.newest(cur, level, code, now)), self.named(queries.most_overdue(cur, level, code, now))
+            return self.named(queries.newest(cur, level, code, now)), self.named(
+                queries.most_overdue(cur, level, code, now)
+            )
 
     @lru_cache(maxsize=1)  # noqa: B019 - grid names change only with a load, which needs the server stopped
     def _grid_names(self) -> dict[str, tuple[str, str]]:

@@ -331,7 +331,9 @@ def coverage_map(
                 "z": _list(minutes.round(1)),
                 "zmin": 0,
                 "zmax": 2 * tier_minutes,
-                "customdata": [["hex", c, s, r] for c, s, r in zip(frame["id"], share, frame["residents"], strict=True)],
+                "customdata": [
+                    ["hex", c, s, r] for c, s, r in zip(frame["id"], share, frame["residents"], strict=True)
+                ],
                 "colorscale": ACCESS_SCALE,
                 "marker": {"opacity": 0.6, "line": {"width": 0.3, "color": "#0b1220"}},
                 "colorbar": {"title": {"text": t("walk_minutes", lang)}, "thickness": 12, "x": 0.99, "len": 0.5},
@@ -429,7 +431,9 @@ def coverage_map(
         )
     map_layers = base_layers(tile_url)
     if roads:
-        map_layers.append({"source": roads, "type": "line", "color": "#3c5a78", "line": {"width": 1.0}, "below": "traces"})
+        map_layers.append(
+            {"source": roads, "type": "line", "color": "#3c5a78", "line": {"width": 1.0}, "below": "traces"}
+        )
     map_layers.extend(outline_layers)
     return {
         "data": traces,

@@ -35,7 +35,21 @@ def parse_query(search: str | None) -> dict:
 
 def build_query(state: dict) -> str:
     items = {}
-    for key in ("level", "code", "window", "ind", "from", "to", "lang", "screen", "tour", "rank", "day", "mode", "ftype"):
+    for key in (
+        "level",
+        "code",
+        "window",
+        "ind",
+        "from",
+        "to",
+        "lang",
+        "screen",
+        "tour",
+        "rank",
+        "day",
+        "mode",
+        "ftype",
+    ):
         value = state.get(key)
         if value and value != DEFAULTS.get(key):
             items[key] = value

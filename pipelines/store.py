@@ -498,8 +498,7 @@ NEXT_STATUS_SQL = """CASE status WHEN 'reported' THEN 'accepted' WHEN 'accepted'
 
 
 RESOLVED_COLUMNS = (
-    "incident_id, resolved_at, reported_at, status, satisfaction, grid_code, community_code, street_code,"
-    " district_code"
+    "incident_id, resolved_at, reported_at, status, satisfaction, grid_code, community_code, street_code, district_code"
 )
 
 
