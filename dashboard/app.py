@@ -9,7 +9,7 @@ from pathlib import Path
 
 from dash import Dash
 
-from dashboard import callbacks, layout
+from dashboard import api, callbacks, layout
 from dashboard.data import DashboardData
 
 POLL_MS = 1500
@@ -30,13 +30,15 @@ def create_app(
     poll_ms: int = POLL_MS,
     live_feed: bool = False,
     feed_interval_s: float = 4.0,
+    require_login: bool = True,
 ) -> Dash:
     """A Dash app serving the database at ``db_path``.
 
     The app's process owns the database file for writing.  ``tile_url`` is an
     optional XYZ tile template (an intranet server, or 天地图 with a key);
     without it the map draws only its own layers.  ``live_feed`` starts the
-    demo's simulated incident stream.
+    demo's simulated incident stream.  The same server answers the HTTP API
+    (:mod:`dashboard.api`); ``require_login`` puts the dashboard behind /login.
     """
     data = DashboardData(db_path, clock=clock)
     app = Dash(
@@ -49,14 +51,15 @@ def create_app(
     )
     app.index_string = INDEX
     app.layout = layout.shell(poll_ms)
-    callbacks.register(app, data, tile_url)
     app.gridtwin_data = data
+    app.gridtwin_gate = api.register(app.server, data, require_login=require_login)
+    callbacks.register(app, data, tile_url, app.gridtwin_gate)
     threading.Thread(target=data.warm, name="gridtwin-warm-caches", daemon=True).start()
     app.gridtwin_feed = None
     if live_feed:
         from pipelines.simulate import LiveFeed, Simulator
 
-        feed = LiveFeed(Simulator(data.con, clock=data.clock), feed_interval_s)
+        feed = LiveFeed(Simulator(data.con, clock=data.clock, lock=app.gridtwin_gate.lock), feed_interval_s)
         feed.start()
         app.gridtwin_feed = feed
     return app

@@ -9,7 +9,7 @@ import pandas as pd
 from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
-from dashboard import coverage_page, figures, layout
+from dashboard import coverage_page, figures, incident_panel, layout
 from dashboard.data import RECENT_MINUTES, ROAD_LEVELS, DashboardData, hex_resolution
 from dashboard.i18n import status_label, t
 from dashboard.queries import CHILD, LEVELS
@@ -42,7 +42,7 @@ def _fmt(value, digits: int = 0) -> str:
     return f"{value:,.{digits}f}"
 
 
-def register(app: Dash, data: DashboardData, tile_url: str | None) -> None:
+def register(app: Dash, data: DashboardData, tile_url: str | None, gate=None) -> None:
     @app.callback(
         Output("page", "children"),
         Output("root", "className"),
@@ -52,6 +52,7 @@ def register(app: Dash, data: DashboardData, tile_url: str | None) -> None:
         Output("lang-switch", "href"),
         Output("unit", "data"),
         Output("tour-tick", "disabled"),
+        Output("user", "children"),
         Input("url", "pathname"),
         State("url", "search"),
     )
@@ -88,9 +89,12 @@ def register(app: Dash, data: DashboardData, tile_url: str | None) -> None:
             switch,
             {"level": level, "code": code},
             not (wall and state["tour"] == "1"),
+            _user_badge(lang),
         )
 
     coverage_page.register(app, data, tile_url, lambda unit: _unit(unit, data), _page_query)
+    if gate is not None:
+        incident_panel.register(app, data, gate, _lang)
 
     @app.callback(
         Output("version", "data"),
@@ -376,6 +380,15 @@ def register(app: Dash, data: DashboardData, tile_url: str | None) -> None:
         return 0 if (value or 0) >= (maximum or 0) else (value or 0) + 1
 
 
+def _user_badge(lang: str):
+    import flask
+
+    user = flask.session.get("user")
+    if not user:
+        return None
+    return [f"{user} · {flask.session.get('role')}", html.A(t("logout", lang), href="/logout")]
+
+
 def _shown(active: bool) -> str:
     return "gt-page-slot" if active else "gt-page-slot gt-hidden"
 
@@ -486,6 +499,9 @@ def ticker_lists(data: DashboardData, newest: pd.DataFrame, overdue: pd.DataFram
         when = f"{row.reported_at:%H:%M}" if not late else _overdue_text(now - row.due_at, lang)
         return html.Li(
             className="gt-tick" + (" gt-new" if is_new else "") + (" gt-late" if late else ""),
+            id={"type": "incident-link", "id": row.incident_id, "list": "late" if late else "new"},
+            n_clicks=0,
+            title=t("click_incident", lang),
             **{"data-id": row.incident_id},
             children=[
                 html.Span(t("new", lang), className="gt-badge") if is_new else None,
@@ -537,6 +553,8 @@ def grid_panel(detail: tuple, lang: str):
                     f"{r.reported_at:%m-%d %H:%M} {r.category} {status_label(r.status, lang)}"
                     + (" ⚠" if r.overdue else ""),
                     className="gt-late" if r.overdue else None,
+                    id={"type": "incident-link", "id": r.incident_id, "list": "grid"},
+                    n_clicks=0,
                 )
                 for r in incidents.itertuples()
             ]

@@ -76,6 +76,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "until": ("结束日期", "End date"),
     "tour": ("自动巡检", "Auto tour"),
     "page_coverage": ("服务圈分析", "Service coverage"),
+    "click_incident": ("点击查看详情与派单", "Click for details and dispatch"),
+    "logout": ("退出", "Log out"),
     "facility_type": ("设施类型", "Facility type"),
     "walk_minutes": ("步行分钟", "Walk (min)"),
     "covered_share": ("覆盖率", "Covered"),

@@ -6,6 +6,7 @@ from urllib.parse import parse_qs, urlencode
 
 from dash import dash_table, dcc, html
 
+from dashboard import incident_panel
 from dashboard.i18n import t
 
 PAGES = {"/": "page_command", "/leader": "page_leader", "/playback": "page_playback", "/coverage": "page_coverage"}
@@ -77,6 +78,7 @@ def shell(poll_ms: int) -> html.Div:
                     html.Nav(id="nav", className="gt-nav"),
                     html.Div(id="crumbs", className="gt-crumbs"),
                     html.Div(className="gt-live", children=[html.Span(className="gt-dot"), html.Span(id="clock")]),
+                    html.Div(id="user", className="gt-user"),
                     html.A(id="lang-switch", className="gt-lang"),
                 ],
             ),
@@ -167,6 +169,7 @@ def command_page(state: dict) -> html.Div:
                     html.H3(t("trend", lang)),
                     dcc.Graph(id="trend-chart", config={"displayModeBar": False}, className="gt-chart"),
                     html.Div(id="detail", className="gt-detail"),
+                    incident_panel.panel(),
                 ],
             ),
         ],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sys
 from pathlib import Path
 
@@ -157,6 +158,68 @@ def _coverage_table(areas, by_type, types: list[str]):
     return table.reset_index().rename(columns={"code": "community_code"})
 
 
+def cmd_user_add(args) -> None:
+    import getpass
+
+    from pipelines import auth
+
+    password = args.password or os.environ.get("GRIDTWIN_PASSWORD")
+    if not password:
+        if not sys.stdin.isatty():
+            raise GridtwinError("no password given: pass --password, set GRIDTWIN_PASSWORD, or run in a terminal")
+        password = getpass.getpass(f"password for {args.name}: ")
+    con = store.connect(args.db)
+    try:
+        new = auth.add_user(con, args.name, args.role, password)
+    finally:
+        con.close()
+    print(f"{'created' if new else 'updated'} user {args.name} ({args.role}) in {args.db}")
+
+
+def cmd_user_list(args) -> None:
+    con = store.connect(args.db, read_only=True)
+    try:
+        frame = store.users_frame(con)
+    finally:
+        con.close()
+    print(frame.to_string(index=False) if len(frame) else "no users yet: gridtwin user add NAME --role admin")
+
+
+def cmd_apikey_add(args) -> None:
+    from pipelines import auth
+
+    con = store.connect(args.db)
+    try:
+        key = auth.new_api_key(con, args.name, args.role)
+    finally:
+        con.close()
+    print(f"API key for {args.name} ({args.role}); it is stored hashed, so keep it now:\n{key}")
+
+
+def cmd_simulate(args) -> None:
+    from pipelines.http_simulator import run
+
+    run(args.url, args.api_key, args.rate, args.duration, args.advance_key, seed=args.seed)
+
+
+DEMO_ACCOUNTS = (("viewer", "viewer", "demo-viewer"), ("dispatcher", "dispatcher", "demo-dispatcher"),
+                 ("admin", "admin", "demo-admin"))
+"""(user, role, password) created by `gridtwin demo` — documented in the README, for the demo city only."""
+
+
+def _demo_accounts(db: Path) -> None:
+    from pipelines import auth
+
+    con = store.connect(db)
+    try:
+        for name, role, password in DEMO_ACCOUNTS:
+            if store.user_row(con, name) is None:
+                auth.add_user(con, name, role, password)
+    finally:
+        con.close()
+    print("demo accounts: " + ", ".join(f"{n} / {p} ({r})" for n, r, p in DEMO_ACCOUNTS))
+
+
 DEMO_STALE = dt.timedelta(hours=6)
 
 
@@ -185,6 +248,7 @@ def cmd_demo(args) -> None:
         )
         generate(db, "demo", 7)
     _print_summary(str(db))
+    _demo_accounts(db)
     if args.no_serve:
         return
     _serve(db, args.host, args.port, args.tiles, live_feed=True)
@@ -263,6 +327,35 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--speed", type=float, default=60.0, help="walking speed in m/min (default: %(default)s)")
     p.add_argument("--csv", help="also write the per-community table to this CSV file")
     p.set_defaults(func=cmd_coverage)
+
+    p = sub.add_parser("user", help="dashboard accounts: add or list (roles viewer, dispatcher, admin)")
+    user_sub = p.add_subparsers(dest="user_command", required=True)
+    q = user_sub.add_parser("add", help="create a user or reset its role and password")
+    q.add_argument("name")
+    q.add_argument("--role", choices=("viewer", "dispatcher", "admin"), default="viewer")
+    q.add_argument("--password", help="at least 8 characters (default: GRIDTWIN_PASSWORD, or asked for)")
+    q.add_argument("--db", default=DEFAULT_DB)
+    q.set_defaults(func=cmd_user_add)
+    q = user_sub.add_parser("list", help="list the users")
+    q.add_argument("--db", default=DEFAULT_DB)
+    q.set_defaults(func=cmd_user_list)
+
+    p = sub.add_parser("apikey", help="API keys for the intake API (stored hashed)")
+    key_sub = p.add_subparsers(dest="key_command", required=True)
+    q = key_sub.add_parser("add", help="create a key and print it once")
+    q.add_argument("name", help="who gets it, e.g. 12345热线")
+    q.add_argument("--role", choices=("intake", "dispatcher", "admin"), default="intake")
+    q.add_argument("--db", default=DEFAULT_DB)
+    q.set_defaults(func=cmd_apikey_add)
+
+    p = sub.add_parser("simulate", help="post realistic incidents to a running server and move some along")
+    p.add_argument("--url", required=True, help="the server, e.g. http://localhost:8050")
+    p.add_argument("--rate", type=float, default=0.5, help="new incidents per second (default: %(default)s)")
+    p.add_argument("--api-key", required=True, help="an intake key (gridtwin apikey add NAME)")
+    p.add_argument("--advance-key", help="a dispatcher key: also accept, dispatch, start and resolve incidents")
+    p.add_argument("--duration", type=float, help="stop after this many seconds (default: until Ctrl+C)")
+    p.add_argument("--seed", type=int, default=5)
+    p.set_defaults(func=cmd_simulate)
 
     p = sub.add_parser("serve", help="start the dashboard on a database")
     p.add_argument("--db", default=DEFAULT_DB)

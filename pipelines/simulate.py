@@ -47,8 +47,10 @@ class Simulator:
         seed: int = 11,
         per_tick: int = 1,
         advance_per_tick: int = 2,
+        lock: threading.Lock | None = None,
     ):
         self.con = con
+        self.lock = lock or threading.Lock()
         self.clock = clock or (lambda: dt.datetime.now().replace(microsecond=0))
         self.rng = np.random.default_rng(seed)
         self.per_tick = per_tick
@@ -100,7 +102,7 @@ class Simulator:
     def tick(self) -> list[str]:
         """One transaction: new incidents plus a few steps along the loop. Returns the new ids."""
         frame = self.new_incidents(self.per_tick)
-        with self.con.cursor() as cur, store.transaction(cur):
+        with self.lock, self.con.cursor() as cur, store.transaction(cur):
             write_incidents(cur, frame[INCIDENT_COLUMNS], self.area, ACTOR, "实时上报")
             store.advance_open_incidents(
                 cur, self.advance_per_tick, self.clock(), ACTOR, int(self.rng.integers(1 << 30))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -93,6 +94,15 @@ CREATE TABLE IF NOT EXISTS building_access (building_id VARCHAR, type VARCHAR, d
 CREATE TABLE IF NOT EXISTS network_nodes (node_id INTEGER, x DOUBLE, y DOUBLE, lon DOUBLE, lat DOUBLE);
 CREATE TABLE IF NOT EXISTS network_edges (edge_id INTEGER, u INTEGER, v INTEGER, length_m DOUBLE);
 CREATE TABLE IF NOT EXISTS network_links (kind VARCHAR, item_id VARCHAR, edge_id INTEGER, along_m DOUBLE, offset_m DOUBLE);
+-- The closed loop's own state: who an incident is dispatched to, accounts, intake keys, idempotency tokens.
+CREATE TABLE IF NOT EXISTS assignments (
+    incident_id VARCHAR PRIMARY KEY, assignee_type VARCHAR, assignee VARCHAR, assigned_at TIMESTAMP, actor VARCHAR);
+CREATE TABLE IF NOT EXISTS users (
+    username VARCHAR PRIMARY KEY, role VARCHAR, password_hash VARCHAR, created_at TIMESTAMP);
+CREATE TABLE IF NOT EXISTS api_keys (
+    key_id VARCHAR PRIMARY KEY, name VARCHAR, role VARCHAR, key_hash VARCHAR UNIQUE, created_at TIMESTAMP,
+    revoked BOOLEAN DEFAULT false);
+CREATE TABLE IF NOT EXISTS intake_tokens (token VARCHAR PRIMARY KEY, incident_id VARCHAR, created_at TIMESTAMP);
 {parent_sql_macro()};
 CREATE OR REPLACE MACRO h3_resolution(cell) AS ((cell::UBIGINT >> 52) & 15::UBIGINT);
 """
@@ -703,3 +713,177 @@ def access_for_type(con: duckdb.DuckDBPyConnection, kind: str) -> np.ndarray:
         .fetchnumpy()["distance_m"]
         .astype(float)
     )
+
+
+# --- the closed loop: accounts, keys, transitions, Open311 reads -----------------------------------
+
+
+def save_user(con: duckdb.DuckDBPyConnection, username: str, role: str, password_hash: str) -> bool:
+    """Create the user or replace its role and password; True when the user is new."""
+    new = con.execute("SELECT count(*) FROM users WHERE username = ?", [username]).fetchone()[0] == 0
+    con.execute(
+        "INSERT OR REPLACE INTO users VALUES (?, ?, ?, now()::TIMESTAMP)", [username, role, password_hash]
+    )
+    return new
+
+
+def user_row(con: duckdb.DuckDBPyConnection, username: str) -> tuple[str, str] | None:
+    """(role, password_hash) of a user."""
+    return con.execute("SELECT role, password_hash FROM users WHERE username = ?", [username]).fetchone()
+
+
+def users_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    return con.execute("SELECT username, role, created_at FROM users ORDER BY username").df()
+
+
+def save_api_key(con: duckdb.DuckDBPyConnection, key_id: str, name: str, role: str, key_hash: str) -> None:
+    con.execute(
+        "INSERT INTO api_keys (key_id, name, role, key_hash, created_at) VALUES (?, ?, ?, ?, now()::TIMESTAMP)",
+        [key_id, name, role, key_hash],
+    )
+
+
+def api_key_row(con: duckdb.DuckDBPyConnection, key_hash: str) -> tuple[str, str, str] | None:
+    """(key_id, name, role) of a valid key."""
+    return con.execute(
+        "SELECT key_id, name, role FROM api_keys WHERE key_hash = ? AND NOT revoked", [key_hash]
+    ).fetchone()
+
+
+def meta_value(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
+    row = con.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+    return row[0] if row else None
+
+
+def set_meta(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
+    con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, value])
+
+
+def token_incident(con: duckdb.DuckDBPyConnection, token: str) -> str | None:
+    row = con.execute("SELECT incident_id FROM intake_tokens WHERE token = ?", [token]).fetchone()
+    return row[0] if row else None
+
+
+def save_token(con: duckdb.DuckDBPyConnection, token: str, incident_id: str) -> None:
+    con.execute("INSERT INTO intake_tokens VALUES (?, ?, now()::TIMESTAMP)", [token, incident_id])
+
+
+def category_deadlines(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    return con.execute(
+        "SELECT category, affair_class, deadline_h, department FROM categories ORDER BY category"
+    ).df()
+
+
+def set_deadline(con: duckdb.DuckDBPyConnection, category: str, hours: int) -> bool:
+    """Change a category's deadline (时限); False when the category does not exist."""
+    found = con.execute("SELECT count(*) FROM categories WHERE category = ?", [category]).fetchone()[0]
+    if found:
+        con.execute("UPDATE categories SET deadline_h = ? WHERE category = ?", [hours, category])
+    return bool(found)
+
+
+INCIDENT_FIELDS = (
+    "i.incident_id, i.category, i.affair_class, i.source, i.priority, i.status, i.reported_at, i.due_at,"
+    " i.resolved_at, i.description, i.address, i.reporter_name, i.reporter_phone, i.satisfaction, i.lon, i.lat,"
+    " i.grid_code, i.community_code, i.street_code, i.district_code,"
+    " a.assignee_type, a.assignee, g.name AS grid_name, g.community_name, g.street_name, c.department"
+)
+INCIDENT_JOINS = (
+    "incidents i LEFT JOIN assignments a USING (incident_id) LEFT JOIN grids g ON g.grid_code = i.grid_code"
+    " LEFT JOIN categories c ON c.category = i.category"
+)
+
+
+def incident_record(con: duckdb.DuckDBPyConnection, incident_id: str) -> dict | None:
+    frame = con.execute(f"SELECT {INCIDENT_FIELDS} FROM {INCIDENT_JOINS} WHERE i.incident_id = ?", [incident_id]).df()
+    return None if frame.empty else frame.iloc[0].to_dict()
+
+
+def incident_history(con: duckdb.DuckDBPyConnection, incident_id: str) -> pd.DataFrame:
+    return con.execute(
+        "SELECT event_id, from_status, to_status, occurred_at, actor, note FROM incident_events"
+        " WHERE incident_id = ? ORDER BY occurred_at, event_id",
+        [incident_id],
+    ).df()
+
+
+def grid_workers_of(con: duckdb.DuckDBPyConnection, grid_code: str | None) -> pd.DataFrame:
+    return con.execute(
+        "SELECT worker_id, name, role, phone FROM grid_workers WHERE grid_code = ? ORDER BY role, worker_id",
+        [grid_code],
+    ).df()
+
+
+def worker_exists(con: duckdb.DuckDBPyConnection, worker_id: str) -> bool:
+    return con.execute("SELECT count(*) FROM grid_workers WHERE worker_id = ?", [worker_id]).fetchone()[0] > 0
+
+
+def apply_transition(
+    con: duckdb.DuckDBPyConnection,
+    incident_id: str,
+    from_status: str,
+    to_status: str,
+    now,
+    actor: str,
+    note: str | None,
+    satisfaction: int | None = None,
+    assignee: tuple[str, str] | None = None,
+) -> None:
+    """Move one incident (status, resolution time, satisfaction, assignment) and append its history row.
+
+    Call inside a transaction; ``from_status`` guards against a concurrent change.
+    """
+    changed = con.execute(
+        """
+        UPDATE incidents SET status = $to,
+            resolved_at = CASE WHEN $to = 'resolved' THEN $now
+                               WHEN $to IN ('reported', 'accepted', 'dispatched', 'in_progress') THEN NULL
+                               ELSE resolved_at END,
+            satisfaction = CASE WHEN $to = 'evaluated' THEN $satisfaction
+                                WHEN $to IN ('reported', 'accepted', 'dispatched', 'in_progress') THEN NULL
+                                ELSE satisfaction END
+        WHERE incident_id = $id AND status = $from
+        RETURNING incident_id
+        """,
+        {"to": to_status, "now": now, "satisfaction": satisfaction, "id": incident_id, "from": from_status},
+    ).fetchall()
+    if len(changed) != 1:
+        raise GridtwinError(f"incident {incident_id} changed while you were acting on it: reload and try again")
+    con.execute(
+        "INSERT INTO incident_events (incident_id, from_status, to_status, occurred_at, actor, note)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        [incident_id, from_status, to_status, now, actor, note],
+    )
+    if assignee is not None:
+        con.execute(
+            "INSERT OR REPLACE INTO assignments VALUES (?, ?, ?, ?, ?)", [incident_id, *assignee, now, actor]
+        )
+    sync_open_incidents(con, pd.DataFrame({"incident_id": [incident_id]}))
+    bump_data_version(con)
+
+
+def open311_requests(
+    con: duckdb.DuckDBPyConnection,
+    start: dt.datetime,
+    end: dt.datetime,
+    service_codes: list[str] | None,
+    statuses: list[str] | None,
+    ids: list[str] | None,
+    limit: int,
+) -> pd.DataFrame:
+    """Incidents for Open311's GET requests: by time window, services, open/closed statuses or ids."""
+    where, params = ["i.reported_at >= ? AND i.reported_at <= ?"], [start, end]
+    if ids:
+        where, params = [f"i.incident_id IN ({', '.join('?' * len(ids))})"], list(ids)
+    if service_codes:
+        where.append(f"i.category IN ({', '.join('?' * len(service_codes))})")
+        params += service_codes
+    if statuses:
+        where.append(f"i.status IN ({', '.join('?' * len(statuses))})")
+        params += statuses
+    last = "(SELECT max(occurred_at) FROM incident_events e WHERE e.incident_id = i.incident_id) AS updated_at"
+    return con.execute(
+        f"SELECT {INCIDENT_FIELDS}, {last} FROM {INCIDENT_JOINS} WHERE {' AND '.join(where)}"
+        " ORDER BY i.reported_at DESC, i.incident_id DESC LIMIT ?",
+        [*params, limit],
+    ).df()

@@ -47,6 +47,11 @@ def server(live_db, tmp_path_factory):
     db = tmp_path_factory.mktemp("served") / "demo.duckdb"
     shutil.copy(live_db, db)
     app = create_app(db, poll_ms=1000)
+    from pipelines import auth
+    from pipelines.cli import DEMO_ACCOUNTS
+
+    for name, role, password in DEMO_ACCOUNTS:
+        auth.add_user(app.gridtwin_data.con, name, role, password)
     http = make_server("127.0.0.1", 0, app.server, threaded=True)
     thread = threading.Thread(target=http.serve_forever, daemon=True)
     thread.start()
@@ -55,7 +60,28 @@ def server(live_db, tmp_path_factory):
     app.gridtwin_data.close()
 
 
-def make_driver(width: int = 1600, height: int = 900, downloads: Path | None = None):
+def login(driver, server: dict, user: str = "viewer") -> None:
+    """Sign in through the login form (the dashboard is behind /login)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from pipelines.cli import DEMO_ACCOUNTS
+
+    password = next(p for name, _, p in DEMO_ACCOUNTS if name == user)
+    driver.get(server["url"] + "/login")
+    driver.find_element(By.NAME, "username").send_keys(user)
+    driver.find_element(By.NAME, "password").send_keys(password)
+    driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    WebDriverWait(driver, 10).until(lambda d: "/login" not in d.current_url)
+
+
+def make_driver(
+    width: int = 1600,
+    height: int = 900,
+    downloads: Path | None = None,
+    server: dict | None = None,
+    user: str = "viewer",
+):
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -81,12 +107,14 @@ def make_driver(width: int = 1600, height: int = 900, downloads: Path | None = N
     driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
     if downloads is not None:
         driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
+    if server is not None:
+        login(driver, server, user)
     return driver
 
 
 @pytest.fixture
-def browser():
-    driver = make_driver()
+def browser(server):
+    driver = make_driver(server=server)
     yield driver
     driver.quit()
 

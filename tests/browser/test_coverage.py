@@ -102,7 +102,7 @@ def test_suggested_sites_and_drill_down_from_the_table(server, browser, screensh
 
 
 def test_uncovered_buildings_export(server, tmp_path):
-    driver = make_driver(downloads=tmp_path)
+    driver = make_driver(downloads=tmp_path, server=server)
     try:
         driver.get(server["url"] + URL)
         wait_for(driver, "#coverage-table td")

@@ -110,7 +110,7 @@ def test_new_incident_shows_on_an_open_page_within_3_seconds(server, browser):
 
 
 def test_wall_screen_renders_at_1920x1080_with_cjk_font(server, screenshot_dir):
-    driver = make_driver(1920, 1080)
+    driver = make_driver(1920, 1080, server=server)
     try:
         driver.get(server["url"] + "/?screen=wall")
         wait_for(driver, "#kpis .gt-kpi")
@@ -132,7 +132,7 @@ def test_wall_screen_renders_at_1920x1080_with_cjk_font(server, screenshot_dir):
 
 
 def test_leader_table_exports_csv(server, tmp_path, screenshot_dir):
-    driver = make_driver(downloads=tmp_path)
+    driver = make_driver(downloads=tmp_path, server=server)
     try:
         driver.get(server["url"] + "/leader")
         wait_for(driver, "#rank-table td")

@@ -1,0 +1,223 @@
+"""The OpenAPI 3 document of the HTTP API (served at /openapi.json)."""
+
+from __future__ import annotations
+
+from pipelines.workflow import TRANSITIONS
+
+
+def _error_list() -> dict:
+    return {
+        "description": "Open311 error list",
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {"code": {"type": "integer"}, "description": {"type": "string"}},
+                        "required": ["code", "description"],
+                    },
+                }
+            }
+        },
+    }
+
+
+def _error() -> dict:
+    return {
+        "description": "error",
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "error": {"type": "string"},
+                        "status": {"type": "string"},
+                        "allowed_actions": {"type": "array", "items": {"type": "string"}},
+                    },
+                    "required": ["error"],
+                }
+            }
+        },
+    }
+
+
+def _json(schema: dict, description: str = "OK") -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+REQUEST = {
+    "type": "object",
+    "properties": {
+        "service_request_id": {"type": "string"},
+        "status": {"type": "string", "enum": ["open", "closed"]},
+        "status_notes": {"type": ["string", "null"]},
+        "service_name": {"type": "string"},
+        "service_code": {"type": "string"},
+        "description": {"type": ["string", "null"]},
+        "agency_responsible": {"type": ["string", "null"]},
+        "requested_datetime": {"type": "string"},
+        "updated_datetime": {"type": ["string", "null"]},
+        "expected_datetime": {"type": ["string", "null"]},
+        "address": {"type": ["string", "null"]},
+        "lat": {"type": "number"},
+        "long": {"type": "number"},
+    },
+    "required": ["service_request_id", "status", "service_code", "requested_datetime"],
+}
+NEW_REQUEST = {
+    "type": "object",
+    "properties": {
+        "api_key": {"type": "string"},
+        "service_code": {"type": "string"},
+        "lat": {"type": "number", "minimum": -90, "maximum": 90},
+        "long": {"type": "number", "minimum": -180, "maximum": 180},
+        "description": {"type": "string", "maxLength": 4000},
+        "address_string": {"type": "string", "maxLength": 200},
+        "first_name": {"type": "string", "maxLength": 200},
+        "last_name": {"type": "string", "maxLength": 200},
+        "phone": {"type": "string", "maxLength": 40},
+        "token": {"type": "string", "maxLength": 100, "description": "client token: a retry returns the first id"},
+    },
+    "required": ["api_key", "service_code", "lat", "long"],
+}
+ACTION_BODY = {
+    "type": "object",
+    "properties": {
+        "note": {"type": "string", "maxLength": 4000},
+        "assignee_type": {"type": "string", "enum": ["department", "worker"]},
+        "assignee": {"type": "string", "maxLength": 200},
+        "satisfaction": {"type": "integer", "minimum": 1, "maximum": 5},
+    },
+}
+KEY = [{"apiKey": []}, {"session": []}]
+
+
+def openapi_document() -> dict:
+    incident_id = {"name": "incident_id", "in": "path", "required": True, "schema": {"type": "string"}}
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "gridtwin 一网统管 API",
+            "version": "1.0",
+            "description": "Open311 GeoReport v2 intake and the closed loop 上报→受理→派单→处置→办结→回访评价. "
+            "Write endpoints need an API key (api_key or X-API-Key) or a dashboard session.",
+        },
+        "components": {
+            "securitySchemes": {
+                "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+                "session": {"type": "apiKey", "in": "cookie", "name": "session"},
+            }
+        },
+        "paths": {
+            "/open311/v2/services.json": {
+                "get": {
+                    "summary": "Incident categories as Open311 services",
+                    "responses": {"200": _json({"type": "array", "items": {"type": "object"}})},
+                }
+            },
+            "/open311/v2/requests.json": {
+                "get": {
+                    "summary": "Service requests (default: the last 90 days, at most 1000)",
+                    "parameters": [
+                        {"name": n, "in": "query", "required": False, "schema": {"type": "string"}}
+                        for n in ("service_request_id", "service_code", "start_date", "end_date", "status")
+                    ],
+                    "responses": {"200": _json({"type": "array", "items": REQUEST}), "400": _error_list()},
+                },
+                "post": {
+                    "summary": "Report a new request (committed to disk before the 201 answer)",
+                    "security": KEY,
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {"schema": NEW_REQUEST},
+                            "application/x-www-form-urlencoded": {"schema": NEW_REQUEST},
+                        },
+                    },
+                    "responses": {
+                        "201": _json({"type": "array", "items": {"type": "object"}}, "created"),
+                        "200": _json({"type": "array", "items": {"type": "object"}}, "a retry with a known token"),
+                        "400": _error_list(),
+                        "401": _error_list(),
+                        "403": _error_list(),
+                    },
+                },
+            },
+            "/open311/v2/requests/{incident_id}.json": {
+                "get": {
+                    "summary": "One service request",
+                    "parameters": [incident_id],
+                    "responses": {"200": _json({"type": "array", "items": REQUEST}), "404": _error_list()},
+                }
+            },
+            "/api/v1/incidents/{incident_id}": {
+                "get": {
+                    "summary": "An incident with its full history, allowed actions and dispatch suggestions",
+                    "security": KEY,
+                    "parameters": [incident_id],
+                    "responses": {"200": _json({"type": "object"}), "401": _error(), "404": _error()},
+                }
+            },
+            **{
+                f"/api/v1/incidents/{{incident_id}}/{action}": {
+                    "post": {
+                        "summary": f"{action}: {'/'.join(sources)} → {target}",
+                        "security": KEY,
+                        "parameters": [incident_id],
+                        "requestBody": {"content": {"application/json": {"schema": ACTION_BODY}}},
+                        "responses": {
+                            "200": _json({"type": "object"}),
+                            "400": _error(),
+                            "401": _error(),
+                            "403": _error(),
+                            "404": _error(),
+                            "409": _error(),
+                        },
+                    }
+                }
+                for action, (sources, target) in TRANSITIONS.items()
+            },
+            "/api/v1/deadlines": {
+                "get": {
+                    "summary": "Deadline (时限) per category",
+                    "security": KEY,
+                    "responses": {"200": _json({"type": "array", "items": {"type": "object"}}), "401": _error()},
+                }
+            },
+            "/api/v1/deadlines/{category}": {
+                "put": {
+                    "summary": "Change a category's deadline (admin)",
+                    "security": KEY,
+                    "parameters": [{"name": "category", "in": "path", "required": True, "schema": {"type": "string"}}],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {"deadline_h": {"type": "integer", "minimum": 1, "maximum": 8760}},
+                                    "required": ["deadline_h"],
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "200": _json({"type": "object"}),
+                        "400": _error(),
+                        "401": _error(),
+                        "403": _error(),
+                        "404": _error(),
+                    },
+                }
+            },
+            "/api/v1/stats": {
+                "get": {
+                    "summary": "Average handling time and on-time rate, from the history",
+                    "security": KEY,
+                    "parameters": [{"name": "since", "in": "query", "required": False, "schema": {"type": "string"}}],
+                    "responses": {"200": _json({"type": "object"}), "400": _error(), "401": _error()},
+                }
+            },
+        },
+    }
