@@ -287,7 +287,7 @@ def register(server: Flask, data, require_login: bool = True) -> Gate:
     def act(incident_id, action, actor, role):
         payload = _payload()
         if payload is None:
-            return _error(400, "the body must be a JSON object, e.g. {\"note\": \"...\"}")
+            return _error(400, 'the body must be a JSON object, e.g. {"note": "..."}')
         try:
             record = loop.act(data.con, incident_id, action, payload, data.clock(), actor, gate.lock)
         except loop.NotFound as exc:

@@ -31,6 +31,10 @@ ROAD_LEVELS = ("street", "community", "grid")
 MAX_CELLS = 4000
 MAX_FACILITIES = 3000
 MAX_UNCOVERED = 3000
+SMALL_LEVELS = ("community", "grid")
+"""Units whose week of incidents is small enough to fetch once and aggregate in memory."""
+DONE_STATUSES = ("resolved", "evaluated")
+TICKER_SIZE = 8
 RECENT_MINUTES = 3
 """Incidents this recent are highlighted on the map and flagged in the ticker."""
 
@@ -114,6 +118,7 @@ class DashboardData:
         self.roads((0.0, 0.0, 0.0, 0.0))
         self.children(*self.home())
         self._grid_names()
+        self._building_counts()
 
     def roads(self, bounds: tuple[float, float, float, float]) -> dict:
         """Roads crossing the bounds, as one line layer."""
@@ -207,6 +212,9 @@ class DashboardData:
             with self.cursor() as cur:
                 return query(cur, *args)
 
+        week = now - dt.timedelta(days=7)
+        if level in SMALL_LEVELS and since >= week:
+            return self._small_unit_panels(level, code, since, now, run)
         jobs = {
             **{f"kpi-{part}": self._pool.submit(self.kpis, level, code, (part,)) for part in queries.KPI_PARTS},
             "newest": self._pool.submit(run, queries.newest, level, code, now),
@@ -216,10 +224,59 @@ class DashboardData:
             "trend": self._pool.submit(run, queries.hourly_trend, level, code, now),
         }
         if level == "grid":
-            jobs["grid"] = self._pool.submit(run, queries.grid_detail, code, now)
+            jobs["grid"] = self._pool.submit(self.grid_detail, code)
         panels = {name: job.result() for name, job in jobs.items()}
         panels["kpis"] = {k: v for part in queries.KPI_PARTS for k, v in panels.pop(f"kpi-{part}").items()}
         panels["newest"], panels["overdue"] = self.named(panels["newest"]), self.named(panels["overdue"])
+        return panels
+
+    def _small_unit_panels(self, level, code, since, now, run) -> dict:
+        """Side panels of a community or grid: its week of incidents fetched once, aggregated here."""
+        week = now - dt.timedelta(days=7)
+        day_start = now.replace(hour=0, minute=0, second=0)
+        jobs = {
+            "week": self._pool.submit(run, queries.unit_week, level, code, week, now),
+            "overdue": self._pool.submit(run, queries.most_overdue, level, code, now),
+            "late": self._pool.submit(self.kpis, level, code, ("overdue",)),
+        }
+        if level == "grid":
+            jobs["grid"] = self._pool.submit(self.grid_detail, code)
+        done = {name: job.result() for name, job in jobs.items()}
+        reported, resolved = done.pop("week")
+        closed = reported["status"].isin(DONE_STATUSES)
+        evaluated = resolved["status"] == "evaluated"
+        handling = (resolved["resolved_at"] - resolved["reported_at"]).dt.total_seconds() / 3600.0
+        kpis = _with_closure_rate(
+            {
+                "reported_today": int((reported["reported_at"] >= day_start).sum()),
+                "reported_week": len(reported),
+                "closed_week": int(closed.sum()),
+                "resolved_today": int((resolved["resolved_at"] >= day_start).sum()),
+                "handling_h": float(handling.mean()) if len(resolved) else None,
+                "satisfaction": float(resolved.loc[evaluated, "satisfaction"].mean()) if evaluated.any() else None,
+                "overdue": done.pop("late")["overdue"],
+            }
+        )
+        newest = reported.sort_values(["reported_at", "incident_id"], ascending=False).head(TICKER_SIZE)
+        window = reported[reported["reported_at"] >= since]
+        counts = window["category"].value_counts()
+        categories = pd.DataFrame({"category": counts.index.to_numpy(), "n": counts.to_numpy()})
+        hours = pd.date_range(end=pd.Timestamp(now).floor("h"), periods=24, freq="h")
+        day_ago = now - dt.timedelta(hours=24)
+
+        def per_hour(times: pd.Series) -> np.ndarray:
+            recent = times[(times > day_ago) & (times <= now)].dt.floor("h")
+            return recent.value_counts().reindex(hours, fill_value=0).to_numpy()
+
+        trend = pd.DataFrame(
+            {
+                "hour": hours,
+                "reported": per_hour(reported["reported_at"]),
+                "resolved": per_hour(resolved["resolved_at"]),
+            }
+        )
+        panels = {"kpis": kpis, "newest": self.named(newest.reset_index(drop=True)), "categories": categories}
+        panels.update(trend=trend, overdue=self.named(done.pop("overdue")), **done)
         return panels
 
     def categories(self, level, code, since):
@@ -231,8 +288,16 @@ class DashboardData:
             return queries.hourly_trend(cur, level, code, self.clock())
 
     def grid_detail(self, grid_code: str):
+        """(grid row with its building count, workers, open incidents)."""
         with self.cursor() as cur:
-            return queries.grid_detail(cur, grid_code, self.clock())
+            grid, workers, incidents = queries.grid_detail(cur, grid_code, self.clock())
+        return grid.assign(buildings=self._building_counts().get(grid_code, 0)), workers, incidents
+
+    @lru_cache(maxsize=1)  # noqa: B019 - buildings change only with a load, which needs the server stopped
+    def _building_counts(self) -> dict[str, int]:
+        with self.cursor() as cur:
+            frame = queries.building_counts(cur)
+        return dict(zip(frame["grid_code"], frame["n"].astype(int), strict=True))
 
     def ranking(self, level: str, code: str | None, child: str, since: dt.datetime) -> pd.DataFrame:
         # a ranking of streets needs a unit above streets; of communities, a unit above communities

@@ -78,7 +78,12 @@ def body(view: dict, lang: str) -> list:
     actions = view["allowed_actions"]
     controls = []
     if actions:
-        options = [{"label": f"部门 {view['suggestions']['department']}", "value": f"department:{view['suggestions']['department']}"}]
+        options = [
+            {
+                "label": f"部门 {view['suggestions']['department']}",
+                "value": f"department:{view['suggestions']['department']}",
+            }
+        ]
         options += [
             {"label": f"{w['role']} {w['name']} {w['phone']}", "value": f"worker:{w['worker_id']}"}
             for w in view["suggestions"]["grid_workers"]
@@ -86,19 +91,32 @@ def body(view: dict, lang: str) -> list:
         if "dispatch" in actions:
             controls.append(
                 dcc.Dropdown(
-                    id={"type": "incident-field", "name": "assignee"}, options=options, value=options[0]["value"], clearable=False,
+                    id={"type": "incident-field", "name": "assignee"},
+                    options=options,
+                    value=options[0]["value"],
+                    clearable=False,
                     className="gt-dropdown",
                 )
             )
         if "evaluate" in actions:
             controls.append(
                 dcc.Dropdown(
-                    id={"type": "incident-field", "name": "satisfaction"}, options=[{"label": f"{n} 分", "value": n} for n in range(5, 0, -1)],
-                    value=5, clearable=False, className="gt-dropdown",
+                    id={"type": "incident-field", "name": "satisfaction"},
+                    options=[{"label": f"{n} 分", "value": n} for n in range(5, 0, -1)],
+                    value=5,
+                    clearable=False,
+                    className="gt-dropdown",
                 )
             )
-        controls.append(dcc.Input(id={"type": "incident-field", "name": "note"}, type="text", placeholder="办理意见" if zh else "Note",
-                                  className="gt-input gt-note", maxLength=4000))
+        controls.append(
+            dcc.Input(
+                id={"type": "incident-field", "name": "note"},
+                type="text",
+                placeholder="办理意见" if zh else "Note",
+                className="gt-input gt-note",
+                maxLength=4000,
+            )
+        )
         controls += [
             html.Button(_label(a, lang), id={"type": "incident-action", "action": a}, className="gt-button", n_clicks=0)
             for a in actions

@@ -256,6 +256,26 @@ def most_overdue(con: duckdb.DuckDBPyConnection, level: str, code: str | None, n
     return con.execute(rows, [*params, now, limit]).df()
 
 
+def unit_week(con: duckdb.DuckDBPyConnection, level: str, code: str | None, week: dt.datetime, now: dt.datetime):
+    """(incidents reported, incidents resolved) in the unit since ``week``: few rows for a community or grid,
+    so the side panels aggregate them in memory instead of scanning the week once per panel."""
+    where, params = _unit_filter(level, code)
+    reported = con.execute(
+        f"SELECT {_TICKER_COLUMNS} FROM incidents WHERE {where} AND reported_at >= ? AND reported_at <= ?",
+        [*params, week, now],
+    ).df()
+    resolved = con.execute(
+        f"SELECT resolved_at, reported_at, status, satisfaction FROM resolutions"
+        f" WHERE {where} AND resolved_at >= ? AND resolved_at <= ?",
+        [*params, week, now],
+    ).df()
+    return reported, resolved
+
+
+def building_counts(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    return con.execute("SELECT grid_code, count(*) AS n FROM buildings GROUP BY 1").df()
+
+
 def grid_names(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return con.execute("SELECT grid_code, name, community_name FROM grids").df()
 
@@ -332,8 +352,7 @@ def grid_detail(con: duckdb.DuckDBPyConnection, grid_code: str, now: dt.datetime
     """(grid row, workers, open incidents) for the grid detail panel."""
     grid = con.execute(
         """
-        SELECT g.grid_code, g.name, g.community_name, g.street_name, g.population, g.households, g.area_m2,
-               (SELECT count(*) FROM buildings b WHERE b.grid_code = g.grid_code) AS buildings
+        SELECT g.grid_code, g.name, g.community_name, g.street_name, g.population, g.households, g.area_m2
         FROM grids g WHERE g.grid_code = ?
         """,
         [grid_code],

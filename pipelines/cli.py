@@ -202,8 +202,11 @@ def cmd_simulate(args) -> None:
     run(args.url, args.api_key, args.rate, args.duration, args.advance_key, seed=args.seed)
 
 
-DEMO_ACCOUNTS = (("viewer", "viewer", "demo-viewer"), ("dispatcher", "dispatcher", "demo-dispatcher"),
-                 ("admin", "admin", "demo-admin"))
+DEMO_ACCOUNTS = (
+    ("viewer", "viewer", "demo-viewer"),
+    ("dispatcher", "dispatcher", "demo-dispatcher"),
+    ("admin", "admin", "demo-admin"),
+)
 """(user, role, password) created by `gridtwin demo` — documented in the README, for the demo city only."""
 
 

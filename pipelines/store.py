@@ -721,9 +721,7 @@ def access_for_type(con: duckdb.DuckDBPyConnection, kind: str) -> np.ndarray:
 def save_user(con: duckdb.DuckDBPyConnection, username: str, role: str, password_hash: str) -> bool:
     """Create the user or replace its role and password; True when the user is new."""
     new = con.execute("SELECT count(*) FROM users WHERE username = ?", [username]).fetchone()[0] == 0
-    con.execute(
-        "INSERT OR REPLACE INTO users VALUES (?, ?, ?, now()::TIMESTAMP)", [username, role, password_hash]
-    )
+    con.execute("INSERT OR REPLACE INTO users VALUES (?, ?, ?, now()::TIMESTAMP)", [username, role, password_hash])
     return new
 
 
@@ -769,9 +767,7 @@ def save_token(con: duckdb.DuckDBPyConnection, token: str, incident_id: str) -> 
 
 
 def category_deadlines(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    return con.execute(
-        "SELECT category, affair_class, deadline_h, department FROM categories ORDER BY category"
-    ).df()
+    return con.execute("SELECT category, affair_class, deadline_h, department FROM categories ORDER BY category").df()
 
 
 def set_deadline(con: duckdb.DuckDBPyConnection, category: str, hours: int) -> bool:
@@ -855,9 +851,7 @@ def apply_transition(
         [incident_id, from_status, to_status, now, actor, note],
     )
     if assignee is not None:
-        con.execute(
-            "INSERT OR REPLACE INTO assignments VALUES (?, ?, ?, ?, ?)", [incident_id, *assignee, now, actor]
-        )
+        con.execute("INSERT OR REPLACE INTO assignments VALUES (?, ?, ?, ?, ?)", [incident_id, *assignee, now, actor])
     sync_open_incidents(con, pd.DataFrame({"incident_id": [incident_id]}))
     bump_data_version(con)
 

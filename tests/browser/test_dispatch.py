@@ -57,5 +57,7 @@ def test_viewer_sees_history_masked_and_no_actions(server, browser):
     phones = [w for w in text.split() if w[:3].isdigit() and len(w) == 11]
     assert all("****" in p for p in phones)
     browser.find_element(By.ID, "incident-close").click()
-    WebDriverWait(browser, 5).until(lambda d: "gt-hidden" in d.find_element(By.ID, "incident-panel").get_attribute("class"))
+    WebDriverWait(browser, 5).until(
+        lambda d: "gt-hidden" in d.find_element(By.ID, "incident-panel").get_attribute("class")
+    )
     assert console_errors(browser) == []

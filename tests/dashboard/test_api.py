@@ -2,31 +2,15 @@
 
 from __future__ import annotations
 
-import shutil
+import itertools
 import threading
 
 import pytest
 
-from dashboard.app import create_app
-from pipelines import auth, store, workflow
+from pipelines import store, workflow
 from pipelines.domain import STATUSES
 from tests.conftest import DEMO_END
-
-PASSWORD = "secret-pass-1"
-
-
-@pytest.fixture(scope="module")
-def app(demo_db, tmp_path_factory):
-    path = tmp_path_factory.mktemp("api") / "demo.duckdb"
-    shutil.copy(demo_db, path)
-    application = create_app(path, clock=lambda: DEMO_END)
-    con = application.gridtwin_data.con
-    for name, role in (("viewer1", "viewer"), ("dispatcher1", "dispatcher"), ("admin1", "admin")):
-        auth.add_user(con, name, role, PASSWORD)
-    application.intake_key = auth.new_api_key(con, "hotline", "intake")
-    application.dispatch_key = auth.new_api_key(con, "dispatch-bot", "dispatcher")
-    yield application
-    application.gridtwin_data.close()
+from tests.dashboard.conftest import PASSWORD
 
 
 @pytest.fixture
@@ -77,7 +61,9 @@ def test_post_request_is_stored_with_deadline_and_history(client, app):
     assert request["service_code"] == "噪声扰民"
     # 噪声扰民 has a 24-hour deadline
     assert request["expected_datetime"].startswith((DEMO_END.replace(day=DEMO_END.day + 1)).strftime("%Y-%m-%dT%H"))
-    history = _count(app, "SELECT count(*) FROM incident_events WHERE incident_id = ? AND to_status = 'reported'", incident_id)
+    history = _count(
+        app, "SELECT count(*) FROM incident_events WHERE incident_id = ? AND to_status = 'reported'", incident_id
+    )
     assert history == 1
 
 
@@ -119,7 +105,9 @@ def test_bad_requests_get_a_clear_4xx_and_store_nothing(client, app, fields, sta
 
 def test_invalid_json_body(client, app):
     reply = client.post(
-        "/open311/v2/requests.json", data="{not json", headers={"Content-Type": "application/json", "X-API-Key": app.intake_key}
+        "/open311/v2/requests.json",
+        data="{not json",
+        headers={"Content-Type": "application/json", "X-API-Key": app.intake_key},
     )
     assert reply.status_code == 400
     assert "JSON object" in reply.get_json()[0]["description"]
@@ -157,7 +145,7 @@ def test_full_loop_and_history_consistency(client, app):
     view = client.get(f"/api/v1/incidents/{incident_id}", headers={"X-API-Key": app.dispatch_key}).get_json()
     history = view["history"]
     assert [h["to_status"] for h in history] == ["reported", *(s[2] for s in steps)]
-    assert all(a["to_status"] == b["from_status"] for a, b in zip(history, history[1:], strict=False))
+    assert all(a["to_status"] == b["from_status"] for a, b in itertools.pairwise(history))
     assert history[-1]["to_status"] == view["status"]
     assert view["assignee"] == "城管执法"
     assert view["resolved_at"] is None and view["satisfaction"] is None  # reopened
@@ -189,7 +177,9 @@ def test_every_illegal_transition_is_409_naming_state_and_allowed(client, app, s
     for action in workflow.TRANSITIONS:
         if action in workflow.allowed_actions(status):
             continue
-        reply = _act(client, app, incident_id, action, note="x", satisfaction=3, assignee_type="department", assignee="d")
+        reply = _act(
+            client, app, incident_id, action, note="x", satisfaction=3, assignee_type="department", assignee="d"
+        )
         assert reply.status_code == 409
         body = reply.get_json()
         assert body["status"] == status

@@ -154,3 +154,29 @@ def test_wall_tour_visits_every_street_in_turn(data):
         seen.append(stop["code"])
         stop = callbacks._next_tour_stop(data, stop["level"], stop["code"])
     assert seen == streets and stop["code"] == streets[0]
+
+
+@pytest.mark.parametrize("level", ["community", "grid"])
+@pytest.mark.parametrize("window", ["1h", "24h", "7d"])
+def test_small_unit_panels_equal_the_sql_panels(data, level, window):
+    """Communities and grids aggregate their week in memory: the numbers must match the SQL path."""
+    with data.cursor() as cur:
+        code = cur.execute(
+            f"SELECT {level}_code FROM incidents WHERE reported_at >= ? GROUP BY 1 ORDER BY count(*) DESC LIMIT 1",
+            [NOW - dt.timedelta(days=1)],
+        ).fetchone()[0]
+    since, _ = data.window_bounds(window)
+    panels = data.side_panels(level, code, since)
+    assert panels["kpis"] == pytest.approx(data.kpis(level, code), nan_ok=True)
+    newest, overdue = data.ticker(level, code)
+    pd.testing.assert_frame_equal(
+        panels["newest"].reset_index(drop=True), newest.reset_index(drop=True), check_dtype=False
+    )
+    pd.testing.assert_frame_equal(panels["overdue"], overdue, check_dtype=False)
+    expected = data.categories(level, code, since).sort_values(["n", "category"], ascending=False, ignore_index=True)
+    got = panels["categories"].sort_values(["n", "category"], ascending=False, ignore_index=True)
+    pd.testing.assert_frame_equal(got, expected, check_dtype=False)
+    trend = data.trend(level, code)
+    np.testing.assert_array_equal(panels["trend"]["reported"].to_numpy(), trend["reported"].to_numpy())
+    np.testing.assert_array_equal(panels["trend"]["resolved"].to_numpy(), trend["resolved"].to_numpy())
+    assert (pd.to_datetime(panels["trend"]["hour"]).to_numpy() == pd.to_datetime(trend["hour"]).to_numpy()).all()

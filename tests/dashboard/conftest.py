@@ -1,0 +1,27 @@
+"""A served app on a copy of the demo city, with one user per role and two API keys."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from dashboard.app import create_app
+from pipelines import auth
+from tests.conftest import DEMO_END
+
+PASSWORD = "secret-pass-1"
+
+
+@pytest.fixture(scope="module")
+def app(demo_db, tmp_path_factory):
+    path = tmp_path_factory.mktemp("api") / "demo.duckdb"
+    shutil.copy(demo_db, path)
+    application = create_app(path, clock=lambda: DEMO_END)
+    con = application.gridtwin_data.con
+    for name, role in (("viewer1", "viewer"), ("dispatcher1", "dispatcher"), ("admin1", "admin")):
+        auth.add_user(con, name, role, PASSWORD)
+    application.intake_key = auth.new_api_key(con, "hotline", "intake")
+    application.dispatch_key = auth.new_api_key(con, "dispatch-bot", "dispatcher")
+    yield application
+    application.gridtwin_data.close()
