@@ -236,13 +236,14 @@ class DashboardData:
         day_start = now.replace(hour=0, minute=0, second=0)
         jobs = {
             "week": self._pool.submit(run, queries.unit_week, level, code, week, now),
-            "overdue": self._pool.submit(run, queries.most_overdue, level, code, now),
-            "late": self._pool.submit(self.kpis, level, code, ("overdue",)),
+            "open": self._pool.submit(run, queries.unit_open, level, code),
         }
         if level == "grid":
             jobs["grid"] = self._pool.submit(self.grid_detail, code)
         done = {name: job.result() for name, job in jobs.items()}
         reported, resolved = done.pop("week")
+        late = done.pop("open")
+        late = late[late["due_at"] < now].sort_values(["due_at", "incident_id"]).reset_index(drop=True)
         closed = reported["status"].isin(DONE_STATUSES)
         evaluated = resolved["status"] == "evaluated"
         handling = (resolved["resolved_at"] - resolved["reported_at"]).dt.total_seconds() / 3600.0
@@ -254,7 +255,7 @@ class DashboardData:
                 "resolved_today": int((resolved["resolved_at"] >= day_start).sum()),
                 "handling_h": float(handling.mean()) if len(resolved) else None,
                 "satisfaction": float(resolved.loc[evaluated, "satisfaction"].mean()) if evaluated.any() else None,
-                "overdue": done.pop("late")["overdue"],
+                "overdue": len(late),
             }
         )
         newest = reported.sort_values(["reported_at", "incident_id"], ascending=False).head(TICKER_SIZE)
@@ -276,7 +277,7 @@ class DashboardData:
             }
         )
         panels = {"kpis": kpis, "newest": self.named(newest.reset_index(drop=True)), "categories": categories}
-        panels.update(trend=trend, overdue=self.named(done.pop("overdue")), **done)
+        panels.update(trend=trend, overdue=self.named(late.head(TICKER_SIZE)), **done)
         return panels
 
     def categories(self, level, code, since):

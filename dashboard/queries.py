@@ -272,6 +272,12 @@ def unit_week(con: duckdb.DuckDBPyConnection, level: str, code: str | None, week
     return reported, resolved
 
 
+def unit_open(con: duckdb.DuckDBPyConnection, level: str, code: str | None) -> pd.DataFrame:
+    """Open incidents of a unit (few for a community or grid: overdue count and list come from these)."""
+    where, params = _unit_filter(level, code)
+    return con.execute(f"SELECT {_TICKER_COLUMNS} FROM open_incidents WHERE {where}", params).df()
+
+
 def building_counts(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return con.execute("SELECT grid_code, count(*) AS n FROM buildings GROUP BY 1").df()
 
