@@ -36,12 +36,10 @@ from pipelines.generate import generate  # noqa: E402
 DEMO = Path("/tmp/gridtwin-bench-intake-demo.duckdb")
 
 
-def points(db: Path, n: int, seed: int) -> list[tuple[float, float]]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        grid = con.execute("SELECT lon, lat FROM grids").fetchnumpy()
-    finally:
-        con.close()
+def points(con, n: int, seed: int) -> list[tuple[float, float]]:
+    """Grid centres (inside the area), picked at random."""
+    with con.cursor() as cur:
+        grid = cur.execute("SELECT lon, lat FROM grids").fetchnumpy()
     rng = np.random.default_rng(seed)
     pick = rng.integers(0, len(grid["lon"]), n)
     return list(zip(grid["lon"][pick].tolist(), grid["lat"][pick].tolist(), strict=True))
@@ -81,7 +79,7 @@ def main() -> None:
     before = con.execute("SELECT count(*) FROM incidents").fetchone()[0]
 
     # baseline: the same validated write path, in-process, one at a time
-    base_points = points(db, args.baseline, seed=1)
+    base_points = points(con, args.baseline, seed=1)
     start = time.perf_counter()
     for lon, lat in base_points:
         loop.submit(con, area, {"service_code": "噪声扰民", "lat": lat, "long": lon}, dt.datetime.now(), "bench")
@@ -90,7 +88,7 @@ def main() -> None:
     server = make_server("127.0.0.1", 0, app.server, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     port = server.server_port
-    todo = points(db, args.requests, seed=2)
+    todo = points(con, args.requests, seed=2)
     results: list[tuple[int, float, str | None]] = []
     lock = threading.Lock()
 

@@ -12,13 +12,11 @@ import threading
 from contextlib import nullcontext
 
 import numpy as np
-import pandas as pd
 
 from pipelines import store, workflow
 from pipelines.area import Area
 from pipelines.domain import DEFAULT_AFFAIR_CLASS, DEFAULT_DEADLINE_H
 from pipelines.errors import GridtwinError
-from pipelines.loaders import INCIDENT_COLUMNS, write_incidents
 
 MAX_DESCRIPTION = 4000
 MAX_SHORT = 200
@@ -108,29 +106,26 @@ def submit(
         category = categories.loc[service]
         incident_id = f"OP{now:%Y%m%d%H%M%S}{secrets.token_hex(3).upper()}"
         reporter = "".join(n for n in (names[1], names[0]) if n) or None
-        frame = pd.DataFrame(
-            {
-                "incident_id": [incident_id],
-                "category": [service],
-                "affair_class": [category["affair_class"] or DEFAULT_AFFAIR_CLASS],
-                "source": [SOURCE],
-                "priority": ["一般"],
-                "status": ["reported"],
-                "reported_at": [pd.Timestamp(now)],
-                "due_at": [pd.Timestamp(now + dt.timedelta(hours=int(category["deadline_h"] or DEFAULT_DEADLINE_H)))],
-                "resolved_at": [pd.NaT],
-                "description": [description],
-                "address": [address],
-                "reporter_name": [reporter],
-                "reporter_phone": [phone],
-                "satisfaction": pd.array([pd.NA], dtype="Int8"),
-                "lon": [lon],
-                "lat": [lat],
-                "h3_cell": cells,
-                "grid_index": index,
-            }
-        )
-        write_incidents(cur, frame[[*INCIDENT_COLUMNS]], area, actor, "Open311 上报")
+        grid = area.grids.iloc[int(index[0])]
+        row = {
+            "incident_id": incident_id,
+            "category": service,
+            "affair_class": category["affair_class"] or DEFAULT_AFFAIR_CLASS,
+            "source": SOURCE,
+            "priority": "一般",
+            "status": "reported",
+            "reported_at": now,
+            "due_at": now + dt.timedelta(hours=int(category["deadline_h"] or DEFAULT_DEADLINE_H)),
+            "description": description,
+            "address": address,
+            "reporter_name": reporter,
+            "reporter_phone": phone,
+            "lon": lon,
+            "lat": lat,
+            "h3_cell": int(cells[0]),
+            **{c: grid[c] for c in store.GRID_CODE_COLUMNS},
+        }
+        store.insert_new_incident(cur, row, actor, "Open311 上报")
         if token:
             store.save_token(cur, token, incident_id)
         store.bump_data_version(cur)

@@ -881,3 +881,24 @@ def open311_requests(
         " ORDER BY i.reported_at DESC, i.incident_id DESC LIMIT ?",
         [*params, limit],
     ).df()
+
+
+def insert_new_incident(con: duckdb.DuckDBPyConnection, row: dict, actor: str, note: str) -> None:
+    """One new incident (an id never seen), its open state and its first history row: four small inserts.
+
+    ``row`` holds every incidents column.  Intake takes this path instead of the batch upsert, which
+    must look for earlier copies of each id.
+    """
+    columns = list(row)
+    con.execute(
+        f"INSERT INTO incidents ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})", list(row.values())
+    )
+    con.execute(
+        f"INSERT INTO open_incidents ({OPEN_COLUMNS}) VALUES ({', '.join('?' * len(OPEN_COLUMNS.split(',')))})",
+        [row[c.strip()] for c in OPEN_COLUMNS.split(",")],
+    )
+    con.execute(
+        "INSERT INTO incident_events (incident_id, from_status, to_status, occurred_at, actor, note)"
+        " VALUES (?, NULL, 'reported', ?, ?, ?)",
+        [row["incident_id"], row["reported_at"], actor, note],
+    )
