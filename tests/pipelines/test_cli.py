@@ -82,3 +82,28 @@ def test_readme_example_loads_the_sample_hotline_export(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "40 rows read, 36 loaded, 4 rejected" in out
     assert "rejected 3: no coordinates" in out and "rejected 1: latitude and longitude look swapped" in out
+
+
+def test_user_and_apikey_commands(tmp_path, capsys):
+    from pipelines import auth, store
+
+    db = str(tmp_path / "users.duckdb")
+    assert main(["user", "add", "chief", "--role", "admin", "--password", "long-enough-1", "--db", db]) == 0
+    assert "created user chief (admin)" in capsys.readouterr().out
+    assert main(["user", "add", "chief", "--role", "admin", "--password", "short", "--db", db]) == 1
+    assert "at least 8 characters" in capsys.readouterr().err
+    assert main(["apikey", "add", "12345热线", "--db", db]) == 0
+    key = capsys.readouterr().out.strip().splitlines()[-1]
+    con = store.connect(db)
+    try:
+        assert auth.login(con, "chief", "long-enough-1") == "admin"
+        assert auth.login(con, "chief", "wrong-password") is None
+        assert auth.key_role(con, key) == ("12345热线", "intake")
+        stored = con.execute("SELECT password_hash FROM users").fetchone()[0] + str(
+            con.execute("SELECT key_hash FROM api_keys").fetchone()[0]
+        )
+        assert "long-enough-1" not in stored and key not in stored
+    finally:
+        con.close()
+    assert main(["user", "list", "--db", db]) == 0
+    assert "chief" in capsys.readouterr().out
