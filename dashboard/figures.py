@@ -163,6 +163,14 @@ def command_map(
         )
     if "outlines" in layers:
         map_layers.extend(outline_layers)
+    legend = "facilities" in layers and facilities is not None and len(facilities) > 0
+    return map_figure(traces, children, map_layers, tile_url, uirevision, legend)
+
+
+def map_figure(
+    traces: list[dict], children: dict, map_layers: list[dict], tile_url: str | None, uirevision: str, legend: bool
+) -> dict:
+    """A dark, self-drawn map centred on a unit (the layout every page's map shares)."""
     return {
         "data": traces,
         "layout": {
@@ -177,7 +185,7 @@ def command_map(
             "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
             "paper_bgcolor": BG,
             "font": {"color": TEXT, "family": FONT},
-            "showlegend": "facilities" in layers and facilities is not None and len(facilities) > 0,
+            "showlegend": legend,
             "legend": {"bgcolor": "rgba(7,17,31,0.7)", "x": 0.01, "y": 0.01, "font": {"size": 11}},
         },
     }
@@ -435,21 +443,4 @@ def coverage_map(
             {"source": roads, "type": "line", "color": "#3c5a78", "line": {"width": 1.0}, "below": "traces"}
         )
     map_layers.extend(outline_layers)
-    return {
-        "data": traces,
-        "layout": {
-            "map": {
-                "style": map_style(tile_url),
-                "center": children["centre"],
-                "zoom": children["zoom"],
-                "layers": map_layers,
-            },
-            "uirevision": uirevision,
-            "dragmode": "pan",
-            "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
-            "paper_bgcolor": BG,
-            "font": {"color": TEXT, "family": FONT},
-            "showlegend": True,
-            "legend": {"bgcolor": "rgba(7,17,31,0.7)", "x": 0.01, "y": 0.01, "font": {"size": 11}},
-        },
-    }
+    return map_figure(traces, children, map_layers, tile_url, uirevision, legend=True)
