@@ -21,6 +21,7 @@ from dashboard.openapi import openapi_document
 from pipelines import auth, loop, store, workflow
 from pipelines.area import read_area
 from pipelines.domain import OPEN_STATUSES, STATUS_LABELS_ZH, STATUSES
+from pipelines.errors import GridtwinError
 from pipelines.masking import mask_name, mask_phone
 
 OPEN311_WINDOW = dt.timedelta(days=90)
@@ -328,6 +329,45 @@ def register(server: Flask, data, require_login: bool = True) -> Gate:
             return _error(400, str(exc))
         with data.cursor() as cur:
             return jsonify(handling_stats(cur, since, now))
+
+    @api.get("/api/v1/users")
+    @needs(gate, "admin")
+    def list_users(actor, role):
+        with data.cursor() as cur:
+            frame = store.users_frame(cur)
+        return jsonify([{k: _clean(v) for k, v in r.items()} for r in frame.to_dict("records")])
+
+    @api.post("/api/v1/users")
+    @needs(gate, "admin")
+    def add_user(actor, role):
+        payload = _payload()
+        if payload is None:
+            return _error(400, 'the body must be a JSON object: {"username": …, "role": …, "password": …}')
+        fields = [payload.get(k) for k in ("username", "role", "password")]
+        if not all(isinstance(f, str) for f in fields):
+            return _error(400, "username, role and password are required text fields")
+        try:
+            with gate.lock, data.cursor() as cur:
+                created = auth.add_user(cur, *fields)
+        except GridtwinError as exc:
+            return _error(400, str(exc))
+        return jsonify({"username": fields[0].strip(), "role": fields[1], "created": created}), 201 if created else 200
+
+    @api.post("/api/v1/apikeys")
+    @needs(gate, "admin")
+    def add_key(actor, role):
+        payload = _payload() or {}
+        name, key_role = payload.get("name"), payload.get("role", "intake")
+        if not isinstance(name, str) or not name.strip() or len(name) > 100 or not isinstance(key_role, str):
+            return _error(400, "name (1-100 characters) is required; role is intake, dispatcher or admin")
+        try:
+            with gate.lock, data.cursor() as cur:
+                key = auth.new_api_key(cur, name.strip(), key_role)
+        except GridtwinError as exc:
+            return _error(400, str(exc))
+        return jsonify(
+            {"name": name.strip(), "role": key_role, "api_key": key, "note": "shown once; stored hashed"}
+        ), 201
 
     @api.get("/openapi.json")
     def openapi():

@@ -211,6 +211,71 @@ def openapi_document() -> dict:
                     },
                 }
             },
+            "/api/v1/users": {
+                "get": {
+                    "summary": "Dashboard accounts (admin)",
+                    "security": KEY,
+                    "responses": {
+                        "200": _json({"type": "array", "items": {"type": "object"}}),
+                        "401": _error(),
+                        "403": _error(),
+                    },
+                },
+                "post": {
+                    "summary": "Create a user or reset its role and password (admin)",
+                    "security": KEY,
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {
+                                        "username": {"type": "string", "maxLength": 64},
+                                        "role": {"type": "string", "enum": ["viewer", "dispatcher", "admin"]},
+                                        "password": {"type": "string", "minLength": 8},
+                                    },
+                                    "required": ["username", "role", "password"],
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "201": _json({"type": "object"}, "created"),
+                        "200": _json({"type": "object"}, "updated"),
+                        "400": _error(),
+                        "401": _error(),
+                        "403": _error(),
+                    },
+                },
+            },
+            "/api/v1/apikeys": {
+                "post": {
+                    "summary": "Create an API key, shown once (admin)",
+                    "security": KEY,
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {
+                                        "name": {"type": "string", "maxLength": 100},
+                                        "role": {"type": "string", "enum": ["intake", "dispatcher", "admin"]},
+                                    },
+                                    "required": ["name"],
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "201": _json({"type": "object"}, "created"),
+                        "400": _error(),
+                        "401": _error(),
+                        "403": _error(),
+                    },
+                }
+            },
             "/api/v1/stats": {
                 "get": {
                     "summary": "Average handling time and on-time rate, from the history",

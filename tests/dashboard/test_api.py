@@ -310,3 +310,30 @@ def test_concurrent_posts_lose_nothing_and_duplicate_nothing(app):
     assert errors == []
     assert len(ids) == len(set(ids)) == 200
     assert _count(app, "SELECT count(*) FROM incidents") == before + 200
+
+
+def test_admin_manages_users_and_keys_while_serving(client, app):
+    assert (
+        client.post("/api/v1/users", json={"username": "x", "role": "viewer", "password": "12345678"}).status_code
+        == 401
+    )
+    client.post("/login", data={"username": "dispatcher1", "password": PASSWORD})
+    assert client.get("/api/v1/users").status_code == 403
+    client.post("/logout")
+    client.post("/login", data={"username": "admin1", "password": PASSWORD})
+    made = client.post(
+        "/api/v1/users", json={"username": "night-shift", "role": "dispatcher", "password": "night-shift-1"}
+    )
+    assert made.status_code == 201 and made.get_json()["created"] is True
+    bad = client.post("/api/v1/users", json={"username": "y", "role": "boss", "password": "short"})
+    assert bad.status_code == 400
+    assert "role 'boss' is not one of" in bad.get_json()["error"] and "at least 8 characters" in bad.get_json()["error"]
+    assert "night-shift" in {u["username"] for u in client.get("/api/v1/users").get_json()}
+    key = client.post("/api/v1/apikeys", json={"name": "街道App", "role": "intake"}).get_json()["api_key"]
+    client.post("/logout")
+    lon, lat = _centre(app)
+    posted = client.post(
+        "/open311/v2/requests.json", json={"api_key": key, "service_code": "市容环境", "lat": lat, "long": lon}
+    )
+    assert posted.status_code == 201
+    assert client.post("/login", data={"username": "night-shift", "password": "night-shift-1"}).status_code == 302
