@@ -13,6 +13,7 @@ import json
 import secrets
 import threading
 from functools import wraps
+from urllib.parse import urlencode
 
 import pandas as pd
 from flask import Blueprint, Flask, jsonify, redirect, request, session
@@ -190,7 +191,7 @@ LOGIN_PAGE = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><t
 <label>用户名 <input name="username" autocomplete="username" required autofocus></label>
 <label>密码 <input name="password" type="password" autocomplete="current-password" required></label>
 <input type="hidden" name="next" value="{next}"><button class="gt-button" type="submit">登录</button>
-</form></body></html>"""
+{hint}</form></body></html>"""
 
 
 def _safe_next(target: str | None) -> str:
@@ -374,9 +375,15 @@ def register(server: Flask, data, require_login: bool = True) -> Gate:
         return jsonify(openapi_document())
 
     # --- login ---------------------------------------------------------------------------
+    def demo_hint() -> str:
+        with data.cursor() as cur:
+            accounts = store.meta_value(cur, "demo_accounts")
+        return f'<p class="gt-login-hint">演示账号 demo accounts: {html.escape(accounts)}</p>' if accounts else ""
+
     @api.get("/login")
     def login_page():
-        return LOGIN_PAGE.format(message="", next=html.escape(_safe_next(request.args.get("next")), quote=True))
+        target = html.escape(_safe_next(request.args.get("next")), quote=True)
+        return LOGIN_PAGE.format(message="", next=target, hint=demo_hint())
 
     @api.post("/login")
     def login_submit():
@@ -385,7 +392,7 @@ def register(server: Flask, data, require_login: bool = True) -> Gate:
         target = _safe_next(request.form.get("next"))
         if role is None:
             message = '<p class="gt-login-error">用户名或密码不正确</p>'
-            return LOGIN_PAGE.format(message=message, next=html.escape(target, quote=True)), 401
+            return LOGIN_PAGE.format(message=message, next=html.escape(target, quote=True), hint=demo_hint()), 401
         session.clear()
         session["user"], session["role"] = request.form["username"], role
         return redirect(target)
@@ -412,7 +419,7 @@ def register(server: Flask, data, require_login: bool = True) -> Gate:
                 return None
             if path.startswith("/_dash"):
                 return _error(401, "log in at /login")
-            return redirect(f"/login?next={request.full_path.rstrip('?')}")
+            return redirect("/login?" + urlencode({"next": request.full_path.rstrip("?")}))
 
     return gate
 

@@ -218,6 +218,7 @@ def _demo_accounts(db: Path) -> None:
         for name, role, password in DEMO_ACCOUNTS:
             if store.user_row(con, name) is None:
                 auth.add_user(con, name, role, password)
+        store.set_meta(con, "demo_accounts", ", ".join(f"{n} / {p}" for n, _, p in DEMO_ACCOUNTS))
     finally:
         con.close()
     print("demo accounts: " + ", ".join(f"{n} / {p} ({r})" for n, r, p in DEMO_ACCOUNTS))

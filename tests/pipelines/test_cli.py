@@ -107,3 +107,20 @@ def test_user_and_apikey_commands(tmp_path, capsys):
         con.close()
     assert main(["user", "list", "--db", db]) == 0
     assert "chief" in capsys.readouterr().out
+
+
+def test_demo_creates_its_documented_accounts(demo_db, tmp_path):
+    from pipelines import auth, store
+    from pipelines.cli import DEMO_ACCOUNTS, _demo_accounts
+
+    db = tmp_path / "demo.duckdb"
+    shutil.copy(demo_db, db)
+    _demo_accounts(db)
+    _demo_accounts(db)  # a second start leaves them as they are
+    con = store.connect(db)
+    try:
+        for name, role, password in DEMO_ACCOUNTS:
+            assert auth.login(con, name, password) == role
+        assert "viewer / demo-viewer" in store.meta_value(con, "demo_accounts")
+    finally:
+        con.close()
