@@ -589,6 +589,8 @@ def generate(
                     "incident_events",
                     "open_incidents",
                     "resolutions",
+                    "assignments",
+                    "intake_tokens",
                     "rejects",
                     "loads",
                 ):

@@ -66,6 +66,8 @@ class Simulator:
 
     def new_incidents(self, n: int) -> pd.DataFrame:
         now = self.clock()
+        with self.con.cursor() as cur:  # deadlines (时限) as the admin set them
+            hours = dict(store.category_deadlines(cur)[["category", "deadline_h"]].itertuples(index=False))
         b = self.buildings
         home = self.rng.choice(len(b), size=n, p=self.weights)
         dx, dy = metres_to_degrees(self.rng.normal(0, 10, n), self.rng.normal(0, 10, n), float(b["lat"].mean()))
@@ -83,7 +85,9 @@ class Simulator:
                 "priority": np.array(PRIORITIES)[self.rng.choice(3, n, p=[0.85, 0.12, 0.03])],
                 "status": "reported",
                 "reported_at": pd.Timestamp(now),
-                "due_at": [pd.Timestamp(now + dt.timedelta(hours=CATEGORIES[c][1])) for c in category],
+                "due_at": [
+                    pd.Timestamp(now + dt.timedelta(hours=int(hours.get(c, CATEGORIES[c][1])))) for c in category
+                ],
                 "resolved_at": pd.NaT,
                 "description": [DESCRIPTIONS.get(c, c) for c in category],
                 "address": b["name"].to_numpy()[home],

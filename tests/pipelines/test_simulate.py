@@ -52,3 +52,13 @@ def test_open_incidents_follow_every_tick(con):
         " ORDER BY 1"
     ).fetchall()
     assert con.execute("SELECT incident_id, status FROM open_incidents ORDER BY 1").fetchall() == expected
+
+
+def test_new_incidents_take_the_deadlines_the_admin_set(con):
+    con.execute("UPDATE categories SET deadline_h = 5")
+    simulator = Simulator(con, clock=lambda: DEMO_END, seed=4, per_tick=3, advance_per_tick=0)
+    ids = simulator.tick()
+    hours = con.execute(
+        "SELECT DISTINCT epoch(due_at - reported_at) / 3600 FROM incidents WHERE incident_id IN (?, ?, ?)", ids
+    ).fetchall()
+    assert hours == [(5.0,)]
