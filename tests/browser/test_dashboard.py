@@ -109,23 +109,34 @@ def test_new_incident_shows_on_an_open_page_within_3_seconds(server, browser):
     assert shown_after < 3.0
 
 
-def test_wall_screen_renders_at_1920x1080_with_cjk_font(server, screenshot_dir):
-    driver = make_driver(1920, 1080, server=server)
+@pytest.mark.parametrize(("width", "height", "min_font"), [(1920, 1080, 40), (3840, 2160, 80)])
+def test_wall_screen_renders_with_cjk_font(server, screenshot_dir, width, height, min_font):
+    driver = make_driver(width, height, server=server)
+    # a wall screen runs full-screen: the page gets the whole panel, no window frame
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+    )
     try:
         driver.get(server["url"] + "/?screen=wall")
         wait_for(driver, "#kpis .gt-kpi")
         wait_for(driver, "#map .maplibregl-canvas")
         settle(driver, 2.5)
+        driver.save_screenshot(str(screenshot_dir / f"wall-{width}x{height}.png"))
         assert "gt-wall" in driver.find_element(By.ID, "root").get_attribute("class")
         assert not driver.find_element(By.CSS_SELECTOR, ".gt-controls").is_displayed()
-        size = driver.execute_script(
-            "return parseFloat(getComputedStyle(document.querySelector('.gt-kpi-value')).fontSize)"
-        )
-        assert size >= 40
+        # the drawn height of a KPI figure (the 4K layout is the 1080p one zoomed twice)
+        size = driver.execute_script("return document.querySelector('.gt-kpi-value').getBoundingClientRect().height")
+        assert size >= min_font
         assert driver.execute_script("return document.fonts.check('20px \"Noto Sans CJK SC\"', '指挥中心')")
-        height = driver.execute_script("return document.documentElement.scrollHeight")
-        assert height <= 1080 + 2, "the wall layout fits the screen without scrolling"
-        driver.save_screenshot(str(screenshot_dir / "wall-1920x1080.png"))
+        scrolled = driver.execute_script("return document.documentElement.scrollHeight")
+        assert scrolled <= height + 2, "the wall layout fits the screen without scrolling"
+        share = driver.execute_script(
+            "const m = document.getElementById('map').getBoundingClientRect();"
+            "const r = document.getElementById('root').getBoundingClientRect();"
+            "return [m.width / r.width, m.height / r.height];"
+        )
+        assert share[0] >= 0.4 and share[1] >= 0.6, f"the map fills the middle of the wall: {share}"
         assert console_errors(driver) == []
     finally:
         driver.quit()
