@@ -11,7 +11,7 @@ from dash.exceptions import PreventUpdate
 
 from dashboard import coverage_page, figures, incident_panel, layout
 from dashboard.data import RECENT_MINUTES, ROAD_LEVELS, DashboardData, hex_resolution
-from dashboard.i18n import status_label, t
+from dashboard.i18n import category_label, status_label, t
 from dashboard.queries import CHILD, LEVELS
 from pipelines.masking import mask_phone
 
@@ -506,7 +506,7 @@ def ticker_lists(data: DashboardData, newest: pd.DataFrame, overdue: pd.DataFram
             children=[
                 html.Span(t("new", lang), className="gt-badge") if is_new else None,
                 html.Span(when, className="gt-tick-time"),
-                html.Span(row.category, className="gt-tick-cat"),
+                html.Span(category_label(row.category, lang), className="gt-tick-cat"),
                 html.Span(f"{row.community or ''} · {row.grid or ''}", className="gt-tick-where"),
                 html.Span(status_label(row.status, lang), className=f"gt-status gt-status-{row.status}"),
                 html.Span(row.incident_id, className="gt-tick-id"),

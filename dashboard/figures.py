@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from dashboard.i18n import t
+from dashboard.i18n import category_label, t
 
 BG = "#07111f"
 PANEL = "#0d1b2e"
@@ -256,7 +256,7 @@ def category_bars(frame: pd.DataFrame, lang: str) -> dict:
     trace = {
         "type": "bar",
         "x": _list(frame["n"]),
-        "y": _list(frame["category"]),
+        "y": [category_label(c, lang) for c in frame["category"]],
         "orientation": "h",
         "marker": {"color": ACCENT},
         "hovertemplate": "%{y}: %{x}<extra></extra>",

@@ -156,6 +156,25 @@ STATUS_LABELS_EN = {
 }
 
 
+CATEGORY_EN = {
+    "邻里纠纷": "Neighbour dispute",
+    "噪声扰民": "Noise",
+    "车辆停放": "Parking",
+    "垃圾分类": "Waste sorting",
+    "物业服务": "Property management",
+    "安全隐患": "Safety hazard",
+    "市容环境": "Street appearance",
+    "设施损坏": "Damaged facility",
+    "占道经营": "Street vending",
+    "养老服务": "Elderly care",
+}
+
+
+def category_label(category: str, lang: str) -> str:
+    """Incident categories in English on ?lang=en (a category a file brought stays as loaded)."""
+    return CATEGORY_EN.get(category, category) if lang == "en" else category
+
+
 def status_label(status: str, lang: str) -> str:
     table = STATUS_LABELS_EN if lang == "en" else STATUS_LABELS_ZH
     return table.get(status, status)

@@ -13,7 +13,7 @@ from dash.exceptions import PreventUpdate
 
 from dashboard.api import incident_view
 from dashboard.data import DashboardData
-from dashboard.i18n import status_label
+from dashboard.i18n import category_label, status_label
 from pipelines import auth, loop, store, workflow
 from pipelines.workflow import ACTION_LABELS_ZH
 
@@ -52,7 +52,7 @@ def body(view: dict, lang: str) -> list:
     """The panel for one incident (``view`` as :func:`dashboard.api.incident_view` builds it)."""
     zh = lang != "en"
     facts = [
-        ("类别" if zh else "Category", view["category"]),
+        ("类别" if zh else "Category", category_label(view["category"], lang)),
         ("状态" if zh else "Status", status_label(view["status"], lang)),
         ("时限" if zh else "Due", (view["due_at"] or "")[:16].replace("T", " ")),
         ("网格" if zh else "Grid", f"{view['community_name'] or ''} · {view['grid_name'] or view['grid_code'] or ''}"),

@@ -12,6 +12,7 @@ import pytest
 
 from dashboard import callbacks, layout
 from dashboard.data import DashboardData, hex_resolution
+from dashboard.i18n import CATEGORY_EN
 from pipelines.masking import mask_name, mask_phone
 from tests.conftest import DEMO_END
 
@@ -180,3 +181,18 @@ def test_small_unit_panels_equal_the_sql_panels(data, level, window):
     np.testing.assert_array_equal(panels["trend"]["reported"].to_numpy(), trend["reported"].to_numpy())
     np.testing.assert_array_equal(panels["trend"]["resolved"].to_numpy(), trend["resolved"].to_numpy())
     assert (pd.to_datetime(panels["trend"]["hour"]).to_numpy() == pd.to_datetime(trend["hour"]).to_numpy()).all()
+
+
+def test_english_mode_translates_categories(data):
+    panels = callbacks.build_side(data, "district", "330180", "7d", (None, None), "en")
+    chart = panels[2]["data"][0]["y"]
+    assert "Noise" in chart and not any("噪声" in c for c in chart)
+    shown = [
+        span.children
+        for block in panels[1]
+        if getattr(block, "id", None) in ("ticker-newest", "ticker-overdue")
+        for item in block.children
+        for span in item.children
+        if span is not None and getattr(span, "className", "") == "gt-tick-cat"
+    ]
+    assert shown and all(c in CATEGORY_EN.values() for c in shown)
