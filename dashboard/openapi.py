@@ -46,6 +46,12 @@ def _json(schema: dict, description: str = "OK") -> dict:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
+def _json_body(properties: dict, required: list[str]) -> dict:
+    """A required JSON request body: an object with these properties."""
+    schema = {"type": "object", "properties": properties, "required": required}
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
 REQUEST = {
     "type": "object",
     "properties": {
@@ -190,18 +196,9 @@ def openapi_document() -> dict:
                     "summary": "Change a category's deadline (admin)",
                     "security": KEY,
                     "parameters": [{"name": "category", "in": "path", "required": True, "schema": {"type": "string"}}],
-                    "requestBody": {
-                        "required": True,
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "properties": {"deadline_h": {"type": "integer", "minimum": 1, "maximum": 8760}},
-                                    "required": ["deadline_h"],
-                                }
-                            }
-                        },
-                    },
+                    "requestBody": _json_body(
+                        {"deadline_h": {"type": "integer", "minimum": 1, "maximum": 8760}}, ["deadline_h"]
+                    ),
                     "responses": {
                         "200": _json({"type": "object"}),
                         "400": _error(),
@@ -224,22 +221,14 @@ def openapi_document() -> dict:
                 "post": {
                     "summary": "Create a user or reset its role and password (admin)",
                     "security": KEY,
-                    "requestBody": {
-                        "required": True,
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "properties": {
-                                        "username": {"type": "string", "maxLength": 64},
-                                        "role": {"type": "string", "enum": ["viewer", "dispatcher", "admin"]},
-                                        "password": {"type": "string", "minLength": 8},
-                                    },
-                                    "required": ["username", "role", "password"],
-                                }
-                            }
+                    "requestBody": _json_body(
+                        {
+                            "username": {"type": "string", "maxLength": 64},
+                            "role": {"type": "string", "enum": ["viewer", "dispatcher", "admin"]},
+                            "password": {"type": "string", "minLength": 8},
                         },
-                    },
+                        ["username", "role", "password"],
+                    ),
                     "responses": {
                         "201": _json({"type": "object"}, "created"),
                         "200": _json({"type": "object"}, "updated"),
@@ -253,21 +242,13 @@ def openapi_document() -> dict:
                 "post": {
                     "summary": "Create an API key, shown once (admin)",
                     "security": KEY,
-                    "requestBody": {
-                        "required": True,
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "properties": {
-                                        "name": {"type": "string", "maxLength": 100},
-                                        "role": {"type": "string", "enum": ["intake", "dispatcher", "admin"]},
-                                    },
-                                    "required": ["name"],
-                                }
-                            }
+                    "requestBody": _json_body(
+                        {
+                            "name": {"type": "string", "maxLength": 100},
+                            "role": {"type": "string", "enum": ["intake", "dispatcher", "admin"]},
                         },
-                    },
+                        ["name"],
+                    ),
                     "responses": {
                         "201": _json({"type": "object"}, "created"),
                         "400": _error(),
