@@ -39,10 +39,15 @@ def junction_candidates(network: WalkNetwork, inside: np.ndarray | None = None, 
     if inside is not None:
         nodes = nodes[inside[nodes]]
     if len(nodes) > MAX_CANDIDATES:
-        cell = np.floor(network.node_xy[nodes] / thin_m).astype(np.int64)
-        _, first = np.unique(cell, axis=0, return_index=True)
-        nodes = nodes[np.sort(first)]
+        nodes = nodes[one_per_cell(network.node_xy[nodes], thin_m)]
     return nodes
+
+
+def one_per_cell(xy: np.ndarray, cell_m: float) -> np.ndarray:
+    """Positions of the first point in each ``cell_m`` square, in their original order."""
+    cell = np.floor(xy / cell_m).astype(np.int64)
+    _, first = np.unique(cell, axis=0, return_index=True)
+    return np.sort(first)
 
 
 def cover_matrix(

@@ -252,7 +252,7 @@ class PlannerModel:
         bxy = self.buildings[["x", "y"]].to_numpy()[demand]
         lo, hi = bxy.min(axis=0) - radius_m, bxy.max(axis=0) + radius_m
         if self.network is None:
-            cand_xy = _thin(bxy, 100.0)
+            cand_xy = bxy[siting.one_per_cell(bxy, 100.0)]
             tree = cKDTree(bxy)
             hits = tree.query_ball_point(cand_xy, radius_m)
             rows = np.repeat(np.arange(len(hits)), [len(h) for h in hits])
@@ -275,12 +275,6 @@ class PlannerModel:
                 "cumulative": np.cumsum(choice.gains).astype(int),
             }
         )
-
-
-def _thin(xy: np.ndarray, cell_m: float) -> np.ndarray:
-    cell = np.floor(xy / cell_m).astype(np.int64)
-    _, first = np.unique(cell, axis=0, return_index=True)
-    return xy[np.sort(first)]
 
 
 def load_planner(con) -> PlannerModel | None:
