@@ -555,17 +555,9 @@ AREA_TABLES = {
 
 
 def coverage_inputs(con: duckdb.DuckDBPyConnection) -> tuple[np.ndarray, pd.DataFrame, pd.DataFrame]:
-    """Road geometries, buildings (id, lon, lat, residents) and facilities (id, type, lon, lat)."""
+    """Road geometries, buildings and facilities — the points in the order the stored links assume."""
     roads = geometries(con.execute("SELECT geometry FROM roads WHERE geometry IS NOT NULL").fetchnumpy()["geometry"])
-    buildings = con.execute(
-        "SELECT building_id, lon, lat, coalesce(residents, 0) AS residents FROM buildings"
-        " WHERE lon IS NOT NULL ORDER BY building_id"
-    ).df()
-    facilities = con.execute(
-        "SELECT facility_id, type, lon, lat FROM facilities WHERE lon IS NOT NULL AND type IS NOT NULL"
-        " ORDER BY facility_id"
-    ).df()
-    return roads, buildings, facilities
+    return (roads, *planner_points(con))
 
 
 def service_standards(con: duckdb.DuckDBPyConnection, types: list[str], default: tuple[int, bool]) -> pd.DataFrame:
@@ -690,7 +682,7 @@ def coverage_by_area(
 
 
 def planner_points(con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Buildings and facilities in the order the coverage run used (by id)."""
+    """Buildings and facilities with coordinates, by id: the order a coverage run stores and the planner reads."""
     buildings = con.execute(
         "SELECT building_id, name, coalesce(residents, 0) AS residents, lon, lat, grid_code, community_code,"
         " street_code, district_code FROM buildings WHERE lon IS NOT NULL ORDER BY building_id"
