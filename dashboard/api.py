@@ -430,12 +430,7 @@ def _split(value: str | None) -> list[str] | None:
 
 
 def _payload() -> dict | None:
-    """The request body as a dict: JSON object, or form fields; None when it is neither."""
-    if request.is_json:
-        body = request.get_json(silent=True)
-        if body is None and not request.get_data():
-            return {}
-        return body if isinstance(body, dict) else None
+    """The request body as a dict: form fields or a JSON object ({} when empty); None when it is neither."""
     if request.form:
         return request.form.to_dict()
     raw = request.get_data()
