@@ -374,20 +374,28 @@ class DashboardData:
             return np.ones(len(planner.buildings), dtype=bool)
         return (planner.buildings[queries.CODE_COLUMN[level]] == code).to_numpy()
 
-    def _current_access(self, kind: str) -> np.ndarray:
-        with self.cursor() as cur:
-            return store.access_for_type(cur, kind)
-
-    def what_if(self, kind: str, lon: float, lat: float, level: str, code: str | None) -> dict | None:
-        """Residents newly covered if a facility of ``kind`` opened at (lon, lat)."""
+    def _planner_for(self, kind: str):
+        """(planner, the distance that counts as covered for ``kind``), or None before a run covers it."""
         planner = self.planner()
         types = self.coverage_types().set_index("type")
         if planner is None or kind not in types.index:
             return None
-        threshold = float(types.loc[kind, "threshold_m"])
+        return planner, float(types.loc[kind, "threshold_m"])
+
+    def _covered_now(self, kind: str, threshold: float) -> np.ndarray:
+        """Buildings (in planner order) that have ``kind`` within ``threshold`` today."""
+        with self.cursor() as cur:
+            return np.nan_to_num(store.access_for_type(cur, kind), nan=np.inf) <= threshold
+
+    def what_if(self, kind: str, lon: float, lat: float, level: str, code: str | None) -> dict | None:
+        """Residents newly covered if a facility of ``kind`` opened at (lon, lat)."""
+        found = self._planner_for(kind)
+        if found is None:
+            return None
+        planner, threshold = found
         x, y = planner.frame.to_xy(np.array([lon]), np.array([lat]))
         new = planner.distances_from(np.asarray(x), np.asarray(y), threshold)
-        before = np.nan_to_num(self._current_access(kind), nan=np.inf) <= threshold
+        before = self._covered_now(kind, threshold)
         after = before | (new <= threshold)
         residents = planner.buildings["residents"].to_numpy()
         unit = self._unit_mask(planner, level, code)
@@ -406,21 +414,20 @@ class DashboardData:
 
     def suggest_sites(self, kind: str, level: str, code: str | None, k: int) -> pd.DataFrame:
         """k new sites for ``kind`` covering the most uncovered residents of the unit (greedy)."""
-        planner = self.planner()
-        types = self.coverage_types().set_index("type")
-        if planner is None or kind not in types.index:
+        found = self._planner_for(kind)
+        if found is None:
             return pd.DataFrame(columns=["rank", "lon", "lat", "gain", "cumulative"])
-        threshold = float(types.loc[kind, "threshold_m"])
-        uncovered = ~(np.nan_to_num(self._current_access(kind), nan=np.inf) <= threshold)
+        planner, threshold = found
+        uncovered = ~self._covered_now(kind, threshold)
         return planner.suggest_sites(uncovered & self._unit_mask(planner, level, code), threshold, k)
 
     def service_area(self, facility_id: str, kind: str) -> dict | None:
         """GeoJSON of the walking service area of one facility within its type's life circle."""
-        planner = self.planner()
-        types = self.coverage_types().set_index("type")
-        if planner is None or kind not in types.index:
+        found = self._planner_for(kind)
+        if found is None:
             return None
-        area = planner.service_area([facility_id], float(types.loc[kind, "threshold_m"]))
+        planner, threshold = found
+        area = planner.service_area([facility_id], threshold)
         return feature_collection(["area"], np.array([area]), 2e-5)
 
     def recompute_coverage(self) -> CoverageResult:
