@@ -1,4 +1,4 @@
-"""A served app on a copy of the demo city, with one user per role and two API keys."""
+"""Dashboard fixtures on copies of the demo city: the view models, and a served app with one user per role."""
 
 from __future__ import annotations
 
@@ -7,10 +7,21 @@ import shutil
 import pytest
 
 from dashboard.app import create_app
+from dashboard.data import DashboardData
 from pipelines import auth
 from tests.conftest import DEMO_END
 
 PASSWORD = "secret-pass-1"
+
+
+@pytest.fixture(scope="module")
+def data(demo_db, tmp_path_factory):
+    """The view models on a private copy of the demo city, its clock at the demo's end."""
+    path = tmp_path_factory.mktemp("views") / "demo.duckdb"
+    shutil.copy(demo_db, path)
+    view = DashboardData(path, clock=lambda: DEMO_END)
+    yield view
+    view.close()
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 
 import numpy as np
 import pytest
@@ -11,15 +10,6 @@ import pytest
 from dashboard import coverage_page
 from dashboard.data import DashboardData
 from tests.conftest import DEMO_END
-
-
-@pytest.fixture(scope="module")
-def data(demo_db, tmp_path_factory):
-    path = tmp_path_factory.mktemp("coverage-views") / "demo.duckdb"
-    shutil.copy(demo_db, path)
-    view = DashboardData(path, clock=lambda: DEMO_END)
-    yield view
-    view.close()
 
 
 @pytest.fixture(scope="module")

@@ -4,28 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from dashboard import callbacks, layout
-from dashboard.data import DashboardData, hex_resolution
+from dashboard.data import hex_resolution
 from dashboard.i18n import CATEGORY_EN
 from pipelines.masking import mask_name, mask_phone
 from tests.conftest import DEMO_END
 
 NOW = DEMO_END
-
-
-@pytest.fixture(scope="module")
-def data(demo_db, tmp_path_factory):
-    path = tmp_path_factory.mktemp("views") / "demo.duckdb"
-    shutil.copy(demo_db, path)
-    view = DashboardData(path, clock=lambda: NOW)
-    yield view
-    view.close()
 
 
 @pytest.fixture(scope="module")
