@@ -642,7 +642,7 @@ def generate(
                     store.append_rows(con, "incident_events", events)
                 bar.update()
             with store.transaction(con):
-                store.sync_open_incidents(con)
+                store.sync_derived_tables(con)
             con.execute(
                 "INSERT OR REPLACE INTO meta VALUES ('generated', ?), ('generated_end', ?)",
                 [f"{scale_name} seed={seed}", end.isoformat(sep=" ")],

@@ -240,7 +240,7 @@ def refresh_grid_derivatives(con: duckdb.DuckDBPyConnection) -> list[str]:
         outside = int((index < 0).sum())
         if outside:
             notes.append(f"{outside:,} {table} are now outside every grid (kept, with no grid)")
-    store.sync_open_incidents(con)
+    store.sync_derived_tables(con)
     return notes
 
 

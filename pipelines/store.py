@@ -59,7 +59,7 @@ CREATE TABLE IF NOT EXISTS incidents (
     description VARCHAR, address VARCHAR, reporter_name VARCHAR, reporter_phone VARCHAR,
     satisfaction TINYINT, lon DOUBLE, lat DOUBLE, h3_cell UBIGINT,
     grid_code VARCHAR, community_code VARCHAR, street_code VARCHAR, district_code VARCHAR);
--- Open incidents (上报 … 处置中), kept in step with incidents by every write path (sync_open_incidents):
+-- Open incidents (上报 … 处置中), kept in step with incidents by every write path (sync_derived_tables):
 -- open and overdue figures read this small table instead of scanning the whole history.
 CREATE TABLE IF NOT EXISTS open_incidents (
     incident_id VARCHAR, category VARCHAR, status VARCHAR, priority VARCHAR, reported_at TIMESTAMP,
@@ -171,7 +171,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     }
     con.execute(SCHEMA)
     if had != {"open_incidents", "resolutions"}:  # a database from before these tables existed
-        sync_open_incidents(con)
+        sync_derived_tables(con)
     con.execute(
         "INSERT INTO meta VALUES ('point_res', ?), ('cover_res', ?), ('data_version', '0') ON CONFLICT DO NOTHING",
         [str(POINT_RES), str(COVER_RES)],
@@ -468,7 +468,7 @@ OPEN_COLUMNS = (
 )
 
 
-def sync_open_incidents(con: duckdb.DuckDBPyConnection, ids=None) -> None:
+def sync_derived_tables(con: duckdb.DuckDBPyConnection, ids=None) -> None:
     """Bring ``open_incidents`` and ``resolutions`` in step with ``incidents``.
 
     For the given ids (a frame with incident_id), or all (then resolutions are rewritten in resolved_at order).
@@ -539,7 +539,7 @@ def advance_open_incidents(con: duckdb.DuckDBPyConnection, n: int, now, actor: s
         {"now": now},
     )
     moved = con.execute("SELECT count(*) FROM _advance").fetchone()[0]
-    sync_open_incidents(con, con.execute("SELECT incident_id FROM _advance").df())
+    sync_derived_tables(con, con.execute("SELECT incident_id FROM _advance").df())
     con.execute("DROP TABLE _advance")
     return moved
 
@@ -844,7 +844,7 @@ def apply_transition(
     )
     if assignee is not None:
         con.execute("INSERT OR REPLACE INTO assignments VALUES (?, ?, ?, ?, ?)", [incident_id, *assignee, now, actor])
-    sync_open_incidents(con, pd.DataFrame({"incident_id": [incident_id]}))
+    sync_derived_tables(con, pd.DataFrame({"incident_id": [incident_id]}))
     bump_data_version(con)
 
 
