@@ -127,8 +127,10 @@ def greedy_gap(db: Path, kind: str = "幼儿园", ks: tuple[int, ...] = (1, 2, 3
             best = siting.optimal_sites(cover, weight, k).covered
             gaps.append(f"k={k}: {greedy:,.0f}/{best:,.0f}")
             worst = max(worst, 1 - greedy / best if best else 0.0)
-        print(f"  {kind} sites in street {street} ({len(nodes)} candidate junctions): greedy/optimal residents "
-              + ", ".join(gaps))
+        print(
+            f"  {kind} sites in street {street} ({len(nodes)} candidate junctions): greedy/optimal residents "
+            + ", ".join(gaps)
+        )
     print(f"  largest greedy gap to the optimum: {worst:.2%}")
 
 
