@@ -32,6 +32,7 @@ from geo.network import build_network
 from pipelines import store
 from pipelines.coverage import compute_coverage, load_planner
 from pipelines.generate import generate
+from pipelines.store.coverage import access_for_type, coverage_inputs, coverage_types_frame
 
 DEFAULT_DB = {"demo": Path("/tmp/gridtwin-bench-demo.duckdb"), "city": Path("/tmp/gridtwin-bench-city.duckdb")}
 
@@ -62,8 +63,8 @@ def run_ours(db: Path) -> tuple[float, dict]:
 def run_baseline(db: Path, sample: int | None, seed: int) -> dict:
     con = store.connect(db, read_only=True)
     try:
-        roads, buildings, facilities = store.coverage_inputs(con)
-        standards = store.coverage_types_frame(con).set_index("type")
+        roads, buildings, facilities = coverage_inputs(con)
+        standards = coverage_types_frame(con).set_index("type")
     finally:
         con.close()
     network = build_network(roads)
@@ -107,8 +108,8 @@ def greedy_gap(db: Path, kind: str = "幼儿园", ks: tuple[int, ...] = (1, 2, 3
     con = store.connect(db, read_only=True)
     try:
         planner = load_planner(con)
-        current = store.access_for_type(con, kind)
-        threshold = float(store.coverage_types_frame(con).set_index("type").loc[kind, "threshold_m"])
+        current = access_for_type(con, kind)
+        threshold = float(coverage_types_frame(con).set_index("type").loc[kind, "threshold_m"])
     finally:
         con.close()
     uncovered = ~(np.nan_to_num(current, nan=np.inf) <= threshold)

@@ -30,6 +30,7 @@ from dashboard.layout import DEFAULT_LAYERS  # noqa: E402
 from pipelines import store  # noqa: E402
 from pipelines.errors import GridtwinError  # noqa: E402
 from pipelines.generate import generate  # noqa: E402
+from pipelines.store.rows import table_counts  # noqa: E402
 
 PAYLOAD_LIMIT = 2 * 2**20
 QUERY_TARGET_S = 0.100
@@ -85,7 +86,7 @@ def main(argv: list[str] | None = None) -> None:
     ensure_city(args.db, args.seed)
     probe = store.connect(args.db, read_only=True)
     end = probe.execute("SELECT max(reported_at) FROM incidents").fetchone()[0]
-    counts = store.table_counts(probe)
+    counts = table_counts(probe)
     probe.close()
     data = DashboardData(args.db, clock=lambda: end)
 

@@ -6,7 +6,7 @@ Serves a copy of the demo city with ``create_app`` on a real HTTP server (werkze
 posts from ``--clients`` threads, each request a new connection as a hotline system would make,
 and prints accepted/s and p50/p95 latency.  Afterwards the database file is reopened from disk
 and the requests found are counted: it must equal what was acknowledged (201).  The baseline,
-measured in the same run, is the same writes made in-process (``pipelines.loop.submit``) without
+measured in the same run, is the same writes made in-process (``pipelines.incidents.intake.submit``) without
 HTTP, so the ratio shows what the HTTP layer and the concurrency cost.
 """
 
@@ -29,9 +29,10 @@ import numpy as np  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 
 from dashboard.app import create_app  # noqa: E402
-from pipelines import auth, loop  # noqa: E402
+from pipelines import auth  # noqa: E402
 from pipelines.area import read_area  # noqa: E402
 from pipelines.generate import generate  # noqa: E402
+from pipelines.incidents import intake  # noqa: E402
 
 DEMO = Path("/tmp/gridtwin-bench-intake-demo.duckdb")
 
@@ -82,7 +83,13 @@ def main() -> None:
     base_points = points(con, args.baseline, seed=1)
     start = time.perf_counter()
     for lon, lat in base_points:
-        loop.submit(con, area, {"service_code": "噪声扰民", "lat": lat, "long": lon}, dt.datetime.now(), "bench")
+        intake.submit(
+            app.gridtwin_data.db,
+            area,
+            {"service_code": "噪声扰民", "lat": lat, "long": lon},
+            dt.datetime.now(),
+            "bench",
+        )
     base_rate = args.baseline / (time.perf_counter() - start)
 
     server = make_server("127.0.0.1", 0, app.server, threaded=True)

@@ -57,9 +57,9 @@ def create_app(
     threading.Thread(target=data.warm, name="gridtwin-warm-caches", daemon=True).start()
     app.gridtwin_feed = None
     if live_feed:
-        from pipelines.simulate import LiveFeed, Simulator
+        from pipelines.incidents.simulate import LiveFeed, Simulator
 
-        feed = LiveFeed(Simulator(data.con, clock=data.clock, lock=app.gridtwin_gate.lock), feed_interval_s)
+        feed = LiveFeed(Simulator(data.db, clock=data.clock), feed_interval_s)
         feed.start()
         app.gridtwin_feed = feed
     return app

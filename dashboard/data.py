@@ -21,8 +21,11 @@ import shapely
 
 from dashboard import queries
 from geo.shapes import bounds_view, feature_collection, hexagons, lines_collection, outlines
-from pipelines import store
 from pipelines.coverage import CoverageResult, compute_coverage, load_planner
+from pipelines.store import Database
+from pipelines.store.coverage import access_for_type, coverage_by_area, coverage_types_frame
+from pipelines.store.rows import geometries
+from pipelines.vocabulary import DONE_STATUSES
 
 WINDOWS = {"1h": dt.timedelta(hours=1), "24h": dt.timedelta(hours=24), "7d": dt.timedelta(days=7)}
 SIMPLIFY_DEG = {"city": 4e-4, "district": 1.5e-4, "street": 5e-5, "community": 1e-5, "grid": 0.0}
@@ -33,7 +36,6 @@ MAX_FACILITIES = 3000
 MAX_UNCOVERED = 3000
 SMALL_LEVELS = ("community", "grid")
 """Units whose week of incidents is small enough to fetch once and aggregate in memory."""
-DONE_STATUSES = ("resolved", "evaluated")
 TICKER_SIZE = 8
 RECENT_MINUTES = 3
 """Incidents this recent are highlighted on the map and flagged in the ticker."""
@@ -47,7 +49,8 @@ def hex_resolution(zoom: float) -> int:
 class DashboardData:
     def __init__(self, db_path: str | Path, clock: Callable[[], dt.datetime] | None = None):
         self.db_path = Path(db_path)
-        self.con = store.connect(self.db_path)
+        self.db = Database(self.db_path)
+        self.con = self.db.con
         self.clock = clock or (lambda: dt.datetime.now().replace(microsecond=0))
         self._lock = threading.Lock()
         self._roads = None
@@ -92,7 +95,7 @@ class DashboardData:
         with self.cursor() as cur:
             frame = queries.child_shapes(cur, level, code)
             unit = queries.unit_shape(cur, level, code)
-        geoms = store.geometries(frame.pop("geometry")) if len(frame) else np.array([], dtype=object)
+        geoms = geometries(frame.pop("geometry")) if len(frame) else np.array([], dtype=object)
         outline = shapely.from_wkb(unit) if unit is not None else None
         extent = outline if outline is not None else shapely.union_all(geoms) if len(geoms) else None
         bounds = shapely.bounds(extent) if extent is not None else (120.0, 30.0, 120.3, 30.3)
@@ -111,7 +114,7 @@ class DashboardData:
         """Building footprints inside a unit, as GeoJSON for a fill layer."""
         with self.cursor() as cur:
             frame = queries.buildings_in(cur, level, code)
-        return feature_collection(frame["code"], store.geometries(frame["geometry"]), 5e-6)
+        return feature_collection(frame["code"], geometries(frame["geometry"]), 5e-6)
 
     def warm(self) -> None:
         """Build the slow-to-build caches (road index, top-level shapes) before the first page asks."""
@@ -126,7 +129,7 @@ class DashboardData:
             if self._roads is None:
                 with self.cursor() as cur:
                     frame = queries.roads_frame(cur)
-                geoms = store.geometries(frame["geometry"])
+                geoms = geometries(frame["geometry"])
                 self._roads = (geoms, shapely.STRtree(geoms))
         geoms, tree = self._roads
         hits = tree.query(shapely.box(*bounds))
@@ -338,7 +341,7 @@ class DashboardData:
 
     def coverage_types(self) -> pd.DataFrame:
         with self.cursor() as cur:
-            return store.coverage_types_frame(cur)
+            return coverage_types_frame(cur)
 
     def access_cells(self, level, code, kind: str, res: int, cap_m: float) -> tuple[pd.DataFrame, dict]:
         with self.cursor() as cur:
@@ -356,7 +359,7 @@ class DashboardData:
         child = queries.CHILD[level] if level != "grid" else "grid"
         within = None if level == "city" or code is None else (level, code)
         with self.cursor() as cur:
-            return store.coverage_by_area(cur, child, within)
+            return coverage_by_area(cur, child, within)
 
     def planner(self):
         """The walking network and points of the latest run, kept in memory until the next run."""
@@ -385,7 +388,7 @@ class DashboardData:
     def _covered_now(self, kind: str, threshold: float) -> np.ndarray:
         """Buildings (in planner order) that have ``kind`` within ``threshold`` today."""
         with self.cursor() as cur:
-            return np.nan_to_num(store.access_for_type(cur, kind), nan=np.inf) <= threshold
+            return np.nan_to_num(access_for_type(cur, kind), nan=np.inf) <= threshold
 
     def what_if(self, kind: str, lon: float, lat: float, level: str, code: str | None) -> dict | None:
         """Residents newly covered if a facility of ``kind`` opened at (lon, lat)."""
@@ -431,8 +434,8 @@ class DashboardData:
         return feature_collection(["area"], np.array([area]), 2e-5)
 
     def recompute_coverage(self) -> CoverageResult:
-        """Run the coverage pipeline on the server's own connection (it owns the file)."""
-        with self.cursor() as cur:
+        """Run the coverage pipeline on the server's own connection (it owns the file), under the write lock."""
+        with self.db.lock, self.cursor() as cur:
             return compute_coverage(cur)
 
 

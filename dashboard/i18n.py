@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pipelines.domain import STATUS_LABELS_ZH
+from pipelines.vocabulary import STATUS_LABELS_EN, STATUS_LABELS_ZH
 
 LABELS: dict[str, tuple[str, str]] = {
     "title": ("一网统管 · 全息网格地图", "Unified City Operations · Holographic Grid Map"),
@@ -144,16 +144,6 @@ LABELS: dict[str, tuple[str, str]] = {
 def t(key: str, lang: str) -> str:
     zh, en = LABELS[key]
     return en if lang == "en" else zh
-
-
-STATUS_LABELS_EN = {
-    "reported": "Reported",
-    "accepted": "Accepted",
-    "dispatched": "Dispatched",
-    "in_progress": "In progress",
-    "resolved": "Resolved",
-    "evaluated": "Evaluated",
-}
 
 
 CATEGORY_EN = {

@@ -11,20 +11,14 @@ import flask
 from dash import ALL, Dash, Input, Output, State, ctx, dcc, html
 from dash.exceptions import PreventUpdate
 
-from dashboard.api import incident_view
 from dashboard.data import DashboardData
 from dashboard.i18n import category_label, status_label
-from pipelines import auth, loop, store, workflow
-from pipelines.workflow import ACTION_LABELS_ZH
-
-ACTION_LABELS_EN = {
-    "accept": "Accept",
-    "dispatch": "Dispatch",
-    "start": "Start",
-    "resolve": "Resolve",
-    "evaluate": "Record satisfaction",
-    "reopen": "Reopen",
-}
+from pipelines import auth
+from pipelines.incidents import intake
+from pipelines.incidents.machine import IllegalTransition
+from pipelines.incidents.repository import incident_record
+from pipelines.incidents.view import incident_view
+from pipelines.vocabulary import ACTION_LABELS_EN, ACTION_LABELS_ZH
 
 
 def panel() -> html.Div:
@@ -49,7 +43,7 @@ def _label(action: str, lang: str) -> str:
 
 
 def body(view: dict, lang: str) -> list:
-    """The panel for one incident (``view`` as :func:`dashboard.api.incident_view` builds it)."""
+    """The panel for one incident (``view`` as :func:`pipelines.incidents.view.incident_view` builds it)."""
     zh = lang != "en"
     facts = [
         ("类别" if zh else "Category", category_label(view["category"], lang)),
@@ -161,7 +155,7 @@ def register(app: Dash, data: DashboardData, gate, lang_of) -> None:
             return hidden
         _, role = _who()
         with data.cursor() as cur:
-            record = store.incident_record(cur, incident_id)
+            record = incident_record(cur, incident_id)
             if record is None:
                 return hidden
             return body(incident_view(cur, record, role, data.clock()), lang_of(search)), "gt-incident"
@@ -190,7 +184,7 @@ def register(app: Dash, data: DashboardData, gate, lang_of) -> None:
         if action == "evaluate":
             payload["satisfaction"] = fields.get("satisfaction")
         try:
-            loop.act(data.con, incident_id, action, payload, data.clock(), user, gate.lock)
-        except (loop.RequestError, loop.NotFound, workflow.IllegalTransition) as exc:
+            intake.act(data.db, incident_id, action, payload, data.clock(), user)
+        except (intake.RequestError, intake.NotFound, IllegalTransition) as exc:
             return str(exc)
         return f"{_label(action, lang)} ✓"

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from pipelines.workflow import TRANSITIONS
+from pipelines.incidents import machine
+from pipelines.vocabulary import ACTIONS
 
 
 def _error_list() -> dict:
@@ -168,7 +169,7 @@ def openapi_document() -> dict:
             **{
                 f"/api/v1/incidents/{{incident_id}}/{action}": {
                     "post": {
-                        "summary": f"{action}: {'/'.join(sources)} → {target}",
+                        "summary": f"{action}: {'/'.join(machine.sources(action))} → {machine.target(action)}",
                         "security": KEY,
                         "parameters": [incident_id],
                         "requestBody": {"content": {"application/json": {"schema": ACTION_BODY}}},
@@ -182,7 +183,7 @@ def openapi_document() -> dict:
                         },
                     }
                 }
-                for action, (sources, target) in TRANSITIONS.items()
+                for action in ACTIONS
             },
             "/api/v1/deadlines": {
                 "get": {

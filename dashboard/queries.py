@@ -12,6 +12,8 @@ import datetime as dt
 import duckdb
 import pandas as pd
 
+from pipelines.vocabulary import DONE_SQL
+
 LEVELS = ("city", "district", "street", "community", "grid")
 CHILD = {"city": "district", "district": "street", "street": "community", "community": "grid", "grid": "building"}
 CODE_COLUMN = {
@@ -35,7 +37,7 @@ PARENT_COLUMN = {
     "grid": "grid_code",
 }
 
-_DONE = "status IN ('resolved', 'evaluated')"
+_DONE = DONE_SQL
 
 
 def _unit_filter(level: str, code: str | None, alias: str = "") -> tuple[str, list]:

@@ -14,7 +14,8 @@ import shapely
 
 from geo.assign import GridCover, Locator, build_cover
 from geo.h3cells import COVER_RES, POINT_RES, latlng_to_cells
-from pipelines import store
+from pipelines.store.areas import grid_cells_frame, grid_frame
+from pipelines.store.rows import geometries
 
 UPPER_CODES = ("community_code", "street_code", "district_code")
 
@@ -48,12 +49,12 @@ class Area:
 
 
 def read_area(con: duckdb.DuckDBPyConnection) -> Area | None:
-    grids = store.grid_frame(con)
+    grids = grid_frame(con)
     if grids.empty:
         return None
-    geoms = store.geometries(grids.pop("geometry"))
+    geoms = geometries(grids.pop("geometry"))
     shapely.prepare(geoms)
-    cells = store.grid_cells_frame(con)
+    cells = grid_cells_frame(con)
     position = pd.Index(grids["grid_code"]).get_indexer(cells["grid_code"])
     order = np.lexsort((position, cells["h3_cell"].to_numpy(np.uint64)))
     cover = GridCover(

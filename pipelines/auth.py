@@ -12,8 +12,8 @@ import hashlib
 import hmac
 import secrets
 
-from pipelines import store
 from pipelines.errors import GridtwinError
+from pipelines.store.accounts import api_key_row, save_api_key, save_user, user_row
 
 ROLES = ("viewer", "dispatcher", "admin")
 KEY_ROLES = ("intake", "dispatcher", "admin")
@@ -54,12 +54,12 @@ def add_user(con, username: str, role: str, password: str) -> bool:
         problems.append(f"the password must have at least {MIN_PASSWORD} characters")
     if problems:
         raise GridtwinError("; ".join(problems))
-    return store.save_user(con, username.strip(), role, hash_password(password))
+    return save_user(con, username.strip(), role, hash_password(password))
 
 
 def login(con, username: str, password: str) -> str | None:
     """The user's role when the password is right, else None."""
-    row = store.user_row(con, username or "")
+    row = user_row(con, username or "")
     if row is None:
         hash_password(password or "")  # same work either way: no timing hint that the name exists
         return None
@@ -71,7 +71,7 @@ def new_api_key(con, name: str, role: str = "intake") -> str:
     if role not in KEY_ROLES:
         raise GridtwinError(f"key role {role!r} is not one of {', '.join(KEY_ROLES)}")
     key = "gtk_" + secrets.token_urlsafe(24)
-    store.save_api_key(con, "K" + secrets.token_hex(6), name, role, key_digest(key))
+    save_api_key(con, "K" + secrets.token_hex(6), name, role, key_digest(key))
     return key
 
 
@@ -79,7 +79,7 @@ def key_role(con, key: str | None) -> tuple[str, str] | None:
     """(name, role) of a valid key."""
     if not key:
         return None
-    row = store.api_key_row(con, key_digest(key))
+    row = api_key_row(con, key_digest(key))
     return (row[1], row[2]) if row else None
 
 

@@ -1,4 +1,11 @@
-"""The `gridtwin` command line."""
+"""The pipelines' commands of `gridtwin`: generate, load, summary, rejects, coverage, user, apikey, simulate.
+
+:func:`add_commands` puts them on an argparse sub-command set and :func:`main` runs a parsed
+command, turning a :class:`~pipelines.errors.GridtwinError` into one line and exit code 1.  The
+console script is :func:`dashboard.cli.main`: it adds ``serve`` and ``demo`` (which need the
+dashboard) to these, so this package never imports the dashboard.  :func:`prepare_demo` is the
+pipelines' half of ``demo``: build or refresh the demo city and its accounts.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +17,15 @@ from pathlib import Path
 
 from pipelines import store
 from pipelines.errors import GridtwinError
+from pipelines.incidents.repository import incident_status_counts, overdue_count
 from pipelines.kinds import KINDS
+from pipelines.store.accounts import user_row, users_frame
+from pipelines.store.coverage import coverage_by_area
+from pipelines.store.loads import rejects_frame
+from pipelines.store.meta import meta_value, set_meta
+from pipelines.store.rows import facility_type_counts, table_counts
 
 DEFAULT_DB = "gridtwin.duckdb"
-DEMO_DB = Path("data") / "demo.duckdb"
 
 TABLE_LABELS = {
     "districts": "区 districts",
@@ -46,12 +58,12 @@ def _parse_mapping(pairs: list[str]) -> dict[str, str]:
 def _print_summary(db_path: str) -> None:
     con = store.connect(db_path, read_only=True)
     try:
-        counts = store.table_counts(con)
-        statuses = store.incident_status_counts(con)
-        types = store.facility_type_counts(con)
-        end = con.execute("SELECT value FROM meta WHERE key = 'generated_end'").fetchone()
-        now = dt.datetime.fromisoformat(end[0]) if end else dt.datetime.now()
-        overdue = store.overdue_count(con, now)
+        counts = table_counts(con)
+        statuses = incident_status_counts(con)
+        types = facility_type_counts(con)
+        end = meta_value(con, "generated_end")
+        now = dt.datetime.fromisoformat(end) if end else dt.datetime.now()
+        overdue = overdue_count(con, now)
     finally:
         con.close()
     print(f"database {db_path}")
@@ -88,7 +100,7 @@ def cmd_summary(args) -> None:
 def cmd_rejects(args) -> None:
     con = store.connect(args.db, read_only=True)
     try:
-        frame = store.rejects_frame(con, args.kind, args.limit)
+        frame = rejects_frame(con, args.kind, args.limit)
     finally:
         con.close()
     if frame.empty:
@@ -117,7 +129,7 @@ def cmd_coverage(args) -> None:
             walk_speed_m_per_min=args.speed,
             progress=lambda step: print(f"  … {step}", file=sys.stderr),
         )
-        areas, by_type = store.coverage_by_area(con, "community")
+        areas, by_type = coverage_by_area(con, "community")
     finally:
         con.close()
     print(
@@ -179,7 +191,7 @@ def cmd_user_add(args) -> None:
 def cmd_user_list(args) -> None:
     con = store.connect(args.db, read_only=True)
     try:
-        frame = store.users_frame(con)
+        frame = users_frame(con)
     finally:
         con.close()
     print(frame.to_string(index=False) if len(frame) else "no users yet: gridtwin user add NAME --role admin")
@@ -197,7 +209,7 @@ def cmd_apikey_add(args) -> None:
 
 
 def cmd_simulate(args) -> None:
-    from pipelines.http_simulator import run
+    from pipelines.incidents.http_simulator import run
 
     run(args.url, args.api_key, args.rate, args.duration, args.advance_key, seed=args.seed)
 
@@ -216,9 +228,9 @@ def _demo_accounts(db: Path) -> None:
     con = store.connect(db)
     try:
         for name, role, password in DEMO_ACCOUNTS:
-            if store.user_row(con, name) is None:
+            if user_row(con, name) is None:
                 auth.add_user(con, name, role, password)
-        store.set_meta(con, "demo_accounts", ", ".join(f"{n} / {p}" for n, _, p in DEMO_ACCOUNTS))
+        set_meta(con, "demo_accounts", ", ".join(f"{n} / {p}" for n, _, p in DEMO_ACCOUNTS))
     finally:
         con.close()
     print("demo accounts: " + ", ".join(f"{n} / {p} ({r})" for n, r, p in DEMO_ACCOUNTS))
@@ -231,16 +243,16 @@ def _demo_is_stale(db: Path) -> bool:
     """A generated demo whose history ended hours ago shows an empty 'today': rebuild it."""
     con = store.connect(db, read_only=True)
     try:
-        rows = dict(con.execute("SELECT key, value FROM meta WHERE key IN ('generated', 'generated_end')").fetchall())
+        generated, end = meta_value(con, "generated"), meta_value(con, "generated_end")
     finally:
         con.close()
-    if not rows.get("generated", "").startswith("demo") or "generated_end" not in rows:
+    if not (generated or "").startswith("demo") or end is None:
         return False
-    return dt.datetime.now() - dt.datetime.fromisoformat(rows["generated_end"]) > DEMO_STALE
+    return dt.datetime.now() - dt.datetime.fromisoformat(end) > DEMO_STALE
 
 
-def cmd_demo(args) -> None:
-    db = Path(args.db)
+def prepare_demo(db: Path) -> None:
+    """Build the demo city in ``db`` if it is missing or its history is stale; print it; add the demo accounts."""
     from pipelines.generate import generate
 
     if not db.exists():
@@ -253,40 +265,17 @@ def cmd_demo(args) -> None:
         generate(db, "demo", 7)
     _print_summary(str(db))
     _demo_accounts(db)
-    if args.no_serve:
-        return
-    _serve(db, args.host, args.port, args.tiles, live_feed=True)
 
 
-def cmd_serve(args) -> None:
-    db = Path(args.db)
-    if not db.exists():
-        raise GridtwinError(f"database {db} does not exist: build one with `gridtwin generate --db {db}`")
-    _serve(db, args.host, args.port, args.tiles, live_feed=args.live)
-
-
-def _serve(db: Path, host: str, port: int, tiles: str | None, live_feed: bool) -> None:
-    from dashboard.app import create_app
-
-    app = create_app(db, tile_url=tiles, live_feed=live_feed)
-    where = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
-    print(f"gridtwin dashboard on http://{where}:{port}/  (wall screen: http://{where}:{port}/?screen=wall)")
-    if live_feed:
-        print("live feed on: a simulated incident arrives every few seconds; Ctrl+C stops")
-    try:
-        app.run(host=host, port=port, debug=False)
-    except OSError as exc:
-        raise GridtwinError(f"cannot listen on {host}:{port} ({exc.strerror}): choose another --port") from exc
-    finally:
-        if app.gridtwin_feed is not None:
-            app.gridtwin_feed.stop()
-        app.gridtwin_data.close()
-
-
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]:
+    """The `gridtwin` parser with the pipelines' commands, and its sub-command set to add more to."""
     parser = argparse.ArgumentParser(prog="gridtwin", description="gridtwin: 一网统管 geospatial digital twin")
     sub = parser.add_subparsers(dest="command", required=True)
+    add_commands(sub)
+    return parser, sub
 
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("generate", help="build the synthetic demo city (示例区) into a database")
     p.add_argument("--db", default=DEFAULT_DB, help="database file (default: %(default)s)")
     p.add_argument(
@@ -361,28 +350,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=5)
     p.set_defaults(func=cmd_simulate)
 
-    p = sub.add_parser("serve", help="start the dashboard on a database")
-    p.add_argument("--db", default=DEFAULT_DB)
-    _server_options(p)
-    p.add_argument("--live", action="store_true", help="also run the simulated live incident feed")
-    p.set_defaults(func=cmd_serve)
 
-    p = sub.add_parser("demo", help="build the demo city if missing and start the dashboard with a live feed")
-    p.add_argument("--db", default=str(DEMO_DB))
-    _server_options(p)
-    p.add_argument("--no-serve", action="store_true", help="only build the demo database and print its summary")
-    p.set_defaults(func=cmd_demo)
-    return parser
-
-
-def _server_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
-    p.add_argument("--port", type=int, default=8050, help="port (default: %(default)s)")
-    p.add_argument("--tiles", help="optional XYZ tile URL template, e.g. an intranet server or 天地图 with your key")
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def main(argv: list[str] | None = None, parser: argparse.ArgumentParser | None = None) -> int:
+    """Run one command (of ``parser``, default: the pipelines' commands); 0 on success, 1 with one line on error."""
+    args = (parser or build_parser()[0]).parse_args(argv)
     try:
         args.func(args)
     except GridtwinError as exc:

@@ -26,6 +26,15 @@ from geo.network import Attachment, LocalFrame, NetworkReport, WalkNetwork, atta
 from pipelines import store
 from pipelines.domain import ACCESS_CUTOFF_M, DEFAULT_SERVICE_TIER, WALK_SPEED_M_PER_MIN
 from pipelines.errors import GridtwinError
+from pipelines.store.coverage import (
+    coverage_inputs,
+    latest_run,
+    network_tables,
+    planner_points,
+    service_standards,
+    write_coverage,
+)
+from pipelines.store.meta import bump_data_version
 
 NETWORK = "network"
 STRAIGHT_LINE = "straight_line"
@@ -70,7 +79,7 @@ def compute_coverage(
     timings: dict[str, float] = {}
     started = time.perf_counter()
     say("读取路网、建筑和设施")
-    roads, buildings, facilities = store.coverage_inputs(con)
+    roads, buildings, facilities = coverage_inputs(con)
     if buildings.empty:
         raise GridtwinError("no buildings loaded: load them first with `gridtwin load buildings FILE --db PATH`")
     loaded_types = sorted(facilities["type"].unique())
@@ -82,7 +91,7 @@ def compute_coverage(
         raise GridtwinError(
             f"unknown facility type {', '.join(unknown)}: the loaded types are {', '.join(loaded_types)}"
         )
-    standards = store.service_standards(con, loaded_types, DEFAULT_SERVICE_TIER).set_index("type")
+    standards = service_standards(con, loaded_types, DEFAULT_SERVICE_TIER).set_index("type")
     timings["read"] = time.perf_counter() - started
 
     mark = time.perf_counter()
@@ -185,10 +194,10 @@ def compute_coverage(
         "report": json.dumps({**(asdict(network.report) if network else {}), "frame": [frame.lon0, frame.lat0]}),
     }
     with store.transaction(con):
-        run_id = store.write_coverage(
+        run_id = write_coverage(
             con, run, type_frame.drop(columns="covered_share"), pa.concat_tables(rows), nodes, edges, links
         )
-        store.bump_data_version(con)
+        bump_data_version(con)
     timings["write"] = time.perf_counter() - mark
     return CoverageResult(run_id, method, network.report if network else None, type_frame, timings)
 
@@ -279,17 +288,17 @@ class PlannerModel:
 
 def load_planner(con) -> PlannerModel | None:
     """The stored network and links as a :class:`PlannerModel`; None before the first coverage run."""
-    run = con.execute("SELECT method, report FROM coverage_runs ORDER BY run_id DESC LIMIT 1").fetchone()
+    run = latest_run(con)
     if run is None:
         return None
     method, report = run
     frame = LocalFrame(*json.loads(report)["frame"])
-    buildings, facilities = store.planner_points(con)
+    buildings, facilities = planner_points(con)
     for table in (buildings, facilities):
         table["x"], table["y"] = frame.to_xy(table["lon"].to_numpy(), table["lat"].to_numpy())
     if method == STRAIGHT_LINE:
         return PlannerModel(method, frame, None, buildings, None, facilities, None)
-    nodes, edges, links = store.network_tables(con)
+    nodes, edges, links = network_tables(con)
     network = WalkNetwork(
         frame, np.column_stack([nodes["x"], nodes["y"]]), edges["u"].astype(np.int64), edges["v"].astype(np.int64)
     )

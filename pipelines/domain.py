@@ -1,45 +1,9 @@
-"""Domain vocabulary shared by the loaders and the generator."""
+"""Domain constants of the city: incident categories, sources, facility types, life-circle standards.
+
+The words of the closed loop and the hierarchy (statuses, actions, levels) are in :mod:`pipelines.vocabulary`.
+"""
 
 from __future__ import annotations
-
-STATUSES = ("reported", "accepted", "dispatched", "in_progress", "resolved", "evaluated")
-"""The closed loop, in order: 上报 → 受理 → 派单 → 处置中 → 办结 → 回访评价."""
-
-OPEN_STATUSES = ("reported", "accepted", "dispatched", "in_progress")
-
-STATUS_LABELS_ZH = {
-    "reported": "上报",
-    "accepted": "受理",
-    "dispatched": "派单",
-    "in_progress": "处置中",
-    "resolved": "办结",
-    "evaluated": "回访评价",
-}
-
-STATUS_ALIASES = {
-    **{label: code for code, label in STATUS_LABELS_ZH.items()},
-    **{code: code for code in STATUSES},
-    "待受理": "reported",
-    "已上报": "reported",
-    "新建": "reported",
-    "open": "reported",
-    "new": "reported",
-    "已受理": "accepted",
-    "acknowledged": "accepted",
-    "已派单": "dispatched",
-    "已交办": "dispatched",
-    "交办": "dispatched",
-    "assigned": "dispatched",
-    "办理中": "in_progress",
-    "处理中": "in_progress",
-    "in progress": "in_progress",
-    "已办结": "resolved",
-    "已完成": "resolved",
-    "closed": "resolved",
-    "完成": "resolved",
-    "已回访": "evaluated",
-    "已评价": "evaluated",
-}
 
 # category: (affair class 公事/家事/共事, deadline in hours 时限, department 责任部门)
 CATEGORIES: dict[str, tuple[str, int, str]] = {
@@ -54,8 +18,20 @@ CATEGORIES: dict[str, tuple[str, int, str]] = {
     "占道经营": ("公事", 24, "城管执法"),
     "养老服务": ("家事", 120, "民政科"),
 }
+SAMPLE_DESCRIPTIONS: dict[str, tuple[str, ...]] = {
+    "车辆停放": ("小区门口机动车乱停放，影响通行", "消防通道被私家车占用", "非机动车堆放楼道口"),
+    "市容环境": ("路面有大量垃圾未清理", "墙面乱涂乱画小广告", "绿化带内堆放杂物"),
+    "垃圾分类": ("垃圾桶满溢未及时清运", "居民未按要求分类投放", "厨余垃圾桶破损"),
+    "噪声扰民": ("夜间装修噪声扰民", "广场舞音响声音过大", "楼上住户深夜噪声"),
+    "物业服务": ("电梯故障无人维修", "物业未及时处理漏水", "小区门禁损坏"),
+    "设施损坏": ("路灯不亮", "窨井盖缺失存在隐患", "健身器材损坏"),
+    "邻里纠纷": ("邻居空调外机滴水纠纷", "楼道堆物引发邻里矛盾", "宠物扰邻纠纷"),
+    "安全隐患": ("电动车楼道内充电", "外墙瓷砖松动有坠落风险", "燃气管道有异味"),
+    "占道经营": ("流动摊贩占道经营", "店铺出店经营占用人行道", "早餐摊占用盲道"),
+    "养老服务": ("独居老人需要助餐服务", "老人申请上门助浴", "咨询居家养老补贴"),
+}
+"""Typical report texts per category: the generator picks among them, the live feeds use the first."""
 DEFAULT_DEADLINE_H = 72
-DEFAULT_AFFAIR_CLASS = "公事"
 DEFAULT_DEPARTMENT = "街道综合指挥室"
 
 SOURCES = ("网格员巡查", "12345热线", "居民上报", "物联感知")

@@ -22,9 +22,14 @@ from geo.measure import area_m2, length_m, metres_to_degrees
 from pipelines import store
 from pipelines.area import read_area
 from pipelines.coverage import compute_coverage
-from pipelines.domain import CATEGORIES, PRIORITIES, SOURCES, STATUS_LABELS_ZH, STATUSES
+from pipelines.domain import CATEGORIES, PRIORITIES, SAMPLE_DESCRIPTIONS, SOURCES
+from pipelines.incidents.repository import sync_derived_tables
 from pipelines.loaders import PERSONS_PER_HOUSEHOLD, refresh_grid_derivatives
 from pipelines.names import district_names, person_names, phone_numbers, place_names
+from pipelines.store.areas import fill_grid_population_from_buildings, roll_up_population
+from pipelines.store.meta import bump_data_version, set_meta
+from pipelines.store.rows import append_rows, clear_city, table_counts
+from pipelines.vocabulary import STATUS_LABELS_ZH, STATUSES
 
 ORIGIN_LNG, ORIGIN_LAT = 120.13, 30.25
 """South-west corner of the demo city (Hangzhou)."""
@@ -73,18 +78,6 @@ CATEGORY_WEIGHTS = {
     "安全隐患": 0.06,
     "占道经营": 0.07,
     "养老服务": 0.03,
-}
-DESCRIPTIONS = {
-    "车辆停放": ("小区门口机动车乱停放，影响通行", "消防通道被私家车占用", "非机动车堆放楼道口"),
-    "市容环境": ("路面有大量垃圾未清理", "墙面乱涂乱画小广告", "绿化带内堆放杂物"),
-    "垃圾分类": ("垃圾桶满溢未及时清运", "居民未按要求分类投放", "厨余垃圾桶破损"),
-    "噪声扰民": ("夜间装修噪声扰民", "广场舞音响声音过大", "楼上住户深夜噪声"),
-    "物业服务": ("电梯故障无人维修", "物业未及时处理漏水", "小区门禁损坏"),
-    "设施损坏": ("路灯不亮", "窨井盖缺失存在隐患", "健身器材损坏"),
-    "邻里纠纷": ("邻居空调外机滴水纠纷", "楼道堆物引发邻里矛盾", "宠物扰邻纠纷"),
-    "安全隐患": ("电动车楼道内充电", "外墙瓷砖松动有坠落风险", "燃气管道有异味"),
-    "占道经营": ("流动摊贩占道经营", "店铺出店经营占用人行道", "早餐摊占用盲道"),
-    "养老服务": ("独居老人需要助餐服务", "老人申请上门助浴", "咨询居家养老补贴"),
 }
 DAY_PROFILE = np.array(
     [
@@ -518,8 +511,8 @@ def _incident_chunk(scale: Scale, plan: CityPlan, area, category_index, reported
 
 
 def _descriptions(category: np.ndarray, template: np.ndarray) -> np.ndarray:
-    names = list(DESCRIPTIONS)
-    table = np.array([DESCRIPTIONS[c] for c in names])
+    names = list(SAMPLE_DESCRIPTIONS)
+    table = np.array([SAMPLE_DESCRIPTIONS[c] for c in names])
     return table[pd.Index(names).get_indexer(category), template]
 
 
@@ -575,26 +568,7 @@ def generate(
         con = store.connect(db_path)
         try:
             with store.transaction(con):
-                for table in (
-                    "grids",
-                    "grid_cells",
-                    "communities",
-                    "streets",
-                    "districts",
-                    "buildings",
-                    "roads",
-                    "facilities",
-                    "grid_workers",
-                    "incidents",
-                    "incident_events",
-                    "open_incidents",
-                    "resolutions",
-                    "assignments",
-                    "intake_tokens",
-                    "rejects",
-                    "loads",
-                ):
-                    con.execute(f"DELETE FROM {table}")
+                clear_city(con)
                 grids = plan.grids
                 point = shapely.point_on_surface(plan.grid_geoms)
                 rows = grids[
@@ -613,7 +587,7 @@ def generate(
                 rows["area_m2"] = area_m2(plan.grid_geoms)
                 rows["lon"], rows["lat"] = shapely.get_x(point), shapely.get_y(point)
                 rows["geometry"] = shapely.to_wkb(plan.grid_geoms)
-                store.append_rows(con, "grids", rows)
+                append_rows(con, "grids", rows)
                 refresh_grid_derivatives(con)
                 bar.update()
                 area = read_area(con)
@@ -621,15 +595,15 @@ def generate(
                 cells, index = area.locate(b["lon"].to_numpy(), b["lat"].to_numpy())
                 b = b.assign(h3_cell=cells, grid_index=index)[index >= 0]
                 b = b.assign(geometry=shapely.to_wkb(b["geometry"].to_numpy()))
-                store.append_rows(con, "buildings", b.drop(columns=["grid"]), area.code_table)
-                store.fill_grid_population_from_buildings(con)
-                store.roll_up_population(con)
+                append_rows(con, "buildings", b.drop(columns=["grid"]), area.code_table)
+                fill_grid_population_from_buildings(con)
+                roll_up_population(con)
                 f = tables["facilities"]
                 cells, index = area.locate(f["lon"].to_numpy(), f["lat"].to_numpy())
                 f = f.assign(h3_cell=cells, grid_index=index)
-                store.append_rows(con, "facilities", f[index >= 0], area.code_table)
-                store.append_rows(con, "roads", tables["roads"])
-                store.append_rows(con, "grid_workers", tables["grid_workers"])
+                append_rows(con, "facilities", f[index >= 0], area.code_table)
+                append_rows(con, "roads", tables["roads"])
+                append_rows(con, "grid_workers", tables["grid_workers"])
                 bar.update()
             rng = np.random.default_rng([seed, 1])
             categories, times = _incident_times(scale, end, rng)
@@ -638,19 +612,17 @@ def generate(
                 part = slice(first, min(first + INCIDENT_CHUNK, scale.incidents))
                 frame, events = _incident_chunk(scale, plan, area, categories[part], times[part], first + 1, end, rng)
                 with store.transaction(con):
-                    store.append_rows(con, "incidents", frame, area.code_table)
-                    store.append_rows(con, "incident_events", events)
+                    append_rows(con, "incidents", frame, area.code_table)
+                    append_rows(con, "incident_events", events)
                 bar.update()
             with store.transaction(con):
-                store.sync_derived_tables(con)
-            con.execute(
-                "INSERT OR REPLACE INTO meta VALUES ('generated', ?), ('generated_end', ?)",
-                [f"{scale_name} seed={seed}", end.isoformat(sep=" ")],
-            )
-            store.bump_data_version(con)
+                sync_derived_tables(con)
+            set_meta(con, "generated", f"{scale_name} seed={seed}")
+            set_meta(con, "generated_end", end.isoformat(sep=" "))
+            bump_data_version(con)
             bar.update()
             compute_coverage(con)  # the planner page (服务圈分析) opens with results
             bar.update()
-            return store.table_counts(con)
+            return table_counts(con)
         finally:
             con.close()

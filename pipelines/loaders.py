@@ -21,18 +21,25 @@ from tqdm import tqdm
 from geo.measure import area_m2, length_m
 from pipelines import store
 from pipelines.area import UPPER_CODES, Area, cover_frame, dissolve_levels, read_area
-from pipelines.domain import (
-    DEFAULT_AFFAIR_CLASS,
-    DEFAULT_DEADLINE_H,
-    DEFAULT_DEPARTMENT,
-    PRIORITIES,
-    SOURCES,
-    STATUS_ALIASES,
-)
+from pipelines.domain import DEFAULT_DEADLINE_H, DEFAULT_DEPARTMENT, PRIORITIES, SOURCES
 from pipelines.errors import LoadError
+from pipelines.incidents.repository import sync_derived_tables, upsert_incidents
 from pipelines.kinds import KINDS, Kind
 from pipelines.readers import read_table
+from pipelines.store.areas import (
+    fill_grid_population_from_buildings,
+    grid_frame,
+    grid_names,
+    rebuild_admin_level,
+    replace_grid_cells,
+    roll_up_population,
+)
+from pipelines.store.categories import category_deadlines, ensure_categories
+from pipelines.store.loads import clear_rejects, new_load_id, record_load
+from pipelines.store.meta import bump_data_version
+from pipelines.store.rows import append_rows, geometries, point_rows, replace_rows, update_point_grids
 from pipelines.validate import Prepared, prepare
+from pipelines.vocabulary import DEFAULT_AFFAIR_CLASS, STATUS_ALIASES
 
 PERSONS_PER_HOUSEHOLD = 2.6
 SQM_PER_RESIDENT = 40.0
@@ -111,12 +118,12 @@ def load_file(
             stages.update()
             stages.set_postfix_str("write")
             with store.transaction(con):
-                load_id = store.new_load_id(con)
-                store.clear_rejects(con, kind.name, sha)
+                load_id = new_load_id(con)
+                clear_rejects(con, kind.name, sha)
                 accepted, problems = WRITERS[kind.name](con, prepared, area, summary)
                 _quarantine(con, kind, load_id, path.name, sha, prepared, problems, summary)
                 summary.loaded = int(accepted)
-                store.record_load(
+                record_load(
                     con,
                     {
                         "load_id": load_id,
@@ -130,7 +137,7 @@ def load_file(
                         "rows_repaired": summary.repaired,
                     },
                 )
-                store.bump_data_version(con)
+                bump_data_version(con)
             stages.update()
         finally:
             con.close()
@@ -161,7 +168,7 @@ def _quarantine(
             "raw": raw_json,
         }
     )
-    store.append_rows(con, "rejects", frame)
+    append_rows(con, "rejects", frame)
 
 
 def _outside_reason(grid_index: np.ndarray, problems: pd.Series) -> pd.Series:
@@ -211,36 +218,34 @@ def _write_grids(con, prepared: Prepared, area: Area | None, summary: LoadSummar
     point = shapely.point_on_surface(geoms)
     rows["lon"], rows["lat"] = shapely.get_x(point), shapely.get_y(point)
     rows["geometry"] = shapely.to_wkb(geoms)
-    store.replace_rows(con, "grids", rows)
+    replace_rows(con, "grids", rows)
     summary.notes.extend(refresh_grid_derivatives(con))
     return ok.sum(), problems
 
 
 def refresh_grid_derivatives(con: duckdb.DuckDBPyConnection) -> list[str]:
     """After grids change: rebuild the H3 cover, the upper levels, the population roll-up, and re-assign points."""
-    grids = store.grid_frame(con)
-    geoms = store.geometries(grids["geometry"])
-    store.replace_grid_cells(con, cover_frame(grids["grid_code"].to_numpy(), geoms))
-    names = con.execute(
-        "SELECT grid_code, community_name, street_name, district_name FROM grids ORDER BY grid_code"
-    ).df()
+    grids = grid_frame(con)
+    geoms = geometries(grids["geometry"])
+    replace_grid_cells(con, cover_frame(grids["grid_code"].to_numpy(), geoms))
+    names = grid_names(con)
     levels = dissolve_levels(grids.drop(columns="geometry").merge(names, on="grid_code"), geoms)
     for table, frame in levels.items():
-        store.rebuild_admin_level(con, table, frame)
-    store.fill_grid_population_from_buildings(con)
-    store.roll_up_population(con)
+        rebuild_admin_level(con, table, frame)
+    fill_grid_population_from_buildings(con)
+    roll_up_population(con)
     area = read_area(con)
     notes = []
     for table in ("buildings", "facilities", "incidents"):
-        points = store.point_rows(con, table)
+        points = point_rows(con, table)
         if points.empty:
             continue
         index = _assign_cells(area, points)
-        store.update_point_grids(con, table, pd.DataFrame({"id": points["id"], "grid_index": index}), area.code_table)
+        update_point_grids(con, table, pd.DataFrame({"id": points["id"], "grid_index": index}), area.code_table)
         outside = int((index < 0).sum())
         if outside:
             notes.append(f"{outside:,} {table} are now outside every grid (kept, with no grid)")
-    store.sync_derived_tables(con)
+    sync_derived_tables(con)
     return notes
 
 
@@ -267,7 +272,7 @@ def locate_points(area: Area, frame: pd.DataFrame, problems: pd.Series) -> tuple
 def _write_facilities(con, prepared: Prepared, area: Area, summary: LoadSummary):
     frame, problems, ok = locate_points(area, prepared.frame, prepared.problems)
     columns = ["facility_id", "type", "name", "capacity", "address", "lon", "lat", "h3_cell", "grid_index"]
-    store.replace_rows(con, "facilities", frame.loc[ok, columns], area.code_table)
+    replace_rows(con, "facilities", frame.loc[ok, columns], area.code_table)
     return ok.sum(), problems
 
 
@@ -306,9 +311,9 @@ def _write_buildings(con, prepared: Prepared, area: Area, summary: LoadSummary):
         "grid_index",
         "geometry",
     ]
-    store.replace_rows(con, "buildings", frame.loc[ok, columns], area.code_table)
-    store.fill_grid_population_from_buildings(con)
-    store.roll_up_population(con)
+    replace_rows(con, "buildings", frame.loc[ok, columns], area.code_table)
+    fill_grid_population_from_buildings(con)
+    roll_up_population(con)
     return ok.sum(), problems
 
 
@@ -330,14 +335,14 @@ def _write_roads(con, prepared: Prepared, area: Area, summary: LoadSummary):
     rows = frame.loc[ok, ["road_id", "name", "class"]].copy()
     rows["length_m"] = length_m(geoms)
     rows["geometry"] = shapely.to_wkb(geoms)
-    store.replace_rows(con, "roads", rows)
+    replace_rows(con, "roads", rows)
     return ok.sum(), problems
 
 
 def incident_defaults(con, frame: pd.DataFrame, problems: pd.Series, summary: LoadSummary | None):
     """Fill affair class, deadline, status, source and priority; flag unknown statuses."""
     problems = problems.copy()
-    new = store.ensure_categories(
+    new = ensure_categories(
         con,
         frame["category"].dropna().unique().tolist(),
         (DEFAULT_AFFAIR_CLASS, DEFAULT_DEADLINE_H, DEFAULT_DEPARTMENT),
@@ -347,7 +352,7 @@ def incident_defaults(con, frame: pd.DataFrame, problems: pd.Series, summary: Lo
             f"new categories with the default {DEFAULT_DEADLINE_H} h deadline: {', '.join(new[:10])}"
             + (" …" if len(new) > 10 else "")
         )
-    categories = store.categories_frame(con).set_index("category")
+    categories = category_deadlines(con).set_index("category")
     frame = frame.copy()
     frame["affair_class"] = frame["affair_class"].fillna(frame["category"].map(categories["affair_class"]))
     deadline = pd.to_timedelta(
@@ -396,7 +401,7 @@ INCIDENT_COLUMNS = [
 
 def write_incidents(con, frame: pd.DataFrame, area: Area, actor: str, note: str) -> None:
     """Upsert located incident rows and give each its imported history (replacing an earlier import's)."""
-    store.upsert_incidents(con, frame[INCIDENT_COLUMNS], area.code_table, actor, note)
+    upsert_incidents(con, frame[INCIDENT_COLUMNS], area.code_table, actor, note)
 
 
 def _write_incidents(con, prepared: Prepared, area: Area, summary: LoadSummary):

@@ -92,12 +92,12 @@ def test_bookmarked_grid_url_shows_the_grid_detail_with_masked_phones(server, br
 
 
 def test_new_incident_shows_on_an_open_page_within_3_seconds(server, browser):
-    from pipelines.simulate import Simulator
+    from pipelines.incidents.simulate import Simulator
 
     browser.get(server["url"] + "/")
     wait_for(browser, "#ticker-newest li")
     settle(browser, 2.5)
-    simulator = Simulator(server["app"].gridtwin_data.con, seed=99)
+    simulator = Simulator(server["app"].gridtwin_data.db, seed=99)
     committed = time.monotonic()
     (incident_id,) = simulator.tick()
     WebDriverWait(browser, 3.0, poll_frequency=0.1).until(
@@ -161,7 +161,7 @@ def test_leader_table_exports_csv(server, tmp_path, screenshot_dir):
 
 
 def test_zoom_and_pan_survive_a_live_refresh(server, browser):
-    from pipelines.simulate import Simulator
+    from pipelines.incidents.simulate import Simulator
 
     read_view = (
         "const m = document.querySelector('#map .js-plotly-plot').layout.map;"
@@ -177,7 +177,7 @@ def test_zoom_and_pan_survive_a_live_refresh(server, browser):
     time.sleep(1.5)
     moved = browser.execute_script(read_view)
     assert moved != pytest.approx(before)
-    (incident_id,) = Simulator(server["app"].gridtwin_data.con, seed=7).tick()
+    (incident_id,) = Simulator(server["app"].gridtwin_data.db, seed=7).tick()
     WebDriverWait(browser, 5).until(
         lambda d: d.find_elements(By.CSS_SELECTOR, f"#ticker-newest li[data-id='{incident_id}']")
     )

@@ -7,8 +7,10 @@ import threading
 
 import pytest
 
-from pipelines import store, workflow
-from pipelines.domain import STATUSES
+from pipelines.incidents import machine
+from pipelines.incidents.repository import incident_record
+from pipelines.store.areas import grid_workers_of
+from pipelines.vocabulary import ACTIONS, STATUSES
 from tests.conftest import DEMO_END
 from tests.dashboard.conftest import PASSWORD
 
@@ -128,7 +130,7 @@ def reply_is_json(reply) -> bool:
 def test_full_loop_and_history_consistency(client, app):
     incident_id = _post(client, app).get_json()[0]["service_request_id"]
     with app.gridtwin_data.cursor() as cur:
-        worker = store.grid_workers_of(cur, store.incident_record(cur, incident_id)["grid_code"])["worker_id"].iloc[0]
+        worker = grid_workers_of(cur, incident_record(cur, incident_id)["grid_code"])["worker_id"].iloc[0]
     steps = [
         ("accept", {}, "accepted"),
         ("dispatch", {"assignee_type": "worker", "assignee": worker}, "dispatched"),
@@ -174,8 +176,8 @@ def test_every_illegal_transition_is_409_naming_state_and_allowed(client, app, s
     path = path_to(status)
     for action, body in path:
         assert _act(client, app, incident_id, action, **body).status_code == 200
-    for action in workflow.TRANSITIONS:
-        if action in workflow.allowed_actions(status):
+    for action in ACTIONS:
+        if action in machine.allowed_actions(status):
             continue
         reply = _act(
             client, app, incident_id, action, note="x", satisfaction=3, assignee_type="department", assignee="d"
@@ -183,7 +185,7 @@ def test_every_illegal_transition_is_409_naming_state_and_allowed(client, app, s
         assert reply.status_code == 409
         body = reply.get_json()
         assert body["status"] == status
-        assert body["allowed_actions"] == workflow.allowed_actions(status)
+        assert body["allowed_actions"] == machine.allowed_actions(status)
         assert status in body["error"] and action in body["error"]
     assert _count(app, "SELECT count(*) FROM incident_events WHERE incident_id = ?", incident_id) == 1 + len(path)
 
@@ -200,7 +202,7 @@ def test_every_illegal_transition_is_409_naming_state_and_allowed(client, app, s
 )
 def test_bad_action_bodies_are_400_and_change_nothing(client, app, action, body, message):
     incident_id = _post(client, app).get_json()[0]["service_request_id"]
-    for step, step_body in path_to(workflow.TRANSITIONS[action][0][0]):
+    for step, step_body in path_to(machine.sources(action)[0]):
         _act(client, app, incident_id, step, **step_body)
     events = _count(app, "SELECT count(*) FROM incident_events WHERE incident_id = ?", incident_id)
     reply = _act(client, app, incident_id, action, **body)
@@ -281,7 +283,7 @@ def test_openapi_document_lists_every_endpoint(client):
     doc = client.get("/openapi.json").get_json()
     assert doc["openapi"].startswith("3.")
     assert "/open311/v2/requests.json" in doc["paths"]
-    for action in workflow.TRANSITIONS:
+    for action in ACTIONS:
         assert f"/api/v1/incidents/{{incident_id}}/{action}" in doc["paths"]
 
 

@@ -8,7 +8,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from pipelines.cli import main
-from pipelines.http_simulator import run
+from pipelines.incidents.http_simulator import run
 
 
 @pytest.fixture

@@ -112,6 +112,7 @@ def test_user_and_apikey_commands(tmp_path, capsys):
 def test_demo_creates_its_documented_accounts(demo_db, tmp_path):
     from pipelines import auth, store
     from pipelines.cli import DEMO_ACCOUNTS, _demo_accounts
+    from pipelines.store.meta import meta_value
 
     db = tmp_path / "demo.duckdb"
     shutil.copy(demo_db, db)
@@ -121,6 +122,6 @@ def test_demo_creates_its_documented_accounts(demo_db, tmp_path):
     try:
         for name, role, password in DEMO_ACCOUNTS:
             assert auth.login(con, name, password) == role
-        assert "viewer / demo-viewer" in store.meta_value(con, "demo_accounts")
+        assert "viewer / demo-viewer" in meta_value(con, "demo_accounts")
     finally:
         con.close()

@@ -10,6 +10,7 @@ import shapely
 from pipelines import coverage, store
 from pipelines.cli import main
 from pipelines.domain import SERVICE_STANDARDS
+from pipelines.store.coverage import access_for_type, coverage_by_area, coverage_types_frame
 
 
 @pytest.fixture
@@ -21,7 +22,7 @@ def demo_copy(demo_db, tmp_path):
 
 def test_generated_demo_has_coverage_for_every_type(demo_db):
     con = duckdb.connect(str(demo_db), read_only=True)
-    types = store.coverage_types_frame(con).set_index("type")
+    types = coverage_types_frame(con).set_index("type")
     n_buildings = con.execute("SELECT count(*) FROM buildings").fetchone()[0]
     n_access = con.execute("SELECT count(*) FROM building_access").fetchone()[0]
     con.close()
@@ -35,8 +36,8 @@ def test_generated_demo_has_coverage_for_every_type(demo_db):
 
 def test_real_gaps_exist_and_shares_are_consistent(demo_db):
     con = duckdb.connect(str(demo_db), read_only=True)
-    areas, by_type = store.coverage_by_area(con, "community")
-    streets, _ = store.coverage_by_area(con, "street")
+    areas, by_type = coverage_by_area(con, "community")
+    streets, _ = coverage_by_area(con, "street")
     direct = con.execute(
         "SELECT sum(b.residents) FILTER (WHERE a.distance_m <= 300) / sum(b.residents)"
         " FROM buildings b JOIN building_access a USING (building_id) WHERE a.type = '幼儿园'"
@@ -88,7 +89,7 @@ def test_cli_minutes_override_and_unknown_type(demo_copy, capsys):
 
 def test_without_roads_straight_line_is_used_and_labelled(demo_copy, capsys):
     con = store.connect(demo_copy)
-    walk_before = store.access_for_type(con, "幼儿园")
+    walk_before = access_for_type(con, "幼儿园")
     con.execute("DELETE FROM roads")
     con.close()
     assert main(["coverage", "--db", str(demo_copy), "--type", "幼儿园"]) == 0
@@ -97,7 +98,7 @@ def test_without_roads_straight_line_is_used_and_labelled(demo_copy, capsys):
     assert "STRAIGHT-LINE" in out
     con = duckdb.connect(str(demo_copy), read_only=True)
     assert con.execute("SELECT method FROM coverage_types WHERE type = '幼儿园'").fetchone()[0] == "straight_line"
-    straight = store.access_for_type(con, "幼儿园")
+    straight = access_for_type(con, "幼儿园")
     planner = coverage.load_planner(con)
     con.close()
     assert planner.method == "straight_line"
@@ -114,7 +115,7 @@ def test_errors_are_one_clear_message(tmp_path, capsys):
 def test_planner_model_what_if_service_area_and_sites(demo_db):
     con = duckdb.connect(str(demo_db), read_only=True)
     planner = coverage.load_planner(con)
-    current = store.access_for_type(con, "幼儿园")
+    current = access_for_type(con, "幼儿园")
     con.close()
     assert planner.method == "network"
     uncovered = ~(np.nan_to_num(current, nan=np.inf) <= 300)

@@ -3,8 +3,9 @@ import datetime as dt
 import duckdb
 import pytest
 
-from pipelines.domain import FACILITY_TYPES, STATUSES
+from pipelines.domain import FACILITY_TYPES
 from pipelines.generate import generate
+from pipelines.vocabulary import STATUSES
 from tests.conftest import DEMO_END
 
 

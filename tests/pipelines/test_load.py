@@ -11,6 +11,7 @@ import pytest
 from pipelines import store
 from pipelines.errors import DatabaseBusyError, LoadError
 from pipelines.loaders import load_file
+from pipelines.store.rows import table_counts
 
 HOTLINE_MAP = {
     "incident_id": "工单编号",
@@ -306,4 +307,4 @@ def test_busy_database_is_refused_politely(grid_db, data_dir):
             load_file(grid_db, "incidents", data_dir / "incidents_gcj02.csv", crs="gcj02", progress=False)
     finally:
         holder.communicate("")
-    assert store.table_counts(store.connect(grid_db, read_only=True))["incidents"] == 0
+    assert table_counts(store.connect(grid_db, read_only=True))["incidents"] == 0

@@ -1,8 +1,10 @@
 """Live incident feed for the demo: new reports near residents, and open ones moving along the loop.
 
-It writes through the same path as a load (locate, upsert, history) on a
-connection of the process that owns the database, one transaction per tick,
-and bumps the change counter the dashboard polls.
+It writes through the same path as a load (locate, upsert, history) on the
+:class:`~pipelines.store.Database` of the process that owns the file, one write
+transaction per tick (under the database's write lock), and bumps the change
+counter the dashboard polls.  Open incidents move along the state machine's
+forward path (:data:`~pipelines.incidents.machine.FORWARD`).
 """
 
 from __future__ import annotations
@@ -16,24 +18,16 @@ import numpy as np
 import pandas as pd
 
 from geo.measure import metres_to_degrees
-from pipelines import store
 from pipelines.area import read_area
-from pipelines.domain import CATEGORIES, PRIORITIES, SOURCES
+from pipelines.domain import CATEGORIES, PRIORITIES, SAMPLE_DESCRIPTIONS, SOURCES
 from pipelines.errors import GridtwinError
+from pipelines.incidents.repository import advance_open_incidents
 from pipelines.loaders import INCIDENT_COLUMNS, write_incidents
+from pipelines.store import Database
+from pipelines.store.areas import building_points
+from pipelines.store.categories import category_deadlines
+from pipelines.store.meta import bump_data_version
 
-DESCRIPTIONS = {
-    "邻里纠纷": "邻居因楼道堆物发生争执，请求调解",
-    "噪声扰民": "夜间施工噪声扰民，影响休息",
-    "车辆停放": "小区门口车辆乱停放，堵塞消防通道",
-    "垃圾分类": "垃圾桶满溢未及时清运，分类不规范",
-    "物业服务": "电梯故障多日未修，物业回应慢",
-    "安全隐患": "电动车楼道充电，存在火灾隐患",
-    "市容环境": "路边乱张贴小广告，影响市容",
-    "设施损坏": "人行道路灯不亮，夜间出行不便",
-    "占道经营": "流动摊贩占用人行道经营",
-    "养老服务": "独居老人需要助餐上门服务",
-}
 ACTOR = "实时模拟"
 
 
@@ -42,22 +36,20 @@ class Simulator:
 
     def __init__(
         self,
-        con: duckdb.DuckDBPyConnection,
+        db: Database,
         clock: Callable[[], dt.datetime] | None = None,
         seed: int = 11,
         per_tick: int = 1,
         advance_per_tick: int = 2,
-        lock: threading.Lock | None = None,
     ):
-        self.con = con
-        self.lock = lock or threading.Lock()
+        self.db = db
         self.clock = clock or (lambda: dt.datetime.now().replace(microsecond=0))
         self.rng = np.random.default_rng(seed)
         self.per_tick = per_tick
         self.advance_per_tick = advance_per_tick
-        with con.cursor() as cur:
+        with db.cursor() as cur:
             self.area = read_area(cur)
-            self.buildings = store.building_points(cur)
+            self.buildings = building_points(cur)
         if self.area is None or self.buildings.empty:
             raise GridtwinError("the live feed needs grids and buildings: run `gridtwin generate` first")
         weight = self.buildings["residents"].fillna(0).to_numpy(float) + 5.0
@@ -66,8 +58,8 @@ class Simulator:
 
     def new_incidents(self, n: int) -> pd.DataFrame:
         now = self.clock()
-        with self.con.cursor() as cur:  # deadlines (时限) as the admin set them
-            hours = dict(store.category_deadlines(cur)[["category", "deadline_h"]].itertuples(index=False))
+        with self.db.cursor() as cur:  # deadlines (时限) as the admin set them
+            hours = dict(category_deadlines(cur)[["category", "deadline_h"]].itertuples(index=False))
         b = self.buildings
         home = self.rng.choice(len(b), size=n, p=self.weights)
         dx, dy = metres_to_degrees(self.rng.normal(0, 10, n), self.rng.normal(0, 10, n), float(b["lat"].mean()))
@@ -89,7 +81,7 @@ class Simulator:
                     pd.Timestamp(now + dt.timedelta(hours=int(hours.get(c, CATEGORIES[c][1])))) for c in category
                 ],
                 "resolved_at": pd.NaT,
-                "description": [DESCRIPTIONS.get(c, c) for c in category],
+                "description": [SAMPLE_DESCRIPTIONS.get(c, (c,))[0] for c in category],
                 "address": b["name"].to_numpy()[home],
                 "reporter_name": None,
                 "reporter_phone": None,
@@ -106,12 +98,10 @@ class Simulator:
     def tick(self) -> list[str]:
         """One transaction: new incidents plus a few steps along the loop. Returns the new ids."""
         frame = self.new_incidents(self.per_tick)
-        with self.lock, self.con.cursor() as cur, store.transaction(cur):
+        with self.db.write() as cur:
             write_incidents(cur, frame[INCIDENT_COLUMNS], self.area, ACTOR, "实时上报")
-            store.advance_open_incidents(
-                cur, self.advance_per_tick, self.clock(), ACTOR, int(self.rng.integers(1 << 30))
-            )
-            store.bump_data_version(cur)
+            advance_open_incidents(cur, self.advance_per_tick, self.clock(), ACTOR, int(self.rng.integers(1 << 30)))
+            bump_data_version(cur)
         return frame["incident_id"].tolist()
 
 

@@ -2,8 +2,8 @@
 
 It knows only the server's URL: services come from ``services.json``, places from recent requests
 (a small random offset around them), so everything it posts lands inside the loaded area.  With a
-dispatcher key it also moves requests along the loop — accept, dispatch to the suggested
-department, start, resolve — so a wall screen shows the whole cycle.
+dispatcher key it also moves requests along the state machine's forward path — accept, dispatch
+to the suggested department, start, resolve, evaluate — so a wall screen shows the whole cycle.
 """
 
 from __future__ import annotations
@@ -15,16 +15,12 @@ import urllib.error
 import urllib.request
 import uuid
 
+from pipelines.domain import DEFAULT_DEPARTMENT, SAMPLE_DESCRIPTIONS
 from pipelines.errors import GridtwinError
-from pipelines.simulate import DESCRIPTIONS
+from pipelines.incidents.machine import FORWARD
 
-NEXT = {
-    "reported": ("accept", {}),
-    "accepted": ("dispatch", None),
-    "dispatched": ("start", {}),
-    "in_progress": ("resolve", {"note": "已到场处置完毕"}),
-    "resolved": ("evaluate", {"satisfaction": 5}),
-}
+BODIES = {"resolve": {"note": "已到场处置完毕"}, "evaluate": {"satisfaction": 5}}
+"""What the worker sends with each forward action (dispatch gets the suggested department)."""
 RETRIES = 3
 
 
@@ -73,7 +69,7 @@ def run(url: str, api_key: str, rate: float, duration_s: float | None, advance_k
                 "service_code": code,
                 "lat": lat + rng.gauss(0, 0.0003),
                 "long": lon + rng.gauss(0, 0.0003),
-                "description": DESCRIPTIONS.get(code, code),
+                "description": SAMPLE_DESCRIPTIONS.get(code, (code,))[0],
                 "token": uuid.uuid4().hex,
             }
             for _ in range(RETRIES):  # the token makes a retry safe
@@ -96,11 +92,12 @@ def run(url: str, api_key: str, rate: float, duration_s: float | None, advance_k
 def _advance(worker: Client, open_ids: list[str], rng: random.Random) -> int:
     incident_id = rng.choice(open_ids)
     status, view = worker.call("GET", f"/api/v1/incidents/{incident_id}")
-    if status != 200 or view["status"] not in NEXT:
+    if status != 200 or view["status"] not in FORWARD:
         open_ids.remove(incident_id)
         return 0
-    action, body = NEXT[view["status"]]
-    if body is None:
-        body = {"assignee_type": "department", "assignee": view["suggestions"]["department"] or "街道综合指挥室"}
+    action = FORWARD[view["status"]]
+    body = BODIES.get(action, {})
+    if action == "dispatch":
+        body = {"assignee_type": "department", "assignee": view["suggestions"]["department"] or DEFAULT_DEPARTMENT}
     status, _ = worker.call("POST", f"/api/v1/incidents/{incident_id}/{action}", body)
     return int(status == 200)

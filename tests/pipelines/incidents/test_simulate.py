@@ -6,24 +6,25 @@ import shutil
 
 import pytest
 
-from pipelines import store
-from pipelines.simulate import Simulator
+from pipelines.incidents.simulate import Simulator
+from pipelines.store import Database
 from tests.conftest import DEMO_END
 
 
 @pytest.fixture
-def con(demo_db, tmp_path):
+def db(demo_db, tmp_path):
     path = tmp_path / "demo.duckdb"
     shutil.copy(demo_db, path)
-    connection = store.connect(path)
-    yield connection
-    connection.close()
+    database = Database(path)
+    yield database
+    database.close()
 
 
-def test_tick_adds_a_located_incident_and_moves_others_along_the_loop(con):
+def test_tick_adds_a_located_incident_and_moves_others_along_the_loop(db):
+    con = db.con
     version = int(con.execute("SELECT value FROM meta WHERE key = 'data_version'").fetchone()[0])
     events_before = con.execute("SELECT count(*) FROM incident_events").fetchone()[0]
-    simulator = Simulator(con, clock=lambda: DEMO_END, seed=3, per_tick=2, advance_per_tick=3)
+    simulator = Simulator(db, clock=lambda: DEMO_END, seed=3, per_tick=2, advance_per_tick=3)
     ids = simulator.tick()
     assert len(ids) == 2
     rows = con.execute(
@@ -43,8 +44,9 @@ def test_tick_adds_a_located_incident_and_moves_others_along_the_loop(con):
     assert mismatched == 0
 
 
-def test_open_incidents_follow_every_tick(con):
-    simulator = Simulator(con, clock=lambda: DEMO_END, seed=5, per_tick=3, advance_per_tick=20)
+def test_open_incidents_follow_every_tick(db):
+    con = db.con
+    simulator = Simulator(db, clock=lambda: DEMO_END, seed=5, per_tick=3, advance_per_tick=20)
     for _ in range(3):
         simulator.tick()
     expected = con.execute(
@@ -54,9 +56,10 @@ def test_open_incidents_follow_every_tick(con):
     assert con.execute("SELECT incident_id, status FROM open_incidents ORDER BY 1").fetchall() == expected
 
 
-def test_new_incidents_take_the_deadlines_the_admin_set(con):
+def test_new_incidents_take_the_deadlines_the_admin_set(db):
+    con = db.con
     con.execute("UPDATE categories SET deadline_h = 5")
-    simulator = Simulator(con, clock=lambda: DEMO_END, seed=4, per_tick=3, advance_per_tick=0)
+    simulator = Simulator(db, clock=lambda: DEMO_END, seed=4, per_tick=3, advance_per_tick=0)
     ids = simulator.tick()
     hours = con.execute(
         "SELECT DISTINCT epoch(due_at - reported_at) / 3600 FROM incidents WHERE incident_id IN (?, ?, ?)", ids

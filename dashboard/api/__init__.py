@@ -1,0 +1,55 @@
+"""HTTP API on the dashboard's server: Open311 GeoReport v2 intake, the closed-loop JSON API, accounts.
+
+- :mod:`~dashboard.api.open311` services, new requests, reading requests back (GeoReport v2)
+- :mod:`~dashboard.api.incidents` incident detail and actions, deadlines, handling statistics
+- :mod:`~dashboard.api.accounts` login/logout and the login wall, users, API keys
+- :mod:`~dashboard.api.shared` who is asking (session or API key) and the error replies
+
+Every write checks who is asking: a session cookie from /login (dashboard users) or an API key
+(``api_key`` parameter as Open311 has it, or the ``X-API-Key`` header).  Errors are JSON with
+one message that says what to fix; Open311 endpoints use the spec's error list format.  The
+routes only parse and answer: validation and writes are :mod:`pipelines.incidents` and
+:mod:`pipelines.auth`, serialised by the database's own write lock.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import Blueprint, Flask, jsonify, request
+
+from dashboard.api import accounts, incidents, open311
+from dashboard.api.shared import Gate, error
+from dashboard.openapi import openapi_document
+from pipelines.store.meta import meta_value, set_meta
+
+__all__ = ["Gate", "register"]
+
+
+def register(server: Flask, data, require_login: bool = True) -> Gate:
+    """Add the API and login routes to the Dash app's Flask server."""
+    gate = Gate(data)
+    with data.db.write() as cur:
+        secret = meta_value(cur, "session_secret")
+        if secret is None:
+            secret = secrets.token_hex(32)
+            set_meta(cur, "session_secret", secret)
+    server.secret_key = secret
+    server.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
+    api = Blueprint("gridtwin_api", __name__)
+    open311.add_routes(api, gate)
+    incidents.add_routes(api, gate)
+    accounts.add_routes(api, gate)
+
+    @api.get("/openapi.json")
+    def openapi():
+        return jsonify(openapi_document())
+
+    @api.errorhandler(405)
+    def not_allowed(_):
+        return error(405, f"{request.method} is not allowed on {request.path}")
+
+    server.register_blueprint(api)
+    if require_login:
+        accounts.add_login_wall(server)
+    return gate

@@ -1,0 +1,83 @@
+"""The `gridtwin` console script: the pipelines' commands plus ``serve`` and ``demo``, which start the dashboard.
+
+The entry point sits here, at the top of the import graph, so that ``pipelines`` never imports
+``dashboard``: :func:`pipelines.cli.add_commands` supplies every data command and this module adds
+the two that need a web server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from pipelines import cli as pipelines_cli
+from pipelines.cli import DEFAULT_DB
+from pipelines.errors import GridtwinError
+
+DEMO_DB = Path("data") / "demo.duckdb"
+
+
+def cmd_serve(args) -> None:
+    db = Path(args.db)
+    if not db.exists():
+        raise GridtwinError(f"database {db} does not exist: build one with `gridtwin generate --db {db}`")
+    serve(db, args.host, args.port, args.tiles, live_feed=args.live)
+
+
+def cmd_demo(args) -> None:
+    db = Path(args.db)
+    pipelines_cli.prepare_demo(db)
+    if args.no_serve:
+        return
+    serve(db, args.host, args.port, args.tiles, live_feed=True)
+
+
+def serve(db: Path, host: str, port: int, tiles: str | None, live_feed: bool) -> None:
+    from dashboard.app import create_app
+
+    app = create_app(db, tile_url=tiles, live_feed=live_feed)
+    where = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
+    print(f"gridtwin dashboard on http://{where}:{port}/  (wall screen: http://{where}:{port}/?screen=wall)")
+    if live_feed:
+        print("live feed on: a simulated incident arrives every few seconds; Ctrl+C stops")
+    try:
+        app.run(host=host, port=port, debug=False)
+    except OSError as exc:
+        raise GridtwinError(f"cannot listen on {host}:{port} ({exc.strerror}): choose another --port") from exc
+    finally:
+        if app.gridtwin_feed is not None:
+            app.gridtwin_feed.stop()
+        app.gridtwin_data.close()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Every `gridtwin` command: the pipelines' ones, then serve and demo."""
+    parser, sub = pipelines_cli.build_parser()
+
+    p = sub.add_parser("serve", help="start the dashboard on a database")
+    p.add_argument("--db", default=DEFAULT_DB)
+    _server_options(p)
+    p.add_argument("--live", action="store_true", help="also run the simulated live incident feed")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("demo", help="build the demo city if missing and start the dashboard with a live feed")
+    p.add_argument("--db", default=str(DEMO_DB))
+    _server_options(p)
+    p.add_argument("--no-serve", action="store_true", help="only build the demo database and print its summary")
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def _server_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
+    p.add_argument("--port", type=int, default=8050, help="port (default: %(default)s)")
+    p.add_argument("--tiles", help="optional XYZ tile URL template, e.g. an intranet server or 天地图 with your key")
+
+
+def main(argv: list[str] | None = None) -> int:
+    return pipelines_cli.main(argv, build_parser())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,212 @@
+"""Intake: HTTP bodies (Open311 form fields or JSON) → validated requests → one write transaction each.
+
+:func:`submit` takes a new report, :func:`act` one action along the loop.  Both take plain dicts
+(what a body parses to), check everything first and raise :class:`RequestError` listing every
+problem, so the API answers 400 with one clear message and nothing is stored.  The writes go
+through :class:`~pipelines.store.Database`, which serialises them with its lock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+
+import numpy as np
+
+from pipelines.area import Area
+from pipelines.domain import DEFAULT_DEADLINE_H
+from pipelines.errors import GridtwinError
+from pipelines.incidents import machine, repository
+from pipelines.store import Database, transaction
+from pipelines.store.areas import worker_exists
+from pipelines.store.categories import category_deadlines
+from pipelines.store.meta import bump_data_version
+from pipelines.vocabulary import ACTIONS, ASSIGNEE_TYPES, DEFAULT_AFFAIR_CLASS, GRID_CODE_COLUMNS
+
+MAX_DESCRIPTION = 4000
+MAX_SHORT = 200
+SOURCE = "Open311接口"
+
+
+class RequestError(GridtwinError, ValueError):
+    """A bad request: the message lists every problem; nothing was stored."""
+
+
+class NotFound(GridtwinError, LookupError):  # noqa: N818 - reads as the HTTP status it maps to
+    pass
+
+
+def text(payload: dict, key: str, limit: int, problems: list[str], required: bool = False) -> str | None:
+    """``payload[key]`` as text of at most ``limit`` characters (None when absent); problems are appended."""
+    value = payload.get(key)
+    if value is None or value == "":
+        if required:
+            problems.append(f"{key} is required")
+        return None
+    if not isinstance(value, str):
+        problems.append(f"{key} must be text, got {type(value).__name__}")
+        return None
+    if len(value) > limit:
+        problems.append(f"{key} is {len(value)} characters long; at most {limit} are allowed")
+        return None
+    return value
+
+
+def _number(payload: dict, key: str, low: float, high: float, problems: list[str]) -> float | None:
+    value = payload.get(key)
+    if value is None or value == "":
+        problems.append(f"{key} is required (WGS84 decimal degrees)")
+        return None
+    if isinstance(value, bool):
+        problems.append(f"{key} must be a number, got {value!r}")
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        problems.append(f"{key} must be a number, got {value!r}")
+        return None
+    if not np.isfinite(number) or not low <= number <= high:
+        problems.append(f"{key} must be between {low:g} and {high:g}, got {value!r}")
+        return None
+    return number
+
+
+@dataclass(frozen=True)
+class NewRequest:
+    """A validated Open311 POST, placed in a grid."""
+
+    service: str
+    lon: float
+    lat: float
+    h3_cell: int
+    grid_index: int
+    description: str | None
+    address: str | None
+    reporter: str | None
+    phone: str | None
+    token: str | None
+
+
+def parse_new_request(payload: dict, services, area: Area | None) -> NewRequest:
+    """Check an Open311 POST body against the known ``services`` and the loaded ``area``."""
+    problems: list[str] = []
+    service = text(payload, "service_code", MAX_SHORT, problems, required=True)
+    if service is not None and service not in services:
+        problems.append(f"service_code {service!r} is unknown: GET /open311/v2/services.json lists the services")
+    lat = _number(payload, "lat", -90, 90, problems)
+    lon = _number(payload, "long", -180, 180, problems)
+    description = text(payload, "description", MAX_DESCRIPTION, problems)
+    address = text(payload, "address_string", MAX_SHORT, problems)
+    first, last = (text(payload, k, MAX_SHORT, problems) for k in ("first_name", "last_name"))
+    phone = text(payload, "phone", 40, problems)
+    token = text(payload, "token", 100, problems)
+    if area is None:
+        raise RequestError("no grids are loaded: this server cannot place requests yet")
+    cells = index = None
+    if lat is not None and lon is not None:
+        cells, index = area.locate(np.array([lon]), np.array([lat]))
+        if index[0] < 0:
+            problems.append(f"lat {lat}, long {lon} is outside the loaded area: requests must fall inside a grid")
+    if problems:
+        raise RequestError("; ".join(problems))
+    reporter = "".join(n for n in (last, first) if n) or None
+    return NewRequest(service, lon, lat, int(cells[0]), int(index[0]), description, address, reporter, phone, token)
+
+
+def submit(db: Database, area: Area | None, payload: dict, now: dt.datetime, actor: str) -> tuple[str, bool]:
+    """Validate and store one new request; returns (incident id, created).
+
+    A client token (``token``) makes retries idempotent: the same token returns the first id and
+    ``created`` False.
+    """
+    with db.cursor() as cur:
+        categories = category_deadlines(cur).set_index("category")
+    request = parse_new_request(payload, categories.index, area)
+    with db.write() as cur:
+        if request.token and (known := repository.token_incident(cur, request.token)):
+            return known, False
+        category = categories.loc[request.service]
+        incident_id = f"OP{now:%Y%m%d%H%M%S}{secrets.token_hex(3).upper()}"
+        grid = area.grids.iloc[request.grid_index]
+        row = {
+            "incident_id": incident_id,
+            "category": request.service,
+            "affair_class": category["affair_class"] or DEFAULT_AFFAIR_CLASS,
+            "source": SOURCE,
+            "priority": "一般",
+            "status": "reported",
+            "reported_at": now,
+            "due_at": now + dt.timedelta(hours=int(category["deadline_h"] or DEFAULT_DEADLINE_H)),
+            "description": request.description,
+            "address": request.address,
+            "reporter_name": request.reporter,
+            "reporter_phone": request.phone,
+            "lon": request.lon,
+            "lat": request.lat,
+            "h3_cell": request.h3_cell,
+            **{c: grid[c] for c in GRID_CODE_COLUMNS},
+        }
+        repository.insert_new_incident(cur, row, actor, "Open311 上报")
+        if request.token:
+            repository.save_token(cur, request.token, incident_id)
+        bump_data_version(cur)
+    return incident_id, True
+
+
+@dataclass(frozen=True)
+class ActionRequest:
+    """A validated action body: its note, and the satisfaction or assignee the action needs."""
+
+    action: str
+    note: str | None
+    satisfaction: int | None
+    assignee: tuple[str, str] | None
+
+
+def parse_action(action: str, payload: dict) -> tuple[ActionRequest, list[str]]:
+    """The action and the problems of its body (checked later together with what the database says)."""
+    if action not in ACTIONS:
+        raise NotFound(f"unknown action {action!r}: use one of {', '.join(ACTIONS)}")
+    problems: list[str] = []
+    note = text(payload, "note", MAX_DESCRIPTION, problems, required=action == "resolve")
+    satisfaction = assignee = None
+    if action == "evaluate":
+        value = payload.get("satisfaction")
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5:
+            problems.append(f"satisfaction must be a whole number from 1 to 5, got {value!r}")
+        else:
+            satisfaction = value
+    if action == "dispatch":
+        kind = payload.get("assignee_type")
+        who = text(payload, "assignee", MAX_SHORT, problems, required=True)
+        if kind not in ASSIGNEE_TYPES:
+            problems.append(f"assignee_type must be one of {', '.join(ASSIGNEE_TYPES)}, got {kind!r}")
+        elif who is not None:
+            assignee = (kind, who)
+    return ActionRequest(action, note, satisfaction, assignee), problems
+
+
+def act(db: Database, incident_id: str, action: str, payload: dict, now: dt.datetime, actor: str) -> dict:
+    """Apply one action of the loop; returns the incident afterwards.
+
+    Raises :class:`NotFound`, :class:`RequestError` (bad payload) or
+    :class:`~pipelines.incidents.machine.IllegalTransition` (wrong state: HTTP 409).
+    """
+    request, problems = parse_action(action, payload)
+    with db.lock, db.cursor() as cur:
+        record = repository.incident_record(cur, incident_id)
+        if record is None:
+            raise NotFound(f"incident {incident_id} does not exist")
+        step = machine.step(incident_id, record["status"], action)
+        assignee = request.assignee
+        if assignee and assignee[0] == "worker" and not worker_exists(cur, assignee[1]):
+            problems.append(f"grid worker {assignee[1]!r} does not exist")
+        if problems:
+            raise RequestError("; ".join(problems))
+        note = request.note or (f"派单至{assignee[1]}" if action == "dispatch" else None)
+        with transaction(cur):
+            repository.apply_transition(
+                cur, incident_id, step.from_status, step.to_status, now, actor, note, request.satisfaction, assignee
+            )
+        return repository.incident_record(cur, incident_id)

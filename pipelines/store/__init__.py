@@ -1,0 +1,20 @@
+"""The DuckDB store: the schema and its migrations, the connection, and one module per table family.
+
+- :mod:`~pipelines.store.schema` every table, the schema version, the migrations of older files
+- :mod:`~pipelines.store.database` :func:`connect`, :func:`transaction` and the :class:`Database`
+  (connection + write lock) a server shares between threads
+- :mod:`~pipelines.store.rows` bulk upsert/append of any keyed table, point rows, table counts
+- :mod:`~pipelines.store.areas` grids, their H3 cover, admin levels, buildings, grid workers
+- :mod:`~pipelines.store.categories` incident categories and their deadlines
+- :mod:`~pipelines.store.loads` the load log and rejected rows
+- :mod:`~pipelines.store.coverage` service standards, coverage runs, the walking network
+- :mod:`~pipelines.store.accounts` users and API keys; :mod:`~pipelines.store.meta` settings and the change counter
+
+The incident tables (incidents, their history, open state, assignments, intake tokens) are the closed
+loop's own family: their SQL is in :mod:`pipelines.incidents.repository`.  The dashboard's read-only
+aggregate queries live with the dashboard.
+"""
+
+from pipelines.store.database import Database, connect, transaction
+
+__all__ = ["Database", "connect", "transaction"]

@@ -1,0 +1,169 @@
+"""Service coverage results (服务圈): standards, runs, per-building distances, the walking network."""
+
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from pipelines.store.rows import append_rows, geometries
+from pipelines.vocabulary import LEVEL_TABLES
+
+
+def coverage_inputs(con: duckdb.DuckDBPyConnection) -> tuple[np.ndarray, pd.DataFrame, pd.DataFrame]:
+    """Road geometries, buildings and facilities — the points in the order the stored links assume."""
+    roads = geometries(con.execute("SELECT geometry FROM roads WHERE geometry IS NOT NULL").fetchnumpy()["geometry"])
+    return (roads, *planner_points(con))
+
+
+def service_standards(con: duckdb.DuckDBPyConnection, types: list[str], default: tuple[int, bool]) -> pd.DataFrame:
+    """Tier, distance and required flag per facility type; unknown types are added with ``default``."""
+    known = {row[0] for row in con.execute("SELECT type FROM service_standards").fetchall()}
+    new = sorted(set(types) - known)
+    if new:
+        con.executemany("INSERT INTO service_standards VALUES (?, ?, ?)", [[t, *default] for t in new])
+    return con.execute(
+        "SELECT s.type, s.tier_minutes, l.distance_m, s.required FROM service_standards s"
+        " LEFT JOIN life_circles l USING (tier_minutes) ORDER BY s.tier_minutes, s.type"
+    ).df()
+
+
+def write_coverage(
+    con: duckdb.DuckDBPyConnection,
+    run: dict,
+    types: pd.DataFrame,
+    access: pa.Table,
+    nodes: pa.Table | None,
+    edges: pa.Table | None,
+    links: pa.Table | None,
+) -> int:
+    """Store one coverage run; results for the computed types and the network are replaced."""
+    run_id = con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM coverage_runs").fetchone()[0]
+    con.execute(
+        "INSERT INTO coverage_runs VALUES (?, now()::TIMESTAMP, ?, ?, ?, ?, ?, ?)",
+        [
+            run_id,
+            run["method"],
+            run["walk_speed_m_per_min"],
+            run["cutoff_m"],
+            run["minutes_override"],
+            run["seconds"],
+            run["report"],
+        ],
+    )
+    types = types.assign(run_id=run_id)
+    con.register("_types", types)
+    con.register("_access", access)
+    try:
+        con.execute("DELETE FROM coverage_types WHERE type IN (SELECT type FROM _types)")
+        con.execute(
+            "INSERT INTO coverage_types SELECT type, tier_minutes, threshold_m, required, method, facilities, run_id"
+            " FROM _types"
+        )
+        con.execute("DELETE FROM building_access WHERE type IN (SELECT type FROM _types)")
+        con.execute("INSERT INTO building_access SELECT building_id, type, distance_m, minutes FROM _access")
+    finally:
+        con.unregister("_types")
+        con.unregister("_access")
+    for table, frame in (("network_nodes", nodes), ("network_edges", edges), ("network_links", links)):
+        con.execute(f"DELETE FROM {table}")
+        if frame is not None:
+            append_rows(con, table, frame)
+    return run_id
+
+
+def latest_run(con: duckdb.DuckDBPyConnection) -> tuple[str, str] | None:
+    """(method, report JSON) of the newest coverage run; None before the first."""
+    return con.execute("SELECT method, report FROM coverage_runs ORDER BY run_id DESC LIMIT 1").fetchone()
+
+
+def network_tables(con: duckdb.DuckDBPyConnection) -> tuple[dict, dict, pd.DataFrame]:
+    """The stored walking network: node arrays, edge arrays and the building/facility links."""
+    nodes = con.execute("SELECT x, y FROM network_nodes ORDER BY node_id").fetchnumpy()
+    edges = con.execute("SELECT u, v FROM network_edges ORDER BY edge_id").fetchnumpy()
+    links = con.execute("SELECT kind, item_id, edge_id, along_m, offset_m FROM network_links").df()
+    return nodes, edges, links
+
+
+def coverage_types_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    return con.execute(
+        "SELECT type, tier_minutes, threshold_m, required, method, facilities FROM coverage_types"
+        " ORDER BY tier_minutes, type"
+    ).df()
+
+
+def coverage_by_area(
+    con: duckdb.DuckDBPyConnection, level: str, within: tuple[str, str] | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Residents covered per area and type, and each area's life-circle completeness.
+
+    ``level`` names the areas (district/street/community/grid); ``within`` = (level, code) limits
+    them to one parent.  Returns (areas, by_type): areas has code, name, residents, buildings,
+    types_in_reach (residents' mean count of required types within their circle), required_types
+    and complete_share (share of residents with every required type in reach); by_type has
+    code, type, covered (residents) and share.
+    """
+    table, column = LEVEL_TABLES[level]
+    where, params = "TRUE", []
+    if within is not None:
+        where, params = f"b.{LEVEL_TABLES[within[0]][1]} = ?", [within[1]]
+    by_type = con.execute(
+        f"""
+        SELECT b.{column} AS code, a.type,
+               coalesce(sum(b.residents) FILTER (WHERE a.distance_m <= t.threshold_m), 0)::BIGINT AS covered,
+               coalesce(sum(b.residents), 0)::BIGINT AS residents
+        FROM buildings b JOIN building_access a USING (building_id) JOIN coverage_types t USING (type)
+        WHERE {where} AND b.{column} IS NOT NULL
+        GROUP BY ALL ORDER BY code, a.type
+        """,
+        params,
+    ).df()
+    by_type["share"] = by_type["covered"] / by_type["residents"].where(by_type["residents"] > 0)
+    areas = con.execute(
+        f"""
+        WITH per_building AS (
+            SELECT a.building_id,
+                   count(*) FILTER (WHERE t.required AND a.distance_m <= t.threshold_m) AS in_reach
+            FROM building_access a JOIN coverage_types t USING (type) GROUP BY a.building_id),
+        required AS (SELECT count(*) FILTER (WHERE required) AS n FROM coverage_types)
+        SELECT b.{column} AS code, any_value(u.name) AS name, sum(b.residents)::BIGINT AS residents,
+               count(*) AS buildings,
+               sum(b.residents * coalesce(p.in_reach, 0)) / nullif(sum(b.residents), 0) AS types_in_reach,
+               any_value(r.n) AS required_types,
+               sum(b.residents) FILTER (WHERE p.in_reach = r.n) / nullif(sum(b.residents), 0) AS complete_share
+        FROM buildings b LEFT JOIN per_building p USING (building_id) CROSS JOIN required r
+             LEFT JOIN {table} u ON u.{column} = b.{column}
+        WHERE {where} AND b.{column} IS NOT NULL
+        GROUP BY b.{column} ORDER BY b.{column}
+        """,
+        params,
+    ).df()
+    areas["complete_share"] = areas["complete_share"].fillna(0.0)
+    return areas, by_type
+
+
+def planner_points(con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Buildings and facilities with coordinates, by id: the order a coverage run stores and the planner reads."""
+    buildings = con.execute(
+        "SELECT building_id, name, coalesce(residents, 0) AS residents, lon, lat, grid_code, community_code,"
+        " street_code, district_code FROM buildings WHERE lon IS NOT NULL ORDER BY building_id"
+    ).df()
+    facilities = con.execute(
+        "SELECT facility_id, type, name, lon, lat, community_code, street_code FROM facilities"
+        " WHERE lon IS NOT NULL AND type IS NOT NULL ORDER BY facility_id"
+    ).df()
+    return buildings, facilities
+
+
+def access_for_type(con: duckdb.DuckDBPyConnection, kind: str) -> np.ndarray:
+    """Stored distance (m, NaN = not reached) from every building to ``kind``, in building-id order."""
+    return (
+        con.execute(
+            "SELECT a.distance_m FROM buildings b LEFT JOIN building_access a"
+            " ON a.building_id = b.building_id AND a.type = ? WHERE b.lon IS NOT NULL ORDER BY b.building_id",
+            [kind],
+        )
+        .fetchnumpy()["distance_m"]
+        .astype(float)
+    )

@@ -1,0 +1,76 @@
+"""Schema versions: a new file gets the current one, an older file is upgraded when opened for writing."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from pipelines import store
+from pipelines.errors import GridtwinError
+from pipelines.store.meta import meta_value
+from pipelines.store.schema import SCHEMA_VERSION, file_version
+
+
+def test_a_new_file_gets_the_current_version(tmp_path):
+    con = store.connect(tmp_path / "new.duckdb")
+    assert meta_value(con, "schema_version") == str(SCHEMA_VERSION)
+    assert file_version(con) == SCHEMA_VERSION
+    assert con.execute("SELECT count(*) FROM categories").fetchone()[0] > 0
+
+
+def _version_1_file(path):
+    """A file as gridtwin wrote it before open_incidents/resolutions and before the version was recorded."""
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+    con.execute("INSERT INTO meta VALUES ('data_version', '7'), ('point_res', '12'), ('cover_res', '10')")
+    con.execute(
+        """
+        CREATE TABLE incidents (
+            incident_id VARCHAR, category VARCHAR, affair_class VARCHAR, source VARCHAR, priority VARCHAR,
+            status VARCHAR, reported_at TIMESTAMP, due_at TIMESTAMP, resolved_at TIMESTAMP,
+            description VARCHAR, address VARCHAR, reporter_name VARCHAR, reporter_phone VARCHAR,
+            satisfaction TINYINT, lon DOUBLE, lat DOUBLE, h3_cell UBIGINT,
+            grid_code VARCHAR, community_code VARCHAR, street_code VARCHAR, district_code VARCHAR)
+        """
+    )
+    con.execute(
+        """
+        INSERT INTO incidents (incident_id, category, status, reported_at, due_at, resolved_at, satisfaction, grid_code)
+        VALUES ('A', '噪声扰民', 'reported', '2026-11-01 08:00', '2026-11-02 08:00', NULL, NULL, 'G1'),
+               ('B', '噪声扰民', 'in_progress', '2026-11-01 09:00', '2026-11-02 09:00', NULL, NULL, 'G1'),
+               ('C', '车辆停放', 'resolved', '2026-11-01 10:00', '2026-11-02 10:00', '2026-11-01 12:00', NULL, 'G2'),
+               ('D', '车辆停放', 'evaluated', '2026-11-01 11:00', '2026-11-02 11:00', '2026-11-01 11:30', 4, 'G2')
+        """
+    )
+    con.close()
+
+
+def test_an_old_file_is_upgraded_when_opened(tmp_path):
+    path = tmp_path / "old.duckdb"
+    _version_1_file(path)
+    old = duckdb.connect(str(path), read_only=True)
+    assert file_version(old) == 1
+    old.close()
+
+    con = store.connect(path)
+    assert meta_value(con, "schema_version") == str(SCHEMA_VERSION)
+    assert meta_value(con, "data_version") == "7"  # kept, not reseeded
+    assert con.execute("SELECT incident_id, status FROM open_incidents ORDER BY 1").fetchall() == [
+        ("A", "reported"),
+        ("B", "in_progress"),
+    ]
+    assert con.execute("SELECT incident_id, satisfaction FROM resolutions ORDER BY resolved_at").fetchall() == [
+        ("D", 4),
+        ("C", None),
+    ]
+    con.close()
+    again = store.connect(path)  # opening an upgraded file changes nothing
+    assert again.execute("SELECT count(*) FROM open_incidents").fetchone()[0] == 2
+    again.close()
+
+
+def test_a_file_from_a_newer_gridtwin_is_refused(tmp_path):
+    path = tmp_path / "future.duckdb"
+    store.connect(path).execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    with pytest.raises(GridtwinError, match="schema version 99 but this gridtwin knows only up to"):
+        store.connect(path)
