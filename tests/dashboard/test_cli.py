@@ -1,0 +1,35 @@
+"""The console script: the pipelines' commands plus serve and demo."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from dashboard.cli import build_parser, main
+
+
+def test_help_lists_the_pipelines_commands_and_the_server_ones(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    for command in ("generate", "load", "summary", "coverage", "user", "apikey", "simulate", "serve", "demo"):
+        assert command in out
+
+
+def test_serve_without_a_database_says_how_to_build_one(tmp_path, capsys):
+    assert main(["serve", "--db", str(tmp_path / "none.duckdb")]) == 1
+    assert "gridtwin generate --db" in capsys.readouterr().err
+
+
+def test_demo_no_serve_prints_the_city_and_its_accounts(demo_db, tmp_path, capsys):
+    db = tmp_path / "demo.duckdb"
+    shutil.copy(demo_db, db)
+    assert main(["demo", "--db", str(db), "--no-serve"]) == 0
+    out = capsys.readouterr().out
+    assert "网格 grids" in out and "demo accounts: viewer / demo-viewer" in out
+
+
+def test_server_options_default_to_localhost():
+    args = build_parser().parse_args(["serve"])
+    assert (args.host, args.port, args.live) == ("127.0.0.1", 8050, False)
