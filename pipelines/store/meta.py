@@ -1,4 +1,4 @@
-"""The ``meta`` table: settings, the change counter the dashboard polls, the schema version."""
+"""The ``meta`` table: settings and the change counter the dashboard polls (schema.py keeps the schema version here)."""
 
 from __future__ import annotations
 
