@@ -1,8 +1,17 @@
-"""Accounts and API keys: salted scrypt password hashes, keys stored as SHA-256 digests only.
+"""Accounts, API keys and who may do what: salted scrypt password hashes, keys stored as SHA-256 digests only.
 
 Roles: ``viewer`` reads (wall screens, leaders); ``dispatcher`` also acts on incidents;
 ``admin`` also manages users, keys and deadlines.  API keys carry a role too: an ``intake`` key
-may only post new requests (what a hotline system or a resident app gets).
+may only post new requests (what a hotline system or a resident app gets); a ``dispatcher`` key
+also reads and moves incidents; an ``admin`` key may do everything.
+
+:func:`permission_allowed` is the one place that answers "may this caller do this": the HTTP
+routes and the Dash callbacks that write both ask it.  It lives here, beside the roles, rather
+than in the API package so that every caller — an API route, a Dash page, a command — asks the
+same table without importing the web transport.
+
+Changing a user's password or role, disabling or deleting it ends its sessions in the same
+transaction (the dashboard's cookies are rows of ``sessions``).
 """
 
 from __future__ import annotations
@@ -11,8 +20,10 @@ import base64
 import hashlib
 import hmac
 import secrets
+from dataclasses import dataclass
 
 from pipelines.errors import GridtwinError
+from pipelines.store import accounts as store
 from pipelines.store.accounts import api_key_row, save_api_key, save_user, user_row
 
 ROLES = ("viewer", "dispatcher", "admin")
@@ -43,27 +54,67 @@ def key_digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+def _password_problem(password: str) -> str | None:
+    if len(password) < MIN_PASSWORD:
+        return f"the password must have at least {MIN_PASSWORD} characters"
+    return None
+
+
 def add_user(con, username: str, role: str, password: str) -> bool:
-    """Create or update a user; True when new."""
+    """Create or update a user; True when new.  Updating an existing user ends its sessions."""
     problems = []
     if not username or not username.strip() or len(username) > 64:
         problems.append("the user name must be 1-64 characters")
     if role not in ROLES:
         problems.append(f"role {role!r} is not one of {', '.join(ROLES)}")
-    if len(password) < MIN_PASSWORD:
-        problems.append(f"the password must have at least {MIN_PASSWORD} characters")
+    if problem := _password_problem(password):
+        problems.append(problem)
     if problems:
         raise GridtwinError("; ".join(problems))
-    return save_user(con, username.strip(), role, hash_password(password))
+    new = save_user(con, username.strip(), role, hash_password(password))
+    if not new:
+        store.end_user_sessions(con, username.strip())
+    return new
+
+
+def update_user(
+    con, username: str, role: str | None = None, disabled: bool | None = None, password: str | None = None
+) -> bool:
+    """Change a user's role, disabled flag or password and end its sessions; False when there is no such user."""
+    if role is not None and role not in ROLES:
+        raise GridtwinError(f"role {role!r} is not one of {', '.join(ROLES)}")
+    if password is not None and (problem := _password_problem(password)):
+        raise GridtwinError(problem)
+    digest = hash_password(password) if password is not None else None
+    if not store.update_user(con, username, role, disabled, digest):
+        return False
+    store.end_user_sessions(con, username)
+    return True
+
+
+def delete_user(con, username: str) -> bool:
+    """Delete a user and its sessions; False when there is no such user."""
+    return store.delete_user(con, username)
+
+
+def change_password(con, username: str, old: str, new: str, keep_session_hash: str | None = None) -> None:
+    """A user's own password change: the old one must be right; ends the user's other sessions."""
+    row = user_row(con, username)
+    if row is None or row[2] or not check_password(old or "", row[1]):
+        raise GridtwinError("the old password is not right")
+    if problem := _password_problem(new):
+        raise GridtwinError(problem)
+    store.update_user(con, username, None, None, hash_password(new))
+    store.end_user_sessions(con, username, keep_hash=keep_session_hash)
 
 
 def login(con, username: str, password: str) -> str | None:
-    """The user's role when the password is right, else None."""
+    """The user's role when the password is right and the user is not disabled, else None."""
     row = user_row(con, username or "")
     if row is None:
         hash_password(password or "")  # same work either way: no timing hint that the name exists
         return None
-    return row[0] if check_password(password or "", row[1]) else None
+    return row[0] if check_password(password or "", row[1]) and not row[2] else None
 
 
 def new_api_key(con, name: str, role: str = "intake") -> str:
@@ -75,13 +126,71 @@ def new_api_key(con, name: str, role: str = "intake") -> str:
     return key
 
 
-def key_role(con, key: str | None) -> tuple[str, str] | None:
-    """(name, role) of a valid key."""
+def key_role(con, key: str | None) -> tuple[str, str, str] | None:
+    """(name, role, key id) of a valid key."""
     if not key:
         return None
     row = api_key_row(con, key_digest(key))
-    return (row[1], row[2]) if row else None
+    return (row[1], row[2], row[0]) if row else None
+
+
+def revoke_api_key(con, key_id: str) -> bool:
+    """Revoke a key at once (it then authenticates nothing); False when there is no such key."""
+    return store.revoke_api_key(con, key_id)
 
 
 def allows(role: str | None, needed: str) -> bool:
     return role is not None and RANK.get(role, -1) >= RANK[needed]
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is asking: a dashboard user (session), an API key, or nobody.
+
+    ``name`` is what the history records (``key:NAME`` for keys); ``scope`` identifies the caller
+    for idempotency tokens (``user:NAME`` or ``key:KEY_ID``, unique where key names are not).
+    """
+
+    kind: str  # "user", "key" or "anonymous"
+    name: str | None = None
+    role: str | None = None
+    scope: str | None = None
+
+    @property
+    def principal(self) -> str:
+        return self.kind if self.kind == "anonymous" else f"{self.kind}:{self.role}"
+
+
+ANONYMOUS = Actor("anonymous")
+
+_READERS = {"user:viewer", "user:dispatcher", "user:admin", "key:dispatcher", "key:admin"}
+_ACTORS = {"user:dispatcher", "user:admin", "key:dispatcher", "key:admin"}
+_ADMINS = {"user:admin", "key:admin"}
+_USERS = {"user:viewer", "user:dispatcher", "user:admin"}
+
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "open311.read": frozenset({"anonymous", *_READERS, "key:intake"}),
+    "open311.submit": frozenset({"key:intake", "key:dispatcher", "key:admin", "user:admin"}),
+    "incident.read": frozenset(_READERS),
+    "incident.act": frozenset(_ACTORS),
+    "deadline.read": frozenset(_READERS),
+    "deadline.set": frozenset(_ADMINS),
+    "stats.read": frozenset(_READERS),
+    "coverage.recompute": frozenset({"user:dispatcher", "user:admin"}),
+    "dashboard.view": frozenset(_USERS),
+    "session.read": frozenset(_USERS),
+    "account.password": frozenset(_USERS),
+    "users.manage": frozenset(_ADMINS),
+    "apikeys.manage": frozenset(_ADMINS),
+}
+"""action → the principals (``kind:role``, or ``anonymous``) allowed it: the README's role table."""
+
+
+def permission_allowed(actor: Actor | None, action: str, resource: str | None = None) -> bool:
+    """May ``actor`` do ``action`` (on ``resource``, e.g. an incident id)?  Unknown actions are refused.
+
+    ``resource`` is part of the question so that a later rule (a dispatcher limited to its street)
+    changes this function only; today's roles do not depend on it.
+    """
+    allowed = PERMISSIONS.get(action)
+    return allowed is not None and (actor or ANONYMOUS).principal in allowed

@@ -1,5 +1,7 @@
 """The pipelines' commands of `gridtwin`: generate, load, summary, rejects, coverage, user, apikey, simulate.
 
+The account commands (user, apikey) are in :mod:`pipelines.cli_accounts`.
+
 :func:`add_commands` puts them on an argparse sub-command set and :func:`main` runs a parsed
 command, turning a :class:`~pipelines.errors.GridtwinError` into one line and exit code 1.  The
 console script is :func:`dashboard.cli.main`: it adds ``serve`` and ``demo`` (which need the
@@ -11,21 +13,21 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import sys
 from pathlib import Path
 
 from pipelines import store
+from pipelines.cli_accounts import DEFAULT_DB, add_account_commands
 from pipelines.errors import GridtwinError
 from pipelines.incidents.repository import incident_status_counts, overdue_count
 from pipelines.kinds import KINDS
-from pipelines.store.accounts import user_row, users_frame
+from pipelines.store.accounts import user_row
 from pipelines.store.coverage import coverage_by_area
 from pipelines.store.loads import rejects_frame
 from pipelines.store.meta import meta_value, set_meta
 from pipelines.store.rows import facility_type_counts, table_counts
 
-DEFAULT_DB = "gridtwin.duckdb"
+__all__ = ["DEFAULT_DB", "add_commands", "build_parser", "main", "prepare_demo"]
 
 TABLE_LABELS = {
     "districts": "区 districts",
@@ -170,44 +172,6 @@ def _coverage_table(areas, by_type, types: list[str]):
     return table.reset_index().rename(columns={"code": "community_code"})
 
 
-def cmd_user_add(args) -> None:
-    import getpass
-
-    from pipelines import auth
-
-    password = args.password or os.environ.get("GRIDTWIN_PASSWORD")
-    if not password:
-        if not sys.stdin.isatty():
-            raise GridtwinError("no password given: pass --password, set GRIDTWIN_PASSWORD, or run in a terminal")
-        password = getpass.getpass(f"password for {args.name}: ")
-    con = store.connect(args.db)
-    try:
-        new = auth.add_user(con, args.name, args.role, password)
-    finally:
-        con.close()
-    print(f"{'created' if new else 'updated'} user {args.name} ({args.role}) in {args.db}")
-
-
-def cmd_user_list(args) -> None:
-    con = store.connect(args.db, read_only=True)
-    try:
-        frame = users_frame(con)
-    finally:
-        con.close()
-    print(frame.to_string(index=False) if len(frame) else "no users yet: gridtwin user add NAME --role admin")
-
-
-def cmd_apikey_add(args) -> None:
-    from pipelines import auth
-
-    con = store.connect(args.db)
-    try:
-        key = auth.new_api_key(con, args.name, args.role)
-    finally:
-        con.close()
-    print(f"API key for {args.name} ({args.role}); it is stored hashed, so keep it now:\n{key}")
-
-
 def cmd_simulate(args) -> None:
     from pipelines.incidents.http_simulator import run
 
@@ -251,10 +215,29 @@ def _demo_is_stale(db: Path) -> bool:
     return dt.datetime.now() - dt.datetime.fromisoformat(end) > DEMO_STALE
 
 
+def _refuse_real_database(db: Path) -> None:
+    """The demo accounts have published passwords: they go only into a city `generate` made."""
+    con = store.connect(db, read_only=True)
+    try:
+        marked = meta_value(con, "demo_city") == "true"
+    finally:
+        con.close()
+    if not marked:
+        raise GridtwinError(
+            f"{db} is not a demo city (gridtwin generate did not build it), so the demo accounts are not added:"
+            " give `gridtwin demo --db` a new path, or build a demo city with `gridtwin generate --db PATH`"
+        )
+
+
 def prepare_demo(db: Path) -> None:
-    """Build the demo city in ``db`` if it is missing or its history is stale; print it; add the demo accounts."""
+    """Build the demo city in ``db`` if it is missing or its history is stale; print it; add the demo accounts.
+
+    An existing database that ``generate`` did not make (no ``meta.demo_city``) is refused untouched.
+    """
     from pipelines.generate import generate
 
+    if db.exists():
+        _refuse_real_database(db)
     if not db.exists():
         print(f"building the demo city in {db} …")
         generate(db, "demo", 7)
@@ -321,25 +304,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--csv", help="also write the per-community table to this CSV file")
     p.set_defaults(func=cmd_coverage)
 
-    p = sub.add_parser("user", help="dashboard accounts: add or list (roles viewer, dispatcher, admin)")
-    user_sub = p.add_subparsers(dest="user_command", required=True)
-    q = user_sub.add_parser("add", help="create a user or reset its role and password")
-    q.add_argument("name")
-    q.add_argument("--role", choices=("viewer", "dispatcher", "admin"), default="viewer")
-    q.add_argument("--password", help="at least 8 characters (default: GRIDTWIN_PASSWORD, or asked for)")
-    q.add_argument("--db", default=DEFAULT_DB)
-    q.set_defaults(func=cmd_user_add)
-    q = user_sub.add_parser("list", help="list the users")
-    q.add_argument("--db", default=DEFAULT_DB)
-    q.set_defaults(func=cmd_user_list)
-
-    p = sub.add_parser("apikey", help="API keys for the intake API (stored hashed)")
-    key_sub = p.add_subparsers(dest="key_command", required=True)
-    q = key_sub.add_parser("add", help="create a key and print it once")
-    q.add_argument("name", help="who gets it, e.g. 12345热线")
-    q.add_argument("--role", choices=("intake", "dispatcher", "admin"), default="intake")
-    q.add_argument("--db", default=DEFAULT_DB)
-    q.set_defaults(func=cmd_apikey_add)
+    add_account_commands(sub)
 
     p = sub.add_parser("simulate", help="post realistic incidents to a running server and move some along")
     p.add_argument("--url", required=True, help="the server, e.g. http://localhost:8050")

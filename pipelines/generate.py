@@ -618,6 +618,7 @@ def generate(
             with store.transaction(con):
                 sync_derived_tables(con)
             set_meta(con, "generated", f"{scale_name} seed={seed}")
+            set_meta(con, "demo_city", "true")  # only a generated city may get the demo accounts
             set_meta(con, "generated_end", end.isoformat(sep=" "))
             bump_data_version(con)
             bar.update()

@@ -9,8 +9,10 @@ through :class:`~pipelines.store.Database`, which serialises them with its lock.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import secrets
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
@@ -31,6 +33,10 @@ SOURCE = "Open311接口"
 
 class RequestError(GridtwinError, ValueError):
     """A bad request: the message lists every problem; nothing was stored."""
+
+
+class TokenConflictError(RequestError):
+    """The caller reused an idempotency token with a different body (HTTP 422)."""
 
 
 class NotFound(GridtwinError, LookupError):  # noqa: N818 - reads as the HTTP status it maps to
@@ -87,6 +93,11 @@ class NewRequest:
     phone: str | None
     token: str | None
 
+    def digest(self) -> str:
+        """SHA-256 of what was asked (everything but the token): a retry must send the same."""
+        fields = {k: v for k, v in asdict(self).items() if k != "token"}
+        return hashlib.sha256(json.dumps(fields, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
 
 def parse_new_request(payload: dict, services, area: Area | None) -> NewRequest:
     """Check an Open311 POST body against the known ``services`` and the loaded ``area``."""
@@ -114,18 +125,29 @@ def parse_new_request(payload: dict, services, area: Area | None) -> NewRequest:
     return NewRequest(service, lon, lat, int(cells[0]), int(index[0]), description, address, reporter, phone, token)
 
 
-def submit(db: Database, area: Area | None, payload: dict, now: dt.datetime, actor: str) -> tuple[str, bool]:
+def submit(
+    db: Database, area: Area | None, payload: dict, now: dt.datetime, actor: str, scope: str | None = None
+) -> tuple[str, bool]:
     """Validate and store one new request; returns (incident id, created).
 
-    A client token (``token``) makes retries idempotent: the same token returns the first id and
-    ``created`` False.
+    A client token (``token``) makes retries idempotent for one caller (``scope``: the API key id
+    or user; default ``actor``): the same token with the same request returns the first id and
+    ``created`` False; with a different request it raises :class:`TokenConflictError`.  Another caller's
+    token of the same spelling is unrelated.
     """
     with db.cursor() as cur:
         categories = category_deadlines(cur).set_index("category")
     request = parse_new_request(payload, categories.index, area)
+    scope = scope or actor
+    digest = request.digest()
     with db.write() as cur:
-        if request.token and (known := repository.token_incident(cur, request.token)):
-            return known, False
+        if request.token and (known := repository.token_incident(cur, scope, request.token)):
+            if known[1] is not None and known[1] != digest:
+                raise TokenConflictError(
+                    f"idempotency token {request.token!r} was already used for a different request"
+                    f" ({known[0]}): send a new token for a new request"
+                )
+            return known[0], False
         category = categories.loc[request.service]
         incident_id = f"OP{now:%Y%m%d%H%M%S}{secrets.token_hex(3).upper()}"
         grid = area.grids.iloc[request.grid_index]
@@ -149,7 +171,7 @@ def submit(db: Database, area: Area | None, payload: dict, now: dt.datetime, act
         }
         repository.insert_new_incident(cur, row, actor, "Open311 上报")
         if request.token:
-            repository.save_token(cur, request.token, incident_id)
+            repository.save_token(cur, scope, request.token, incident_id, digest)
         bump_data_version(cur)
     return incident_id, True
 

@@ -87,13 +87,19 @@ def overdue_count(con: duckdb.DuckDBPyConnection, now) -> int:
     return con.execute("SELECT count(*) FROM open_incidents WHERE due_at < ?", [now]).fetchone()[0]
 
 
-def token_incident(con: duckdb.DuckDBPyConnection, token: str) -> str | None:
-    row = con.execute("SELECT incident_id FROM intake_tokens WHERE token = ?", [token]).fetchone()
-    return row[0] if row else None
+def token_incident(con: duckdb.DuckDBPyConnection, caller: str, token: str) -> tuple[str, str | None] | None:
+    """(incident id, payload digest) a caller's token was first used with."""
+    return con.execute(
+        "SELECT incident_id, payload_sha256 FROM intake_tokens WHERE caller = ? AND token = ?", [caller, token]
+    ).fetchone()
 
 
-def save_token(con: duckdb.DuckDBPyConnection, token: str, incident_id: str) -> None:
-    con.execute("INSERT INTO intake_tokens VALUES (?, ?, now()::TIMESTAMP)", [token, incident_id])
+def save_token(con: duckdb.DuckDBPyConnection, caller: str, token: str, incident_id: str, digest: str) -> None:
+    con.execute(
+        "INSERT INTO intake_tokens (caller, token, incident_id, payload_sha256, created_at)"
+        " VALUES (?, ?, ?, ?, now()::TIMESTAMP)",
+        [caller, token, incident_id, digest],
+    )
 
 
 def insert_new_incident(con: duckdb.DuckDBPyConnection, row: dict, actor: str, note: str) -> None:

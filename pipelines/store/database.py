@@ -10,6 +10,7 @@ for a single run use :func:`connect` and :func:`transaction` directly.
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import threading
 from collections.abc import Iterator
@@ -23,13 +24,25 @@ from pipelines.store.schema import ensure_schema
 _LOCK_PID = re.compile(r"PID (\d+)")
 
 
+def owner_only_files() -> None:
+    """From now on this process creates files readable by their owner only (mode 0600).
+
+    DuckDB creates the database file at connect and its ``.wal`` at every first write after a
+    checkpoint, so a chmod after creation would leave windows: the process's umask covers both.
+    Idempotent; called by :func:`connect` for writers.
+    """
+    current = os.umask(0o077)
+    os.umask(current | 0o077)
+
+
 def connect(db_path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open (and if needed create) the database; a busy file gives a clear error."""
+    """Open (and if needed create, mode 0600) the database; a busy file gives a clear error."""
     path = Path(db_path)
     if read_only and not path.exists():
         raise GridtwinError(f"database {path} does not exist: create it with `gridtwin generate --db {path}`")
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
+        owner_only_files()
     try:
         con = duckdb.connect(str(path), read_only=read_only)
     except duckdb.IOException as exc:

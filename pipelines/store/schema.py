@@ -16,8 +16,10 @@ from pipelines.domain import CATEGORIES, LIFE_CIRCLE_LABELS, LIFE_CIRCLES_M, SER
 from pipelines.errors import GridtwinError
 from pipelines.vocabulary import OPEN_SQL
 
-SCHEMA_VERSION = 2
-"""1: before the derived tables ``open_incidents`` and ``resolutions``; 2: with them."""
+SCHEMA_VERSION = 3
+"""1: before the derived tables ``open_incidents`` and ``resolutions``; 2: with them; 3: server-side
+sessions, disabled users, revoked-key times, idempotency tokens scoped to a caller and bound to a payload,
+and no signing secret in ``meta``."""
 
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -100,11 +102,19 @@ CREATE TABLE IF NOT EXISTS network_links (kind VARCHAR, item_id VARCHAR, edge_id
 CREATE TABLE IF NOT EXISTS assignments (
     incident_id VARCHAR PRIMARY KEY, assignee_type VARCHAR, assignee VARCHAR, assigned_at TIMESTAMP, actor VARCHAR);
 CREATE TABLE IF NOT EXISTS users (
-    username VARCHAR PRIMARY KEY, role VARCHAR, password_hash VARCHAR, created_at TIMESTAMP);
+    username VARCHAR PRIMARY KEY, role VARCHAR, password_hash VARCHAR, created_at TIMESTAMP,
+    disabled BOOLEAN DEFAULT false);
 CREATE TABLE IF NOT EXISTS api_keys (
     key_id VARCHAR PRIMARY KEY, name VARCHAR, role VARCHAR, key_hash VARCHAR UNIQUE, created_at TIMESTAMP,
-    revoked BOOLEAN DEFAULT false);
-CREATE TABLE IF NOT EXISTS intake_tokens (token VARCHAR PRIMARY KEY, incident_id VARCHAR, created_at TIMESTAMP);
+    revoked BOOLEAN DEFAULT false, revoked_at TIMESTAMP);
+-- Dashboard sessions: the cookie holds a random id, this table only its SHA-256 digest.
+CREATE TABLE IF NOT EXISTS sessions (
+    session_hash VARCHAR PRIMARY KEY, username VARCHAR, csrf_token VARCHAR, created_at TIMESTAMP,
+    last_seen TIMESTAMP);
+-- Idempotency tokens are per caller (API key id or user) and remember the digest of the body they came with.
+CREATE TABLE IF NOT EXISTS intake_tokens (
+    caller VARCHAR, token VARCHAR, incident_id VARCHAR, payload_sha256 VARCHAR, created_at TIMESTAMP,
+    PRIMARY KEY (caller, token));
 {parent_sql_macro()};
 CREATE OR REPLACE MACRO h3_resolution(cell) AS ((cell::UBIGINT >> 52) & 15::UBIGINT);
 """
@@ -158,7 +168,29 @@ def _add_derived_tables(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-MIGRATIONS = {2: _add_derived_tables}
+def _sessions_and_scoped_tokens(con: duckdb.DuckDBPyConnection) -> None:
+    """2 → 3: users may be disabled, keys remember when they were revoked, tokens belong to a caller,
+    and the session signing secret leaves the file (sessions are rows of ``sessions`` now)."""
+    con.execute("ALTER TABLE users ADD COLUMN IF NOT EXISTS disabled BOOLEAN DEFAULT false")
+    con.execute("ALTER TABLE api_keys ADD COLUMN IF NOT EXISTS revoked_at TIMESTAMP")
+    columns = {
+        row[0]
+        for row in con.execute("SELECT column_name FROM duckdb_columns() WHERE table_name = 'intake_tokens'").fetchall()
+    }
+    if "caller" not in columns:  # tokens of unknown callers keep their incident but match no new caller
+        con.execute(
+            "CREATE TABLE intake_tokens_v3 (caller VARCHAR, token VARCHAR, incident_id VARCHAR,"
+            " payload_sha256 VARCHAR, created_at TIMESTAMP, PRIMARY KEY (caller, token))"
+        )
+        con.execute(
+            "INSERT INTO intake_tokens_v3 SELECT '(before v3)', token, incident_id, NULL, created_at FROM intake_tokens"
+        )
+        con.execute("DROP TABLE intake_tokens")
+        con.execute("ALTER TABLE intake_tokens_v3 RENAME TO intake_tokens")
+    con.execute("DELETE FROM meta WHERE key = 'session_secret'")
+
+
+MIGRATIONS = {2: _add_derived_tables, 3: _sessions_and_scoped_tokens}
 """version: the step that upgrades a file from the version before it."""
 
 

@@ -98,7 +98,7 @@ def test_user_and_apikey_commands(tmp_path, capsys):
     try:
         assert auth.login(con, "chief", "long-enough-1") == "admin"
         assert auth.login(con, "chief", "wrong-password") is None
-        assert auth.key_role(con, key) == ("12345热线", "intake")
+        assert auth.key_role(con, key)[:2] == ("12345热线", "intake")
         stored = con.execute("SELECT password_hash FROM users").fetchone()[0] + str(
             con.execute("SELECT key_hash FROM api_keys").fetchone()[0]
         )
@@ -107,6 +107,82 @@ def test_user_and_apikey_commands(tmp_path, capsys):
         con.close()
     assert main(["user", "list", "--db", db]) == 0
     assert "chief" in capsys.readouterr().out
+
+
+def test_disable_enable_delete_users_and_revoke_keys(tmp_path, capsys):
+    from pipelines import auth, store
+    from pipelines.store.accounts import save_session, session_row
+
+    db = str(tmp_path / "revoke.duckdb")
+    assert main(["user", "add", "night", "--role", "dispatcher", "--password", "long-enough-1", "--db", db]) == 0
+    assert main(["apikey", "add", "hotline", "--db", db]) == 0
+    key = capsys.readouterr().out.strip().splitlines()[-1]
+    con = store.connect(db)
+    save_session(con, "digest-1", "night", "csrf")
+    assert session_row(con, "digest-1", 3600, 3600)[:2] == ("night", "dispatcher")
+    key_id = auth.key_role(con, key)[2]
+    con.close()
+
+    assert main(["user", "disable", "night", "--db", db]) == 0
+    assert "disabled user night" in capsys.readouterr().out
+    con = store.connect(db)
+    assert auth.login(con, "night", "long-enough-1") is None
+    assert session_row(con, "digest-1", 3600, 3600) is None
+    assert con.execute("SELECT count(*) FROM sessions").fetchone()[0] == 0
+    con.close()
+    assert main(["user", "enable", "night", "--db", db]) == 0
+    con = store.connect(db)
+    assert auth.login(con, "night", "long-enough-1") == "dispatcher"
+    con.close()
+    assert main(["user", "delete", "night", "--db", db]) == 0
+    assert main(["user", "delete", "night", "--db", db]) == 1
+    assert "there is no user 'night'" in capsys.readouterr().err
+
+    assert main(["apikey", "list", "--db", db]) == 0
+    listed = capsys.readouterr().out
+    assert key_id in listed and "hotline" in listed and key not in listed
+    assert main(["apikey", "revoke", key_id, "--db", db]) == 0
+    assert main(["apikey", "revoke", "Knope", "--db", db]) == 1
+    con = store.connect(db)
+    try:
+        assert auth.key_role(con, key) is None
+        assert con.execute("SELECT revoked_at IS NOT NULL FROM api_keys").fetchone()[0]
+    finally:
+        con.close()
+
+
+def test_demo_refuses_a_database_generate_did_not_make(tmp_path):
+    import pytest
+
+    from pipelines import store
+    from pipelines.cli import prepare_demo
+    from pipelines.errors import GridtwinError
+    from pipelines.store.accounts import users_frame
+
+    db = tmp_path / "real.duckdb"
+    store.connect(db).close()
+    with pytest.raises(GridtwinError, match="not a demo city.*gridtwin generate"):
+        prepare_demo(db)
+    con = store.connect(db, read_only=True)
+    try:
+        assert users_frame(con).empty
+    finally:
+        con.close()
+
+
+def test_database_and_wal_are_owner_only(tmp_path):
+    import os
+    import stat
+
+    from pipelines import store
+
+    db = tmp_path / "private.duckdb"
+    con = store.connect(db)
+    con.execute("INSERT INTO meta VALUES ('x', 'y')")
+    modes = {p.name: stat.S_IMODE(os.stat(p).st_mode) for p in tmp_path.iterdir()}
+    con.close()
+    assert modes["private.duckdb"] == 0o600
+    assert all(mode == 0o600 for mode in modes.values()), modes
 
 
 def test_demo_creates_its_documented_accounts(demo_db, tmp_path):
