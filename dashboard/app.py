@@ -9,7 +9,7 @@ from pathlib import Path
 
 from dash import Dash
 
-from dashboard import api, callbacks, layout
+from dashboard import api, callbacks, layout, security
 from dashboard.data import DashboardData
 
 POLL_MS = 1500
@@ -31,6 +31,7 @@ def create_app(
     live_feed: bool = False,
     feed_interval_s: float = 4.0,
     require_login: bool = True,
+    settings: security.Settings | None = None,
 ) -> Dash:
     """A Dash app serving the database at ``db_path``.
 
@@ -39,6 +40,7 @@ def create_app(
     without it the map draws only its own layers.  ``live_feed`` starts the
     demo's simulated incident stream.  The same server answers the HTTP API
     (:mod:`dashboard.api`); ``require_login`` puts the dashboard behind /login.
+    ``settings`` are the server's limits and cookie options (default: from the environment).
     """
     data = DashboardData(db_path, clock=clock)
     app = Dash(
@@ -54,6 +56,7 @@ def create_app(
     app.gridtwin_data = data
     app.gridtwin_gate = api.register(app.server, data, require_login=require_login)
     callbacks.register(app, data, tile_url, app.gridtwin_gate)
+    security.install(app.server, data.db, settings or security.Settings.from_env(), app.csp_hashes(), tile_url)
     threading.Thread(target=data.warm, name="gridtwin-warm-caches", daemon=True).start()
     app.gridtwin_feed = None
     if live_feed:

@@ -2,11 +2,14 @@
 
 - :mod:`~dashboard.api.open311` services, new requests, reading requests back (GeoReport v2)
 - :mod:`~dashboard.api.incidents` incident detail and actions, deadlines, handling statistics
-- :mod:`~dashboard.api.accounts` login/logout and the login wall, users, API keys
-- :mod:`~dashboard.api.shared` who is asking (session or API key) and the error replies
+- :mod:`~dashboard.api.accounts` users and API keys (admins)
+- :mod:`~dashboard.api.login` login/logout, the login wall, the session, a user's own password
+- :mod:`~dashboard.api.shared` who is asking (session or API key), parameters, the error replies
 
-Every write checks who is asking: a session cookie from /login (dashboard users) or an API key
-(``api_key`` parameter as Open311 has it, or the ``X-API-Key`` header).  Errors are JSON with
+Every route asks :func:`pipelines.auth.permission_allowed` whether the caller — a session from
+/login (dashboard users) or an API key (``api_key`` parameter as Open311 has it, or the
+``X-API-Key`` header) — may do what it asks.  Limits, CSRF and headers are
+:mod:`dashboard.security`'s, in front of every route.  Errors are JSON with
 one message that says what to fix; Open311 endpoints use the spec's error list format.  The
 routes only parse and answer: validation and writes are :mod:`pipelines.incidents` and
 :mod:`pipelines.auth`, serialised by the database's own write lock.
@@ -14,14 +17,11 @@ routes only parse and answer: validation and writes are :mod:`pipelines.incident
 
 from __future__ import annotations
 
-import secrets
-
 from flask import Blueprint, Flask, jsonify, request
 
-from dashboard.api import accounts, incidents, open311
+from dashboard.api import accounts, incidents, login, open311
 from dashboard.api.shared import Gate, error
 from dashboard.openapi import openapi_document
-from pipelines.store.meta import meta_value, set_meta
 
 __all__ = ["Gate", "register"]
 
@@ -29,17 +29,11 @@ __all__ = ["Gate", "register"]
 def register(server: Flask, data, require_login: bool = True) -> Gate:
     """Add the API and login routes to the Dash app's Flask server."""
     gate = Gate(data)
-    with data.db.write() as cur:
-        secret = meta_value(cur, "session_secret")
-        if secret is None:
-            secret = secrets.token_hex(32)
-            set_meta(cur, "session_secret", secret)
-    server.secret_key = secret
-    server.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
     api = Blueprint("gridtwin_api", __name__)
     open311.add_routes(api, gate)
     incidents.add_routes(api, gate)
     accounts.add_routes(api, gate)
+    login.add_login_routes(api, gate)
 
     @api.get("/openapi.json")
     def openapi():
@@ -51,5 +45,5 @@ def register(server: Flask, data, require_login: bool = True) -> Gate:
 
     server.register_blueprint(api)
     if require_login:
-        accounts.add_login_wall(server)
+        login.add_login_wall(server)
     return gate

@@ -19,7 +19,7 @@ def add_routes(api: Blueprint, gate: Gate) -> None:
     data = gate.data
 
     @api.get("/api/v1/incidents/<incident_id>")
-    @needs(gate, "viewer")
+    @needs(gate, "incident.read", resource_arg="incident_id")
     def get_incident(incident_id, actor, role):
         with data.cursor() as cur:
             record = incident_record(cur, incident_id)
@@ -28,7 +28,7 @@ def add_routes(api: Blueprint, gate: Gate) -> None:
             return jsonify(incident_view(cur, record, role, data.clock()))
 
     @api.post("/api/v1/incidents/<incident_id>/<action>")
-    @needs(gate, "dispatcher")
+    @needs(gate, "incident.act", resource_arg="incident_id")
     def act(incident_id, action, actor, role):
         body = payload()
         if body is None:
@@ -51,13 +51,13 @@ def add_deadline_routes(api: Blueprint, gate: Gate) -> None:
     data = gate.data
 
     @api.get("/api/v1/deadlines")
-    @needs(gate, "viewer")
+    @needs(gate, "deadline.read")
     def deadlines(actor, role):
         with data.cursor() as cur:
             return jsonify(category_deadlines(cur).to_dict("records"))
 
     @api.put("/api/v1/deadlines/<category>", endpoint="set_deadline")
-    @needs(gate, "admin")
+    @needs(gate, "deadline.set", resource_arg="category")
     def put_deadline(category, actor, role):
         body = payload()
         hours = body.get("deadline_h") if isinstance(body, dict) else None
@@ -70,12 +70,14 @@ def add_deadline_routes(api: Blueprint, gate: Gate) -> None:
         return jsonify({"category": category, "deadline_h": hours})
 
     @api.get("/api/v1/stats")
-    @needs(gate, "viewer")
+    @needs(gate, "stats.read")
     def stats(actor, role):
         now = data.clock()
         try:
             since = parse_time(request.args.get("since"), "since") or now - dt.timedelta(days=7)
         except intake.RequestError as exc:
             return error(400, str(exc))
+        if since > now:
+            return error(400, f"since must not be in the future (now is {now:%Y-%m-%dT%H:%M:%S})")
         with data.cursor() as cur:
             return jsonify(handling_stats(cur, since, now))

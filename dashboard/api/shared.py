@@ -1,21 +1,26 @@
-"""What every API module shares: who is asking (:class:`Gate`, :func:`needs`) and how errors are answered."""
+"""What every API module shares: who is asking (:class:`Gate`, :func:`needs`), parameters, and error replies."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from functools import wraps
 
-import pandas as pd
-from flask import jsonify, request, session
+from flask import g, jsonify, request, session
 
 from pipelines import auth
 from pipelines.area import read_area
+from pipelines.auth import ANONYMOUS, Actor
 from pipelines.incidents.intake import RequestError
+
+EARLIEST, LATEST = dt.datetime(1970, 1, 1), dt.datetime(2200, 1, 1)
+"""Dates outside these are refused as parameters (they are typing mistakes, and overflow arithmetic)."""
+_W3C = re.compile(r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?(Z|[+-]\d{2}:?\d{2})?")
 
 
 class Gate:
-    """Who is asking (session or API key), and the area requests are placed in (read once).
+    """Who is asking (API key or session), and the area requests are placed in (read once).
 
     Writes are serialised by the database itself (``data.db.write()``), not here.
     """
@@ -30,10 +35,16 @@ class Gate:
                 self._area = read_area(cur)
         return self._area
 
-    def caller(self) -> tuple[str | None, str | None]:
-        """(name, role): the logged-in user, else the API key's owner, else (None, None)."""
-        if session.get("user"):
-            return session["user"], session.get("role")
+    def actor(self) -> Actor:
+        """The caller of this request: an API key given with it, else the logged-in user, else anonymous.
+
+        A key given but not valid (wrong or revoked) is anonymous, whatever the session says.
+        """
+        if "gridtwin_actor" not in g:
+            g.gridtwin_actor = self._find_actor()
+        return g.gridtwin_actor
+
+    def _find_actor(self) -> Actor:
         key = request.headers.get("X-API-Key") or request.values.get("api_key")
         if key is None and request.is_json:
             body = request.get_json(silent=True)
@@ -41,9 +52,15 @@ class Gate:
         if isinstance(key, str):
             with self.data.cursor() as cur:
                 found = auth.key_role(cur, key)
-            if found:
-                return f"key:{found[0]}", found[1]
-        return None, None
+            return Actor("key", f"key:{found[0]}", found[1], f"key:{found[2]}") if found else ANONYMOUS
+        if session.get("user"):
+            return Actor("user", session["user"], session.get("role"), f"user:{session['user']}")
+        return ANONYMOUS
+
+    def caller(self) -> tuple[str | None, str | None]:
+        """(name, role) of the caller; (None, None) when anonymous."""
+        actor = self.actor()
+        return actor.name, actor.role
 
 
 def error(http_status: int, message: str, **extra):
@@ -54,20 +71,25 @@ def open311_error(status: int, message: str):
     return jsonify([{"code": status, "description": message}]), status
 
 
-def needs(gate: Gate, role: str, open311: bool = False):
-    """Decorator: the caller must hold ``role`` (or higher)."""
+def needs(gate: Gate, action: str, open311: bool = False, resource_arg: str | None = None):
+    """Decorator: :func:`pipelines.auth.permission_allowed` must allow the caller ``action``.
+
+    Anonymous callers get 401, known callers without the permission 403.  The view gets
+    ``actor`` (the caller's name) and ``role``.
+    """
 
     def wrap(view):
         @wraps(view)
         def inner(*args, **kwargs):
-            name, held = gate.caller()
+            actor = gate.actor()
             reply = open311_error if open311 else error
-            if held is None:
-                hint = "api_key is missing or wrong" if open311 else "log in at /login or send X-API-Key"
-                return reply(401, f"authentication required: {hint}")
-            if not auth.allows(held, role):
-                return reply(403, f"{name} ({held}) may not do this: it needs the {role} role")
-            return view(*args, actor=name, role=held, **kwargs)
+            resource = kwargs.get(resource_arg) if resource_arg else None
+            if not auth.permission_allowed(actor, action, resource):
+                if actor.kind == "anonymous":
+                    hint = "api_key is missing or wrong" if open311 else "log in at /login or send X-API-Key"
+                    return reply(401, f"authentication required: {hint}")
+                return reply(403, f"{actor.name} ({actor.role}) may not do this ({action})")
+            return view(*args, actor=actor.name, role=actor.role, **kwargs)
 
         return inner
 
@@ -75,15 +97,31 @@ def needs(gate: Gate, role: str, open311: bool = False):
 
 
 def parse_time(value: str | None, name: str) -> dt.datetime | None:
+    """A W3C date-time parameter as naive local time; RequestError when malformed or out of range."""
     if not value:
         return None
+    hint = f"{name} must be a W3C date-time such as 2026-11-22T08:00:00+08:00"
+    if not _W3C.fullmatch(value.strip()):
+        raise RequestError(f"{hint}, got {value[:40]!r}")
     try:
-        stamp = pd.Timestamp(value)
-    except (ValueError, TypeError):
-        raise RequestError(f"{name} must be a W3C date-time such as 2026-11-22T08:00:00+08:00") from None
+        stamp = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise RequestError(f"{hint}, got {value[:40]!r}") from None
     if stamp.tzinfo is not None:
-        stamp = stamp.tz_convert(None)  # stored times are naive local (server) time
-    return stamp.to_pydatetime()
+        stamp = stamp.astimezone(dt.UTC).replace(tzinfo=None)  # as before: the instant, without its zone
+    if not EARLIEST <= stamp <= LATEST:
+        raise RequestError(f"{name} must be between {EARLIEST:%Y} and {LATEST:%Y}, got {value[:40]!r}")
+    return stamp
+
+
+def parse_int(name: str, default: int, low: int, high: int) -> int:
+    """A whole-number query parameter within [low, high]; RequestError otherwise."""
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise RequestError(f"{name} must be a whole number from {low} to {high}, got {raw[:40]!r}")
+    return int(raw)
 
 
 def split(value: str | None) -> list[str] | None:
@@ -100,6 +138,6 @@ def payload() -> dict | None:
         return {}
     try:
         body = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     return body if isinstance(body, dict) else None

@@ -60,8 +60,9 @@ def open311_requests(
     statuses: list[str] | None,
     ids: list[str] | None,
     limit: int,
+    offset: int = 0,
 ) -> pd.DataFrame:
-    """Incidents for Open311's GET requests: by time window, services, open/closed statuses or ids."""
+    """Incidents for Open311's GET requests: by time window, services, open/closed statuses or ids (a page of them)."""
     where, params = ["i.reported_at >= ? AND i.reported_at <= ?"], [start, end]
     if ids:
         where, params = [f"i.incident_id IN ({', '.join('?' * len(ids))})"], list(ids)
@@ -74,8 +75,8 @@ def open311_requests(
     last = "(SELECT max(occurred_at) FROM incident_events e WHERE e.incident_id = i.incident_id) AS updated_at"
     return con.execute(
         f"SELECT {INCIDENT_FIELDS}, {last} FROM {INCIDENT_JOINS} WHERE {' AND '.join(where)}"
-        " ORDER BY i.reported_at DESC, i.incident_id DESC LIMIT ?",
-        [*params, limit],
+        " ORDER BY i.reported_at DESC, i.incident_id DESC LIMIT ? OFFSET ?",
+        [*params, limit, offset],
     ).df()
 
 

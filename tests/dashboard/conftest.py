@@ -7,6 +7,7 @@ import shutil
 import pytest
 
 from dashboard.app import create_app
+from dashboard.security import Settings
 from dashboard.data import DashboardData
 from pipelines import auth
 from tests.conftest import DEMO_END
@@ -28,7 +29,8 @@ def data(demo_db, tmp_path_factory):
 def app(demo_db, tmp_path_factory):
     path = tmp_path_factory.mktemp("api") / "demo.duckdb"
     shutil.copy(demo_db, path)
-    application = create_app(path, clock=lambda: DEMO_END)
+    # the read limit is tested on its own app: here many tests share one client address
+    application = create_app(path, clock=lambda: DEMO_END, settings=Settings(open311_read_limit="100000/minute"))
     con = application.gridtwin_data.con
     for name, role in (("viewer1", "viewer"), ("dispatcher1", "dispatcher"), ("admin1", "admin")):
         auth.add_user(con, name, role, PASSWORD)
@@ -36,3 +38,12 @@ def app(demo_db, tmp_path_factory):
     application.dispatch_key = auth.new_api_key(con, "dispatch-bot", "dispatcher")
     yield application
     application.gridtwin_data.close()
+
+
+def login(client, user: str, password: str = PASSWORD):
+    """Log in through the form; later requests of ``client`` carry the session's X-CSRF-Token."""
+    reply = client.post("/login", data={"username": user, "password": password})
+    cookie = client.get_cookie("gridtwin_csrf")
+    if cookie is not None:
+        client.environ_base["HTTP_X_CSRF_TOKEN"] = cookie.value
+    return reply

@@ -12,7 +12,7 @@ from pipelines.incidents.repository import incident_record
 from pipelines.store.areas import grid_workers_of
 from pipelines.vocabulary import ACTIONS, STATUSES
 from tests.conftest import DEMO_END
-from tests.dashboard.conftest import PASSWORD
+from tests.dashboard.conftest import PASSWORD, login
 
 
 @pytest.fixture
@@ -215,16 +215,16 @@ def test_roles_and_keys_guard_every_write(client, app):
     incident_id = _post(client, app).get_json()[0]["service_request_id"]
     assert client.post(f"/api/v1/incidents/{incident_id}/accept", json={}).status_code == 401
     assert _act(client, app, incident_id, "accept", key=app.intake_key).status_code == 403
-    client.post("/login", data={"username": "viewer1", "password": PASSWORD})
+    login(client, "viewer1")
     assert client.post(f"/api/v1/incidents/{incident_id}/accept", json={}).status_code == 403
     view = client.get(f"/api/v1/incidents/{incident_id}").get_json()
     assert view["allowed_actions"] == []
     client.post("/logout")
-    client.post("/login", data={"username": "dispatcher1", "password": PASSWORD})
+    login(client, "dispatcher1")
     assert client.post(f"/api/v1/incidents/{incident_id}/accept", json={}).status_code == 200
     assert client.put("/api/v1/deadlines/噪声扰民", json={"deadline_h": 12}).status_code == 403
     client.post("/logout")
-    client.post("/login", data={"username": "admin1", "password": PASSWORD})
+    login(client, "admin1")
     assert client.put("/api/v1/deadlines/噪声扰民", json={"deadline_h": 0}).status_code == 400
     assert client.put("/api/v1/deadlines/不存在", json={"deadline_h": 12}).status_code == 404
     assert client.put("/api/v1/deadlines/噪声扰民", json={"deadline_h": 12}).get_json()["deadline_h"] == 12
@@ -237,11 +237,11 @@ def test_reporter_is_masked_for_viewers_only(client, app):
     incident_id = _post(client, app, first_name="小明", last_name="王", phone="13912345678").get_json()[0][
         "service_request_id"
     ]
-    client.post("/login", data={"username": "viewer1", "password": PASSWORD})
+    login(client, "viewer1")
     seen = client.get(f"/api/v1/incidents/{incident_id}").get_json()
     assert seen["reporter_name"] == "王**" and seen["reporter_phone"] == "139****5678"
     client.post("/logout")
-    client.post("/login", data={"username": "dispatcher1", "password": PASSWORD})
+    login(client, "dispatcher1")
     seen = client.get(f"/api/v1/incidents/{incident_id}").get_json()
     assert seen["reporter_name"] == "王小明" and seen["reporter_phone"] == "13912345678"
 
@@ -319,10 +319,10 @@ def test_admin_manages_users_and_keys_while_serving(client, app):
         client.post("/api/v1/users", json={"username": "x", "role": "viewer", "password": "12345678"}).status_code
         == 401
     )
-    client.post("/login", data={"username": "dispatcher1", "password": PASSWORD})
+    login(client, "dispatcher1")
     assert client.get("/api/v1/users").status_code == 403
     client.post("/logout")
-    client.post("/login", data={"username": "admin1", "password": PASSWORD})
+    login(client, "admin1")
     made = client.post(
         "/api/v1/users", json={"username": "night-shift", "role": "dispatcher", "password": "night-shift-1"}
     )
