@@ -22,7 +22,7 @@ def cmd_serve(args) -> None:
     db = Path(args.db)
     if not db.exists():
         raise GridtwinError(f"database {db} does not exist: build one with `gridtwin generate --db {db}`")
-    serve(db, args.host, args.port, args.tiles, live_feed=args.live)
+    serve(db, args, live_feed=args.live)
 
 
 def cmd_demo(args) -> None:
@@ -30,21 +30,32 @@ def cmd_demo(args) -> None:
     pipelines_cli.prepare_demo(db)
     if args.no_serve:
         return
-    serve(db, args.host, args.port, args.tiles, live_feed=True)
+    serve(db, args, live_feed=True)
 
 
-def serve(db: Path, host: str, port: int, tiles: str | None, live_feed: bool) -> None:
+def serve(db: Path, args, live_feed: bool) -> None:
+    """Run the dashboard and API on waitress (one process, ``--threads`` threads) until Ctrl+C."""
     from dashboard.app import create_app
+    from dashboard.security import Settings
+    from dashboard.server import make_server
 
-    app = create_app(db, tile_url=tiles, live_feed=live_feed)
-    where = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
-    print(f"gridtwin dashboard on http://{where}:{port}/  (wall screen: http://{where}:{port}/?screen=wall)")
-    if live_feed:
-        print("live feed on: a simulated incident arrives every few seconds; Ctrl+C stops")
+    if args.threads < 1 or args.threads > 64:
+        raise GridtwinError(f"--threads must be from 1 to 64, got {args.threads}")
+    settings = Settings.from_env(secure_cookies=args.secure_cookies, behind_proxy=args.behind_proxy)
+    app = create_app(db, tile_url=args.tiles, live_feed=live_feed, settings=settings)
     try:
-        app.run(host=host, port=port, debug=False)
-    except OSError as exc:
-        raise GridtwinError(f"cannot listen on {host}:{port} ({exc.strerror}): choose another --port") from exc
+        try:
+            http = make_server(app.server, args.host, args.port, settings, threads=args.threads)
+        except OSError as exc:
+            raise GridtwinError(
+                f"cannot listen on {args.host}:{args.port} ({exc.strerror}): choose another --port"
+            ) from exc
+        where = "localhost" if args.host in ("127.0.0.1", "0.0.0.0") else args.host
+        url = f"http://{where}:{http.effective_port}/"
+        print(f"gridtwin dashboard on {url}  (wall screen: {url}?screen=wall; {args.threads} threads)")
+        if live_feed:
+            print("live feed on: a simulated incident arrives every few seconds; Ctrl+C stops")
+        http.run()
     finally:
         if app.gridtwin_feed is not None:
             app.gridtwin_feed.stop()
@@ -73,6 +84,15 @@ def _server_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
     p.add_argument("--port", type=int, default=8050, help="port (default: %(default)s)")
     p.add_argument("--tiles", help="optional XYZ tile URL template, e.g. an intranet server or 天地图 with your key")
+    p.add_argument("--threads", type=int, default=8, help="request threads of the one server process (default: 8)")
+    p.add_argument(
+        "--secure-cookies", action="store_true", help="send cookies over HTTPS only (serve behind a TLS proxy)"
+    )
+    p.add_argument(
+        "--behind-proxy",
+        action="store_true",
+        help="trust one reverse proxy's X-Forwarded-For/-Proto/-Host (client address, https, host)",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

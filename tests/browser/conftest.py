@@ -9,7 +9,6 @@ import threading
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 CHROMIUM = Path(os.environ.get("GRIDTWIN_CHROMIUM", "/usr/bin/chromium"))
 CHROMEDRIVER = Path(os.environ.get("GRIDTWIN_CHROMEDRIVER", "/usr/bin/chromedriver"))
@@ -41,22 +40,25 @@ def live_db(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def server(live_db, tmp_path_factory):
-    """create_app on a copy of the live demo, served by werkzeug on a free port."""
+    """create_app on a copy of the live demo, served by the production server (waitress) on a free port."""
     from dashboard.app import create_app
+    from dashboard.security import Settings
+    from dashboard.server import make_server
 
     db = tmp_path_factory.mktemp("served") / "demo.duckdb"
     shutil.copy(live_db, db)
-    app = create_app(db, poll_ms=1000)
+    settings = Settings.from_env()
+    app = create_app(db, poll_ms=1000, settings=settings)
     from pipelines import auth
     from pipelines.cli import DEMO_ACCOUNTS
 
     for name, role, password in DEMO_ACCOUNTS:
         auth.add_user(app.gridtwin_data.con, name, role, password)
-    http = make_server("127.0.0.1", 0, app.server, threaded=True)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    http = make_server(app.server, "127.0.0.1", 0, settings)
+    thread = threading.Thread(target=http.run, daemon=True)
     thread.start()
-    yield {"url": f"http://127.0.0.1:{http.server_port}", "app": app}
-    http.shutdown()
+    yield {"url": f"http://127.0.0.1:{http.effective_port}", "app": app}
+    http.close()
     app.gridtwin_data.close()
 
 
