@@ -11,7 +11,7 @@ import threading
 import numpy as np
 import pandas as pd
 
-from dashboard import queries
+from dashboard import coverage_queries, queries
 from geo.shapes import feature_collection, hexagons
 from pipelines import store
 from pipelines.coverage import CoverageResult, compute_coverage, load_planner
@@ -31,10 +31,10 @@ class CoveragePlanner:
     def run(self) -> dict | None:
         """The latest coverage run (id, time, method, speed) and whether data changed since."""
         with self._db.cursor() as cur:
-            row = queries.coverage_run(cur)
+            row = coverage_queries.coverage_run(cur)
             if row is None:
                 return None
-            stale = queries.coverage_stale(cur, row[1])
+            stale = coverage_queries.coverage_stale(cur, row[1])
         return {"run_id": row[0], "run_at": row[1], "method": row[2], "speed": row[3], "stale": stale}
 
     def types(self) -> pd.DataFrame:
@@ -44,14 +44,14 @@ class CoveragePlanner:
 
     def access_cells(self, level, code, kind: str, res: int, cap_m: float) -> tuple[pd.DataFrame, dict]:
         with self._db.cursor() as cur:
-            frame = queries.access_cells(cur, level, code, kind, res, cap_m, MAX_CELLS)
+            frame = coverage_queries.access_cells(cur, level, code, kind, res, cap_m, MAX_CELLS)
         cells = frame["cell"].to_numpy(np.uint64)
         frame["id"] = [format(int(c), "x") for c in cells]
         return frame, feature_collection(frame["id"], hexagons(cells))
 
     def uncovered(self, level, code, kind: str, limit: int = MAX_UNCOVERED) -> pd.DataFrame:
         with self._db.cursor() as cur:
-            return queries.uncovered_buildings(cur, level, code, kind, limit)
+            return coverage_queries.uncovered_buildings(cur, level, code, kind, limit)
 
     def areas(self, level: str, code: str | None) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Coverage of the unit's children (streets of a district, communities of a street …)."""

@@ -154,6 +154,14 @@ def register_callbacks(app: Dash, context) -> None:
     def show(unit, kind, selected, sites, _version, search):
         return view.build_view(data, tile_url, *unit_of(unit, shapes), kind, selected, sites, lang_of(search))
 
+    _register_table_callbacks(app, context)
+
+
+def _register_table_callbacks(app: Dash, context) -> None:
+    """The area table, its drill-down, recompute and exports."""
+    data = context.data
+    shapes = data.shapes
+
     @app.callback(
         Output("coverage-table", "data"),
         Output("coverage-table", "columns"),

@@ -8,7 +8,7 @@ import h3
 import pandas as pd
 from dash import html
 
-from dashboard import figures
+from dashboard import coverage_figures, figures
 from dashboard.components.tiles import kpi_tile
 from dashboard.i18n import t
 from dashboard.models import hex_resolution
@@ -122,7 +122,7 @@ def export(data, level, code, kind: str, which: str, lang: str, stamp: str) -> t
 def _map(children, tile_url, lang, uirevision, outline, **layers) -> dict:
     base = {"cells": None, "speed_m_per_min": 60, "tier_minutes": 15, "facilities": None, "uncovered": None}
     base.update(area=None, what_if=None, sites=None, roads=None)
-    return figures.coverage_map(
+    return coverage_figures.coverage_map(
         lang=lang,
         children=children,
         outline_layers=outline,
