@@ -24,9 +24,10 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 
 import plotly.io as pio  # noqa: E402
 
-from dashboard import callbacks  # noqa: E402
-from dashboard.data import DashboardData, hex_resolution  # noqa: E402
-from dashboard.layout import DEFAULT_LAYERS  # noqa: E402
+from dashboard.components.urls import DEFAULT_LAYERS  # noqa: E402
+from dashboard.data import DashboardData  # noqa: E402
+from dashboard.models import hex_resolution  # noqa: E402
+from dashboard.views import command  # noqa: E402
 from pipelines import store  # noqa: E402
 from pipelines.errors import GridtwinError  # noqa: E402
 from pipelines.generate import generate  # noqa: E402
@@ -90,20 +91,20 @@ def main(argv: list[str] | None = None) -> None:
     probe.close()
     data = DashboardData(args.db, clock=lambda: end)
 
-    district = data.children("city", None)["frame"]["code"].iloc[0]
-    street = data.children("district", district)["frame"]["code"].iloc[0]
-    community = data.children("street", street)["frame"]["code"].iloc[0]
-    grid = data.children("community", community)["frame"]["code"].iloc[0]
+    district = data.shapes.children("city", None)["frame"]["code"].iloc[0]
+    street = data.shapes.children("district", district)["frame"]["code"].iloc[0]
+    community = data.shapes.children("street", street)["frame"]["code"].iloc[0]
+    grid = data.shapes.children("community", community)["frame"]["code"].iloc[0]
     units = [("city", None), ("district", district), ("street", street), ("community", community), ("grid", grid)]
     layers = [*DEFAULT_LAYERS, "hex", "facilities"]
 
     rows = []
     for level, code in units:
-        res = hex_resolution(data.children(level, code)["zoom"])
+        res = hex_resolution(data.shapes.children(level, code)["zoom"])
         rows.append(
             measure(
                 f"map {level}",
-                lambda level=level, code=code, res=res: callbacks.build_command_map(
+                lambda level=level, code=code, res=res: command.build_command_map(
                     data, None, level, code, layers, "window", "24h", (None, None), res, "zh"
                 ),
                 args.repeat,
@@ -112,20 +113,22 @@ def main(argv: list[str] | None = None) -> None:
         rows.append(
             measure(
                 f"side panels {level}",
-                lambda level=level, code=code: callbacks.build_side(data, level, code, "24h", (None, None), "zh"),
+                lambda level=level, code=code: command.build_side(data, level, code, "24h", (None, None), "zh"),
                 args.repeat,
             )
         )
     since = end - dt.timedelta(days=7)
     rows.append(
         measure(
-            "leader streets (city)", lambda: data.ranking("city", None, "street", since).to_dict("records"), args.repeat
+            "leader streets (city)",
+            lambda: data.live.ranking("city", None, "street", since).to_dict("records"),
+            args.repeat,
         )
     )
     rows.append(
         measure(
             "leader communities (district)",
-            lambda: data.ranking("district", district, "community", since).to_dict("records"),
+            lambda: data.live.ranking("district", district, "community", since).to_dict("records"),
             args.repeat,
         )
     )
@@ -133,11 +136,11 @@ def main(argv: list[str] | None = None) -> None:
     rows.append(
         measure(
             "playback day (district)",
-            lambda: data.playback("district", district, 9, day, day + dt.timedelta(days=1)).to_dict("list"),
+            lambda: data.live.playback("district", district, 9, day, day + dt.timedelta(days=1)).to_dict("list"),
             args.repeat,
         )
     )
-    rows.append(measure("change counter", data.version, args.repeat))
+    rows.append(measure("change counter", data.live.version, args.repeat))
 
     print(
         f"\ndashboard benchmark on {args.db}: {counts['grids']:,} grids, {counts['incidents']:,} incidents; "

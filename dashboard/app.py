@@ -1,19 +1,29 @@
-"""The Dash app factory: ``create_app(db_path)`` gives a fresh app on a database file."""
+"""The Dash app factory: ``create_app(db_path)`` gives a fresh app on a database file.
+
+The app is a shell (:mod:`dashboard.components.shell`) around Dash Pages (:mod:`dashboard.pages`);
+each page's callbacks are registered here on this app, over this app's models, so every call gives an
+independent app and nothing is loaded at import time.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import threading
 from collections.abc import Callable
 from pathlib import Path
 
 from dash import Dash
 
-from dashboard import api, callbacks, layout, security
+from dashboard import api, security
+from dashboard.components import shell
 from dashboard.data import DashboardData
+from dashboard.pages import EXTENSION, PageContext
 
 POLL_MS = 1500
 """How often an open page checks the change counter (the live-update budget is 3 s)."""
+PAGE_MODULES = ("command", "leader", "playback", "coverage")
+HERE = Path(__file__).parent
 
 INDEX = """<!DOCTYPE html>
 <html lang="zh-CN">
@@ -44,18 +54,24 @@ def create_app(
     """
     data = DashboardData(db_path, clock=clock)
     app = Dash(
-        __name__,
+        "dashboard",
         title="一网统管 · 全息网格地图",
-        assets_folder=str(Path(__file__).parent / "assets"),
-        suppress_callback_exceptions=True,
+        assets_folder=str(HERE / "assets"),
+        use_pages=True,
+        pages_folder=str(HERE / "pages"),
         serve_locally=True,
         update_title=None,
     )
     app.index_string = INDEX
-    app.layout = layout.shell(poll_ms)
+    app.layout = shell.shell(poll_ms)
     app.gridtwin_data = data
     app.gridtwin_gate = api.register(app.server, data, require_login=require_login)
-    callbacks.register(app, data, tile_url, app.gridtwin_gate)
+    context = PageContext(data, tile_url)
+    app.server.extensions[EXTENSION] = context
+    shell.register_callbacks(app, data)
+    for name in PAGE_MODULES:
+        importlib.import_module(f"dashboard.pages.{name}").register_callbacks(app, context)
+    # after every callback is registered, so the CSP hashes cover the clientside ones too
     security.install(app.server, data.db, settings or security.Settings.from_env(), app.csp_hashes(), tile_url)
     threading.Thread(target=data.warm, name="gridtwin-warm-caches", daemon=True).start()
     app.gridtwin_feed = None

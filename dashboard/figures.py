@@ -72,7 +72,7 @@ def base_layers(tile_url: str | None) -> list[dict]:
     return [{"source": WORLD, "type": "fill", "color": BG, "opacity": 1.0, "below": "traces"}]
 
 
-def _list(values) -> list:
+def as_list(values) -> list:
     return pd.Series(values).tolist()
 
 
@@ -102,8 +102,8 @@ def command_map(
                 "type": "choroplethmap",
                 "name": "units",
                 "geojson": children["geojson"],
-                "locations": _list(indicators["code"]),
-                "z": _list(pd.to_numeric(values, errors="coerce").fillna(0)),
+                "locations": as_list(indicators["code"]),
+                "z": as_list(pd.to_numeric(values, errors="coerce").fillna(0)),
                 "customdata": indicators[["code", "name", "kind"]].to_numpy().tolist(),
                 "colorscale": [[0, "#0f2f4f"], [0.35, "#1f6f8b"], [0.7, "#f4a261"], [1, "#ff4d5e"]],
                 "marker": {"opacity": 0.62, "line": {"width": 1, "color": "#6fb7ff"}},
@@ -118,8 +118,8 @@ def command_map(
                 "type": "choroplethmap",
                 "name": "hex",
                 "geojson": geojson,
-                "locations": _list(frame["id"]),
-                "z": _list(frame["n"]),
+                "locations": as_list(frame["id"]),
+                "z": as_list(frame["n"]),
                 "colorscale": "Plasma",
                 "marker": {"opacity": 0.55, "line": {"width": 0.3, "color": "#0b1220"}},
                 "showscale": False,
@@ -134,11 +134,11 @@ def command_map(
                 {
                     "type": "scattermap",
                     "name": str(kind),
-                    "lon": _list(rows["lon"]),
-                    "lat": _list(rows["lat"]),
+                    "lon": as_list(rows["lon"]),
+                    "lat": as_list(rows["lat"]),
                     "mode": "markers",
                     "marker": {"size": 8, "color": FACILITY_COLOURS[i % len(FACILITY_COLOURS)]},
-                    "text": _list(rows["name"]),
+                    "text": as_list(rows["name"]),
                     "hovertemplate": "%{text}<extra>" + str(kind) + "</extra>",
                 }
             )
@@ -147,11 +147,11 @@ def command_map(
             {
                 "type": "scattermap",
                 "name": "recent",
-                "lon": _list(recent["lon"]),
-                "lat": _list(recent["lat"]),
+                "lon": as_list(recent["lon"]),
+                "lat": as_list(recent["lat"]),
                 "mode": "markers",
                 "marker": {"size": 16, "color": ALERT, "opacity": 0.95},
-                "text": _list(recent["category"] + " " + recent["incident_id"]),
+                "text": as_list(recent["category"] + " " + recent["incident_id"]),
                 "hovertemplate": "%{text}<extra>" + t("newest", lang) + "</extra>",
                 "showlegend": False,
             }
@@ -195,9 +195,9 @@ def _heat_trace(frame: pd.DataFrame, level: str, name: str) -> dict:
     return {
         "type": "densitymap",
         "name": name,
-        "lon": _list(frame["lon"]),
-        "lat": _list(frame["lat"]),
-        "z": _list(frame["n"]),
+        "lon": as_list(frame["lon"]),
+        "lat": as_list(frame["lat"]),
+        "z": as_list(frame["n"]),
         "radius": _heat_radius(level),
         "zmin": 0,
         "zmax": max(1.0, float(frame["n"].max())),
@@ -255,7 +255,7 @@ def category_bars(frame: pd.DataFrame, lang: str) -> dict:
     frame = frame.sort_values("n")
     trace = {
         "type": "bar",
-        "x": _list(frame["n"]),
+        "x": as_list(frame["n"]),
         "y": [category_label(c, lang) for c in frame["category"]],
         "orientation": "h",
         "marker": {"color": ACCENT},
@@ -267,7 +267,7 @@ def category_bars(frame: pd.DataFrame, lang: str) -> dict:
 def trend_lines(frame: pd.DataFrame, lang: str) -> dict:
     hours = [h.isoformat() for h in pd.to_datetime(frame["hour"])]
     traces = [
-        {"type": "scatter", "x": hours, "y": _list(frame[column]), "name": t(column, lang), "line": {"color": colour}}
+        {"type": "scatter", "x": hours, "y": as_list(frame[column]), "name": t(column, lang), "line": {"color": colour}}
         for column, colour in (("reported", ACCENT), ("resolved", "#4dd4ac"))
     ]
     layout = _chart_layout(legend={"orientation": "h", "y": 1.12, "x": 0})
@@ -301,146 +301,3 @@ def playback_map(
             "font": {"color": TEXT, "family": FONT},
         },
     }
-
-
-ACCESS_SCALE = [[0, "#1a9850"], [0.5, "#fee08b"], [0.75, "#f46d43"], [1, "#a50026"]]
-"""Walking time: green well inside the life circle, yellow at its edge, red at twice it and beyond."""
-
-
-def coverage_map(
-    *,
-    lang: str,
-    children: dict,
-    cells: tuple[pd.DataFrame, dict] | None,
-    speed_m_per_min: float,
-    tier_minutes: float,
-    facilities: pd.DataFrame | None,
-    uncovered: pd.DataFrame | None,
-    area: dict | None,
-    what_if: dict | None,
-    sites: pd.DataFrame | None,
-    outline_layers: list[dict],
-    roads: dict | None,
-    tile_url: str | None,
-    uirevision: str,
-) -> dict:
-    """The planner's map: H3 walking time, facilities, uncovered buildings, service area, what-if, sites."""
-    traces = []
-    if cells is not None and len(cells[0]):
-        frame, geojson = cells
-        minutes = frame["mean_m"].fillna(0) / speed_m_per_min
-        share = (frame["share"].fillna(0) * 100).round(0)
-        traces.append(
-            {
-                "type": "choroplethmap",
-                "name": "access",
-                "geojson": geojson,
-                "locations": _list(frame["id"]),
-                "z": _list(minutes.round(1)),
-                "zmin": 0,
-                "zmax": 2 * tier_minutes,
-                "customdata": [
-                    ["hex", c, s, r] for c, s, r in zip(frame["id"], share, frame["residents"], strict=True)
-                ],
-                "colorscale": ACCESS_SCALE,
-                "marker": {"opacity": 0.6, "line": {"width": 0.3, "color": "#0b1220"}},
-                "colorbar": {"title": {"text": t("walk_minutes", lang)}, "thickness": 12, "x": 0.99, "len": 0.5},
-                "hovertemplate": t("walk_minutes", lang)
-                + ": %{z}<br>"
-                + t("covered_share", lang)
-                + ": %{customdata[2]}%<br>"
-                + t("residents", lang)
-                + ": %{customdata[3]}<extra>"
-                + t("click_to_place", lang)
-                + "</extra>",
-            }
-        )
-    if area is not None:
-        traces.append(
-            {
-                "type": "choroplethmap",
-                "name": "service_area",
-                "geojson": area,
-                "locations": ["area"],
-                "z": [1],
-                "colorscale": [[0, "rgba(40,194,255,0.35)"], [1, "rgba(40,194,255,0.35)"]],
-                "showscale": False,
-                "marker": {"line": {"width": 2, "color": ACCENT}},
-                "hoverinfo": "skip",
-            }
-        )
-    if uncovered is not None and len(uncovered):
-        traces.append(
-            {
-                "type": "scattermap",
-                "name": t("uncovered", lang),
-                "lon": _list(uncovered["lon"]),
-                "lat": _list(uncovered["lat"]),
-                "mode": "markers",
-                "marker": {"size": 5, "color": ALERT, "opacity": 0.8},
-                "customdata": [["building"] for _ in range(len(uncovered))],
-                "text": _list(uncovered["name"] + " · " + uncovered["residents"].astype(str) + t("people", lang)),
-                "hovertemplate": "%{text}<extra>" + t("uncovered", lang) + "</extra>",
-            }
-        )
-    if what_if is not None and len(what_if["newly_covered"]):
-        gained = what_if["newly_covered"]
-        traces.append(
-            {
-                "type": "scattermap",
-                "name": t("newly_covered", lang),
-                "lon": _list(gained["lon"]),
-                "lat": _list(gained["lat"]),
-                "mode": "markers",
-                "marker": {"size": 6, "color": "#4dd4ac"},
-                "hoverinfo": "skip",
-            }
-        )
-    if facilities is not None and len(facilities):
-        traces.append(
-            {
-                "type": "scattermap",
-                "name": t("facilities_of_type", lang),
-                "lon": _list(facilities["lon"]),
-                "lat": _list(facilities["lat"]),
-                "mode": "markers",
-                "marker": {"size": 11, "color": "#ffd166"},
-                "customdata": [["facility", f] for f in facilities["facility_id"]],
-                "text": _list(facilities["name"]),
-                "hovertemplate": "%{text}<extra>" + t("click_for_area", lang) + "</extra>",
-            }
-        )
-    if what_if is not None:
-        traces.append(
-            {
-                "type": "scattermap",
-                "name": t("hypothetical", lang),
-                "lon": [what_if["lon"]],
-                "lat": [what_if["lat"]],
-                "mode": "markers",
-                "marker": {"size": 18, "color": "#4dd4ac", "symbol": "circle"},
-                "hovertemplate": t("hypothetical", lang) + "<extra></extra>",
-            }
-        )
-    if sites is not None and len(sites):
-        traces.append(
-            {
-                "type": "scattermap",
-                "name": t("suggested_sites", lang),
-                "lon": _list(sites["lon"]),
-                "lat": _list(sites["lat"]),
-                # markers only: map text needs glyph files from the internet (fonts.openmaptiles.org)
-                "mode": "markers",
-                "marker": {"size": 20, "color": "#c77dff"},
-                "text": _list(sites["rank"].astype(str)),
-                "customdata": [["site", lo, la] for lo, la in zip(sites["lon"], sites["lat"], strict=True)],
-                "hovertemplate": t("suggested_sites", lang) + " %{text}<extra></extra>",
-            }
-        )
-    map_layers = base_layers(tile_url)
-    if roads:
-        map_layers.append(
-            {"source": roads, "type": "line", "color": "#3c5a78", "line": {"width": 1.0}, "below": "traces"}
-        )
-    map_layers.extend(outline_layers)
-    return map_figure(traces, children, map_layers, tile_url, uirevision, legend=True)

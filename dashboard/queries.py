@@ -1,4 +1,6 @@
-"""Every SQL statement the dashboard reads with, parameterised.
+"""The SQL the live pages read with (hierarchy, shapes, incidents, KPIs, ranking), parameterised.
+
+The planner's reads are in :mod:`dashboard.coverage_queries`; the store's own reads in :mod:`pipelines.store`.
 
 A *unit* is one node of the hierarchy the page is looking at: ``("city", None)``,
 ``("district", code)``, ``("street", code)``, ``("community", code)`` or
@@ -40,7 +42,7 @@ PARENT_COLUMN = {
 _DONE = DONE_SQL
 
 
-def _unit_filter(level: str, code: str | None, alias: str = "") -> tuple[str, list]:
+def unit_filter(level: str, code: str | None, alias: str = "") -> tuple[str, list]:
     """SQL condition (and its parameters) restricting a table with hierarchy codes to a unit."""
     if level == "city" or code is None:
         return "TRUE", []
@@ -150,7 +152,7 @@ def cell_counts(
     limit: int,
 ) -> pd.DataFrame:
     """Incidents reported in [since, until) per H3 cell at ``res`` (the busiest ``limit`` cells)."""
-    where, params = _unit_filter(level, code)
+    where, params = unit_filter(level, code)
     return con.execute(
         f"""
         SELECT h3_parent(h3_cell, ?) AS cell, count(*) AS n FROM incidents
@@ -165,7 +167,7 @@ def recent_points(
     con: duckdb.DuckDBPyConnection, level: str, code: str | None, since: dt.datetime, limit: int
 ) -> pd.DataFrame:
     """The newest incidents (for the 'just in' highlight on the map)."""
-    where, params = _unit_filter(level, code)
+    where, params = unit_filter(level, code)
     return con.execute(
         f"""
         SELECT incident_id, category, lon, lat, reported_at FROM incidents
@@ -238,7 +240,7 @@ def newest(con: duckdb.DuckDBPyConnection, level: str, code: str | None, now: dt
     Looked for in the last hour, day, then week (time-pruned scans); grids are quiet, so they go
     straight to the week.  A quiet unit shows fewer than ``limit`` rather than scanning all history.
     """
-    where, params = _unit_filter(level, code)
+    where, params = unit_filter(level, code)
     rows = (
         f"SELECT {_TICKER_COLUMNS} FROM incidents WHERE {where} AND reported_at >= ? AND reported_at <= ?"
         " ORDER BY reported_at DESC, incident_id DESC LIMIT ?"
@@ -253,7 +255,7 @@ def newest(con: duckdb.DuckDBPyConnection, level: str, code: str | None, now: dt
 
 def most_overdue(con: duckdb.DuckDBPyConnection, level: str, code: str | None, now: dt.datetime, limit: int = 8):
     """Open incidents furthest past their deadline."""
-    where, params = _unit_filter(level, code)
+    where, params = unit_filter(level, code)
     rows = f"SELECT {_TICKER_COLUMNS} FROM open_incidents WHERE {where} AND due_at < ? ORDER BY due_at LIMIT ?"
     return con.execute(rows, [*params, now, limit]).df()
 
@@ -261,7 +263,7 @@ def most_overdue(con: duckdb.DuckDBPyConnection, level: str, code: str | None, n
 def unit_week(con: duckdb.DuckDBPyConnection, level: str, code: str | None, week: dt.datetime, now: dt.datetime):
     """(incidents reported, incidents resolved) in the unit since ``week``: few rows for a community or grid,
     so the side panels aggregate them in memory instead of scanning the week once per panel."""
-    where, params = _unit_filter(level, code)
+    where, params = unit_filter(level, code)
     reported = con.execute(
         f"SELECT {_TICKER_COLUMNS} FROM incidents WHERE {where} AND reported_at >= ? AND reported_at <= ?",
         [*params, week, now],
@@ -276,7 +278,7 @@ def unit_week(con: duckdb.DuckDBPyConnection, level: str, code: str | None, week
 
 def unit_open(con: duckdb.DuckDBPyConnection, level: str, code: str | None) -> pd.DataFrame:
     """Open incidents of a unit (few for a community or grid: overdue count and list come from these)."""
-    where, params = _unit_filter(level, code)
+    where, params = unit_filter(level, code)
     return con.execute(f"SELECT {_TICKER_COLUMNS} FROM open_incidents WHERE {where}", params).df()
 
 
@@ -289,7 +291,7 @@ def grid_names(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 
 def category_counts(con: duckdb.DuckDBPyConnection, level: str, code: str | None, since: dt.datetime, now):
-    where, params = _unit_filter(level, code)
+    where, params = unit_filter(level, code)
     return con.execute(
         f"""
         SELECT category, count(*) AS n FROM incidents
@@ -301,7 +303,7 @@ def category_counts(con: duckdb.DuckDBPyConnection, level: str, code: str | None
 
 def hourly_trend(con: duckdb.DuckDBPyConnection, level: str, code: str | None, now: dt.datetime) -> pd.DataFrame:
     """Reported and resolved per hour over the last 24 hours."""
-    where, params = _unit_filter(level, code)
+    where, params = unit_filter(level, code)
     since = now - dt.timedelta(hours=24)
     return con.execute(
         f"""
@@ -383,7 +385,7 @@ def playback_counts(
     con: duckdb.DuckDBPyConnection, level: str, code: str | None, res: int, start: dt.datetime, end: dt.datetime
 ) -> pd.DataFrame:
     """Incidents per hour and H3 cell over [start, end) for time playback."""
-    where, params = _unit_filter(level, code)
+    where, params = unit_filter(level, code)
     return con.execute(
         f"""
         SELECT date_diff('hour', ?::TIMESTAMP, date_trunc('hour', reported_at)) AS step,
@@ -396,7 +398,7 @@ def playback_counts(
 
 
 def buildings_in(con: duckdb.DuckDBPyConnection, level: str, code: str | None) -> pd.DataFrame:
-    where, params = _unit_filter(level, code)
+    where, params = unit_filter(level, code)
     return con.execute(
         f"SELECT building_id AS code, geometry FROM buildings WHERE {where} AND geometry IS NOT NULL", params
     ).df()
@@ -409,7 +411,7 @@ def roads_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 def facilities_in(
     con: duckdb.DuckDBPyConnection, level: str, code: str | None, limit: int, kind: str | None = None
 ) -> pd.DataFrame:
-    where, params = _unit_filter(level, code)
+    where, params = unit_filter(level, code)
     return con.execute(
         f"SELECT facility_id, type, name, lon, lat FROM facilities WHERE {where} AND (?::VARCHAR IS NULL OR type = ?)"
         " ORDER BY facility_id LIMIT ?",
@@ -420,59 +422,3 @@ def facilities_in(
 def data_end(con: duckdb.DuckDBPyConnection) -> dt.datetime | None:
     row = con.execute("SELECT max(reported_at) FROM incidents").fetchone()
     return row[0] if row else None
-
-
-# --- service coverage (服务圈分析) --------------------------------------------------------------
-
-
-def coverage_run(con: duckdb.DuckDBPyConnection) -> tuple | None:
-    """(run_id, run_at, method, walk_speed_m_per_min) of the latest coverage run."""
-    return con.execute(
-        "SELECT run_id, run_at, method, walk_speed_m_per_min FROM coverage_runs ORDER BY run_id DESC LIMIT 1"
-    ).fetchone()
-
-
-def coverage_stale(con: duckdb.DuckDBPyConnection, run_at: dt.datetime) -> bool:
-    """Buildings, roads or facilities were loaded after the coverage run."""
-    row = con.execute(
-        "SELECT count(*) FROM loads WHERE kind IN ('buildings', 'roads', 'facilities') AND loaded_at > ?", [run_at]
-    ).fetchone()
-    return bool(row[0])
-
-
-def access_cells(
-    con: duckdb.DuckDBPyConnection, level: str, code: str | None, kind: str, res: int, cap_m: float, limit: int
-) -> pd.DataFrame:
-    """Per H3 cell: residents, their mean walking time to ``kind`` (unreached counts as ``cap_m``), share covered."""
-    where, params = _unit_filter(level, code, "b.")
-    return con.execute(
-        f"""
-        SELECT h3_parent(b.h3_cell, ?) AS cell, sum(b.residents)::BIGINT AS residents, count(*) AS buildings,
-               sum(b.residents * least(coalesce(a.distance_m, ?), ?)) / nullif(sum(b.residents), 0) AS mean_m,
-               sum(b.residents) FILTER (WHERE a.distance_m <= t.threshold_m) / nullif(sum(b.residents), 0) AS share
-        FROM buildings b JOIN building_access a ON a.building_id = b.building_id AND a.type = ?
-             JOIN coverage_types t ON t.type = a.type
-        WHERE {where} AND b.h3_cell IS NOT NULL
-        GROUP BY 1 ORDER BY residents DESC LIMIT ?
-        """,
-        [res, cap_m, cap_m, kind, *params, limit],
-    ).df()
-
-
-def uncovered_buildings(
-    con: duckdb.DuckDBPyConnection, level: str, code: str | None, kind: str, limit: int
-) -> pd.DataFrame:
-    """Buildings whose residents lack ``kind`` within its life circle (most residents first)."""
-    where, params = _unit_filter(level, code, "b.")
-    return con.execute(
-        f"""
-        SELECT b.building_id, coalesce(b.name, b.building_id) AS name, b.residents, b.lon, b.lat,
-               c.name AS community, a.distance_m, a.minutes
-        FROM buildings b JOIN building_access a ON a.building_id = b.building_id AND a.type = ?
-             JOIN coverage_types t ON t.type = a.type
-             LEFT JOIN communities c ON c.community_code = b.community_code
-        WHERE {where} AND (a.distance_m IS NULL OR a.distance_m > t.threshold_m)
-        ORDER BY b.residents DESC, b.building_id LIMIT ?
-        """,
-        [kind, *params, limit],
-    ).df()

@@ -7,6 +7,7 @@ import pkgutil
 import sys
 
 PACKAGES = ("geo", "pipelines", "dashboard")
+PAGES_PREFIX = "dashboard.pages."
 
 
 def module_names() -> list[str]:
@@ -14,7 +15,12 @@ def module_names() -> list[str]:
     for package_name in PACKAGES:
         package = importlib.import_module(package_name)
         names.append(package_name)
-        names.extend(info.name for info in pkgutil.walk_packages(package.__path__, prefix=f"{package_name}."))
+        names.extend(
+            info.name
+            for info in pkgutil.walk_packages(package.__path__, prefix=f"{package_name}.")
+            # a page calls dash.register_page, which needs an app: Dash imports pages itself (create_app)
+            if not info.name.startswith(PAGES_PREFIX)
+        )
     return sorted(names)
 
 

@@ -14,10 +14,10 @@ from selenium.webdriver.support.ui import WebDriverWait
 from tests.browser.conftest import console_errors, make_driver
 
 PAGES = {
-    "command": ("/", ("#kpis .gt-kpi", "#map .maplibregl-canvas")),
-    "leader": ("/leader", ("#rank-table td",)),
-    "playback": ("/playback", ("#pb-map .maplibregl-canvas",)),
-    "command-en": ("/?lang=en", ("#kpis .gt-kpi", "#map .maplibregl-canvas")),
+    "command": ("/", ("#command-kpis .gt-kpi", "#command-map .maplibregl-canvas")),
+    "leader": ("/leader", ("#leader-ranking td",)),
+    "playback": ("/playback", ("#playback-map .maplibregl-canvas",)),
+    "command-en": ("/?lang=en", ("#command-kpis .gt-kpi", "#command-map .maplibregl-canvas")),
     "coverage": ("/coverage", ("#coverage-map .maplibregl-canvas", "#coverage-table td")),
 }
 
@@ -45,23 +45,23 @@ def test_page_loads_without_console_errors(server, browser, screenshot_dir, name
 
 def test_command_center_shows_kpis_ticker_and_chinese_labels(server, browser):
     browser.get(server["url"] + "/")
-    wait_for(browser, "#ticker-newest li")
+    wait_for(browser, "#command-ticker-newest li")
     settle(browser)
     labels = [e.text for e in browser.find_elements(By.CSS_SELECTOR, ".gt-kpi-label")]
     assert labels[:2] == ["今日上报", "今日办结"]
     assert "超期未办结" in labels
-    reported = browser.find_element(By.CSS_SELECTOR, "#kpi-reported .gt-kpi-value").text
+    reported = browser.find_element(By.CSS_SELECTOR, "#command-kpi-reported .gt-kpi-value").text
     assert int(reported.replace(",", "")) > 0, "the demo history ends now, so today has reports"
-    assert len(browser.find_elements(By.CSS_SELECTOR, "#ticker-newest li")) == 8
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#command-ticker-newest li")) == 8
 
 
 def test_clicking_a_street_drills_in_and_the_breadcrumb_returns(server, browser, screenshot_dir):
     browser.get(server["url"] + "/")
-    wait_for(browser, "#map .maplibregl-canvas")
+    wait_for(browser, "#command-map .maplibregl-canvas")
     settle(browser, 2.5)
     crumbs = browser.find_elements(By.CSS_SELECTOR, ".gt-crumb")
     assert len(crumbs) == 1  # the demo's one district is the top
-    canvas = browser.find_element(By.CSS_SELECTOR, "#map .maplibregl-canvas")
+    canvas = browser.find_element(By.CSS_SELECTOR, "#command-map .maplibregl-canvas")
     ActionChains(browser).move_to_element(canvas).pause(0.5).click().perform()
     WebDriverWait(browser, 10).until(lambda d: "level=street" in d.current_url)
     WebDriverWait(browser, 10).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".gt-crumb")) == 2)
@@ -95,16 +95,16 @@ def test_new_incident_shows_on_an_open_page_within_3_seconds(server, browser):
     from pipelines.incidents.simulate import Simulator
 
     browser.get(server["url"] + "/")
-    wait_for(browser, "#ticker-newest li")
+    wait_for(browser, "#command-ticker-newest li")
     settle(browser, 2.5)
     simulator = Simulator(server["app"].gridtwin_data.db, seed=99)
     committed = time.monotonic()
     (incident_id,) = simulator.tick()
     WebDriverWait(browser, 3.0, poll_frequency=0.1).until(
-        lambda d: d.find_elements(By.CSS_SELECTOR, f"#ticker-newest li[data-id='{incident_id}']")
+        lambda d: d.find_elements(By.CSS_SELECTOR, f"#command-ticker-newest li[data-id='{incident_id}']")
     )
     shown_after = time.monotonic() - committed
-    item = browser.find_element(By.CSS_SELECTOR, f"#ticker-newest li[data-id='{incident_id}']")
+    item = browser.find_element(By.CSS_SELECTOR, f"#command-ticker-newest li[data-id='{incident_id}']")
     assert "gt-new" in item.get_attribute("class")
     assert shown_after < 3.0
 
@@ -119,8 +119,8 @@ def test_wall_screen_renders_with_cjk_font(server, screenshot_dir, width, height
     )
     try:
         driver.get(server["url"] + "/?screen=wall")
-        wait_for(driver, "#kpis .gt-kpi")
-        wait_for(driver, "#map .maplibregl-canvas")
+        wait_for(driver, "#command-kpis .gt-kpi")
+        wait_for(driver, "#command-map .maplibregl-canvas")
         settle(driver, 2.5)
         driver.save_screenshot(str(screenshot_dir / f"wall-{width}x{height}.png"))
         assert "gt-wall" in driver.find_element(By.ID, "root").get_attribute("class")
@@ -132,7 +132,7 @@ def test_wall_screen_renders_with_cjk_font(server, screenshot_dir, width, height
         scrolled = driver.execute_script("return document.documentElement.scrollHeight")
         assert scrolled <= height + 2, "the wall layout fits the screen without scrolling"
         share = driver.execute_script(
-            "const m = document.getElementById('map').getBoundingClientRect();"
+            "const m = document.getElementById('command-map').getBoundingClientRect();"
             "const r = document.getElementById('root').getBoundingClientRect();"
             "return [m.width / r.width, m.height / r.height];"
         )
@@ -146,12 +146,12 @@ def test_leader_table_exports_csv(server, tmp_path, screenshot_dir):
     driver = make_driver(downloads=tmp_path, server=server)
     try:
         driver.get(server["url"] + "/leader")
-        wait_for(driver, "#rank-table td")
+        wait_for(driver, "#leader-ranking td")
         settle(driver)
-        rows = driver.find_elements(By.CSS_SELECTOR, "#rank-table tbody tr")
+        rows = driver.find_elements(By.CSS_SELECTOR, "#leader-ranking tbody tr")
         assert len(rows) >= 5 + 1  # header row + the five demo streets
         driver.save_screenshot(str(screenshot_dir / "leader.png"))
-        driver.find_element(By.ID, "export-csv").click()
+        driver.find_element(By.ID, "leader-export-csv").click()
         WebDriverWait(driver, 10).until(lambda d: list(tmp_path.glob("*.csv")))
         text = next(tmp_path.glob("*.csv")).read_text(encoding="utf-8")
         assert text.splitlines()[0].startswith("名称,编码,人口,事件数")
@@ -164,11 +164,11 @@ def test_zoom_and_pan_survive_a_live_refresh(server, browser):
     from pipelines.incidents.simulate import Simulator
 
     read_view = (
-        "const m = document.querySelector('#map .js-plotly-plot').layout.map;"
+        "const m = document.querySelector('#command-map .js-plotly-plot').layout.map;"
         "return [m.center.lon, m.center.lat, m.zoom];"
     )
     browser.get(server["url"] + "/")
-    canvas = wait_for(browser, "#map .maplibregl-canvas")
+    canvas = wait_for(browser, "#command-map .maplibregl-canvas")
     settle(browser, 2.5)
     before = browser.execute_script(read_view)
     drag = ActionChains(browser).move_to_element(canvas).click_and_hold().pause(0.2)
@@ -179,7 +179,7 @@ def test_zoom_and_pan_survive_a_live_refresh(server, browser):
     assert moved != pytest.approx(before)
     (incident_id,) = Simulator(server["app"].gridtwin_data.db, seed=7).tick()
     WebDriverWait(browser, 5).until(
-        lambda d: d.find_elements(By.CSS_SELECTOR, f"#ticker-newest li[data-id='{incident_id}']")
+        lambda d: d.find_elements(By.CSS_SELECTOR, f"#command-ticker-newest li[data-id='{incident_id}']")
     )
     settle(browser, 2.0)
     assert browser.execute_script(read_view) == pytest.approx(moved, abs=1e-6)

@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from dashboard import coverage_page
 from dashboard.data import DashboardData
+from dashboard.views import coverage
 from tests.conftest import DEMO_END
 
 
@@ -22,7 +22,7 @@ def access(data):
 
 
 def test_kpis_and_cells_agree_with_the_stored_distances(data, access):
-    fig, tiles, banner, css, tier, panel = coverage_page.build_view(
+    fig, tiles, banner, css, tier, panel = coverage.build_view(
         data, None, "district", "330180", "幼儿园", None, None, "zh"
     )
     rows = access[access["type"] == "幼儿园"]
@@ -39,7 +39,7 @@ def test_kpis_and_cells_agree_with_the_stored_distances(data, access):
 
 
 def test_area_table_by_street(data, access):
-    frame, columns = coverage_page.area_table(data, "district", "330180", "zh")
+    frame, columns = coverage.area_table(data, "district", "330180", "zh")
     assert len(frame) == 5
     assert {c["id"] for c in columns} >= {"name", "residents", "types_in_reach", "幼儿园", "测算方式"}
     rows = access[(access["type"] == "小学") & (access["street_code"] == frame["code"].iloc[0])]
@@ -49,27 +49,27 @@ def test_area_table_by_street(data, access):
 
 
 def test_what_if_and_sites(data, access):
-    planner = data.planner()
+    planner = data.planner.network()
     kids = access[access["type"] == "幼儿园"].set_index("building_id")
     far = kids[(kids["distance_m"] > 600) | kids["distance_m"].isna()].sort_values("residents").index[-1]
     row = planner.buildings.set_index("building_id").loc[far]
-    result = data.what_if("幼儿园", row["lon"], row["lat"], "district", "330180")
+    result = data.planner.what_if("幼儿园", row["lon"], row["lat"], "district", "330180")
     assert result["gained_residents"] >= row["residents"] > 0
     assert result["after"] > result["before"]
-    fig, *_, panel = coverage_page.build_view(
+    fig, *_, panel = coverage.build_view(
         data, None, "district", "330180", "幼儿园", {"kind": "site", "lon": row["lon"], "lat": row["lat"]}, None, "zh"
     )
     assert "拟建设施" in [trace["name"] for trace in fig["data"]]
     assert f"{result['gained_residents']:,}" in panel[1].children
-    sites = data.suggest_sites("幼儿园", "street", planner.buildings["street_code"].iloc[0], 3)
+    sites = data.planner.suggest_sites("幼儿园", "street", planner.buildings["street_code"].iloc[0], 3)
     assert len(sites) == 3 and (np.diff(sites["gain"]) <= 0).all()
 
 
 def test_service_area_and_uncovered_export(data):
-    fid = data.facilities("district", "330180", "小学")["facility_id"].iloc[0]
-    area = data.service_area(fid, "小学")
+    fid = data.shapes.facilities("district", "330180", "小学")["facility_id"].iloc[0]
+    area = data.planner.service_area(fid, "小学")
     assert area["features"][0]["geometry"]["type"] in ("Polygon", "MultiPolygon")
-    export = coverage_page.uncovered_export(data, "district", "330180", "小学", "zh")
+    export = coverage.uncovered_export(data, "district", "330180", "小学", "zh")
     assert (export["步行距离(米)"].fillna(np.inf) >= 500).all()  # rounded to whole metres
     assert (export["测算方式"] == "路网步行距离").all()
 
@@ -82,8 +82,8 @@ def test_page_without_a_coverage_run_says_how_to_get_one(tmp_path):
     load_file(path, "grids", DATA / "grids.geojson", progress=False)
     view = DashboardData(path, clock=lambda: DEMO_END)
     try:
-        level, code = view.home()
-        _, tiles, banner, css, *_ = coverage_page.build_view(view, None, level, code, None, None, None, "zh")
+        level, code = view.shapes.home()
+        _, tiles, banner, css, *_ = coverage.build_view(view, None, level, code, None, None, None, "zh")
     finally:
         view.close()
     assert tiles == []

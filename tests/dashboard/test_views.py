@@ -9,9 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dashboard import callbacks, layout
-from dashboard.data import hex_resolution
+from dashboard.components import urls
 from dashboard.i18n import CATEGORY_EN
+from dashboard.models import hex_resolution
+from dashboard.views import command
 from pipelines.masking import mask_name, mask_phone
 from tests.conftest import DEMO_END
 
@@ -25,10 +26,10 @@ def incidents(data) -> pd.DataFrame:
 
 
 def test_home_is_the_single_demo_district_and_breadcrumb_walks_down(data):
-    assert data.home() == ("district", "330180")
+    assert data.shapes.home() == ("district", "330180")
     with data.cursor() as cur:
         grid = cur.execute("SELECT grid_code, name, community_name FROM grids ORDER BY grid_code LIMIT 1").fetchone()
-    trail = data.breadcrumb("grid", grid[0])
+    trail = data.shapes.breadcrumb("grid", grid[0])
     assert [level for level, _, _ in trail] == ["district", "street", "community", "grid"]
     assert trail[-1][2] == grid[1] and trail[-2][2] == grid[2]
 
@@ -36,7 +37,7 @@ def test_home_is_the_single_demo_district_and_breadcrumb_walks_down(data):
 def test_kpis_match_pandas(data, incidents):
     day = NOW.replace(hour=0, minute=0)
     week = NOW - dt.timedelta(days=7)
-    values = data.kpis("district", "330180")
+    values = data.live.kpis("district", "330180")
     reported = incidents["reported_at"]
     assert values["reported_today"] == ((reported >= day) & (reported <= NOW)).sum()
     resolved = incidents["resolved_at"]
@@ -64,7 +65,7 @@ def test_open_incidents_table_matches_the_history(data, incidents):
 
 def test_street_indicators_add_up_to_the_district(data, incidents):
     since = NOW - dt.timedelta(days=7)
-    frame = data.indicators("district", "330180", since)
+    frame = data.live.indicators("district", "330180", since)
     assert len(frame) == 5
     in_window = (incidents["reported_at"] >= since).sum()
     assert frame["window_count"].sum() == in_window
@@ -77,8 +78,8 @@ def test_street_indicators_add_up_to_the_district(data, incidents):
 
 def test_ranking_matches_indicators_and_covers_every_community(data):
     since = NOW - dt.timedelta(days=7)
-    streets = data.ranking("district", "330180", "street", since)
-    indicators = data.indicators("district", "330180", since).set_index("code")
+    streets = data.live.ranking("district", "330180", "street", since)
+    indicators = data.live.indicators("district", "330180", since).set_index("code")
     assert (streets.set_index("code")["incidents"] == indicators["window_count"].reindex(streets["code"])).all()
     assert list(streets["per_1000"]) == sorted(streets["per_1000"], reverse=True)
     # a ranking of communities asked for at grid level climbs to the grid's street
@@ -87,12 +88,12 @@ def test_ranking_matches_indicators_and_covers_every_community(data):
             "SELECT g.grid_code, (SELECT count(*) FROM communities c WHERE c.street_code = g.street_code)"
             " FROM grids g ORDER BY g.grid_code LIMIT 1"
         ).fetchone()
-    assert len(data.ranking("grid", grid, "community", since)) == n
+    assert len(data.live.ranking("grid", grid, "community", since)) == n
 
 
 def test_hexagon_counts_sum_to_the_window_and_keep_64_bit_cells(data, incidents):
     since = NOW - dt.timedelta(hours=24)
-    frame, geojson = data.cells("district", "330180", 9, since, NOW)
+    frame, geojson = data.live.cells("district", "330180", 9, since, NOW)
     window = ((incidents["reported_at"] >= since) & (incidents["reported_at"] < NOW)).sum()
     assert frame["n"].sum() == window
     assert frame["cell"].dtype == np.uint64
@@ -106,14 +107,14 @@ def test_every_map_level_builds_a_small_json_figure(data, level):
             "SELECT district_code, street_code, community_code, grid_code FROM grids ORDER BY grid_code LIMIT 1"
         ).fetchone()
     code = None if level == "city" else codes[["district", "street", "community", "grid"].index(level)]
-    fig = callbacks.build_command_map(
-        data, None, level, code, list(layout.ALL_LAYERS), "window", "7d", (None, None), 9, "zh"
+    fig = command.build_command_map(
+        data, None, level, code, list(urls.ALL_LAYERS), "window", "7d", (None, None), 9, "zh"
     )
     assert len(json.dumps(fig)) < 2 * 2**20
     assert fig["data"], "something is drawn"
     assert fig["layout"]["map"]["style"] == "white-bg"  # offline: no tiles, no glyphs
     units = [trace for trace in fig["data"] if trace.get("name") == "units"]
-    assert units and len(units[0]["locations"]) == len(data.children(level, code)["frame"])
+    assert units and len(units[0]["locations"]) == len(data.shapes.children(level, code)["frame"])
 
 
 def test_hex_resolution_follows_zoom():
@@ -123,10 +124,10 @@ def test_hex_resolution_follows_zoom():
 
 
 def test_query_state_round_trips_and_rejects_junk():
-    state = layout.parse_query("?level=street&code=330180001&window=7d&layers=heat,roads&lang=en&screen=wall")
+    state = urls.parse_query("?level=street&code=330180001&window=7d&layers=heat,roads&lang=en&screen=wall")
     assert state["layers"] == ["heat", "roads"] and state["window"] == "7d" and state["lang"] == "en"
-    assert layout.parse_query(layout.build_query(state)) == state
-    junk = layout.parse_query("?window=forever&ind=<script>&layers=bogus&lang=fr")
+    assert urls.parse_query(urls.build_query(state)) == state
+    junk = urls.parse_query("?window=forever&ind=<script>&layers=bogus&lang=fr")
     assert junk["window"] == "24h" and junk["ind"] == "window" and junk["layers"] == [] and junk["lang"] == "zh"
 
 
@@ -138,12 +139,12 @@ def test_personal_data_is_masked():
 
 
 def test_wall_tour_visits_every_street_in_turn(data):
-    streets = data.children("district", "330180")["frame"]["code"].tolist()
-    stop = callbacks._next_tour_stop(data, "district", "330180")
+    streets = data.shapes.children("district", "330180")["frame"]["code"].tolist()
+    stop = command.next_tour_stop(data, "district", "330180")
     seen = []
     for _ in streets:
         seen.append(stop["code"])
-        stop = callbacks._next_tour_stop(data, stop["level"], stop["code"])
+        stop = command.next_tour_stop(data, stop["level"], stop["code"])
     assert seen == streets and stop["code"] == streets[0]
 
 
@@ -156,31 +157,33 @@ def test_small_unit_panels_equal_the_sql_panels(data, level, window):
             f"SELECT {level}_code FROM incidents WHERE reported_at >= ? GROUP BY 1 ORDER BY count(*) DESC LIMIT 1",
             [NOW - dt.timedelta(days=1)],
         ).fetchone()[0]
-    since, _ = data.window_bounds(window)
-    panels = data.side_panels(level, code, since)
-    assert panels["kpis"] == pytest.approx(data.kpis(level, code), nan_ok=True)
-    newest, overdue = data.ticker(level, code)
+    since, _ = data.live.window_bounds(window)
+    panels = data.live.side_panels(level, code, since)
+    assert panels["kpis"] == pytest.approx(data.live.kpis(level, code), nan_ok=True)
+    newest, overdue = data.live.ticker(level, code)
     pd.testing.assert_frame_equal(
         panels["newest"].reset_index(drop=True), newest.reset_index(drop=True), check_dtype=False
     )
     pd.testing.assert_frame_equal(panels["overdue"], overdue, check_dtype=False)
-    expected = data.categories(level, code, since).sort_values(["n", "category"], ascending=False, ignore_index=True)
+    expected = data.live.categories(level, code, since).sort_values(
+        ["n", "category"], ascending=False, ignore_index=True
+    )
     got = panels["categories"].sort_values(["n", "category"], ascending=False, ignore_index=True)
     pd.testing.assert_frame_equal(got, expected, check_dtype=False)
-    trend = data.trend(level, code)
+    trend = data.live.trend(level, code)
     np.testing.assert_array_equal(panels["trend"]["reported"].to_numpy(), trend["reported"].to_numpy())
     np.testing.assert_array_equal(panels["trend"]["resolved"].to_numpy(), trend["resolved"].to_numpy())
     assert (pd.to_datetime(panels["trend"]["hour"]).to_numpy() == pd.to_datetime(trend["hour"]).to_numpy()).all()
 
 
 def test_english_mode_translates_categories(data):
-    panels = callbacks.build_side(data, "district", "330180", "7d", (None, None), "en")
+    panels = command.build_side(data, "district", "330180", "7d", (None, None), "en")
     chart = panels[2]["data"][0]["y"]
     assert "Noise" in chart and not any("噪声" in c for c in chart)
     shown = [
         span.children
         for block in panels[1]
-        if getattr(block, "id", None) in ("ticker-newest", "ticker-overdue")
+        if getattr(block, "id", None) in ("command-ticker-newest", "command-ticker-overdue")
         for item in block.children
         for span in item.children
         if span is not None and getattr(span, "className", "") == "gt-tick-cat"

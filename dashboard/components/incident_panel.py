@@ -1,0 +1,165 @@
+"""Incident detail and dispatch (派单交办) on the command center: history, suggestions, allowed actions.
+
+Click an incident in the ticker or in a grid's open list; the panel shows its whole history and,
+for dispatchers and admins, the actions its state allows (the same state machine as the API).
+Viewers see reporter names and phones masked and no actions.
+"""
+
+from __future__ import annotations
+
+import flask
+from dash import ALL, Dash, Input, Output, State, ctx, dcc, html
+from dash.exceptions import PreventUpdate
+
+from dashboard.components.urls import lang_of
+from dashboard.i18n import category_label, status_label, t
+from dashboard.views import incidents
+
+PREFIX = "command-incident"
+
+
+def panel(lang: str) -> html.Div:
+    return html.Div(
+        id=f"{PREFIX}-panel",
+        className="gt-incident gt-hidden",
+        children=[
+            dcc.Store(id=f"{PREFIX}-selected"),
+            html.Button("×", id=f"{PREFIX}-close", className="gt-close", n_clicks=0, title=t("close", lang)),
+            html.Div(id=f"{PREFIX}-body"),
+            html.Div(id=f"{PREFIX}-message", className="gt-incident-message"),
+        ],
+    )
+
+
+def _facts(view: dict, lang: str) -> list[tuple[str, str]]:
+    reporter = " ".join(x for x in (view["reporter_name"], view["reporter_phone"]) if x)
+    return [
+        (t("f_category", lang), category_label(view["category"], lang)),
+        (t("f_status", lang), status_label(view["status"], lang)),
+        (t("f_due", lang), (view["due_at"] or "")[:16].replace("T", " ")),
+        (t("f_grid", lang), f"{view['community_name'] or ''} · {view['grid_name'] or view['grid_code'] or ''}"),
+        (t("f_address", lang), view["address"] or ""),
+        (t("f_reporter", lang), reporter),
+        (t("f_assignee", lang), view["assignee"] or "—"),
+    ]
+
+
+def _history_item(h: dict, lang: str) -> html.Li:
+    before = status_label(h["from_status"], lang) if h["from_status"] else "—"
+    return html.Li(
+        [
+            html.Span((h["occurred_at"] or "")[5:16].replace("T", " "), className="gt-tick-time"),
+            html.Span(f"{before} → {status_label(h['to_status'], lang)}"),
+            html.Span(h["actor"] or "", className="gt-history-actor"),
+            html.Span(h["note"] or "", className="gt-history-note"),
+        ],
+        className="gt-history-item",
+    )
+
+
+def _field(name: str, options: list[dict], value) -> dcc.Dropdown:
+    return dcc.Dropdown(
+        id={"type": f"{PREFIX}-field", "name": name},
+        options=options,
+        value=value,
+        clearable=False,
+        className="gt-dropdown",
+    )
+
+
+def _controls(view: dict, lang: str) -> list:
+    actions = view["allowed_actions"]
+    if not actions:
+        return []
+    department = view["suggestions"]["department"]
+    options = [{"label": f"{t('department', lang)} {department}", "value": f"department:{department}"}]
+    options += [
+        {"label": f"{w['role']} {w['name']} {w['phone']}", "value": f"worker:{w['worker_id']}"}
+        for w in view["suggestions"]["grid_workers"]
+    ]
+    controls = []
+    if "dispatch" in actions:
+        controls.append(_field("assignee", options, options[0]["value"]))
+    if "evaluate" in actions:
+        scores = [{"label": t("score", lang).format(n=n), "value": n} for n in range(5, 0, -1)]
+        controls.append(_field("satisfaction", scores, 5))
+    controls.append(
+        dcc.Input(
+            id={"type": f"{PREFIX}-field", "name": "note"},
+            type="text",
+            placeholder=t("note", lang),
+            className="gt-input gt-note",
+            maxLength=4000,
+        )
+    )
+    controls += [
+        html.Button(
+            t(f"action_{a}", lang), id={"type": f"{PREFIX}-action", "action": a}, className="gt-button", n_clicks=0
+        )
+        for a in actions
+    ]
+    return controls
+
+
+def body(view: dict, lang: str) -> list:
+    """The panel for one incident (``view`` as :func:`dashboard.api.incident_view` builds it)."""
+    badge = [html.Span(t("overdue_badge", lang), className="gt-badge gt-badge-late")] if view["overdue"] else []
+    controls = _controls(view, lang)
+    return [
+        html.H3([f"{t('incident', lang)} · {view['incident_id']}", *badge]),
+        html.P(view["description"] or "", className="gt-incident-text"),
+        html.Div(
+            [html.Div([html.Small(k), html.B(v)], className="gt-fact") for k, v in _facts(view, lang)],
+            className="gt-facts",
+        ),
+        html.H4(t("history", lang)),
+        html.Ul([_history_item(h, lang) for h in view["history"]], className="gt-history", id=f"{PREFIX}-history"),
+        html.Div(controls, className="gt-incident-actions") if controls else None,
+    ]
+
+
+def register_callbacks(app: Dash, data) -> None:
+    """The panel's callbacks (writes go through the database's one write path)."""
+
+    @app.callback(
+        Output(f"{PREFIX}-selected", "data"),
+        Input({"type": "command-incident-link", "id": ALL, "list": ALL}, "n_clicks"),
+        Input(f"{PREFIX}-close", "n_clicks"),
+        prevent_initial_call=True,
+    )
+    def select(_clicks, _close):
+        if not ctx.triggered or not ctx.triggered[0]["value"]:
+            raise PreventUpdate
+        return None if ctx.triggered_id == f"{PREFIX}-close" else ctx.triggered_id["id"]
+
+    @app.callback(
+        Output(f"{PREFIX}-body", "children"),
+        Output(f"{PREFIX}-panel", "className"),
+        Input(f"{PREFIX}-selected", "data"),
+        Input("command-version", "data"),
+        State("url", "search"),
+    )
+    def show(incident_id, _version, search):
+        view = incidents.detail(data, incident_id, flask.session.get("role")) if incident_id else None
+        if view is None:
+            return None, "gt-incident gt-hidden"
+        return body(view, lang_of(search)), "gt-incident"
+
+    @app.callback(
+        Output(f"{PREFIX}-message", "children"),
+        Input({"type": f"{PREFIX}-action", "action": ALL}, "n_clicks"),
+        State(f"{PREFIX}-selected", "data"),
+        State("url", "search"),
+        State({"type": f"{PREFIX}-field", "name": ALL}, "value"),
+        prevent_initial_call=True,
+    )
+    def run(_clicks, incident_id, search, _values):
+        if not ctx.triggered or not ctx.triggered[0]["value"] or not incident_id:
+            raise PreventUpdate
+        lang = lang_of(search)
+        if not incidents.may_act(flask.session.get("role")):
+            return t("dispatchers_only", lang)
+        action = ctx.triggered_id["action"]
+        fields = {state["id"]["name"]: state.get("value") for state in ctx.states_list[2]}
+        refused = incidents.act(data, incident_id, action, fields, flask.session.get("user"))
+        return refused or f"{t(f'action_{action}', lang)} ✓"

@@ -1,0 +1,150 @@
+"""The planner page's map (服务圈分析): walking time per hexagon, facilities, service areas, what-if sites."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from dashboard.figures import ACCENT, ALERT, as_list, base_layers, map_figure
+from dashboard.i18n import t
+
+ACCESS_SCALE = [[0, "#1a9850"], [0.5, "#fee08b"], [0.75, "#f46d43"], [1, "#a50026"]]
+"""Walking time: green well inside the life circle, yellow at its edge, red at twice it and beyond."""
+
+
+def coverage_map(
+    *,
+    lang: str,
+    children: dict,
+    cells: tuple[pd.DataFrame, dict] | None,
+    speed_m_per_min: float,
+    tier_minutes: float,
+    facilities: pd.DataFrame | None,
+    uncovered: pd.DataFrame | None,
+    area: dict | None,
+    what_if: dict | None,
+    sites: pd.DataFrame | None,
+    outline_layers: list[dict],
+    roads: dict | None,
+    tile_url: str | None,
+    uirevision: str,
+) -> dict:
+    """The planner's map: H3 walking time, facilities, uncovered buildings, service area, what-if, sites."""
+    traces = []
+    if cells is not None and len(cells[0]):
+        frame, geojson = cells
+        minutes = frame["mean_m"].fillna(0) / speed_m_per_min
+        share = (frame["share"].fillna(0) * 100).round(0)
+        traces.append(
+            {
+                "type": "choroplethmap",
+                "name": "access",
+                "geojson": geojson,
+                "locations": as_list(frame["id"]),
+                "z": as_list(minutes.round(1)),
+                "zmin": 0,
+                "zmax": 2 * tier_minutes,
+                "customdata": [
+                    ["hex", c, s, r] for c, s, r in zip(frame["id"], share, frame["residents"], strict=True)
+                ],
+                "colorscale": ACCESS_SCALE,
+                "marker": {"opacity": 0.6, "line": {"width": 0.3, "color": "#0b1220"}},
+                "colorbar": {"title": {"text": t("walk_minutes", lang)}, "thickness": 12, "x": 0.99, "len": 0.5},
+                "hovertemplate": t("walk_minutes", lang)
+                + ": %{z}<br>"
+                + t("covered_share", lang)
+                + ": %{customdata[2]}%<br>"
+                + t("residents", lang)
+                + ": %{customdata[3]}<extra>"
+                + t("click_to_place", lang)
+                + "</extra>",
+            }
+        )
+    if area is not None:
+        traces.append(
+            {
+                "type": "choroplethmap",
+                "name": "service_area",
+                "geojson": area,
+                "locations": ["area"],
+                "z": [1],
+                "colorscale": [[0, "rgba(40,194,255,0.35)"], [1, "rgba(40,194,255,0.35)"]],
+                "showscale": False,
+                "marker": {"line": {"width": 2, "color": ACCENT}},
+                "hoverinfo": "skip",
+            }
+        )
+    if uncovered is not None and len(uncovered):
+        traces.append(
+            {
+                "type": "scattermap",
+                "name": t("uncovered", lang),
+                "lon": as_list(uncovered["lon"]),
+                "lat": as_list(uncovered["lat"]),
+                "mode": "markers",
+                "marker": {"size": 5, "color": ALERT, "opacity": 0.8},
+                "customdata": [["building"] for _ in range(len(uncovered))],
+                "text": as_list(uncovered["name"] + " · " + uncovered["residents"].astype(str) + t("people", lang)),
+                "hovertemplate": "%{text}<extra>" + t("uncovered", lang) + "</extra>",
+            }
+        )
+    if what_if is not None and len(what_if["newly_covered"]):
+        gained = what_if["newly_covered"]
+        traces.append(
+            {
+                "type": "scattermap",
+                "name": t("newly_covered", lang),
+                "lon": as_list(gained["lon"]),
+                "lat": as_list(gained["lat"]),
+                "mode": "markers",
+                "marker": {"size": 6, "color": "#4dd4ac"},
+                "hoverinfo": "skip",
+            }
+        )
+    if facilities is not None and len(facilities):
+        traces.append(
+            {
+                "type": "scattermap",
+                "name": t("facilities_of_type", lang),
+                "lon": as_list(facilities["lon"]),
+                "lat": as_list(facilities["lat"]),
+                "mode": "markers",
+                "marker": {"size": 11, "color": "#ffd166"},
+                "customdata": [["facility", f] for f in facilities["facility_id"]],
+                "text": as_list(facilities["name"]),
+                "hovertemplate": "%{text}<extra>" + t("click_for_area", lang) + "</extra>",
+            }
+        )
+    if what_if is not None:
+        traces.append(
+            {
+                "type": "scattermap",
+                "name": t("hypothetical", lang),
+                "lon": [what_if["lon"]],
+                "lat": [what_if["lat"]],
+                "mode": "markers",
+                "marker": {"size": 18, "color": "#4dd4ac", "symbol": "circle"},
+                "hovertemplate": t("hypothetical", lang) + "<extra></extra>",
+            }
+        )
+    if sites is not None and len(sites):
+        traces.append(
+            {
+                "type": "scattermap",
+                "name": t("suggested_sites", lang),
+                "lon": as_list(sites["lon"]),
+                "lat": as_list(sites["lat"]),
+                # markers only: map text needs glyph files from the internet (fonts.openmaptiles.org)
+                "mode": "markers",
+                "marker": {"size": 20, "color": "#c77dff"},
+                "text": as_list(sites["rank"].astype(str)),
+                "customdata": [["site", lo, la] for lo, la in zip(sites["lon"], sites["lat"], strict=True)],
+                "hovertemplate": t("suggested_sites", lang) + " %{text}<extra></extra>",
+            }
+        )
+    map_layers = base_layers(tile_url)
+    if roads:
+        map_layers.append(
+            {"source": roads, "type": "line", "color": "#3c5a78", "line": {"width": 1.0}, "below": "traces"}
+        )
+    map_layers.extend(outline_layers)
+    return map_figure(traces, children, map_layers, tile_url, uirevision, legend=True)

@@ -1,0 +1,198 @@
+"""The live-panel model: what the command center, the leader view and playback show, as frames.
+
+Independent panels are queried side by side on the shared query pool (DuckDB runs queries outside the GIL),
+each on its own cursor of the one connection.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from dashboard import queries
+from geo.shapes import feature_collection, hexagons
+from pipelines.vocabulary import DONE_STATUSES
+
+WINDOWS = {"1h": dt.timedelta(hours=1), "24h": dt.timedelta(hours=24), "7d": dt.timedelta(days=7)}
+MAX_CELLS = 4000
+SMALL_LEVELS = ("community", "grid")
+"""Units whose week of incidents is small enough to fetch once and aggregate in memory."""
+TICKER_SIZE = 8
+RECENT_MINUTES = 3
+"""Incidents this recent are highlighted on the map and flagged in the ticker."""
+
+
+class LiveModel:
+    """KPIs, ticker, side panels, map data, ranking and playback of one unit."""
+
+    def __init__(self, db, shapes):
+        self._db = db
+        self.shapes = shapes
+
+    def clock(self) -> dt.datetime:
+        return self._db.clock()
+
+    def _run(self, query, *args):
+        with self._db.cursor() as cur:
+            return query(cur, *args)
+
+    def version(self) -> int:
+        """The change counter (bumped by every write that a page shows)."""
+        return self._run(queries.data_version)
+
+    def latest_day(self) -> dt.date:
+        end = self._run(queries.data_end)
+        now = self.clock()
+        return min(end, now).date() if end else now.date()
+
+    def window_bounds(self, window: str, custom: tuple[str, str] | None = None) -> tuple[dt.datetime, dt.datetime]:
+        now = self.clock()
+        if window == "custom" and custom and custom[0]:
+            start = dt.datetime.fromisoformat(custom[0][:10])
+            end = dt.datetime.fromisoformat(custom[1][:10]) + dt.timedelta(days=1) if custom[1] else now
+            return start, min(end, now)
+        return now - WINDOWS.get(window, WINDOWS["24h"]), now
+
+    # --- map -----------------------------------------------------------------
+    def indicators(self, level: str, code: str | None, since: dt.datetime) -> pd.DataFrame:
+        children = self.shapes.children(level, code)["frame"]
+        counts = self._run(queries.child_indicators, level, code, since, self.clock())
+        merged = children[["code", "name", "population"]].merge(counts, on="code", how="left")
+        for column in ("window_count", "open_count", "overdue_count"):
+            merged[column] = merged[column].fillna(0).astype(int)
+        population = pd.to_numeric(merged["population"], errors="coerce")
+        merged["per_1000"] = (1000 * merged["window_count"] / population.where(population > 0)).round(2)
+        return merged
+
+    def cells(self, level, code, res, since, until) -> tuple[pd.DataFrame, dict]:
+        frame = self._run(queries.cell_counts, level, code, res, since, until, MAX_CELLS)
+        cells = frame["cell"].to_numpy(np.uint64)
+        polys = hexagons(cells)
+        centres = shapely.centroid(polys) if len(polys) else polys
+        frame["lon"] = shapely.get_x(centres) if len(polys) else []
+        frame["lat"] = shapely.get_y(centres) if len(polys) else []
+        frame["id"] = [format(int(c), "x") for c in cells]
+        return frame, feature_collection(frame["id"], polys)
+
+    def recent(self, level, code) -> pd.DataFrame:
+        now = self.clock()
+        frame = self._run(queries.recent_points, level, code, now - dt.timedelta(minutes=RECENT_MINUTES), 50)
+        return frame[frame["reported_at"] <= now]
+
+    # --- side panels -----------------------------------------------------------
+    def kpis(self, level, code, parts: tuple[str, ...] = queries.KPI_PARTS) -> dict:
+        now = self.clock()
+        day_start = now.replace(hour=0, minute=0, second=0)
+        values = self._run(queries.kpis, level, code, day_start, now, parts)
+        return _with_closure_rate(values) if "reported" in parts else values
+
+    def ticker(self, level, code) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """(newest incidents, most overdue open incidents) with their community and grid names."""
+        now = self.clock()
+        newest = self._run(queries.newest, level, code, now)
+        return self.shapes.named(newest), self.shapes.named(self._run(queries.most_overdue, level, code, now))
+
+    def categories(self, level, code, since):
+        return self._run(queries.category_counts, level, code, since, self.clock())
+
+    def trend(self, level, code):
+        return self._run(queries.hourly_trend, level, code, self.clock())
+
+    def grid_detail(self, grid_code: str):
+        """(grid row with its building count, workers, open incidents)."""
+        grid, workers, incidents = self._run(queries.grid_detail, grid_code, self.clock())
+        return grid.assign(buildings=self.shapes.building_counts().get(grid_code, 0)), workers, incidents
+
+    def side_panels(self, level: str, code: str | None, since: dt.datetime) -> dict:
+        """Everything the command center's side panels show, queried concurrently (one cursor each)."""
+        now = self.clock()
+        pool, run = self._db.pool, self._run
+        if level in SMALL_LEVELS and since >= now - dt.timedelta(days=7):
+            return self._small_unit_panels(level, code, since, now)
+        jobs = {
+            **{f"kpi-{part}": pool.submit(self.kpis, level, code, (part,)) for part in queries.KPI_PARTS},
+            "newest": pool.submit(run, queries.newest, level, code, now),
+            "overdue": pool.submit(run, queries.most_overdue, level, code, now),
+            "names": pool.submit(self.shapes.grid_names),
+            "categories": pool.submit(run, queries.category_counts, level, code, since, now),
+            "trend": pool.submit(run, queries.hourly_trend, level, code, now),
+        }
+        if level == "grid":
+            jobs["grid"] = pool.submit(self.grid_detail, code)
+        panels = {name: job.result() for name, job in jobs.items()}
+        panels["kpis"] = {k: v for part in queries.KPI_PARTS for k, v in panels.pop(f"kpi-{part}").items()}
+        panels["newest"], panels["overdue"] = self.shapes.named(panels["newest"]), self.shapes.named(panels["overdue"])
+        return panels
+
+    def _small_unit_panels(self, level, code, since, now) -> dict:
+        """Side panels of a community or grid: its week of incidents fetched once, aggregated here."""
+        pool = self._db.pool
+        jobs = {
+            "week": pool.submit(self._run, queries.unit_week, level, code, now - dt.timedelta(days=7), now),
+            "open": pool.submit(self._run, queries.unit_open, level, code),
+        }
+        if level == "grid":
+            jobs["grid"] = pool.submit(self.grid_detail, code)
+        done = {name: job.result() for name, job in jobs.items()}
+        reported, resolved = done.pop("week")
+        late = done.pop("open")
+        late = late[late["due_at"] < now].sort_values(["due_at", "incident_id"]).reset_index(drop=True)
+        newest = reported.sort_values(["reported_at", "incident_id"], ascending=False).head(TICKER_SIZE)
+        counts = reported.loc[reported["reported_at"] >= since, "category"].value_counts()
+        panels = {
+            "kpis": _small_unit_kpis(reported, resolved, len(late), now),
+            "newest": self.shapes.named(newest.reset_index(drop=True)),
+            "categories": pd.DataFrame({"category": counts.index.to_numpy(), "n": counts.to_numpy()}),
+            "trend": _hourly(reported["reported_at"], resolved["resolved_at"], now),
+            "overdue": self.shapes.named(late.head(TICKER_SIZE)),
+        }
+        return {**panels, **done}
+
+    # --- leader view and playback ---------------------------------------------
+    def ranking(self, level: str, code: str | None, child: str, since: dt.datetime) -> pd.DataFrame:
+        # a ranking of streets needs a unit above streets; of communities, a unit above communities
+        order = queries.LEVELS
+        while order.index(level) >= order.index(child):
+            level, code = self.shapes.parent(level, code)
+        return self._run(queries.ranking, level, code, child, since, self.clock())
+
+    def playback(self, level, code, res, start, end) -> pd.DataFrame:
+        return self._run(queries.playback_counts, level, code, res, start, end)
+
+
+def _small_unit_kpis(reported: pd.DataFrame, resolved: pd.DataFrame, overdue: int, now: dt.datetime) -> dict:
+    day_start = now.replace(hour=0, minute=0, second=0)
+    evaluated = resolved["status"] == "evaluated"
+    handling = (resolved["resolved_at"] - resolved["reported_at"]).dt.total_seconds() / 3600.0
+    return _with_closure_rate(
+        {
+            "reported_today": int((reported["reported_at"] >= day_start).sum()),
+            "reported_week": len(reported),
+            "closed_week": int(reported["status"].isin(DONE_STATUSES).sum()),
+            "resolved_today": int((resolved["resolved_at"] >= day_start).sum()),
+            "handling_h": float(handling.mean()) if len(resolved) else None,
+            "satisfaction": float(resolved.loc[evaluated, "satisfaction"].mean()) if evaluated.any() else None,
+            "overdue": overdue,
+        }
+    )
+
+
+def _hourly(reported_at: pd.Series, resolved_at: pd.Series, now: dt.datetime) -> pd.DataFrame:
+    """Reports and resolutions per hour over the last 24 hours."""
+    hours = pd.date_range(end=pd.Timestamp(now).floor("h"), periods=24, freq="h")
+    day_ago = now - dt.timedelta(hours=24)
+
+    def per_hour(times: pd.Series) -> np.ndarray:
+        recent = times[(times > day_ago) & (times <= now)].dt.floor("h")
+        return recent.value_counts().reindex(hours, fill_value=0).to_numpy()
+
+    return pd.DataFrame({"hour": hours, "reported": per_hour(reported_at), "resolved": per_hour(resolved_at)})
+
+
+def _with_closure_rate(values: dict) -> dict:
+    reported = values["reported_week"] or 0
+    values["closure_rate"] = 100.0 * (values["closed_week"] or 0) / reported if reported else None
+    return values

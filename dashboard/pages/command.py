@@ -1,0 +1,189 @@
+"""指挥中心: the command center — the map of a unit, its KPIs, ticker, charts, grid detail and incident panel."""
+
+from __future__ import annotations
+
+import dash
+from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
+from dash.exceptions import PreventUpdate
+
+from dashboard.components import incident_panel
+from dashboard.components.shell import mirror, page_stores, unit_of
+from dashboard.components.urls import ALL_LAYERS, INDICATORS, WINDOW_KEYS, lang_of, page_query, parse_query
+from dashboard.i18n import t
+from dashboard.views import command as view
+
+dash.register_page(__name__, path="/", name="指挥中心", title="一网统管 · 全息网格地图", order=0)
+
+TOUR_MS = 20_000
+
+
+def _controls(state: dict, lang: str) -> html.Div:
+    return html.Div(
+        className="gt-controls",
+        children=[
+            dcc.Checklist(
+                id="command-layers",
+                options=[{"label": t(f"layer_{k}", lang), "value": k} for k in ALL_LAYERS],
+                value=state["layers"],
+                inline=True,
+                className="gt-checklist",
+            ),
+            html.Label(t("indicator", lang)),
+            dcc.Dropdown(
+                id="command-indicator",
+                options=[{"label": t(f"ind_{k}", lang), "value": k} for k in INDICATORS],
+                value=state["ind"],
+                clearable=False,
+                className="gt-dropdown",
+            ),
+            dcc.RadioItems(
+                id="command-window",
+                options=[{"label": t(f"w_{k}", lang), "value": k} for k in WINDOW_KEYS],
+                value=state["window"],
+                inline=True,
+                className="gt-radio",
+            ),
+            dcc.DatePickerRange(
+                id="command-range",
+                start_date=state.get("from"),
+                end_date=state.get("to"),
+                display_format="YYYY-MM-DD",
+                start_date_placeholder_text=t("since", lang),
+                end_date_placeholder_text=t("until", lang),
+                className="gt-dates",
+            ),
+        ],
+    )
+
+
+def layout(**query) -> html.Div:
+    state = parse_query(query)
+    lang = state["lang"]
+    touring = state["screen"] == "wall" and state["tour"] == "1"
+    map_config = {"displaylogo": False, "scrollZoom": True, "modeBarButtonsToRemove": ["select", "lasso"]}
+    return html.Div(
+        className="gt-command",
+        children=[
+            *page_stores("command"),
+            dcc.Store(id="command-map-meta"),
+            dcc.Store(id="command-map-view"),
+            dcc.Interval(id="command-tour", interval=TOUR_MS, disabled=not touring),
+            html.Section(
+                className="gt-left",
+                children=[
+                    html.Div(id="command-kpis", className="gt-kpis"),
+                    html.H3(t("by_category", lang)),
+                    dcc.Graph(id="command-category-chart", config={"displayModeBar": False}, className="gt-chart"),
+                ],
+            ),
+            html.Section(
+                className="gt-center",
+                children=[
+                    _controls(state, lang),
+                    dcc.Graph(id="command-map", className="gt-map", config=map_config),
+                    html.Div(t("click_hint", lang), className="gt-hint"),
+                ],
+            ),
+            html.Section(
+                className="gt-right",
+                children=[
+                    html.Div(id="command-ticker", className="gt-ticker"),
+                    html.H3(t("trend", lang)),
+                    dcc.Graph(id="command-trend-chart", config={"displayModeBar": False}, className="gt-chart"),
+                    html.Div(id="command-detail", className="gt-detail"),
+                    incident_panel.panel(lang),
+                ],
+            ),
+        ],
+    )
+
+
+def register_callbacks(app: Dash, context) -> None:
+    data, tile_url = context.data, context.tile_url
+    mirror(app, "command")
+    shapes = data.shapes
+
+    @app.callback(
+        Output("query", "data", allow_duplicate=True),
+        Input("command-unit", "data"),
+        Input("command-layers", "value"),
+        Input("command-indicator", "value"),
+        Input("command-window", "value"),
+        Input("command-range", "start_date"),
+        Input("command-range", "end_date"),
+        State("query", "data"),
+        prevent_initial_call="initial_duplicate",
+    )
+    def sync_url(unit, layers, indicator, window, start, end, query):
+        values = {"layers": layers or [], "ind": indicator, "window": window, "from": start, "to": end}
+        return page_query(query, unit, values) or no_update
+
+    @app.callback(
+        Output("unit", "data", allow_duplicate=True),
+        Input("command-map", "clickData"),
+        Input("command-tour", "n_intervals"),
+        State("command-unit", "data"),
+        prevent_initial_call=True,
+    )
+    def drill(click, tour, unit):
+        level, code = unit_of(unit, shapes)
+        if ctx.triggered_id == "command-tour" and tour:
+            return view.next_tour_stop(data, level, code)
+        return view.clicked_child(click, level) or no_update
+
+    @app.callback(
+        Output("command-map-view", "data"),
+        Input("command-map", "relayoutData"),
+        State("command-unit", "data"),
+        State("command-map-view", "data"),
+        prevent_initial_call=True,
+    )
+    def remember_view(relayout, unit, known):
+        """The operator's pan and zoom for the current unit, re-applied to every redraw of that unit."""
+        remembered = view.remembered_view(relayout, *unit_of(unit, shapes), known)
+        if remembered is None:
+            raise PreventUpdate
+        return remembered
+
+    @app.callback(
+        Output("command-map", "figure"),
+        Output("command-map-meta", "data"),
+        Input("command-unit", "data"),
+        Input("command-layers", "value"),
+        Input("command-indicator", "value"),
+        Input("command-window", "value"),
+        Input("command-range", "start_date"),
+        Input("command-range", "end_date"),
+        Input("command-version", "data"),
+        Input("command-map-view", "data"),
+        State("command-map-meta", "data"),
+        State("url", "search"),
+    )
+    def update_map(unit, layers, indicator, window, start, end, _version, known, meta, search):
+        level, code = unit_of(unit, shapes)
+        remembered, res = view.map_resolution(data, level, code, known)
+        if ctx.triggered_id == "command-map-view" and meta and meta.get("res") == res:
+            raise PreventUpdate  # a pan, or a zoom within the same hexagon size: the browser already shows it
+        fig = view.build_command_map(
+            data, tile_url, level, code, layers or [], indicator, window, (start, end), res, lang_of(search)
+        )
+        fig["layout"]["map"].update({k: v for k, v in remembered.items() if k != "unit"})
+        return fig, {"unit": [level, code], "res": res}
+
+    @app.callback(
+        Output("command-kpis", "children"),
+        Output("command-ticker", "children"),
+        Output("command-category-chart", "figure"),
+        Output("command-trend-chart", "figure"),
+        Output("command-detail", "children"),
+        Input("command-unit", "data"),
+        Input("command-window", "value"),
+        Input("command-range", "start_date"),
+        Input("command-range", "end_date"),
+        Input("command-version", "data"),
+        State("url", "search"),
+    )
+    def update_side(unit, window, start, end, _version, search):
+        return view.build_side(data, *unit_of(unit, shapes), window, (start, end), lang_of(search))
+
+    incident_panel.register_callbacks(app, data)

@@ -1,0 +1,103 @@
+"""The command center's view model: the map, the side panels, the wall tour, the remembered view."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from dashboard import figures
+from dashboard.components.panels import grid_panel, kpi_tiles, ticker_lists
+from dashboard.models import hex_resolution
+from dashboard.models.live import RECENT_MINUTES
+from dashboard.models.shapes import ROAD_LEVELS
+from dashboard.queries import CHILD
+from pipelines.masking import mask_phone
+
+VIEW_KEYS = ("map.center", "map.zoom", "map.bearing", "map.pitch")
+
+
+def build_command_map(data, tile_url, level, code, layers_value, indicator, window, custom, res, lang):
+    """The command-center map for one unit (also used by the benchmark)."""
+    shapes, live = data.shapes, data.live
+    children = shapes.children(level, code)
+    since, until = live.window_bounds(window, custom)
+    if level == "grid":
+        indicators = children["frame"].assign(kind="building")
+    else:
+        indicators = live.indicators(level, code, since).assign(kind="unit")
+    cells = live.cells(level, code, res, since, until) if {"heat", "hex"} & set(layers_value) else None
+    roads = shapes.roads(children["bounds"]) if "roads" in layers_value and level in ROAD_LEVELS else None
+    extra = []
+    if "buildings" in layers_value and level == "community":
+        extra.append(figures.building_layer(shapes.buildings(level, code)))
+    if children["outline"] is not None:
+        extra += figures.outline_layer(children["outline"], "#28c2ff", 2.5)
+    return figures.command_map(
+        lang=lang,
+        level=level,
+        children=children,
+        indicators=indicators,
+        indicator=indicator,
+        layers=layers_value,
+        cells=cells,
+        facilities=shapes.facilities(level, code) if "facilities" in layers_value else None,
+        recent=live.recent(level, code),
+        roads=roads,
+        outline_layers=extra,
+        tile_url=tile_url,
+        uirevision=f"{level}:{code}",
+    )
+
+
+def map_resolution(data, level: str, code: str | None, view: dict | None) -> tuple[dict, int]:
+    """The remembered view of this unit (or none) and the hexagon resolution for its zoom."""
+    view = view if view and view.get("unit") == [level, code] else {}
+    return view, hex_resolution(view.get("zoom", data.shapes.children(level, code)["zoom"]))
+
+
+def remembered_view(relayout: dict | None, level: str, code: str | None, view: dict | None) -> dict | None:
+    """The operator's pan and zoom for the current unit (None when the relayout moved nothing)."""
+    keys = {k.split(".", 1)[1]: v for k, v in (relayout or {}).items() if k in VIEW_KEYS}
+    if not keys:
+        return None
+    same = view and view.get("unit") == [level, code]
+    return {"unit": [level, code], **(view if same else {}), **keys}
+
+
+def clicked_child(click: dict | None, level: str) -> dict | None:
+    """The unit a click on the map drills into (None for a click on nothing, a building or a point)."""
+    if not click:
+        return None
+    custom = click["points"][0].get("customdata")
+    child = CHILD[level]
+    if not custom or len(custom) < 3 or custom[2] != "unit" or child == "building":
+        return None
+    return {"level": child, "code": custom[0]}
+
+
+def build_side(data, level: str, code: str | None, window: str, custom, lang: str) -> tuple:
+    """KPI tiles, ticker, category and trend charts, grid detail (also used by the benchmark)."""
+    live = data.live
+    since, _ = live.window_bounds(window, custom)
+    panels = live.side_panels(level, code, since)
+    now = live.clock()
+    fresh = now - dt.timedelta(minutes=RECENT_MINUTES)
+    return (
+        kpi_tiles(panels["kpis"], lang),
+        ticker_lists(panels["newest"], panels["overdue"], now, fresh, lang),
+        figures.category_bars(panels["categories"], lang),
+        figures.trend_lines(panels["trend"], lang),
+        grid_panel(panels["grid"], lang, mask_phone) if level == "grid" else None,
+    )
+
+
+def next_tour_stop(data, level: str, code: str | None) -> dict:
+    """The wall screen's next stop: the next street of the district (or the next district of the city)."""
+    shapes = data.shapes
+    home_level, home_code = shapes.home()
+    streets = shapes.children(home_level, home_code)["frame"]["code"].tolist() if home_level == "district" else []
+    if not streets:
+        districts = shapes.children("city", None)["frame"]["code"].tolist()
+        at = districts.index(code) + 1 if level == "district" and code in districts else 0
+        return {"level": "district", "code": districts[at % len(districts)]}
+    nxt = streets[(streets.index(code) + 1) % len(streets)] if level == "street" and code in streets else streets[0]
+    return {"level": "street", "code": nxt}
