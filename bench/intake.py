@@ -158,10 +158,11 @@ def main() -> None:
     before = con.execute("SELECT count(*) FROM incidents").fetchone()[0]
     con.close()
 
+    first, second = points(db, args.requests, 2), points(db, args.requests, 3)
     proc, port = start_server(db, args.port, args.threads)
     try:
-        alone = run_phase(port, keys, points(db, args.requests, 2), args, 0, 0, "alone")
-        mixed = run_phase(port, keys, points(db, args.requests, 3), args, args.readers, args.scrapers, "mixed")
+        alone = run_phase(port, keys, first, args, 0, 0, "alone")
+        mixed = run_phase(port, keys, second, args, args.readers, args.scrapers, "mixed")
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=60)
