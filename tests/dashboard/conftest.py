@@ -7,8 +7,8 @@ import shutil
 import pytest
 
 from dashboard.app import create_app
-from dashboard.security import Settings
 from dashboard.data import DashboardData
+from dashboard.security import Settings
 from pipelines import auth
 from tests.conftest import DEMO_END
 
