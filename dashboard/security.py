@@ -191,7 +191,7 @@ def _body_problem(path: str):
     except RecursionError:
         return _error(400, "the JSON body is nested too deeply")
     except ValueError:
-        return _error(400, "the body is not valid JSON")
+        return _error(400, "the body is not valid JSON: send a JSON object")
     if path in DASH_PATHS and not (isinstance(body, dict) and isinstance(body.get("output"), str)):
         return _error(400, "a Dash callback body is a JSON object with an output, inputs and state")
     return None
