@@ -100,6 +100,71 @@ ACTION_BODY = {
 KEY = [{"apiKey": []}, {"session": []}]
 
 
+def _int_query(name: str, low: int, high: int) -> dict:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "schema": {"type": "integer", "minimum": low, "maximum": high},
+    }
+
+
+def _admin(summary: str, ok: dict, **extra) -> dict:
+    """An operation needing a key or session, answering ``ok`` or the usual errors."""
+    responses = {**ok, **{code: _error() for code in ("400", "401", "403", "404")}}
+    return {"summary": summary, "security": KEY, "responses": responses, **extra}
+
+
+def _account_paths() -> dict:
+    """Changing and revoking users and keys, the session, a user's own password."""
+    username = {"name": "username", "in": "path", "required": True, "schema": {"type": "string"}}
+    key_id = {"name": "key_id", "in": "path", "required": True, "schema": {"type": "string"}}
+    ok = {"200": _json({"type": "object"})}
+    change = {
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "role": {"type": "string", "enum": ["viewer", "dispatcher", "admin"]},
+                        "disabled": {"type": "boolean"},
+                        "password": {"type": "string", "minLength": 8},
+                    },
+                    "additionalProperties": False,
+                    "minProperties": 1,
+                }
+            }
+        }
+    }
+    return {
+        "/api/v1/users/{username}": {
+            "patch": _admin(
+                "Change a user's role, disabled flag or password; ends its sessions (admin)",
+                ok,
+                parameters=[username],
+                requestBody={"required": True, **change},
+            ),
+            "delete": _admin("Delete a user and end its sessions (admin)", ok, parameters=[username]),
+        },
+        "/api/v1/apikeys/{key_id}": {
+            "delete": _admin("Revoke an API key: it then gets 401 (admin)", ok, parameters=[key_id]),
+        },
+        "/api/v1/session": {
+            "get": _admin("The logged-in user, role and CSRF token", ok),
+        },
+        "/api/v1/account/password": {
+            "post": _admin(
+                "Change one's own password; ends one's other sessions",
+                ok,
+                requestBody=_json_body(
+                    {"old_password": {"type": "string"}, "new_password": {"type": "string", "minLength": 8}},
+                    ["old_password", "new_password"],
+                ),
+            ),
+        },
+    }
+
+
 def openapi_document() -> dict:
     incident_id = {"name": "incident_id", "in": "path", "required": True, "schema": {"type": "string"}}
     return {
@@ -108,12 +173,14 @@ def openapi_document() -> dict:
             "title": "gridtwin 一网统管 API",
             "version": "1.0",
             "description": "Open311 GeoReport v2 intake and the closed loop 上报→受理→派单→处置→办结→回访评价. "
-            "Write endpoints need an API key (api_key or X-API-Key) or a dashboard session.",
+            "Write endpoints need an API key (api_key or X-API-Key) or a dashboard session; a session's"
+            " writes to /api/* also send X-CSRF-Token (GET /api/v1/session). Public Open311 reads are rate"
+            " limited per client address (429 with Retry-After).",
         },
         "components": {
             "securitySchemes": {
                 "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
-                "session": {"type": "apiKey", "in": "cookie", "name": "session"},
+                "session": {"type": "apiKey", "in": "cookie", "name": "gridtwin_session"},
             }
         },
         "paths": {
@@ -125,12 +192,20 @@ def openapi_document() -> dict:
             },
             "/open311/v2/requests.json": {
                 "get": {
-                    "summary": "Service requests (default: the last 90 days, at most 1000)",
+                    "summary": "Service requests (default: the last 90 days), a page at a time (Link: rel=next)",
                     "parameters": [
-                        {"name": n, "in": "query", "required": False, "schema": {"type": "string"}}
-                        for n in ("service_request_id", "service_code", "start_date", "end_date", "status")
+                        *(
+                            {"name": n, "in": "query", "required": False, "schema": {"type": "string"}}
+                            for n in ("service_request_id", "service_code", "start_date", "end_date", "status")
+                        ),
+                        _int_query("page", 1, 100000),
+                        _int_query("page_size", 1, 1000),
                     ],
-                    "responses": {"200": _json({"type": "array", "items": REQUEST}), "400": _error_list()},
+                    "responses": {
+                        "200": _json({"type": "array", "items": REQUEST}),
+                        "400": _error_list(),
+                        "429": _error_list(),
+                    },
                 },
                 "post": {
                     "summary": "Report a new request (committed to disk before the 201 answer)",
@@ -148,6 +223,7 @@ def openapi_document() -> dict:
                         "400": _error_list(),
                         "401": _error_list(),
                         "403": _error_list(),
+                        "422": _error_list(),
                     },
                 },
             },
@@ -155,7 +231,11 @@ def openapi_document() -> dict:
                 "get": {
                     "summary": "One service request",
                     "parameters": [incident_id],
-                    "responses": {"200": _json({"type": "array", "items": REQUEST}), "404": _error_list()},
+                    "responses": {
+                        "200": _json({"type": "array", "items": REQUEST}),
+                        "404": _error_list(),
+                        "429": _error_list(),
+                    },
                 }
             },
             "/api/v1/incidents/{incident_id}": {
@@ -240,6 +320,10 @@ def openapi_document() -> dict:
                 },
             },
             "/api/v1/apikeys": {
+                "get": _admin(
+                    "API keys: id, name, role, created, revoked — never the key (admin)",
+                    {"200": _json({"type": "array", "items": {"type": "object"}})},
+                ),
                 "post": {
                     "summary": "Create an API key, shown once (admin)",
                     "security": KEY,
@@ -256,8 +340,9 @@ def openapi_document() -> dict:
                         "401": _error(),
                         "403": _error(),
                     },
-                }
+                },
             },
+            **_account_paths(),
             "/api/v1/stats": {
                 "get": {
                     "summary": "Average handling time and on-time rate, from the history",

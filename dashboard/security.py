@@ -152,9 +152,13 @@ def install(
     wsgi = Guard(server.wsgi_app, settings.max_body_bytes, headers)
     server.wsgi_app = ProxyFix(wsgi, x_for=1, x_proto=1, x_host=1) if settings.behind_proxy else wsgi
     server.before_request(check_request)
+    server.register_error_handler(RecursionError, lambda _: _error(400, "the request is nested too deeply"))
 
 
 def _error(status: int, message: str):
+    """The API's error shape (Open311's error list on /open311/)."""
+    if request.path.startswith("/open311/"):
+        return jsonify([{"code": status, "description": message}]), status
     return jsonify({"error": message}), status
 
 
@@ -176,16 +180,18 @@ def _foreign_origin() -> bool:
 
 
 def _body_problem(path: str):
-    """415 for a form body on a JSON endpoint, 400 for JSON that does not parse or nests too deeply."""
+    """415 for a form body on a JSON endpoint; 400 for a JSON body that does not parse or nests too deeply."""
     kind = (request.mimetype or "").lower()
-    if kind in FORM_TYPES:
+    if _json_endpoint(path) and kind in FORM_TYPES:
         return _error(415, f"{path} takes a JSON body (Content-Type: application/json), not {kind}")
+    if not (request.is_json or _json_endpoint(path)):
+        return None
     try:
         body = json.loads(request.get_data() or b"null")
     except RecursionError:
         return _error(400, "the JSON body is nested too deeply")
     except ValueError:
-        return _error(400, "the body is not valid JSON")
+        return _error(400, "the body is not valid JSON: send a JSON object")
     if path in DASH_PATHS and not (isinstance(body, dict) and isinstance(body.get("output"), str)):
         return _error(400, "a Dash callback body is a JSON object with an output, inputs and state")
     return None
@@ -198,7 +204,7 @@ def check_request():
     path = request.path
     if (cookie_authenticated() or path == "/login") and _foreign_origin():
         return _error(403, f"cross-origin {request.method} refused: {request.headers.get('Origin')} is not this server")
-    if _json_endpoint(path) and (problem := _body_problem(path)):
+    if problem := _body_problem(path):
         return problem
     if path.startswith("/api/") and cookie_authenticated():
         token = request.headers.get("X-CSRF-Token", "")

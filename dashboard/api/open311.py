@@ -77,8 +77,13 @@ def _statuses(raw: list[str] | None) -> list[str] | None:
     return [s for s in STATUSES if ("open" if s in OPEN_STATUSES else "closed") in raw]
 
 
-def _limited():
-    """429 with Retry-After when this client address used up its read budget."""
+def _limited(gate: Gate):
+    """429 with Retry-After when this anonymous client address used up its read budget.
+
+    Callers with a key or a session are known (and revocable), so they are not counted.
+    """
+    if gate.actor().kind != "anonymous":
+        return None
     wait = current_app.gridtwin_read_limit.retry_after(request.remote_addr or "-")
     if wait is None:
         return None
@@ -116,7 +121,7 @@ def add_routes(api: Blueprint, gate: Gate) -> None:
 
     @api.get("/open311/v2/services.json")
     def services():
-        if limited := _limited():
+        if limited := _limited(gate):
             return limited
         with data.cursor() as cur:
             frame = category_deadlines(cur)
@@ -156,7 +161,7 @@ def add_routes(api: Blueprint, gate: Gate) -> None:
 
     @api.get("/open311/v2/requests.json")
     def get_requests():
-        if limited := _limited():
+        if limited := _limited(gate):
             return limited
         try:
             query = _list_query(data.clock())
@@ -188,7 +193,7 @@ def add_routes(api: Blueprint, gate: Gate) -> None:
 
     @api.get("/open311/v2/requests/<incident_id>.json")
     def get_request(incident_id):
-        if limited := _limited():
+        if limited := _limited(gate):
             return limited
         with data.cursor() as cur:
             frame = open311_requests(cur, dt.datetime.min, dt.datetime.max, None, None, [incident_id], 1)

@@ -217,3 +217,23 @@ def test_demo_accounts_listed_only_on_a_marked_database(app, client):
         assert "demo-viewer" not in client.get("/login").get_data(as_text=True)
     finally:
         con.execute("UPDATE meta SET value = 'true' WHERE key = 'demo_city'")
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/open311/v2/requests.json", "/login", "/api/v1/users", "/api/v1/incidents/X/accept", "/_dash-update-component"],
+)
+def test_deeply_nested_json_is_400_everywhere(app, path):
+    client = app.server.test_client()
+    login(client, "viewer1")
+    deep = "[" * 100000 + "]" * 100000
+    reply = client.post(path, data=deep, content_type="application/json", headers={"X-API-Key": app.intake_key})
+    assert reply.status_code == 400 and "nested too deeply" in reply.get_data(as_text=True)
+
+
+def test_malformed_dash_callback_bodies_are_4xx(app):
+    client = app.server.test_client()
+    login(client, "viewer1")
+    for body in ("[]", "null", '{"output": 5}', "not json", '{"inputs": []}'):
+        reply = client.post("/_dash-update-component", data=body, content_type="application/json")
+        assert 400 <= reply.status_code < 500, body

@@ -74,3 +74,41 @@ def test_a_file_from_a_newer_gridtwin_is_refused(tmp_path):
     store.connect(path).execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
     with pytest.raises(GridtwinError, match="schema version 99 but this gridtwin knows only up to"):
         store.connect(path)
+
+
+def _version_2_accounts(path):
+    """The account tables as version 2 wrote them, with a session secret in meta and a global token."""
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+    con.execute("INSERT INTO meta VALUES ('schema_version', '2'), ('data_version', '3'), ('session_secret', 'abc')")
+    con.execute("CREATE TABLE open_incidents (incident_id VARCHAR)")
+    con.execute("CREATE TABLE resolutions (incident_id VARCHAR)")
+    con.execute(
+        "CREATE TABLE users (username VARCHAR PRIMARY KEY, role VARCHAR, password_hash VARCHAR, created_at TIMESTAMP)"
+    )
+    con.execute("INSERT INTO users VALUES ('chief', 'admin', 'scrypt$x$y', now()::TIMESTAMP)")
+    con.execute(
+        "CREATE TABLE api_keys (key_id VARCHAR PRIMARY KEY, name VARCHAR, role VARCHAR, key_hash VARCHAR UNIQUE,"
+        " created_at TIMESTAMP, revoked BOOLEAN DEFAULT false)"
+    )
+    con.execute("INSERT INTO api_keys VALUES ('K1', 'hotline', 'intake', 'h', now()::TIMESTAMP, false)")
+    con.execute("CREATE TABLE intake_tokens (token VARCHAR PRIMARY KEY, incident_id VARCHAR, created_at TIMESTAMP)")
+    con.execute("INSERT INTO intake_tokens VALUES ('t-1', 'OP1', now()::TIMESTAMP)")
+    con.close()
+
+
+def test_version_2_gets_sessions_and_loses_its_session_secret(tmp_path):
+    path = tmp_path / "v2.duckdb"
+    _version_2_accounts(path)
+    con = store.connect(path)
+    try:
+        assert meta_value(con, "schema_version") == str(SCHEMA_VERSION) == "3"
+        assert meta_value(con, "session_secret") is None
+        assert con.execute("SELECT username, disabled FROM users").fetchall() == [("chief", False)]
+        assert con.execute("SELECT key_id, revoked, revoked_at FROM api_keys").fetchall() == [("K1", False, None)]
+        assert con.execute("SELECT caller, token, incident_id FROM intake_tokens").fetchall() == [
+            ("(before v3)", "t-1", "OP1")
+        ]
+        assert con.execute("SELECT count(*) FROM sessions").fetchone()[0] == 0
+    finally:
+        con.close()
