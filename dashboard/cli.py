@@ -8,6 +8,7 @@ the two that need a web server.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 
@@ -55,11 +56,17 @@ def serve(db: Path, args, live_feed: bool) -> None:
         print(f"gridtwin dashboard on {url}  (wall screen: {url}?screen=wall; {args.threads} threads)")
         if live_feed:
             print("live feed on: a simulated incident arrives every few seconds; Ctrl+C stops")
+        sys.stdout.flush()
+        signal.signal(signal.SIGTERM, _stop)  # a service manager's stop closes the database like Ctrl+C
         http.run()
     finally:
         if app.gridtwin_feed is not None:
             app.gridtwin_feed.stop()
         app.gridtwin_data.close()
+
+
+def _stop(signum, frame) -> None:
+    raise KeyboardInterrupt
 
 
 def build_parser() -> argparse.ArgumentParser:
