@@ -71,8 +71,8 @@ def create_app(
     shell.register_callbacks(app, data)
     for name in PAGE_MODULES:
         importlib.import_module(f"dashboard.pages.{name}").register_callbacks(app, context)
-    # after every callback is registered, so the CSP hashes cover the clientside ones too
-    security.install(app.server, data.db, settings or security.Settings.from_env(), app.csp_hashes(), tile_url)
+    # the CSP hashes are read per reply: they must cover the clientside callbacks Dash Pages adds later
+    security.install(app.server, data.db, settings or security.Settings.from_env(), app.csp_hashes, tile_url)
     threading.Thread(target=data.warm, name="gridtwin-warm-caches", daemon=True).start()
     app.gridtwin_feed = None
     if live_feed:

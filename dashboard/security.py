@@ -15,8 +15,10 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -86,14 +88,16 @@ def content_security_policy(script_hashes: list[str], extra_origins: tuple[str, 
 class Guard:
     """The WSGI layer in front of Flask: 413 on a declared oversize body, and the headers on every reply."""
 
-    def __init__(self, app, max_body_bytes: int, headers: list[tuple[str, str]]):
-        self.app, self.max_body_bytes, self.headers = app, max_body_bytes, headers
+    def __init__(self, app, max_body_bytes: int, headers: list[tuple[str, str]], csp: Callable[[], str]):
+        self.app, self.max_body_bytes, self.headers, self.csp = app, max_body_bytes, headers, csp
 
     def __call__(self, environ, start_response):
         def with_headers(status, headers, exc_info=None):
-            names = {k.lower() for k, _ in self.headers}
+            # the policy is read per reply: Dash Pages adds inline scripts when it serves its first request
+            ours = [("Content-Security-Policy", self.csp()), *self.headers]
+            names = {k.lower() for k, _ in ours}
             kept = [(k, v) for k, v in headers if k.lower() not in names]
-            return start_response(status, kept + self.headers, exc_info)
+            return start_response(status, kept + ours, exc_info)
 
         try:
             declared = int(environ.get("CONTENT_LENGTH") or 0)
@@ -127,12 +131,13 @@ def install(
     server: Flask,
     db: Database,
     settings: Settings,
-    script_hashes: list[str] | None = None,
+    script_hashes: Callable[[], list[str]] | None = None,
     tile_url: str | None = None,
 ) -> None:
     """Put the limits, headers, sessions and CSRF checks on ``server`` (see the module docstring).
 
-    ``script_hashes`` are the CSP hashes of the page's inline scripts (Dash's ``csp_hashes()``);
+    ``script_hashes`` gives the CSP hashes of the page's inline scripts (Dash's ``csp_hashes``, called
+    per reply because Dash Pages registers its own inline scripts on the first request);
     ``tile_url`` is the map's tile server, which the CSP then allows for images and fetches.
     """
     server.config.update(MAX_CONTENT_LENGTH=settings.max_body_bytes)
@@ -141,11 +146,13 @@ def install(
     server.gridtwin_login_throttle = LoginThrottle(settings.login_user_limit, settings.login_address_limit)
     server.gridtwin_read_limit = ReadLimit(settings.open311_read_limit)
     server.gridtwin_reply_cache = ReplyCache()
+    origins = settings.extra_origins + tile_origin(tile_url)
+    policy = functools.lru_cache(maxsize=4)(lambda hashes: content_security_policy(list(hashes), origins))
+
+    def csp() -> str:
+        return policy(tuple(script_hashes() if script_hashes else ()))
+
     headers = [
-        (
-            "Content-Security-Policy",
-            content_security_policy(script_hashes or [], settings.extra_origins + tile_origin(tile_url)),
-        ),
         ("X-Frame-Options", "SAMEORIGIN"),
         ("X-Content-Type-Options", "nosniff"),
         ("Referrer-Policy", "same-origin"),
@@ -153,7 +160,7 @@ def install(
     ]
     if settings.secure_cookies:
         headers.append(("Strict-Transport-Security", "max-age=31536000"))
-    wsgi = Guard(server.wsgi_app, settings.max_body_bytes, headers)
+    wsgi = Guard(server.wsgi_app, settings.max_body_bytes, headers, csp)
     server.wsgi_app = ProxyFix(wsgi, x_for=1, x_proto=1, x_host=1) if settings.behind_proxy else wsgi
     server.before_request(check_request)
     server.register_error_handler(RecursionError, lambda _: _error(400, "the request is nested too deeply"))
