@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from urllib.parse import parse_qs, urlencode
 
 PAGES = {"/": "page_command", "/leader": "page_leader", "/playback": "page_playback", "/coverage": "page_coverage"}
@@ -14,10 +15,22 @@ DEFAULTS = {"window": "24h", "ind": "window", "lang": "zh", "screen": "", "tour"
 QUERY_KEYS = ("level", "code", "window", "ind", "from", "to", "lang", "screen", "tour", "rank", "day", "mode", "ftype")
 
 
+def parse_day(value) -> dt.date | None:
+    """A ``YYYY-MM-DD`` day (a longer ISO time is cut to its day), or None for anything else."""
+    if not isinstance(value, str) or len(value) < 10:
+        return None
+    try:
+        day = dt.date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+    return day if day.year >= 1900 else None
+
+
 def parse_query(search: str | dict | None) -> dict:
     """URL query (a string, or the keyword arguments Dash Pages passes) → state dict with defaults.
 
-    Unknown values fall back to the defaults.
+    Unknown values fall back to the defaults; days that are not real dates (``from=2026-02-30``,
+    ``day=abc``) are dropped, so a mistyped bookmark opens the default view instead of failing.
     """
     if isinstance(search, dict):
         raw = {k: v[-1] if isinstance(v, list) else v for k, v in search.items()}
@@ -32,6 +45,9 @@ def parse_query(search: str | dict | None) -> dict:
         state["ind"] = DEFAULTS["ind"]
     if state["lang"] not in ("zh", "en"):
         state["lang"] = "zh"
+    for key in ("from", "to", "day"):
+        day = parse_day(raw.get(key))
+        state[key] = day.isoformat() if day else None
     layers = raw.get("layers")
     state["layers"] = [x for x in layers.split(",") if x in ALL_LAYERS] if layers is not None else list(DEFAULT_LAYERS)
     return state

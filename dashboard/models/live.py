@@ -13,6 +13,7 @@ import pandas as pd
 import shapely
 
 from dashboard import queries
+from dashboard.components.urls import parse_day
 from geo.shapes import feature_collection, hexagons
 from pipelines.vocabulary import DONE_STATUSES
 
@@ -50,9 +51,10 @@ class LiveModel:
 
     def window_bounds(self, window: str, custom: tuple[str, str] | None = None) -> tuple[dt.datetime, dt.datetime]:
         now = self.clock()
-        if window == "custom" and custom and custom[0]:
-            start = dt.datetime.fromisoformat(custom[0][:10])
-            end = dt.datetime.fromisoformat(custom[1][:10]) + dt.timedelta(days=1) if custom[1] else now
+        start_day, end_day = (parse_day(custom[0]), parse_day(custom[1])) if custom else (None, None)
+        if window == "custom" and start_day:
+            start = dt.datetime.combine(start_day, dt.time())
+            end = dt.datetime.combine(end_day, dt.time()) + dt.timedelta(days=1) if end_day else now
             return start, min(end, now)
         return now - WINDOWS.get(window, WINDOWS["24h"]), now
 

@@ -219,6 +219,4 @@ def _register_table_callbacks(app: Dash, context) -> None:
         stamp = data.clock().strftime("%Y%m%d-%H%M")
         which = ctx.triggered_id.removeprefix("coverage-export-")
         content, name = view.export(data, *unit_of(unit, shapes), kind, which, lang_of(search), stamp)
-        if isinstance(content, bytes):
-            return dcc.send_bytes(content, name)
-        return dcc.send_string(content, name, type="text/csv;charset=utf-8")
+        return dcc.send_bytes(content, name)

@@ -95,6 +95,4 @@ def register_callbacks(app: Dash, context) -> None:
     def export(_csv, _xlsx, rows, child, search):
         excel = ctx.triggered_id == "leader-export-xlsx"
         content, name = view.export(rows, child, lang_of(search), data.clock().strftime("%Y%m%d-%H%M"), excel)
-        if excel:
-            return dcc.send_bytes(content, name)
-        return dcc.send_string(content, name, type="text/csv;charset=utf-8")
+        return dcc.send_bytes(content, name)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import io
-
 import h3
 import pandas as pd
 from dash import html
 
 from dashboard import coverage_figures, figures
 from dashboard.components.tiles import kpi_tile
+from dashboard.exports import csv_bytes, xlsx_bytes
 from dashboard.i18n import t
 from dashboard.models import hex_resolution
 from dashboard.models.shapes import ROAD_LEVELS
@@ -111,18 +110,16 @@ def uncovered_export(data, level: str, code: str | None, kind: str, lang: str) -
     )
 
 
-def export(data, level, code, kind: str, which: str, lang: str, stamp: str) -> tuple[bytes | str, str]:
+def export(data, level, code, kind: str, which: str, lang: str, stamp: str) -> tuple[bytes, str]:
     """(content, file name) of an export: ``which`` is csv or xlsx (the area table) or uncovered (buildings)."""
     if which == "uncovered":
         frame = uncovered_export(data, level, code, kind, lang)
-        return frame.to_csv(index=False), f"gridtwin-uncovered-{kind}-{stamp}.csv"
+        return csv_bytes(frame), f"gridtwin-uncovered-{kind}-{stamp}.csv"
     frame = area_export(data, level, code, lang)
     name = f"gridtwin-coverage-{level}-{stamp}"
     if which == "xlsx":
-        buffer = io.BytesIO()
-        frame.to_excel(buffer, index=False, sheet_name="coverage")
-        return buffer.getvalue(), f"{name}.xlsx"
-    return frame.to_csv(index=False), f"{name}.csv"
+        return xlsx_bytes(frame, "coverage"), f"{name}.xlsx"
+    return csv_bytes(frame), f"{name}.csv"
 
 
 def _map(children, tile_url, lang, uirevision, outline, **layers) -> dict:

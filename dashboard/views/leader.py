@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
 
 import pandas as pd
 
+from dashboard.exports import csv_bytes, xlsx_bytes
 from dashboard.i18n import t
 
 RANK_WINDOWS = {"24h": dt.timedelta(hours=24), "7d": dt.timedelta(days=7), "30d": dt.timedelta(days=30)}
@@ -29,13 +29,11 @@ def ranking_rows(data, level: str, code: str | None, child: str, window: str) ->
     return data.live.ranking(level, code, child, since).to_dict("records")
 
 
-def export(rows: list[dict] | None, child: str, lang: str, stamp: str, excel: bool) -> tuple[bytes | str, str]:
+def export(rows: list[dict] | None, child: str, lang: str, stamp: str, excel: bool) -> tuple[bytes, str]:
     """(content, file name) of the table as shown, with the column names in the page's language."""
     frame = pd.DataFrame(rows or [], columns=[key for key, _ in RANK_COLUMNS])
     frame.columns = [t(label, lang) for _, label in RANK_COLUMNS]
     name = f"gridtwin-{child}-{stamp}"
     if excel:
-        buffer = io.BytesIO()
-        frame.to_excel(buffer, index=False, sheet_name=child)
-        return buffer.getvalue(), f"{name}.xlsx"
-    return frame.to_csv(index=False), f"{name}.csv"
+        return xlsx_bytes(frame, child), f"{name}.xlsx"
+    return csv_bytes(frame), f"{name}.csv"

@@ -9,6 +9,7 @@ import pandas as pd
 import shapely
 
 from dashboard import figures
+from dashboard.components.urls import parse_day
 from dashboard.i18n import t
 from dashboard.models import hex_resolution
 from geo.shapes import hexagons
@@ -18,7 +19,7 @@ MODES = ("day", "week")
 
 def load(data, level: str, code: str | None, day: str | None, mode: str) -> tuple[dict, int, dict]:
     """(payload for the browser, last step, slider marks) of a day or a week ending on ``day``."""
-    start = dt.datetime.fromisoformat((day or data.live.latest_day().isoformat())[:10])
+    start = dt.datetime.combine(parse_day(day) or data.live.latest_day(), dt.time())
     steps = 24 * (7 if mode == "week" else 1)
     if mode == "week":
         start -= dt.timedelta(days=6)

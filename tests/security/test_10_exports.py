@@ -46,17 +46,17 @@ def evil_server(seed, tmp_path_factory):
 def _ranking_rows(client) -> list[dict]:
     reply = dash_call(
         client,
-        dash_output(client, "rank-table.data"),
+        dash_output(client, "leader-ranking.data"),
         [
-            {"id": "unit", "property": "data", "value": None},
-            {"id": "rank-level", "property": "value", "value": "street"},
-            {"id": "rank-window", "property": "value", "value": "30d"},
-            {"id": "version", "property": "data", "value": 1},
+            {"id": "leader-unit", "property": "data", "value": None},
+            {"id": "leader-level", "property": "value", "value": "street"},
+            {"id": "leader-window", "property": "value", "value": "30d"},
+            {"id": "leader-version", "property": "data", "value": 1},
         ],
-        [{"id": "url", "property": "pathname", "value": "/leader"}],
+        [],
     )
     assert reply.status_code == 200, reply.text[:300]
-    rows = reply.json()["response"]["rank-table"]["data"]
+    rows = reply.json()["response"]["leader-ranking"]["data"]
     assert any(r.get("name") == EVIL_STREET for r in rows), f"precondition: the street is ranked ({len(rows)} rows)"
     return rows
 
@@ -64,20 +64,20 @@ def _ranking_rows(client) -> list[dict]:
 def _export(client, rows, which: int) -> dict:
     reply = dash_call(
         client,
-        dash_output(client, "download.data"),
+        dash_output(client, "leader-download.data"),
         [
-            {"id": "export-csv", "property": "n_clicks", "value": 1},
-            {"id": "export-xlsx", "property": "n_clicks", "value": 1},
+            {"id": "leader-export-csv", "property": "n_clicks", "value": 1},
+            {"id": "leader-export-xlsx", "property": "n_clicks", "value": 1},
         ],
         [
-            {"id": "rank-table", "property": "data", "value": rows},
-            {"id": "rank-level", "property": "value", "value": "street"},
+            {"id": "leader-ranking", "property": "data", "value": rows},
+            {"id": "leader-level", "property": "value", "value": "street"},
             {"id": "url", "property": "search", "value": ""},
         ],
         changed=which,
     )
     assert reply.status_code == 200, reply.text[:300]
-    return reply.json()["response"]["download"]["data"]
+    return reply.json()["response"]["leader-download"]["data"]
 
 
 def _cells_with(text: str, cells) -> list[str]:

