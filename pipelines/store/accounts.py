@@ -68,7 +68,8 @@ def api_key_row(con: duckdb.DuckDBPyConnection, key_hash: str) -> tuple[str, str
 def api_keys_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Every key without its digest: id, name, role, created, revoked, revoked_at."""
     return con.execute(
-        "SELECT key_id, name, role, created_at, revoked, revoked_at FROM api_keys ORDER BY created_at, key_id"
+        "SELECT key_id AS id, name, role, created_at AS created, revoked, revoked_at FROM api_keys"
+        " ORDER BY created_at, key_id"
     ).df()
 
 

@@ -114,8 +114,8 @@ def test_revoked_key_gets_401(app, client):
     assert _post(client, app, key=key).status_code == 201
     listed = admin.get("/api/v1/apikeys").get_json()
     entry = next(k for k in listed if k["name"] == "short-lived")
-    assert set(entry) == {"key_id", "name", "role", "created_at", "revoked", "revoked_at"}
-    assert admin.delete(f"/api/v1/apikeys/{entry['key_id']}").status_code == 200
+    assert set(entry) == {"id", "name", "role", "created", "revoked", "revoked_at"}
+    assert admin.delete(f"/api/v1/apikeys/{entry['id']}").status_code == 200
     assert _post(client, app, key=key).status_code == 401
 
 
