@@ -32,7 +32,7 @@ def make_server(wsgi_app, host: str, port: int, settings: Settings, threads: int
         threads=threads,
         connection_limit=CONNECTION_LIMIT,
         channel_timeout=CHANNEL_TIMEOUT_S,
-        cleanup_interval=10,
+        cleanup_interval=2,  # idle connections go within 32 s of their last byte
         max_request_body_size=settings.max_body_bytes,
         max_request_header_size=64 * 1024,
         ident="gridtwin",
