@@ -6,6 +6,7 @@ output that is a browser-side callback, values of the wrong type) used to surfac
 exception.  The guard wraps Dash's view: an unknown output is a 400 naming it, and any other
 exception raised while answering is logged with its traceback and answered 400 — the request, not
 the server, was at fault, and nothing was written (callbacks that write check their inputs first).
+Exceptions the app has its own handler for (Dash's ``PreventUpdate`` → 204, …) pass through.
 """
 
 from __future__ import annotations
@@ -24,15 +25,20 @@ def install(server: Flask) -> None:
     """Wrap the view of every rule ending in ``_dash-update-component`` on ``server``."""
     for rule in list(server.url_map.iter_rules()):
         if rule.rule.endswith(ENDPOINT_SUFFIX):
-            server.view_functions[rule.endpoint] = _guarded(server.view_functions[rule.endpoint])
+            server.view_functions[rule.endpoint] = _guarded(server, server.view_functions[rule.endpoint])
 
 
-def _guarded(view):
+def _handled(server: Flask) -> tuple[type[BaseException], ...]:
+    """The exception classes ``server`` answers itself (app-wide handlers, e.g. Dash's PreventUpdate)."""
+    return (HTTPException, *server.error_handler_spec.get(None, {}).get(None, {}))
+
+
+def _guarded(server: Flask, view):
     @functools.wraps(view)
     def guarded(*args, **kwargs):
         try:
             return view(*args, **kwargs)
-        except HTTPException:
+        except _handled(server):
             raise
         except KeyError as exc:
             log.info("callback request for an unknown output refused: %s", exc)
