@@ -14,10 +14,11 @@ import duckdb
 from geo.h3cells import COVER_RES, POINT_RES, parent_sql_macro
 from pipelines.domain import CATEGORIES, LIFE_CIRCLE_LABELS, LIFE_CIRCLES_M, SERVICE_STANDARDS
 from pipelines.errors import GridtwinError
+from pipelines.store.party import PARTY_SCHEMA, seed_standards
 from pipelines.vocabulary import OPEN_SQL
 
-SCHEMA_VERSION = 2
-"""1: before the derived tables ``open_incidents`` and ``resolutions``; 2: with them."""
+SCHEMA_VERSION = 3
+"""1: before the derived tables ``open_incidents`` and ``resolutions``; 2: with them; 3: the party tables."""
 
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -105,6 +106,7 @@ CREATE TABLE IF NOT EXISTS api_keys (
     key_id VARCHAR PRIMARY KEY, name VARCHAR, role VARCHAR, key_hash VARCHAR UNIQUE, created_at TIMESTAMP,
     revoked BOOLEAN DEFAULT false);
 CREATE TABLE IF NOT EXISTS intake_tokens (token VARCHAR PRIMARY KEY, incident_id VARCHAR, created_at TIMESTAMP);
+{PARTY_SCHEMA}
 {parent_sql_macro()};
 CREATE OR REPLACE MACRO h3_resolution(cell) AS ((cell::UBIGINT >> 52) & 15::UBIGINT);
 """
@@ -158,7 +160,11 @@ def _add_derived_tables(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-MIGRATIONS = {2: _add_derived_tables}
+def _add_party_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """2 → 3: the party-building tables are new and start empty (created by ``SCHEMA``); nothing to backfill."""
+
+
+MIGRATIONS = {2: _add_derived_tables, 3: _add_party_tables}
 """version: the step that upgrades a file from the version before it."""
 
 
@@ -216,3 +222,4 @@ def _seed(con: duckdb.DuckDBPyConnection) -> None:
         "INSERT INTO service_standards VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
         [[kind, tier, required] for kind, (tier, required) in SERVICE_STANDARDS.items()],
     )
+    seed_standards(con)
