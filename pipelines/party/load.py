@@ -190,7 +190,7 @@ def _orgs(con, frame: pd.DataFrame, problems: Problems) -> pd.DataFrame:
     in_file |= dict(zip(names[~names.duplicated(keep=False)], frame.loc[names.index, "org_id"], strict=True))
     parent = frame["parent_id"]
     stored = org_ids(con, parent).set_index("value")["org_id"]
-    resolved = parent.map(in_file).fillna(parent.map(stored))
+    resolved = parent.map(in_file).astype(object).fillna(parent.map(stored).astype(object))
     problems.add(parent.notna() & resolved.isna(), "unknown parent organisation " + parent.astype(str))
     frame["parent_id"] = resolved
     problems.add(frame["members"].fillna(0) < 0, "members must not be negative")
