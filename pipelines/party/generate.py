@@ -17,6 +17,7 @@ import pandas as pd
 from pipelines.names import person_names, phone_numbers
 from pipelines.party.domain import PARTNER_TYPES
 from pipelines.store.party import clear_party, fill_hierarchy_codes, generator_inputs, replace_party_rows
+from pipelines.store.party_indicators import refresh_party_facts
 
 PROJECTS = ("助老送餐", "四点半课堂", "义诊进社区", "垃圾分类督导", "法律咨询", "楼道微更新", "文明养犬", "平安巡防")
 EMPLOYERS = ("区教育局", "区卫健局", "市供电公司", "区人民医院", "区实验小学", "市自来水公司", "区税务局", "区法院")
@@ -282,4 +283,5 @@ def generate_party(con: duckdb.DuckDBPyConnection, seed: int, end: dt.datetime) 
     for table, frame in tables.items():
         replace_party_rows(con, table, frame, append=True)
     fill_hierarchy_codes(con)
+    refresh_party_facts(con)
     return {table: len(frame) for table, frame in tables.items()}

@@ -12,6 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from pipelines.store.meta import meta_value
@@ -133,22 +134,20 @@ def red_black(table: pd.DataFrame, level: str, n: int = 5) -> pd.DataFrame:
     Columns: indicator, board ('red'/'black'), rank (1 = best on the red board, worst on the black),
     code, name, value.  Ties keep the code order, so the boards are stable.
     """
-    rows = []
+    if not table["code"].is_monotonic_increasing:
+        table = table.sort_values("code", kind="stable")
+    codes, names = table["code"].to_numpy(object), table["name"].to_numpy(object)
+    columns = {"indicator": [], "board": [], "rank": [], "code": [], "name": [], "value": []}
     for indicator in indicators_for(level):
-        values = table[["code", "name", indicator.key]].dropna(subset=[indicator.key])
-        best = values.sort_values([indicator.key, "code"], ascending=[not indicator.higher_is_better, True])
-        worst = values.sort_values([indicator.key, "code"], ascending=[indicator.higher_is_better, True])
-        for board, part in (("red", best.head(n)), ("black", worst.head(n))):
-            rows.append(
-                pd.DataFrame(
-                    {
-                        "indicator": indicator.key,
-                        "board": board,
-                        "rank": range(1, len(part) + 1),
-                        "code": part["code"].to_numpy(),
-                        "name": part["name"].to_numpy(),
-                        "value": part[indicator.key].to_numpy(float),
-                    }
-                )
-            )
-    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
+        values = table[indicator.key].to_numpy(dtype=float, na_value=np.nan)
+        present = np.flatnonzero(~np.isnan(values))
+        better_first = -values[present] if indicator.higher_is_better else values[present]
+        for board, order in (("red", better_first), ("black", -better_first)):
+            picked = present[np.argsort(order, kind="stable")[:n]]  # stable: ties stay in code order
+            columns["indicator"] += [indicator.key] * len(picked)
+            columns["board"] += [board] * len(picked)
+            columns["rank"] += list(range(1, len(picked) + 1))
+            columns["code"] += list(codes[picked])
+            columns["name"] += list(names[picked])
+            columns["value"] += list(values[picked])
+    return pd.DataFrame(columns)

@@ -24,6 +24,7 @@ from pipelines.readers import read_table
 from pipelines.store.loads import clear_rejects, new_load_id, record_load
 from pipelines.store.meta import bump_data_version
 from pipelines.store.party import existing_ids, has_grids, org_ids, replace_party_rows, unit_codes
+from pipelines.store.party_indicators import refresh_party_facts
 from pipelines.validate import Prepared, Problems, _check_duplicates, _row_ids, _typed_columns, apply_mapping
 
 CODES = ["grid_code", "community_code", "street_code", "district_code"]
@@ -84,6 +85,7 @@ def load_party_file(
             rows = SHAPERS[kind.name](con, prepared.frame.copy(), problems)
             ok = (problems.reasons == "").to_numpy(bool)
             replace_party_rows(con, kind.table, rows[ok])
+            refresh_party_facts(con)
             _quarantine(con, kind, load_id, path.name, sha, prepared, problems.reasons, summary)
             summary.loaded = int(ok.sum())
             record_load(

@@ -51,6 +51,14 @@ CREATE TABLE IF NOT EXISTS volunteer_hours (
 CREATE TABLE IF NOT EXISTS social_workers (
     community_code VARCHAR, social_workers INTEGER, paid_staff INTEGER, as_of DATE,
     street_code VARCHAR, district_code VARCHAR);
+-- Derived (refresh_party_facts): per-grid and per-community counts the indicators sum, so a level's
+-- table reads 65,000 rows instead of joining a million buildings on every request.
+CREATE TABLE IF NOT EXISTS party_grid_facts (
+    grid_code VARCHAR, community_code VARCHAR, street_code VARCHAR, district_code VARCHAR,
+    population BIGINT, households BIGINT, grid_has_org INTEGER, estates BIGINT, estates_covered BIGINT,
+    res_buildings BIGINT, headed BIGINT, heads BIGINT, party_heads BIGINT, workers BIGINT, serving BIGINT,
+    residents BIGINT, centre_reached BIGINT, centre_measured BOOLEAN);
+CREATE TABLE IF NOT EXISTS party_community_facts (community_code VARCHAR, registered BIGINT);
 CREATE TABLE IF NOT EXISTS party_standards (
     key VARCHAR PRIMARY KEY, value DOUBLE, unit VARCHAR, label_zh VARCHAR, label_en VARCHAR,
     definition_zh VARCHAR, definition_en VARCHAR);

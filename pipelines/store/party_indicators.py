@@ -1,8 +1,10 @@
 """The party-building indicators per district, street, community or grid: one query per level.
 
-Grid facts (organisations, 小区, 楼栋长, 网格员, volunteer hours, members serving there, residents in
-reach of a 党群服务中心) are counted per grid and summed up to the level; community facts (members
-reporting there, staffing) per community; 共建单位 by the level's own code.  Ratios are computed
+Grid facts (organisations, 小区, 楼栋长, 网格员, members serving there, residents in reach of a
+党群服务中心) are counted once per grid into ``party_grid_facts`` by :func:`refresh_party_facts` (every
+write path that changes them calls it) and summed up to the level; members reporting per community
+likewise into ``party_community_facts``.  What depends on the reporting date (volunteer hours in the
+window, agreements in force) and the small staffing table are read live.  Ratios are computed
 from the sums, so a street's figure is its residents' and buildings' figure, not a mean of means.
 Definitions and labels are data in :mod:`pipelines.party.indicators`.
 """
@@ -18,7 +20,47 @@ from pipelines.vocabulary import LEVEL_TABLES
 
 PARENT = {"district": None, "street": "district_code", "community": "street_code", "grid": "community_code"}
 """The code column that names a unit's parent, per level."""
-CENTRE_TYPE = "党群服务中心"
+
+
+FACTS_SQL = """
+DELETE FROM party_grid_facts;
+INSERT INTO party_grid_facts
+WITH org_grid AS (SELECT DISTINCT grid_code FROM party_orgs WHERE unit_level = 'grid'),
+estate_grid AS (
+    SELECT grid_code, count(*) AS estates,
+           count(*) FILTER (WHERE estate_id IN (SELECT unit_code FROM party_orgs WHERE unit_level = 'estate'))
+               AS estates_covered
+    FROM estates GROUP BY 1),
+centre AS (SELECT threshold_m FROM coverage_types WHERE type = '党群服务中心'),
+bld AS (
+    SELECT b.grid_code, count(*) AS res_buildings, count(h.building_id) AS headed, sum(b.residents) AS residents,
+           sum(b.residents) FILTER (WHERE a.distance_m <= (SELECT threshold_m FROM centre)) AS centre_reached
+    FROM buildings b LEFT JOIN building_heads h USING (building_id)
+         LEFT JOIN building_access a ON a.building_id = b.building_id AND a.type = '党群服务中心'
+    WHERE b.residents > 0 GROUP BY 1),
+heads AS (SELECT grid_code, count(*) AS heads, count(*) FILTER (WHERE party_member) AS party_heads
+          FROM building_heads GROUP BY 1),
+workers AS (SELECT grid_code, count(*) AS workers FROM grid_workers GROUP BY 1),
+serving AS (SELECT grid_code, count(*) AS serving FROM party_members
+            WHERE in_service AND reported_on IS NOT NULL GROUP BY 1)
+SELECT g.grid_code, g.community_code, g.street_code, g.district_code,
+       coalesce(g.population, 0), coalesce(g.households, 0), (o.grid_code IS NOT NULL)::INTEGER,
+       coalesce(e.estates, 0), coalesce(e.estates_covered, 0), coalesce(b.res_buildings, 0), coalesce(b.headed, 0),
+       coalesce(h.heads, 0), coalesce(h.party_heads, 0), coalesce(w.workers, 0), coalesce(s.serving, 0),
+       coalesce(b.residents, 0), coalesce(b.centre_reached, 0), EXISTS (SELECT 1 FROM centre)
+FROM grids g LEFT JOIN org_grid o USING (grid_code) LEFT JOIN estate_grid e USING (grid_code)
+     LEFT JOIN bld b USING (grid_code) LEFT JOIN heads h USING (grid_code) LEFT JOIN workers w USING (grid_code)
+     LEFT JOIN serving s USING (grid_code);
+DELETE FROM party_community_facts;
+INSERT INTO party_community_facts
+SELECT community_code, count(*) FROM party_members WHERE in_service AND reported_on IS NOT NULL GROUP BY 1;
+"""
+
+
+def refresh_party_facts(con: duckdb.DuckDBPyConnection) -> None:
+    """Recount the per-grid and per-community facts (after any write to the party tables, buildings,
+    grid workers or the coverage results)."""
+    con.execute(FACTS_SQL)
 
 
 def indicator_rows(
@@ -40,67 +82,25 @@ def indicator_rows(
         "window_days": int(standards.get("volunteer_window_days", 30)),
         "min_staff": standards.get("min_paid_staff", 4),
         "sw_standard": standards.get("social_workers_per_10k", 18),
-        "centre": CENTRE_TYPE,
     }
     sql = f"""
-    WITH g AS (
-        SELECT grid_code, community_code, street_code, district_code,
-               coalesce(population, 0) AS population, coalesce(households, 0) AS households
-        FROM grids WHERE {where.format(t="grids")}),
-    org_grid AS (SELECT DISTINCT grid_code FROM party_orgs WHERE unit_level = 'grid'),
-    estate_grid AS (
-        SELECT e.grid_code, count(*) AS estates,
-               count(*) FILTER (WHERE e.estate_id IN
-                   (SELECT unit_code FROM party_orgs WHERE unit_level = 'estate')) AS estates_covered
-        FROM estates e WHERE {where.format(t="e")} GROUP BY 1),
-    centre AS (SELECT threshold_m FROM coverage_types WHERE type = $centre),
-    bld AS (
-        SELECT b.grid_code, count(*) AS res_buildings, count(h.building_id) AS headed,
-               sum(b.residents) AS residents,
-               sum(b.residents) FILTER (WHERE a.distance_m <= (SELECT threshold_m FROM centre)) AS centre_reached
-        FROM buildings b
-             LEFT JOIN building_heads h USING (building_id)
-             LEFT JOIN building_access a ON a.building_id = b.building_id AND a.type = $centre
-        WHERE b.residents > 0 AND {where.format(t="b")} GROUP BY 1),
-    heads AS (
-        SELECT grid_code, count(*) AS heads, count(*) FILTER (WHERE party_member) AS party_heads
-        FROM building_heads h WHERE {where.format(t="h")} GROUP BY 1),
-    workers AS (SELECT grid_code, count(*) AS workers FROM grid_workers
-                WHERE grid_code IN (SELECT grid_code FROM g) GROUP BY 1),
-    vol AS (
-        SELECT grid_code, sum(hours) AS hours FROM volunteer_hours v
+    WITH vol AS (
+        SELECT {column} AS code, sum(hours) AS hours FROM volunteer_hours v
         WHERE served_on > $as_of - to_days($window_days) AND served_on <= $as_of AND {where.format(t="v")}
         GROUP BY 1),
-    serving AS (
-        SELECT grid_code, count(*) AS serving FROM party_members
-        WHERE in_service AND reported_on <= $as_of AND grid_code IN (SELECT grid_code FROM g) GROUP BY 1),
-    per_grid AS (
-        SELECT g.*, (o.grid_code IS NOT NULL)::INTEGER AS grid_has_org,
-               coalesce(e.estates, 0) AS estates, coalesce(e.estates_covered, 0) AS estates_covered,
-               coalesce(b.res_buildings, 0) AS res_buildings, coalesce(b.headed, 0) AS headed,
-               coalesce(b.residents, 0) AS residents, coalesce(b.centre_reached, 0) AS centre_reached,
-               coalesce(h.heads, 0) AS heads, coalesce(h.party_heads, 0) AS party_heads,
-               coalesce(w.workers, 0) AS workers, coalesce(v.hours, 0) AS volunteer_hours,
-               coalesce(s.serving, 0) AS serving
-        FROM g LEFT JOIN org_grid o USING (grid_code) LEFT JOIN estate_grid e USING (grid_code)
-             LEFT JOIN bld b USING (grid_code) LEFT JOIN heads h USING (grid_code)
-             LEFT JOIN workers w USING (grid_code) LEFT JOIN vol v USING (grid_code)
-             LEFT JOIN serving s USING (grid_code)),
     area AS (
         SELECT {column} AS code, count(*) AS grids, sum(population) AS population, sum(households) AS households,
                sum(grid_has_org) AS grids_with_org, sum(estates) AS estates, sum(estates_covered) AS estates_covered,
                sum(res_buildings) AS res_buildings, sum(headed) AS headed, sum(heads) AS heads,
-               sum(party_heads) AS party_heads, sum(workers) AS workers, sum(volunteer_hours) AS volunteer_hours,
-               sum(serving) AS serving, sum(residents) AS residents, sum(centre_reached) AS centre_reached
-        FROM per_grid GROUP BY 1),
-    reg AS (
-        SELECT community_code, count(*) AS registered FROM party_members
-        WHERE in_service AND reported_on <= $as_of GROUP BY 1),
+               sum(party_heads) AS party_heads, sum(workers) AS workers, sum(serving) AS serving,
+               sum(residents) AS residents, sum(centre_reached) AS centre_reached, bool_or(centre_measured) AS measured
+        FROM party_grid_facts f WHERE {where.format(t="f")} GROUP BY 1),
     comm AS (
         SELECT c.{upper} AS code, sum(coalesce(r.registered, 0)) AS registered,
                sum(s.social_workers) AS social_workers, count(s.community_code) AS staffed_rows,
                count(*) FILTER (WHERE s.paid_staff < $min_staff) AS understaffed
-        FROM communities c LEFT JOIN reg r USING (community_code) LEFT JOIN social_workers s USING (community_code)
+        FROM communities c LEFT JOIN party_community_facts r USING (community_code)
+             LEFT JOIN social_workers s USING (community_code)
         WHERE {community_facts} AND {where.format(t="c")} GROUP BY 1),
     partner AS (
         SELECT {upper} AS code, count(*) AS partners FROM partners p
@@ -120,11 +120,10 @@ def indicator_rows(
            CASE WHEN m.staffed_rows > 0 THEN ceil($sw_standard * a.population / 10000.0) - m.social_workers END
                AS social_worker_shortfall,
            CASE WHEN {community_facts} THEN coalesce(m.understaffed, 0) END AS understaffed_communities,
-           1000.0 * a.volunteer_hours / nullif(a.population, 0) AS volunteer_hours_per_1000,
+           1000.0 * coalesce(v.hours, 0) / nullif(a.population, 0) AS volunteer_hours_per_1000,
            CASE WHEN {community_facts} THEN coalesce(p.partners, 0) END AS partners,
-           CASE WHEN EXISTS (SELECT 1 FROM centre) THEN a.centre_reached / nullif(a.residents, 0) END
-               AS centre_coverage
-    FROM area a LEFT JOIN comm m USING (code) LEFT JOIN partner p USING (code)
+           CASE WHEN a.measured THEN a.centre_reached / nullif(a.residents, 0) END AS centre_coverage
+    FROM area a LEFT JOIN comm m USING (code) LEFT JOIN partner p USING (code) LEFT JOIN vol v USING (code)
          LEFT JOIN {table} u ON u.{column} = a.code
     ORDER BY a.code
     """

@@ -17,6 +17,7 @@ import pytest
 from pipelines import store
 from pipelines.loaders import load_file
 from pipelines.party.load import load_party_file
+from pipelines.store.party_indicators import refresh_party_facts
 from pipelines.store.rows import append_rows
 
 CODES = ("330106001001001", "330106001001002", "330106001002003", "330106001001004", "330106001001005",
@@ -122,6 +123,7 @@ def party_template(tmp_path_factory, data_dir):
         "INSERT INTO building_access VALUES ('B1', '党群服务中心', 500, 8), ('B2', '党群服务中心', 1500, 25),"
         " ('B4', '党群服务中心', 900, 15), ('B6', '党群服务中心', 1000, 17)"
     )
+    refresh_party_facts(con)  # as write_coverage does after a coverage run
     con.close()
     return grid_db
 

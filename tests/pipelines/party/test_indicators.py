@@ -10,6 +10,7 @@ import pytest
 from pipelines import store
 from pipelines.party.indicators import INDICATORS, indicator_table, red_black
 from pipelines.store.party import set_standard
+from pipelines.store.party_indicators import refresh_party_facts
 from tests.pipelines.party.conftest import AS_OF, C1, C2, STREET, G
 
 POP = {"district": 5436, C1: 900 + 901 + 910 + 911, C2: 902 + 912}
@@ -126,6 +127,7 @@ def test_the_standards_are_editable(party_db):
 def test_without_a_coverage_run_the_centre_coverage_is_empty(party_db):
     con = store.connect(party_db)
     con.execute("DELETE FROM coverage_types")
+    refresh_party_facts(con)
     row = _row(con, "district", "330106")
     con.close()
     assert math.isnan(row["centre_coverage"])
