@@ -10,7 +10,8 @@ from dashboard.i18n import t
 
 RED_SCALE = [[0, "#2a0b10"], [0.35, "#7a1a1f"], [0.7, "#c8332b"], [1, "#ff8a65"]]
 """Darker is worse: the scale runs from the worst value to the best (reversed for lower-is-better)."""
-ORG_COLOURS = ("#ffd166", "#ff4d5e", "#f4a261", "#ffe8a3", "#e76f51", "#ffb4a2", "#c77dff", "#90be6d")
+ORG_COLOURS = ("#ffd166", "#8ecae6", "#f4a261", "#ffe8a3", "#c77dff", "#90be6d", "#ffb4a2", "#e9c46a")
+"""Organisation types in warm and pale colours, apart from the buildings' green / red / grey."""
 CENTRE_COLOUR = "#ffdf00"
 HEADED, PARTY_HEADED, UNHEADED = "#4dd4ac", "#ff4d5e", "#6c7a89"
 

@@ -13,6 +13,9 @@ from dashboard.components.urls import lang_of, page_query, parse_query
 from dashboard.i18n import t
 from dashboard.views import party as view
 
+HEADER_WRAP = {"whiteSpace": "normal", "height": "auto", "minWidth": "64px", "maxWidth": "120px"}
+"""Long indicator names wrap in the header, so the table fits a 1920-pixel screen."""
+
 dash.register_page(__name__, path="/party", name="党建引领", title="一网统管 · 全息网格地图", order=4)
 
 
@@ -68,13 +71,16 @@ def layout(**query) -> html.Div:
                     ),
                     html.Section(
                         className="gt-party-side",
-                        children=[html.Div(id="party-boards", className="gt-boards"), html.Div(id="party-unit")],
+                        children=[html.Div(id="party-boards", className="gt-boards"), html.Div(id="party-unit-people")],
                     ),
                 ],
             ),
-            dash_table.DataTable(
-                id="party-table", sort_action="native", page_size=12, tooltip_delay=200, tooltip_duration=None,
-                **TABLE_STYLE,
+            html.Div(
+                dash_table.DataTable(
+                    id="party-table", sort_action="native", page_size=12, tooltip_delay=200, tooltip_duration=None,
+                    **{**TABLE_STYLE, "style_header": {**TABLE_STYLE["style_header"], **HEADER_WRAP}},
+                ),
+                className="gt-party-table",
             ),
         ],
     )  # fmt: skip
@@ -101,7 +107,7 @@ def register_callbacks(app: Dash, context) -> None:
         Output("party-table", "columns"),
         Output("party-table", "tooltip_header"),
         Output("party-boards", "children"),
-        Output("party-unit", "children"),
+        Output("party-unit-people", "children"),
         Output("party-definition", "children"),
         Output("party-indicator", "options"),
         Input("party-unit", "data"),

@@ -182,8 +182,10 @@ def build_map(data, tile_url, level: str, code: str | None, key: str, table, rev
     indicator = BY_KEY[key]
     units = None
     if level != "grid" and table is not None and key in table:
-        units = table[["code", "name"]].assign(value=pd.to_numeric(table[key], errors="coerce"))
-        units = units.assign(shown=[shown(v, indicator) for v in units["value"]])
+        values = pd.to_numeric(table[key], errors="coerce")
+        units = table[["code", "name"]].assign(
+            value=_rounded(values, indicator), shown=[shown(v, indicator) for v in values]
+        )
     with data.cursor() as cur:
         orgs = party_map.org_points(cur, level, code)
     orgs = orgs.assign(hover=_org_hover(orgs, reveal, lang)) if len(orgs) else None
