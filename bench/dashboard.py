@@ -27,7 +27,7 @@ import plotly.io as pio  # noqa: E402
 from dashboard.components.urls import DEFAULT_LAYERS  # noqa: E402
 from dashboard.data import DashboardData  # noqa: E402
 from dashboard.models import hex_resolution  # noqa: E402
-from dashboard.views import command  # noqa: E402
+from dashboard.views import command, party  # noqa: E402
 from pipelines import store  # noqa: E402
 from pipelines.errors import GridtwinError  # noqa: E402
 from pipelines.generate import generate  # noqa: E402
@@ -114,6 +114,15 @@ def main(argv: list[str] | None = None) -> None:
             measure(
                 f"side panels {level}",
                 lambda level=level, code=code: command.build_side(data, level, code, "24h", (None, None), "zh"),
+                args.repeat,
+            )
+        )
+        rows.append(
+            measure(
+                f"party page {level}",
+                lambda level=level, code=code: party.build_view(
+                    data, None, level, code, "head_coverage", "viewer", "zh"
+                ),
                 args.repeat,
             )
         )

@@ -24,6 +24,7 @@ def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
         if values.dtype == object or pd.api.types.is_string_dtype(values):
             text = values.astype("string")
             risky = text.str.startswith(FORMULA_STARTS).fillna(False).to_numpy(dtype=bool)
+            risky &= values.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)  # a number stays a number
             if risky.any():
                 safe[column] = values.astype(object).where(~risky, "'" + text.astype(object))
     safe.columns = [_cell(str(c)) for c in safe.columns]

@@ -16,6 +16,8 @@ Where the boundaries are, and why:
   its SQL beside its functions.  Nothing outside a family's module writes SQL for that family.
 - :mod:`pipelines.incidents` is the closed loop as a domain: the state machine is data (one
   table), intake validates before it writes, the repository is the incident family's SQL, and the
-  view is what the API and the dashboard panel both show.  The loaders, the generator and
+  view is what the API and the dashboard panel both show.  :mod:`pipelines.party` is the party-building
+  layer (党建引领): its rosters' kinds and loader, its generator, its indicators and 红黑榜, and the
+  grid's party contacts the incident view suggests.  The loaders, the generator and
   :mod:`pipelines.coverage` are the batch side and stay flat at this level.
 """

@@ -21,6 +21,7 @@ from pipelines.cli_accounts import DEFAULT_DB, add_account_commands
 from pipelines.errors import GridtwinError
 from pipelines.incidents.repository import incident_status_counts, overdue_count
 from pipelines.kinds import KINDS
+from pipelines.party.kinds import PARTY_KINDS
 from pipelines.store.accounts import user_row
 from pipelines.store.coverage import coverage_by_area
 from pipelines.store.loads import rejects_frame
@@ -66,6 +67,7 @@ def _print_summary(db_path: str) -> None:
         end = meta_value(con, "generated_end")
         now = dt.datetime.fromisoformat(end) if end else dt.datetime.now()
         overdue = overdue_count(con, now)
+        party = _party_summary(con)
     finally:
         con.close()
     print(f"database {db_path}")
@@ -76,6 +78,13 @@ def _print_summary(db_path: str) -> None:
         print(f"  open and overdue (超期未办结): {overdue:,}")
     if types:
         print("  facilities by type: " + ", ".join(f"{k} {v:,}" for k, v in types.items()))
+    print("\n".join(party))
+
+
+def _party_summary(con) -> list[str]:
+    from pipelines.party.report import summary_lines
+
+    return summary_lines(con)
 
 
 def cmd_generate(args) -> None:
@@ -89,7 +98,12 @@ def cmd_generate(args) -> None:
 def cmd_load(args) -> None:
     from pipelines.loaders import load_file
 
-    summary = load_file(args.db, args.kind, args.file, crs=args.crs, mapping=_parse_mapping(args.map))
+    if args.kind in PARTY_KINDS:
+        from pipelines.party.load import load_party_file
+
+        summary = load_party_file(args.db, args.kind, args.file, mapping=_parse_mapping(args.map))
+    else:
+        summary = load_file(args.db, args.kind, args.file, crs=args.crs, mapping=_parse_mapping(args.map))
     print("\n".join(summary.lines()))
     if summary.rejected:
         print(f"  see the rejected rows with: gridtwin rejects --db {args.db} --kind {args.kind}")
@@ -258,7 +272,32 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]
     return parser, sub
 
 
+def cmd_party(args) -> None:
+    from pipelines.party.indicators import indicator_table
+    from pipelines.party.report import table_lines
+
+    con = store.connect(args.db, read_only=True)
+    try:
+        table = indicator_table(con, args.level, args.parent)
+    finally:
+        con.close()
+    if table.empty:
+        raise GridtwinError(f"no {args.level} in {args.db}" + (f" within {args.parent}" if args.parent else ""))
+    print(f"党建引领 indicators per {args.level}" + (f" within {args.parent}" if args.parent else ""))
+    print("\n".join(table_lines(table, args.level, args.lang)))
+
+
+def _add_party_command(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("party", help="party-building indicators (党建引领) per district, street, community or grid")
+    p.add_argument("--db", default=DEFAULT_DB)
+    p.add_argument("--level", choices=("district", "street", "community", "grid"), default="street")
+    p.add_argument("--parent", help="only the units within this code of the level above")
+    p.add_argument("--lang", choices=("zh", "en"), default="zh")
+    p.set_defaults(func=cmd_party)
+
+
 def add_commands(sub: argparse._SubParsersAction) -> None:
+    _add_party_command(sub)
     p = sub.add_parser("generate", help="build the synthetic demo city (示例区) into a database")
     p.add_argument("--db", default=DEFAULT_DB, help="database file (default: %(default)s)")
     p.add_argument(
@@ -273,7 +312,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_generate)
 
     p = sub.add_parser("load", help="load a file of grids, buildings, roads, facilities or incidents")
-    p.add_argument("kind", choices=tuple(KINDS))
+    p.add_argument("kind", choices=(*KINDS, *PARTY_KINDS))
     p.add_argument("file", help="GeoJSON, GeoPackage, zipped Shapefile, GeoParquet, CSV or XLSX")
     p.add_argument("--db", default=DEFAULT_DB, help="database file (default: %(default)s)")
     p.add_argument("--crs", help="coordinate system of the file: EPSG:4326, EPSG:4490, EPSG:4547, gcj02, bd09 …")
@@ -292,7 +331,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("rejects", help="list quarantined rows with their reasons")
     p.add_argument("--db", default=DEFAULT_DB)
-    p.add_argument("--kind", choices=tuple(KINDS))
+    p.add_argument("--kind", choices=(*KINDS, *PARTY_KINDS))
     p.add_argument("--limit", type=int, default=50)
     p.set_defaults(func=cmd_rejects)
 

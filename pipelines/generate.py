@@ -26,6 +26,7 @@ from pipelines.domain import CATEGORIES, PRIORITIES, SAMPLE_DESCRIPTIONS, SOURCE
 from pipelines.incidents.repository import sync_derived_tables
 from pipelines.loaders import PERSONS_PER_HOUSEHOLD, refresh_grid_derivatives
 from pipelines.names import district_names, person_names, phone_numbers, place_names
+from pipelines.party.generate import generate_party
 from pipelines.store.areas import fill_grid_population_from_buildings, roll_up_population
 from pipelines.store.meta import bump_data_version, set_meta
 from pipelines.store.rows import append_rows, clear_city, table_counts
@@ -623,6 +624,8 @@ def generate(
             bump_data_version(con)
             bar.update()
             compute_coverage(con)  # the planner page (服务圈分析) opens with results
+            with store.transaction(con):
+                generate_party(con, seed, end)  # 党建引领: organisations, members, staffing
             bar.update()
             return table_counts(con)
         finally:

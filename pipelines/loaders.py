@@ -37,6 +37,7 @@ from pipelines.store.areas import (
 from pipelines.store.categories import category_deadlines, ensure_categories
 from pipelines.store.loads import clear_rejects, new_load_id, record_load
 from pipelines.store.meta import bump_data_version
+from pipelines.store.party_indicators import refresh_party_facts
 from pipelines.store.rows import append_rows, geometries, point_rows, replace_rows, update_point_grids
 from pipelines.validate import Prepared, prepare
 from pipelines.vocabulary import DEFAULT_AFFAIR_CLASS, STATUS_ALIASES
@@ -121,6 +122,8 @@ def load_file(
                 load_id = new_load_id(con)
                 clear_rejects(con, kind.name, sha)
                 accepted, problems = WRITERS[kind.name](con, prepared, area, summary)
+                if kind.name != "incidents":
+                    refresh_party_facts(con)  # buildings and grids feed the party indicators
                 _quarantine(con, kind, load_id, path.name, sha, prepared, problems, summary)
                 summary.loaded = int(accepted)
                 record_load(

@@ -72,8 +72,9 @@ def ticker_lists(newest: pd.DataFrame, overdue: pd.DataFrame, now: dt.datetime, 
     ]
 
 
-def grid_panel(detail: tuple, lang: str, mask_phone):
-    """A grid's facts, its workers (phones through ``mask_phone``) and its open incidents."""
+def grid_panel(detail: tuple, lang: str, mask_phone, mask_name=str, party: list | None = None):
+    """A grid's facts, its workers (names through ``mask_name``, phones through ``mask_phone``), its party
+    side (党支部 and secretary, members on duty, 楼栋长, service team: already masked) and its open incidents."""
     grid, workers, incidents = detail
     if grid.empty:
         return None
@@ -97,9 +98,13 @@ def grid_panel(detail: tuple, lang: str, mask_phone):
         html.Div([html.Div([html.Small(k), html.B(v)], className="gt-fact") for k, v in facts], className="gt-facts"),
         html.H4(t("workers", lang)),
         html.Ul(
-            [html.Li(f"{w.role} {w.name} {mask_phone(w.phone)}", className="gt-worker") for w in workers.itertuples()],
+            [
+                html.Li(f"{w.role} {mask_name(w.name)} {mask_phone(w.phone)}", className="gt-worker")
+                for w in workers.itertuples()
+            ],
             className="gt-workers",
         ),
+        html.Div(party or [], className="gt-grid-party", id="command-grid-party"),
         html.H4(f"{t('open_incidents', lang)} ({len(incidents)})"),
         html.Ul(open_items or [html.Li(t("no_open", lang))], className="gt-open-list"),
     ]

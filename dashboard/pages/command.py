@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dash
+import flask
 from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
@@ -184,6 +185,7 @@ def register_callbacks(app: Dash, context) -> None:
         State("url", "search"),
     )
     def update_side(unit, window, start, end, _version, search):
-        return view.build_side(data, *unit_of(unit, shapes), window, (start, end), lang_of(search))
+        role = flask.session.get("role")
+        return view.build_side(data, *unit_of(unit, shapes), window, (start, end), lang_of(search), role)
 
     incident_panel.register_callbacks(app, data)

@@ -10,7 +10,8 @@ from dashboard.models import hex_resolution
 from dashboard.models.live import RECENT_MINUTES
 from dashboard.models.shapes import ROAD_LEVELS
 from dashboard.queries import CHILD
-from pipelines.masking import mask_phone
+from dashboard.views import party
+from pipelines.masking import mask_name, mask_phone
 
 VIEW_KEYS = ("map.center", "map.zoom", "map.bearing", "map.pitch")
 
@@ -74,8 +75,10 @@ def clicked_child(click: dict | None, level: str) -> dict | None:
     return {"level": child, "code": custom[0]}
 
 
-def build_side(data, level: str, code: str | None, window: str, custom, lang: str) -> tuple:
-    """KPI tiles, ticker, category and trend charts, grid detail (also used by the benchmark)."""
+def build_side(data, level: str, code: str | None, window: str, custom, lang: str, role: str | None = None) -> tuple:
+    """KPI tiles, ticker, category and trend charts, grid detail (also used by the benchmark).
+
+    Names in the grid detail (网格员, secretary, 楼栋长, team) are whole only for dispatchers and admins."""
     live = data.live
     since, _ = live.window_bounds(window, custom)
     panels = live.side_panels(level, code, since)
@@ -86,8 +89,14 @@ def build_side(data, level: str, code: str | None, window: str, custom, lang: st
         ticker_lists(panels["newest"], panels["overdue"], now, fresh, lang),
         figures.category_bars(panels["categories"], lang),
         figures.trend_lines(panels["trend"], lang),
-        grid_panel(panels["grid"], lang, mask_phone) if level == "grid" else None,
+        _grid_detail(data, panels["grid"], code, lang, role) if level == "grid" else None,
     )
+
+
+def _grid_detail(data, detail: tuple, grid_code: str | None, lang: str, role: str | None):
+    reveal = party.may_reveal(role)
+    names = str if reveal else mask_name
+    return grid_panel(detail, lang, mask_phone, names, party.party_block(data, grid_code, reveal, lang))
 
 
 def next_tour_stop(data, level: str, code: str | None) -> dict:

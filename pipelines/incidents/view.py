@@ -13,6 +13,7 @@ import pandas as pd
 from pipelines import auth
 from pipelines.incidents import machine, repository
 from pipelines.masking import mask_name, mask_phone
+from pipelines.party.contacts import grid_party_view
 from pipelines.store.areas import grid_workers_of
 from pipelines.vocabulary import ACTION_LABELS_EN, ACTION_LABELS_ZH, OPEN_STATUSES, STATUS_LABELS_EN, STATUS_LABELS_ZH
 
@@ -64,5 +65,7 @@ def incident_view(cur, record: dict, role: str | None, now: dt.datetime) -> dict
             {"worker_id": w.worker_id, "name": w.name, "role": w.role, "phone": mask_phone(w.phone)}
             for w in workers.itertuples()
         ],
+        # 党建引领: the grid's branch, members on duty, service team and 楼栋长 (names masked for viewers)
+        "party": grid_party_view(cur, record["grid_code"], auth.allows(role, "dispatcher")),
     }
     return view

@@ -8,6 +8,8 @@
 - :mod:`~pipelines.store.categories` incident categories and their deadlines
 - :mod:`~pipelines.store.loads` the load log and rejected rows
 - :mod:`~pipelines.store.coverage` service standards, coverage runs, the walking network
+- :mod:`~pipelines.store.party` the party-building tables (organisations, members, 楼栋长, 共建单位, teams,
+  volunteer hours, staffing, standards) and :mod:`~pipelines.store.party_indicators` their indicators per level
 - :mod:`~pipelines.store.accounts` users and API keys; :mod:`~pipelines.store.meta` settings and the change counter
 
 The incident tables (incidents, their history, open state, assignments, intake tokens) are the closed

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from pipelines.store.party_indicators import refresh_party_facts
 from pipelines.store.rows import append_rows, geometries
 from pipelines.vocabulary import LEVEL_TABLES
 
@@ -70,6 +71,7 @@ def write_coverage(
         con.execute(f"DELETE FROM {table}")
         if frame is not None:
             append_rows(con, table, frame)
+    refresh_party_facts(con)  # the 党群服务中心 reach per grid
     return run_id
 
 

@@ -14,12 +14,13 @@ import duckdb
 from geo.h3cells import COVER_RES, POINT_RES, parent_sql_macro
 from pipelines.domain import CATEGORIES, LIFE_CIRCLE_LABELS, LIFE_CIRCLES_M, SERVICE_STANDARDS
 from pipelines.errors import GridtwinError
+from pipelines.store.party import PARTY_SCHEMA, seed_standards
 from pipelines.vocabulary import OPEN_SQL
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """1: before the derived tables ``open_incidents`` and ``resolutions``; 2: with them; 3: server-side
 sessions, disabled users, revoked-key times, idempotency tokens scoped to a caller and bound to a payload,
-and no signing secret in ``meta``."""
+and no signing secret in ``meta``; 4: the party tables."""
 
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -115,6 +116,7 @@ CREATE TABLE IF NOT EXISTS sessions (
 CREATE TABLE IF NOT EXISTS intake_tokens (
     caller VARCHAR, token VARCHAR, incident_id VARCHAR, payload_sha256 VARCHAR, created_at TIMESTAMP,
     PRIMARY KEY (caller, token));
+{PARTY_SCHEMA}
 {parent_sql_macro()};
 CREATE OR REPLACE MACRO h3_resolution(cell) AS ((cell::UBIGINT >> 52) & 15::UBIGINT);
 """
@@ -190,7 +192,11 @@ def _sessions_and_scoped_tokens(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("DELETE FROM meta WHERE key = 'session_secret'")
 
 
-MIGRATIONS = {2: _add_derived_tables, 3: _sessions_and_scoped_tokens}
+def _add_party_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """3 → 4: the party-building tables are new and start empty (created by ``SCHEMA``); nothing to backfill."""
+
+
+MIGRATIONS = {2: _add_derived_tables, 3: _sessions_and_scoped_tokens, 4: _add_party_tables}
 """version: the step that upgrades a file from the version before it."""
 
 
@@ -248,3 +254,4 @@ def _seed(con: duckdb.DuckDBPyConnection) -> None:
         "INSERT INTO service_standards VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
         [[kind, tier, required] for kind, (tier, required) in SERVICE_STANDARDS.items()],
     )
+    seed_standards(con)

@@ -19,6 +19,7 @@ PAGES = {
     "playback": ("/playback", ("#playback-map .maplibregl-canvas",)),
     "command-en": ("/?lang=en", ("#command-kpis .gt-kpi", "#command-map .maplibregl-canvas")),
     "coverage": ("/coverage", ("#coverage-map .maplibregl-canvas", "#coverage-table td")),
+    "party": ("/party", ("#party-map .maplibregl-canvas", "#party-table td")),
 }
 
 

@@ -23,7 +23,11 @@ def small_app() -> Dash:
 
 
 def call(client, output: str, inputs: list[dict]):
-    body = {"output": output, "outputs": {"id": output.split(".")[0], "property": "children"}, "inputs": inputs}
+    body = {
+        "output": output,
+        "outputs": {"id": output.split(".", maxsplit=1)[0], "property": "children"},
+        "inputs": inputs,
+    }
     return client.post("/_dash-update-component", data=json.dumps(body), content_type="application/json")
 
 

@@ -15,6 +15,7 @@ def frame():
             "街道": [EVIL, "+1", "-cmd", "@SUM(A1)", "\tx", "\rx", "西溪街道", None],
             "事件数": [1, -2, 3, 4, 5, 6, 7, 8],
             "=header": ["a"] * 8,
+            "mixed": [-1, "-1", 2.5, "x", None, "=1", 3, "@"],
         }
     )
 
@@ -25,14 +26,16 @@ def test_neutralise_prefixes_formula_starts_and_leaves_numbers():
     assert safe["街道"].iloc[6] == "西溪街道"
     assert pd.isna(safe["街道"].iloc[7])
     assert safe["事件数"].tolist() == [1, -2, 3, 4, 5, 6, 7, 8]
-    assert list(safe.columns) == ["街道", "事件数", "'=header"]
+    assert list(safe.columns) == ["街道", "事件数", "'=header", "mixed"]
+    assert safe["mixed"].tolist()[:4] == [-1, "'-1", 2.5, "x"]
+    assert safe["mixed"].tolist()[5:] == ["'=1", 3, "'@"]
 
 
 def test_csv_has_bom_and_no_formula_cells():
     content = csv_bytes(frame())
     assert content.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig"), newline="")))
-    assert rows[0] == ["街道", "事件数", "'=header"]
+    assert rows[0] == ["街道", "事件数", "'=header", "mixed"]
     assert rows[1][0] == "'" + EVIL
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import duckdb
 import pytest
 
 from pipelines import store
 from pipelines.errors import GridtwinError
 from pipelines.store.meta import meta_value
+from pipelines.store.party import PARTY_SCHEMA
 from pipelines.store.schema import SCHEMA_VERSION, file_version
 
 
@@ -102,7 +105,7 @@ def test_version_2_gets_sessions_and_loses_its_session_secret(tmp_path):
     _version_2_accounts(path)
     con = store.connect(path)
     try:
-        assert meta_value(con, "schema_version") == str(SCHEMA_VERSION) == "3"
+        assert meta_value(con, "schema_version") == str(SCHEMA_VERSION) == "4"
         assert meta_value(con, "session_secret") is None
         assert con.execute("SELECT username, disabled FROM users").fetchall() == [("chief", False)]
         assert con.execute("SELECT key_id, revoked, revoked_at FROM api_keys").fetchall() == [("K1", False, None)]
@@ -110,5 +113,27 @@ def test_version_2_gets_sessions_and_loses_its_session_secret(tmp_path):
             ("(before v3)", "t-1", "OP1")
         ]
         assert con.execute("SELECT count(*) FROM sessions").fetchone()[0] == 0
+    finally:
+        con.close()
+
+
+def test_version_3_gets_the_party_tables_and_keeps_its_accounts(tmp_path):
+    party_tables = re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", PARTY_SCHEMA)
+    assert {"party_orgs", "party_members", "building_heads", "party_standards"} <= set(party_tables)
+    path = tmp_path / "v3.duckdb"
+    con = store.connect(path)
+    con.execute("INSERT INTO users VALUES ('chief', 'admin', 'scrypt$x$y', now()::TIMESTAMP, false)")
+    for table in party_tables:  # a file as version 3 wrote it: no party tables
+        con.execute(f"DROP TABLE {table}")
+    con.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
+    con.close()
+
+    con = store.connect(path)
+    try:
+        assert meta_value(con, "schema_version") == str(SCHEMA_VERSION) == "4"
+        assert con.execute("SELECT username FROM users").fetchall() == [("chief",)]
+        assert con.execute("SELECT count(*) FROM party_orgs").fetchone()[0] == 0
+        assert con.execute("SELECT count(*) FROM building_heads").fetchone()[0] == 0
+        assert con.execute("SELECT count(*) FROM party_standards").fetchone()[0] > 0  # seeded, editable
     finally:
         con.close()
