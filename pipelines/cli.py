@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from pipelines import store
+from pipelines import cli_load, store
 from pipelines.errors import GridtwinError
 from pipelines.kinds import KINDS
 
@@ -39,6 +39,10 @@ def _parse_mapping(pairs: list[str]) -> dict[str, str]:
             target, sep, source = item.partition("=")
             if not sep or not target.strip() or not source.strip():
                 raise GridtwinError(f"--map {item!r}: write it as target=source, e.g. --map lon=经度")
+            if target.strip() in mapping and mapping[target.strip()] != source.strip():
+                raise GridtwinError(
+                    f"--map {target.strip()} is given twice ({mapping[target.strip()]}, {source.strip()})"
+                )
             mapping[target.strip()] = source.strip()
     return mapping
 
@@ -75,10 +79,12 @@ def cmd_generate(args) -> None:
 def cmd_load(args) -> None:
     from pipelines.loaders import load_file
 
-    summary = load_file(args.db, args.kind, args.file, crs=args.crs, mapping=_parse_mapping(args.map))
+    options = cli_load.load_options(args)
+    summary = load_file(args.db, args.kind, args.file, crs=args.crs, mapping=_parse_mapping(args.map), options=options)
     print("\n".join(summary.lines()))
     if summary.rejected:
         print(f"  see the rejected rows with: gridtwin rejects --db {args.db} --kind {args.kind}")
+    cli_load.nothing_loaded(summary, args.db, args.kind)
 
 
 def cmd_summary(args) -> None:
@@ -88,7 +94,7 @@ def cmd_summary(args) -> None:
 def cmd_rejects(args) -> None:
     con = store.connect(args.db, read_only=True)
     try:
-        frame = store.rejects_frame(con, args.kind, args.limit)
+        frame = store.rejects_frame(con, args.kind, None if args.all else args.limit)
     finally:
         con.close()
     if frame.empty:
@@ -107,6 +113,7 @@ COVERAGE_PRINT_LIMIT = 200
 
 def cmd_coverage(args) -> None:
     from pipelines.coverage import METHOD_LABELS, compute_coverage
+    from pipelines.roadclass import RoadFilter
 
     con = store.connect(args.db)
     try:
@@ -116,6 +123,8 @@ def cmd_coverage(args) -> None:
             minutes=args.minutes,
             walk_speed_m_per_min=args.speed,
             progress=lambda step: print(f"  … {step}", file=sys.stderr),
+            required=args.require,
+            road_filter=RoadFilter.build(args.exclude_class, args.include_class, enabled=not args.all_roads),
         )
         areas, by_type = store.coverage_by_area(con, "community")
     finally:
@@ -131,6 +140,7 @@ def cmd_coverage(args) -> None:
             f"{r.ends_snapped + r.ends_joined_to_lines:,} line ends snapped; "
             f"{r.dropped_components:,} disconnected parts left out ({r.dropped_length_m / 1000:,.1f} km)"
         )
+        print(f"  {result.road_filter.line()}")
     else:
         print("  no roads loaded: distances are STRAIGHT-LINE distances, not walking distances")
     for row in result.types.itertuples():
@@ -312,6 +322,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="TARGET=SOURCE",
         help="take our column TARGET from the file's column SOURCE (repeat, or comma-separate)",
     )
+    cli_load.add_load_options(p)
     p.set_defaults(func=cmd_load)
 
     p = sub.add_parser("summary", help="print what a database holds")
@@ -322,7 +333,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", default=DEFAULT_DB)
     p.add_argument("--kind", choices=tuple(KINDS))
     p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--all", action="store_true", help="every rejected row (no --limit)")
     p.set_defaults(func=cmd_rejects)
+    cli_load.add_quality_parser(sub)
 
     p = sub.add_parser("coverage", help="walking access to facilities (15-minute life circle) per community")
     p.add_argument("--db", default=DEFAULT_DB)
@@ -330,6 +343,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--minutes", type=float, help="one walking time for all types instead of the life-circle tiers")
     p.add_argument("--speed", type=float, default=60.0, help="walking speed in m/min (default: %(default)s)")
     p.add_argument("--csv", help="also write the per-community table to this CSV file")
+    cli_load.add_coverage_options(p)
     p.set_defaults(func=cmd_coverage)
 
     p = sub.add_parser("user", help="dashboard accounts: add or list (roles viewer, dispatcher, admin)")

@@ -24,8 +24,10 @@ from geo import siting
 from geo.access import nearest_distance, nearest_distances, service_area, straight_line_distance
 from geo.network import Attachment, LocalFrame, NetworkReport, WalkNetwork, attach, build_network
 from pipelines import store
-from pipelines.domain import ACCESS_CUTOFF_M, DEFAULT_SERVICE_TIER, WALK_SPEED_M_PER_MIN
+from pipelines.domain import ACCESS_CUTOFF_M, WALK_SPEED_M_PER_MIN
 from pipelines.errors import GridtwinError
+from pipelines.roadclass import RoadFilter, walkable_roads
+from pipelines.standards import CUSTOM_TIER, mark_required, required_types
 
 NETWORK = "network"
 STRAIGHT_LINE = "straight_line"
@@ -39,6 +41,7 @@ class CoverageResult:
     report: NetworkReport | None
     types: pd.DataFrame  # type, tier_minutes, threshold_m, required, method, facilities, covered_share
     timings_s: dict[str, float]
+    road_filter: RoadFilter | None = None
 
 
 def _network_or_none(roads: np.ndarray) -> WalkNetwork | None:
@@ -55,12 +58,16 @@ def compute_coverage(
     walk_speed_m_per_min: float = WALK_SPEED_M_PER_MIN,
     cutoff_m: float = ACCESS_CUTOFF_M,
     progress=None,
+    required: list[str] | None = None,
+    road_filter: RoadFilter | None = None,
 ) -> CoverageResult:
     """Compute and store walking access for ``types`` (default: every facility type loaded).
 
     ``minutes`` replaces the life-circle tiers with one walking time for all computed types
     (covered = within ``minutes`` × ``walk_speed_m_per_min``).  ``progress`` is called with a
-    short Chinese step description as the work advances.
+    short Chinese step description as the work advances.  ``required`` marks types as required for a
+    complete life circle; every required type is computed, a required type with no facility loaded counts as
+    reached by nobody.  ``road_filter`` (default: :class:`RoadFilter` defaults) decides which roads are walked.
     """
     say = progress or (lambda _step: None)
     if walk_speed_m_per_min <= 0:
@@ -70,7 +77,9 @@ def compute_coverage(
     timings: dict[str, float] = {}
     started = time.perf_counter()
     say("读取路网、建筑和设施")
-    roads, buildings, facilities = store.coverage_inputs(con)
+    road_filter = road_filter or RoadFilter()
+    _, buildings, facilities = store.coverage_inputs(con)
+    roads = walkable_roads(con, road_filter)
     if buildings.empty:
         raise GridtwinError("no buildings loaded: load them first with `gridtwin load buildings FILE --db PATH`")
     loaded_types = sorted(facilities["type"].unique())
@@ -82,7 +91,9 @@ def compute_coverage(
         raise GridtwinError(
             f"unknown facility type {', '.join(unknown)}: the loaded types are {', '.join(loaded_types)}"
         )
-    standards = store.service_standards(con, loaded_types, DEFAULT_SERVICE_TIER).set_index("type")
+    mark_required(con, required or [])
+    standards = store.service_standards(con, loaded_types, CUSTOM_TIER).set_index("type")
+    chosen += [t for t in required_types(con) if t not in loaded_types]  # none loaded: reached by nobody
     timings["read"] = time.perf_counter() - started
 
     mark = time.perf_counter()
@@ -112,11 +123,17 @@ def compute_coverage(
         searches.append(max(cutoff_m, threshold))
         picks.append(np.flatnonzero(f_type == kind))
     paths_start = time.perf_counter()
-    if network is not None:
-        all_dist = nearest_distances(network, [f_links.take(idx) for idx in picks], b_links, max(searches))
+    all_dist = [np.full(len(buildings), np.inf) for _ in picks]  # a type with no facility reaches nobody
+    present = [i for i, idx in enumerate(picks) if len(idx)]
+    if network is not None and present:
+        found = nearest_distances(network, [f_links.take(picks[i]) for i in present], b_links, max(searches))
     else:
         bxy = np.column_stack([bx, by])
-        all_dist = [straight_line_distance(np.column_stack([fx[idx], fy[idx]]), bxy, max(searches)) for idx in picks]
+        found = [
+            straight_line_distance(np.column_stack([fx[picks[i]], fy[picks[i]]]), bxy, max(searches)) for i in present
+        ]
+    for i, dist in zip(present, found, strict=True):
+        all_dist[i] = dist
     timings["paths"] = time.perf_counter() - paths_start
     building_ids = pa.array(buildings["building_id"].to_numpy())
     residents = buildings["residents"].to_numpy()
@@ -190,7 +207,7 @@ def compute_coverage(
         )
         store.bump_data_version(con)
     timings["write"] = time.perf_counter() - mark
-    return CoverageResult(run_id, method, network.report if network else None, type_frame, timings)
+    return CoverageResult(run_id, method, network.report if network else None, type_frame, timings, road_filter)
 
 
 def _links_table(kind: str, ids: pd.Series, links: Attachment) -> pa.Table:
