@@ -53,7 +53,7 @@ def merge_parts(frame: pd.DataFrame, good: np.ndarray, id_column: str, shape: st
     frame = frame.copy()
     picked = frame[candidates]
     groups = pd.Series(np.flatnonzero(candidates)).groupby(picked[id_column].to_numpy(), sort=False)
-    geoms = frame["geometry"].to_numpy(dtype=object)
+    geoms = frame["geometry"].to_numpy(dtype=object).copy()
     for _, positions in groups:
         first, rest = positions.iloc[0], positions.iloc[1:].to_numpy()
         geoms[first] = _merge(geoms[positions.to_numpy()], shape)

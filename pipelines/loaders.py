@@ -74,7 +74,7 @@ def load_file(
     )
     with stages:
         stages.set_postfix_str("read")
-        raw = read_table(path, kind.name)
+        raw = read_table(path, kind.name, frozenset(options.values.get("type", {})))
         stages.update()
         con = store.connect(db_path)
         try:

@@ -69,7 +69,7 @@ def read_csv_text(data: bytes) -> tuple[pd.DataFrame, str]:
     return frame, "gbk/gb18030" if encoding == "gb18030" else "utf-8"
 
 
-def read_table(path: str | Path, kind_name: str | None = None) -> RawTable:
+def read_table(path: str | Path, kind_name: str | None = None, keep_types: frozenset[str] = frozenset()) -> RawTable:
     path = Path(path)
     if not path.exists():
         raise LoadError(f"file not found: {path}")
@@ -77,7 +77,7 @@ def read_table(path: str | Path, kind_name: str | None = None) -> RawTable:
     if suffix in OSM_SUFFIXES:
         from pipelines.osm import read_osm
 
-        return read_osm(path, kind_name)
+        return read_osm(path, kind_name, keep_types)
     try:
         if suffix in (".csv", ".txt"):
             frame, encoding = read_csv_text(path.read_bytes())
