@@ -53,10 +53,24 @@ def _layer(path: Path, layer: str) -> pd.DataFrame:
         raise LoadError(f"cannot read {path.name} as OpenStreetMap: {exc}") from exc
 
 
+def road_class(highway: pd.Series, railway: pd.Series, route: pd.Series) -> pd.Series:
+    """highway value, else railway value (rail, subway …), else ``ferry`` for route=ferry."""
+    route = route.astype("string")
+    return highway.astype("string").fillna(railway.astype("string")).fillna(route.where(route == "ferry"))
+
+
+def fill_osm_class(frame: pd.DataFrame) -> pd.DataFrame:
+    """An OSM-tagged road file (GeoJSON from Overpass, a GeoPackage …): railway and route=ferry lines get a class."""
+    if "class" not in frame.columns or not ({"railway", "route"} & set(frame.columns)):
+        return frame
+    empty = pd.Series(pd.NA, index=frame.index, dtype="string")
+    cls = road_class(frame["class"], frame.get("railway", empty), frame.get("route", empty))
+    return frame.assign(**{"class": cls})
+
+
 def _roads(path: Path) -> RawTable:
     lines = _layer(path, "lines")
-    railway, route = tag(lines, "railway"), tag(lines, "route")
-    cls = tag(lines, "highway").fillna(railway).fillna(route.where(route == "ferry"))
+    cls = road_class(tag(lines, "highway"), tag(lines, "railway"), tag(lines, "route"))
     keep = cls.notna().to_numpy(bool)
     frame = pd.DataFrame(
         {

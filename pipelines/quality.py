@@ -109,9 +109,15 @@ def grid_topology(codes: np.ndarray, geoms: np.ndarray) -> pd.DataFrame:
     overlaps = shapely.intersection(local[left], local[right])
     rows.append(_pieces(overlaps, "overlap", [f"{codes[a]} × {codes[b]}" for a, b in zip(left, right, strict=True)]))
     union = shapely.union_all(local)
-    polygons = shapely.get_parts(union)
-    holes = [shapely.Polygon(ring) for p in polygons for ring in p.interiors]
-    rows.append(_pieces(np.array(holes, dtype=object), "gap", ["between grids"] * len(holes)))
+    # closing (grow, then shrink) fills gaps narrower than 2 × SLIVER_WIDTH_M, also those open at the edge;
+    # wider gaps the grids enclose stay holes of the closed shape
+    closed = shapely.buffer(
+        shapely.buffer(union, SLIVER_WIDTH_M, join_style="mitre"), -SLIVER_WIDTH_M, join_style="mitre"
+    )
+    narrow = shapely.get_parts(shapely.difference(closed, union))
+    holes = [shapely.Polygon(ring) for p in shapely.get_parts(closed) for ring in p.interiors]
+    gaps = np.concatenate([narrow, np.array(holes, dtype=object)])
+    rows.append(_pieces(gaps, "gap", ["between grids"] * len(gaps)))
     found = pd.concat(rows, ignore_index=True)
     if len(found):
         lon, lat = frame.to_lnglat(found.pop("x").to_numpy(), found.pop("y").to_numpy())

@@ -19,6 +19,7 @@ from pipelines.dates import parse_times
 from pipelines.errors import LoadError
 from pipelines.kinds import ALIASES, Kind, expected_columns, missing_columns
 from pipelines.options import DEFAULT_TZ, LoadOptions
+from pipelines.osm import fill_osm_class
 from pipelines.readers import RawTable
 from pipelines.values import apply_values
 
@@ -313,6 +314,8 @@ def prepare(
     options = options or LoadOptions()
     frame = apply_mapping(raw.frame.reset_index(drop=True), kind, mapping or {})
     _check_columns(frame, kind, source_name, list(raw.frame.columns))
+    if kind.name == "roads":
+        frame = fill_osm_class(frame)
     frame = apply_values(frame, kind.name, options.values)
     crs = _resolve_crs(crs_text, raw.crs)
     problems = Problems(len(frame))

@@ -63,7 +63,12 @@ def test_grids_load_builds_cover_and_hierarchy(grid_db):
 
 def test_hotline_csv_loads_with_map_and_quarantines_bad_rows(grid_db, data_dir):
     summary = load_file(
-        grid_db, "incidents", data_dir / "hotline_12345_gbk.csv", mapping=HOTLINE_MAP, progress=False, options=KEEP_CLOSED
+        grid_db,
+        "incidents",
+        data_dir / "hotline_12345_gbk.csv",
+        mapping=HOTLINE_MAP,
+        progress=False,
+        options=KEEP_CLOSED,
     )
     assert (summary.rows_in, summary.loaded, summary.rejected) == (7, 3, 4)
     assert "read as gbk/gb18030" in summary.notes

@@ -171,14 +171,21 @@ def test_a_day_first_value_in_a_month_first_column_is_an_error_not_a_guess(grid_
     with pytest.raises(LoadError, match="mixes day-first values .* --dayfirst or --monthfirst"):
         load_file(grid_db, "incidents", tmp_path / "311.csv", mapping=US_MAP, progress=False)
     summary = load_file(
-        grid_db, "incidents", tmp_path / "311.csv", mapping=US_MAP, progress=False, options=LoadOptions(date_order="monthfirst")
+        grid_db,
+        "incidents",
+        tmp_path / "311.csv",
+        mapping=US_MAP,
+        progress=False,
+        options=LoadOptions(date_order="monthfirst"),
     )
     assert "reported_at is not a date/time (use e.g. 2026-11-22 08:30:00)" in summary.reasons
     assert query(grid_db, "SELECT count(*) FROM incidents WHERE incident_id = 'R6'") == [(0,)]
 
 
 def test_ambiguous_dates_ask_for_dayfirst_or_monthfirst(grid_db, tmp_path):
-    (tmp_path / "a.csv").write_text("category,reported_at,lon,lat\n噪声扰民,01/02/2024,120.151,30.251\n", encoding="utf-8")
+    (tmp_path / "a.csv").write_text(
+        "category,reported_at,lon,lat\n噪声扰民,01/02/2024,120.151,30.251\n", encoding="utf-8"
+    )
     with pytest.raises(LoadError, match="pass --dayfirst .* or --monthfirst"):
         load_file(grid_db, "incidents", tmp_path / "a.csv", progress=False)
     load_file(grid_db, "incidents", tmp_path / "a.csv", progress=False, options=LoadOptions(date_order="dayfirst"))
