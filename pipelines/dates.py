@@ -106,15 +106,23 @@ def parse_times(series: pd.Series, column: str, order: str | None, file_tz: str,
         return _to_db(stamps, db_tz, file_tz, series.notna().to_numpy(bool))
     text = _as_text(series)
     present = text.notna().to_numpy(bool)
-    iso = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True) if _iso_only(text) else None
-    if iso is not None and not (present & iso.isna().to_numpy(bool)).any():
+    try:  # the common case: every value ISO 8601, all naive or all with an offset
+        iso = pd.to_datetime(text, format="ISO8601", errors="coerce")
+    except (ValueError, TypeError):  # naive and offset values mixed
+        iso = None
+    if (
+        iso is not None
+        and pd.api.types.is_datetime64_any_dtype(iso)
+        and not (present & iso.isna().to_numpy(bool)).any()
+    ):
+        return _to_db(iso, db_tz, file_tz, present)
+    if _iso_only(text):
         aware = text.str.contains(r"(?:Z|[+-]\d{2}:?\d{2})$", regex=True).fillna(False).to_numpy(bool)
-        if not aware.any():
-            return _to_db(pd.to_datetime(text, format="ISO8601", errors="coerce"), db_tz, file_tz, present)
-        local = pd.to_datetime(text.where(~aware), format="ISO8601", errors="coerce")
-        utc = _localise(local, file_tz).dt.tz_convert("UTC")
-        utc = utc.where(~aware, iso)
-        return _to_db(utc, db_tz, file_tz, present)
+        local = _localise(pd.to_datetime(text.where(~aware), format="ISO8601", errors="coerce"), file_tz)
+        utc = pd.to_datetime(text.where(aware), format="ISO8601", errors="coerce", utc=True)
+        merged = local.dt.tz_convert("UTC").where(~aware, utc)
+        if not (present & merged.isna().to_numpy(bool)).any():
+            return _to_db(merged, db_tz, file_tz, present)
     stamp, offset, bad = _from_parts(text, column, order)
     # values the numeric pattern does not cover (month names, …) are read one by one; they are unambiguous
     rest = present & bad & ~text.str.contains(r"^\d{1,4}[-/.]\d{1,2}[-/.]\d", regex=True).fillna(False).to_numpy(bool)
