@@ -15,7 +15,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from pipelines import store
 from pipelines.errors import LoadError
+from pipelines.options import DEFAULT_TZ
 
 DAY_MONTH = (
     r"^(?P<a>\d{1,4})[-/.](?P<b>\d{1,2})[-/.](?P<c>\d{1,4})"
@@ -156,3 +158,21 @@ def _to_db(stamps: pd.Series, db_tz: str, file_tz: str, present: np.ndarray):
         stamps = _localise(stamps, file_tz)
     local = stamps.dt.tz_convert(db_tz).dt.tz_localize(None).astype("datetime64[us]")
     return local, present & local.isna().to_numpy(bool)
+
+
+def database_tz(con, requested: str | None) -> str:
+    """The zone stored times are in: ``meta.timezone``, fixed by the first load (its --tz, else Asia/Shanghai)."""
+    zone = store.meta_value(con, "timezone")
+    if zone is None:
+        zone = requested or DEFAULT_TZ
+        store.set_meta(con, "timezone", zone)
+    return zone
+
+
+def check_tz(zone: str | None) -> None:
+    if zone is None:
+        return
+    try:
+        pd.Timestamp("2024-01-01").tz_localize(zone)
+    except Exception as exc:
+        raise LoadError(f"--tz {zone!r} is not a time zone: use e.g. Asia/Shanghai, America/New_York, UTC") from exc

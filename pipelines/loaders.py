@@ -19,12 +19,13 @@ from tqdm import tqdm
 from geo.measure import area_m2, length_m
 from pipelines import residents, store
 from pipelines.area import UPPER_CODES, Area, cover_frame, dissolve_levels, read_area
+from pipelines.dates import check_tz, database_tz
 from pipelines.errors import LoadError
 from pipelines.facility_names import fill_names
 from pipelines.incident_rules import SCHEMA_ADDITIONS as INCIDENT_SCHEMA_ADDITIONS
 from pipelines.incident_rules import incident_defaults
 from pipelines.kinds import KINDS, Kind
-from pipelines.options import DEFAULT_TZ, LoadOptions
+from pipelines.options import LoadOptions
 from pipelines.readers import read_table
 from pipelines.residents import PERSONS_PER_HOUSEHOLD
 from pipelines.roadclass import class_counts_line
@@ -35,15 +36,6 @@ __all__ = ["PERSONS_PER_HOUSEHOLD", "LoadSummary", "load_file", "refresh_grid_de
 
 AREA_MARGIN_DEG = 0.02
 """Roads may reach this far (about 2 km) beyond the grids."""
-
-
-def database_tz(con, requested: str | None) -> str:
-    """The zone stored times are in: ``meta.timezone``, fixed by the first load (its --tz, else Asia/Shanghai)."""
-    zone = store.meta_value(con, "timezone")
-    if zone is None:
-        zone = requested or DEFAULT_TZ
-        store.set_meta(con, "timezone", zone)
-    return zone
 
 
 def file_sha256(path: Path) -> str:
@@ -79,7 +71,7 @@ def load_file(
         con = store.connect(db_path)
         try:
             stages.set_postfix_str("validate")
-            _check_tz(options.tz)
+            check_tz(options.tz)
             prepared = prepare(kind, raw, path.name, crs, mapping, options, database_tz(con, options.tz))
             stages.update()
             area = read_area(con)
@@ -123,15 +115,6 @@ def load_file(
         finally:
             con.close()
     return summary
-
-
-def _check_tz(zone: str | None) -> None:
-    if zone is None:
-        return
-    try:
-        pd.Timestamp("2024-01-01").tz_localize(zone)
-    except Exception as exc:
-        raise LoadError(f"--tz {zone!r} is not a time zone: use e.g. Asia/Shanghai, America/New_York, UTC") from exc
 
 
 def _drop_merged(prepared: Prepared) -> tuple[Prepared, np.ndarray, int]:

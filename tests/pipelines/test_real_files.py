@@ -57,7 +57,7 @@ def test_geometry_only_line_file_keeps_every_line_and_reloads_idempotently(grid_
     assert again.loaded == 12 and query(grid_db, "SELECT road_id FROM roads ORDER BY road_id") == ids
 
 
-def test_reject_summary_groups_reasons_with_three_examples(grid_db, tmp_path):
+def test_reject_summary_groups_reasons_with_three_examples(grid_db, tmp_path, capsys):
     rows = ["incident_id,category,reported_at,lon,lat"]
     rows += [f"D{i},噪声扰民,2026-11-20 08:00,120.151,30.251" for i in range(5)] * 2  # 5 distinct duplicated ids
     (tmp_path / "dups.csv").write_text("\n".join(rows), encoding="utf-8")
@@ -67,6 +67,9 @@ def test_reject_summary_groups_reasons_with_three_examples(grid_db, tmp_path):
     lines = summary.lines()
     assert sum("rejected" in line_ for line_ in lines[1:]) == 1  # one line, not one per id
     assert "  rejected 5: duplicate id — e.g. row 6 [D0], row 7 [D1], row 8 [D2]" in lines
+    assert main(["rejects", "--db", str(grid_db), "--all"]) == 0  # the full list
+    listed = capsys.readouterr().out.splitlines()
+    assert len(listed) == 5 and "row 10 [D4]: duplicate id D4 (first on row 5)" in listed[-1]
 
 
 def test_building_split_in_two_features_with_same_osm_id_is_merged(grid_db, tmp_path):
