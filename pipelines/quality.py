@@ -63,7 +63,9 @@ class QualityReport:
 
     def lines(self) -> list[str]:
         out = ["data quality"]
-        out.append("  loads (latest of each file):")
+        out.append(
+            "  loads (latest of each file):" + ("" if len(self.loads) else " none recorded (a generated database)")
+        )
         for r in self.loads.itertuples():
             out.append(
                 f"    {r.kind:<10} {r.source_file}: {r.rows_in:,} in, {r.rows_loaded:,} loaded, {r.rows_rejected:,} rejected"
