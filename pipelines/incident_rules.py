@@ -77,9 +77,13 @@ def set_deadlines(con, deadlines: dict[str, int]) -> None:
         store.set_deadline(con, category, hours)
 
 
+def _rows(n: int) -> str:
+    return f"{n:,} row{'' if n == 1 else 's'}"
+
+
 def new_categories_line(new: list[str], frame: pd.DataFrame) -> str:
     counts = frame["category"].value_counts()
-    shown = ", ".join(f"{name} ({counts.get(name, 0):,} rows)" for name in new[:10]) + (" …" if len(new) > 10 else "")
+    shown = ", ".join(f"{name} ({_rows(counts.get(name, 0))})" for name in new[:10]) + (" …" if len(new) > 10 else "")
     return (
         f"{len(new)} new categor{'y' if len(new) == 1 else 'ies'} got the default {DEFAULT_DEADLINE_H} h deadline: "
         f"{shown}; set theirs with --deadline '{new[0]}=HOURS' (repeatable) or on the settings page"
