@@ -78,7 +78,7 @@ def compute_coverage(
     started = time.perf_counter()
     say("读取路网、建筑和设施")
     road_filter = road_filter or RoadFilter()
-    _, buildings, facilities = store.coverage_inputs(con)
+    buildings, facilities = store.planner_points(con)  # roads come from walkable_roads, filtered by class
     roads = walkable_roads(con, road_filter)
     if buildings.empty:
         raise GridtwinError("no buildings loaded: load them first with `gridtwin load buildings FILE --db PATH`")
