@@ -9,7 +9,7 @@ from __future__ import annotations
 import codecs
 import io
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
@@ -21,7 +21,11 @@ from pipelines.errors import LoadError
 VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".zip")
 TABLE_SUFFIXES = (".csv", ".txt", ".xlsx", ".xls")
 PARQUET_SUFFIXES = (".parquet", ".geoparquet")
-SUPPORTED = "GeoJSON (.geojson), GeoPackage (.gpkg), zipped Shapefile (.zip), GeoParquet (.parquet), CSV, XLSX"
+OSM_SUFFIXES = (".osm", ".pbf")
+SUPPORTED = (
+    "GeoJSON (.geojson), GeoPackage (.gpkg), zipped Shapefile (.zip), GeoParquet (.parquet), CSV, XLSX, "
+    "OpenStreetMap (.osm, .osm.pbf)"
+)
 
 ENCODINGS = ("utf-8-sig", "gb18030")
 """Tried in order; GB18030 is a superset of GBK and GB2312."""
@@ -35,6 +39,10 @@ class RawTable:
     """Attribute columns as read, plus ``geometry`` (shapely objects) when the file has geometry."""
     crs: CRS | None
     encoding: str | None = None
+    notes: list[str] = field(default_factory=list)
+    """What reading did that the user should know (e.g. OpenStreetMap features left out)."""
+    osm: bool = False
+    """Read from an OpenStreetMap extract: ids are OSM ids."""
 
 
 def detect_encoding(data: bytes) -> str:
@@ -61,11 +69,15 @@ def read_csv_text(data: bytes) -> tuple[pd.DataFrame, str]:
     return frame, "gbk/gb18030" if encoding == "gb18030" else "utf-8"
 
 
-def read_table(path: str | Path) -> RawTable:
+def read_table(path: str | Path, kind_name: str | None = None, keep_types: frozenset[str] = frozenset()) -> RawTable:
     path = Path(path)
     if not path.exists():
         raise LoadError(f"file not found: {path}")
     suffix = path.suffix.lower()
+    if suffix in OSM_SUFFIXES:
+        from pipelines.osm import read_osm
+
+        return read_osm(path, kind_name, keep_types)
     try:
         if suffix in (".csv", ".txt"):
             frame, encoding = read_csv_text(path.read_bytes())

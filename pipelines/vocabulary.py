@@ -105,5 +105,8 @@ def sql_in(column: str, values: tuple[str, ...]) -> str:
 
 OPEN_SQL = sql_in("status", OPEN_STATUSES)
 """Rows still in the loop (上报 … 处置中)."""
+OPEN_LIVE_SQL = f"{OPEN_SQL} AND NOT coalesce(archived, false)"
+"""Open rows of ``incidents`` that are not archived (a historical import's old open items, which have no
+deadline): what ``open_incidents`` holds and the open and overdue figures count."""
 DONE_SQL = sql_in("status", DONE_STATUSES)
 """Rows the loop has closed (办结, 回访评价)."""

@@ -19,7 +19,7 @@ from pipelines.incidents.machine import next_status_sql
 from pipelines.store.meta import bump_data_version
 from pipelines.store.rows import as_arrow, columns_of, time_order
 from pipelines.store.schema import OPEN_COLUMNS, RESOLVED_COLUMNS
-from pipelines.vocabulary import GRID_CODE_COLUMNS, OPEN_SQL, OPEN_STATUSES, sql_in
+from pipelines.vocabulary import GRID_CODE_COLUMNS, OPEN_LIVE_SQL, OPEN_SQL, OPEN_STATUSES, sql_in
 
 NEXT_STATUS_SQL = next_status_sql()
 _TO_OPEN = sql_in("$to", OPEN_STATUSES)
@@ -194,9 +194,10 @@ def upsert_incidents(con: duckdb.DuckDBPyConnection, frame, grid_codes: pd.DataF
             f"INSERT INTO incidents ({', '.join(columns)}, {', '.join(GRID_CODE_COLUMNS)})"
             f" SELECT {', '.join('b.' + c for c in columns)}, {codes} FROM {located}" + time_order("incidents", columns)
         )
+        live = " AND NOT coalesce(b.archived, false)" if "archived" in columns else ""
         con.execute(
             f"INSERT INTO open_incidents ({OPEN_COLUMNS}) SELECT b.incident_id, b.category, b.status, b.priority,"
-            f" b.reported_at, b.due_at, {codes} FROM {located} WHERE b.{OPEN_SQL}"
+            f" b.reported_at, b.due_at, {codes} FROM {located} WHERE b.{OPEN_SQL}{live}"
         )
         if "resolved_at" in columns:
             satisfaction = "b.satisfaction" if "satisfaction" in columns else "NULL"
@@ -226,7 +227,7 @@ def sync_derived_tables(con: duckdb.DuckDBPyConnection, ids=None) -> None:
     """
     if ids is None:
         con.execute("DELETE FROM open_incidents")
-        con.execute(f"INSERT INTO open_incidents SELECT {OPEN_COLUMNS} FROM incidents WHERE {OPEN_SQL}")
+        con.execute(f"INSERT INTO open_incidents SELECT {OPEN_COLUMNS} FROM incidents WHERE {OPEN_LIVE_SQL}")
         con.execute("DELETE FROM resolutions")
         con.execute(
             f"INSERT INTO resolutions SELECT {RESOLVED_COLUMNS} FROM incidents WHERE resolved_at IS NOT NULL"
@@ -236,7 +237,7 @@ def sync_derived_tables(con: duckdb.DuckDBPyConnection, ids=None) -> None:
     con.register("_sync_ids", as_arrow(ids))
     try:
         for table, columns, condition in (
-            ("open_incidents", OPEN_COLUMNS, OPEN_SQL),
+            ("open_incidents", OPEN_COLUMNS, OPEN_LIVE_SQL),
             ("resolutions", RESOLVED_COLUMNS, "resolved_at IS NOT NULL"),
         ):
             con.execute(f"DELETE FROM {table} WHERE incident_id IN (SELECT incident_id FROM _sync_ids)")

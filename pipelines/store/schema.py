@@ -16,10 +16,11 @@ from pipelines.domain import CATEGORIES, LIFE_CIRCLE_LABELS, LIFE_CIRCLES_M, SER
 from pipelines.errors import GridtwinError
 from pipelines.vocabulary import OPEN_SQL
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """1: before the derived tables ``open_incidents`` and ``resolutions``; 2: with them; 3: server-side
 sessions, disabled users, revoked-key times, idempotency tokens scoped to a caller and bound to a payload,
-and no signing secret in ``meta``."""
+and no signing secret in ``meta``; 4: ``incidents.archived`` (old open items of a historical import,
+kept out of ``open_incidents``)."""
 
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -61,8 +62,9 @@ CREATE TABLE IF NOT EXISTS incidents (
     status VARCHAR, reported_at TIMESTAMP, due_at TIMESTAMP, resolved_at TIMESTAMP,
     description VARCHAR, address VARCHAR, reporter_name VARCHAR, reporter_phone VARCHAR,
     satisfaction TINYINT, lon DOUBLE, lat DOUBLE, h3_cell UBIGINT,
-    grid_code VARCHAR, community_code VARCHAR, street_code VARCHAR, district_code VARCHAR);
--- Open incidents (上报 … 处置中), kept in step with incidents by every write path
+    grid_code VARCHAR, community_code VARCHAR, street_code VARCHAR, district_code VARCHAR,
+    archived BOOLEAN);
+-- Open incidents (上报 … 处置中) that are not archived, kept in step with incidents by every write path
 -- (pipelines.incidents.repository.sync_derived_tables):
 -- open and overdue figures read this small table instead of scanning the whole history.
 CREATE TABLE IF NOT EXISTS open_incidents (
@@ -190,7 +192,14 @@ def _sessions_and_scoped_tokens(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("DELETE FROM meta WHERE key = 'session_secret'")
 
 
-MIGRATIONS = {2: _add_derived_tables, 3: _sessions_and_scoped_tokens}
+def _archived_incidents(con: duckdb.DuckDBPyConnection) -> None:
+    """3 → 4: incidents may be archived (``gridtwin load incidents --archive-before DATE``); archived rows
+    keep their status but leave ``open_incidents`` (files loaded with an early build may have the column)."""
+    con.execute("ALTER TABLE incidents ADD COLUMN IF NOT EXISTS archived BOOLEAN")
+    con.execute("DELETE FROM open_incidents WHERE incident_id IN (SELECT incident_id FROM incidents WHERE archived)")
+
+
+MIGRATIONS = {2: _add_derived_tables, 3: _sessions_and_scoped_tokens, 4: _archived_incidents}
 """version: the step that upgrades a file from the version before it."""
 
 

@@ -102,7 +102,7 @@ def test_version_2_gets_sessions_and_loses_its_session_secret(tmp_path):
     _version_2_accounts(path)
     con = store.connect(path)
     try:
-        assert meta_value(con, "schema_version") == str(SCHEMA_VERSION) == "3"
+        assert meta_value(con, "schema_version") == str(SCHEMA_VERSION) == "4"
         assert meta_value(con, "session_secret") is None
         assert con.execute("SELECT username, disabled FROM users").fetchall() == [("chief", False)]
         assert con.execute("SELECT key_id, revoked, revoked_at FROM api_keys").fetchall() == [("K1", False, None)]
@@ -110,5 +110,41 @@ def test_version_2_gets_sessions_and_loses_its_session_secret(tmp_path):
             ("(before v3)", "t-1", "OP1")
         ]
         assert con.execute("SELECT count(*) FROM sessions").fetchone()[0] == 0
+    finally:
+        con.close()
+
+
+def test_version_3_gets_archived_incidents_out_of_the_open_table(tmp_path):
+    """3 → 4: the ``archived`` column appears; rows an early build archived leave ``open_incidents``."""
+    path = tmp_path / "v3.duckdb"
+    _version_1_file(path)
+    store.connect(path).close()  # now at the current version; make it look like a version 3 file again
+    con = duckdb.connect(str(path))
+    con.execute("ALTER TABLE incidents DROP COLUMN archived")
+    con.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
+    con.execute("ALTER TABLE incidents ADD COLUMN archived BOOLEAN")  # as the real-data build's loader added it
+    con.execute("UPDATE incidents SET archived = incident_id = 'A'")
+    con.close()
+    con = store.connect(path)
+    try:
+        assert meta_value(con, "schema_version") == str(SCHEMA_VERSION) == "4"
+        assert con.execute("SELECT incident_id FROM open_incidents ORDER BY 1").fetchall() == [("B",)]
+        assert con.execute("SELECT incident_id, archived FROM incidents ORDER BY 1").fetchall()[0] == ("A", True)
+    finally:
+        con.close()
+
+
+def test_a_version_3_file_without_the_column_gets_it(tmp_path):
+    path = tmp_path / "v3plain.duckdb"
+    _version_1_file(path)
+    store.connect(path).close()
+    con = duckdb.connect(str(path))
+    con.execute("ALTER TABLE incidents DROP COLUMN archived")
+    con.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
+    con.close()
+    con = store.connect(path)
+    try:
+        assert con.execute("SELECT count(*) FROM incidents WHERE archived IS NULL").fetchone()[0] == 4
+        assert con.execute("SELECT count(*) FROM open_incidents").fetchone()[0] == 2
     finally:
         con.close()
