@@ -80,6 +80,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "logout": ("退出", "Log out"),
     "facility_type": ("设施类型", "Facility type"),
     "walk_minutes": ("步行分钟", "Walk (min)"),
+    "no_residents": ("无居民", "No residents"),
     "covered_share": ("覆盖率", "Covered"),
     "residents": ("居民", "Residents"),
     "people": ("人", " people"),
