@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlencode
 
-PAGES = {"/": "page_command", "/leader": "page_leader", "/playback": "page_playback", "/coverage": "page_coverage"}
+PAGES = {
+    "/": "page_command",
+    "/leader": "page_leader",
+    "/playback": "page_playback",
+    "/coverage": "page_coverage",
+    "/quality": "page_quality",
+}
 """Path → i18n key of its title, in the order of the nav bar."""
 ALL_LAYERS = ("grids", "heat", "hex", "buildings", "facilities", "roads", "outlines")
 DEFAULT_LAYERS = ("grids", "heat", "buildings", "roads", "outlines")

@@ -19,6 +19,7 @@ PAGES = {
     "playback": ("/playback", ("#playback-map .maplibregl-canvas",)),
     "command-en": ("/?lang=en", ("#command-kpis .gt-kpi", "#command-map .maplibregl-canvas")),
     "coverage": ("/coverage", ("#coverage-map .maplibregl-canvas", "#coverage-table td")),
+    "quality": ("/quality", ("#quality-facilities td",)),
 }
 
 
