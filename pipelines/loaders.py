@@ -22,6 +22,7 @@ from pipelines.area import UPPER_CODES, Area, cover_frame, dissolve_levels, read
 from pipelines.dates import check_tz, database_tz
 from pipelines.errors import LoadError
 from pipelines.facility_names import fill_names
+from pipelines.grid_overlaps import reject_overlaps
 from pipelines.incident_rules import incident_defaults
 from pipelines.incidents.repository import sync_derived_tables, upsert_incidents
 from pipelines.kinds import KINDS, Kind
@@ -207,6 +208,7 @@ def _write_grids(con, prepared: Prepared, area: Area | None, summary: LoadSummar
         problems[missing] = (
             f"missing {column} (and grid_code is not a 12-digit division code or 15-digit unit-grid code to derive it)"
         )
+    reject_overlaps(con, frame, problems)
     ok = (problems == "").to_numpy(bool)
     good = frame[ok]
     geoms = good["geometry"].to_numpy(dtype=object)
@@ -385,16 +387,22 @@ INCIDENT_COLUMNS = [
 ]
 
 
-def write_incidents(con, frame: pd.DataFrame, area: Area, actor: str, note: str) -> None:
-    """Upsert located incident rows and give each its imported history (replacing an earlier import's)."""
+def write_incidents(con, frame: pd.DataFrame, area: Area, actor: str, note: str) -> int:
+    """Store located incident rows with their imported history; ids already stored keep their status and
+    history and only update description/address (returns how many)."""
     columns = INCIDENT_COLUMNS + (["archived"] if "archived" in frame.columns else [])
-    upsert_incidents(con, frame[columns], area.code_table, actor, note)
+    return upsert_incidents(con, frame[columns], area.code_table, actor, note)
 
 
 def _write_incidents(con, prepared: Prepared, area: Area, summary: LoadSummary, options: LoadOptions):
     frame, problems = incident_defaults(con, prepared.frame, prepared.problems, summary.notes, options)
     frame, problems, ok = locate_points(area, frame, problems)
-    write_incidents(con, frame[ok], area, "import", f"loaded from {summary.source}")
+    kept = write_incidents(con, frame[ok], area, "import", f"loaded from {summary.source}")
+    if kept:
+        summary.notes.append(
+            f"{kept:,} incident id(s) were already stored: their status and history were kept, only description and "
+            "address updated from the file"
+        )
     return ok.sum(), problems
 
 

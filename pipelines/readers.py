@@ -31,6 +31,8 @@ ENCODINGS = ("utf-8-sig", "gb18030")
 """Tried in order; GB18030 is a superset of GBK and GB2312."""
 
 _SNIFF_BYTES = 8 * 1024 * 1024
+SHAPEFILE_SUFFIXES = (".zip", ".shp")
+"""A Shapefile's coordinate system is in its ``.prj``; without one nothing says what the numbers are."""
 
 
 @dataclass
@@ -43,6 +45,8 @@ class RawTable:
     """What reading did that the user should know (e.g. OpenStreetMap features left out)."""
     osm: bool = False
     """Read from an OpenStreetMap extract: ids are OSM ids."""
+    needs_crs: bool = False
+    """A Shapefile without a ``.prj``: its coordinates' system is unknown, so ``--crs`` must say it."""
 
 
 def detect_encoding(data: bytes) -> str:
@@ -92,7 +96,9 @@ def read_table(path: str | Path, kind_name: str | None = None, keep_types: froze
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 gdf = gpd.read_file(path)
-            return _from_geodataframe(gdf)
+            raw = _from_geodataframe(gdf)
+            raw.needs_crs = raw.crs is None and suffix in SHAPEFILE_SUFFIXES
+            return raw
     except LoadError:
         raise
     except Exception as exc:

@@ -22,6 +22,7 @@ from pipelines.options import DEFAULT_TZ, LoadOptions
 from pipelines.osm import fill_osm_class
 from pipelines.readers import RawTable
 from pipelines.values import apply_values
+from pipelines.vocabulary import MAX_DESCRIPTION, MAX_SHORT
 
 WGS84 = CRS.from_epsg(4326)
 
@@ -160,7 +161,10 @@ def _typed_columns(
         series = frame[column]
         if kind_type == "str":
             text = series.astype("string").str.strip()
-            out[column] = text.where(text != "")
+            limit = MAX_DESCRIPTION if column == "description" else MAX_SHORT
+            too_long = (text.str.len() > limit).fillna(False).to_numpy(bool)
+            problems.add(too_long, f"{column} is longer than {limit:,} characters (the API's limit)")
+            out[column] = text.where((text != "") & ~too_long)
         elif kind_type in ("int", "float"):
             if column.endswith("_m") and not pd.api.types.is_numeric_dtype(series):
                 series = series.astype("string").str.replace(r"\s*(m|米|metres|meters)\s*$", "", regex=True)
@@ -232,6 +236,13 @@ def swapped_mask(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 def _check_projection(crs: str | CRS, probe_x: np.ndarray, probe_y: np.ndarray, source_name: str) -> None:
     is_geographic = isinstance(crs, str) or crs.is_geographic
+    ok = np.isfinite(probe_x) & np.isfinite(probe_y)
+    if is_geographic and ok.any() and np.mean(swapped_mask(probe_x[ok], probe_y[ok])) > 0.5:
+        raise LoadError(
+            f"{source_name}: latitude and longitude look swapped (longitude column x={probe_x[ok][0]:.4f}, latitude "
+            f"column y={probe_y[ok][0]:.4f}): map each column to the other, e.g. --map lon=lat,lat=lon "
+            "(--map lon=<column of longitudes>,lat=<column of latitudes>)"
+        )
     if is_geographic and _looks_projected(probe_x, probe_y):
         ok = np.isfinite(probe_x)
         sample = f"x={probe_x[ok][0]:.0f}, y={probe_y[ok][0]:.0f}" if ok.any() else ""
@@ -252,7 +263,9 @@ def _place_points(out: pd.DataFrame, x, y, crs, converted: bool, problems: Probl
     problems.add(missing, "no coordinates")
     lng, lat = to_wgs84(x, y, crs) if converted else (x, y)
     lng, lat = np.asarray(lng, dtype=float), np.asarray(lat, dtype=float)
-    problems.add(~missing & swapped_mask(lng, lat), "latitude and longitude look swapped")
+    problems.add(
+        ~missing & swapped_mask(lng, lat), "latitude and longitude look swapped (map them with --map lon=…,lat=…)"
+    )
     out_of_range = ~missing & ((np.abs(lat) > 90) | (np.abs(lng) > 180))
     problems.add(out_of_range & ~swapped_mask(lng, lat), "coordinates out of range")
     out["lon"], out["lat"] = lng, lat
@@ -317,6 +330,11 @@ def prepare(
     if kind.name == "roads":
         frame = fill_osm_class(frame)
     frame = apply_values(frame, kind.name, options.values)
+    if raw.needs_crs and not crs_text:
+        raise LoadError(
+            f"{source_name}: the Shapefile has no .prj, so its coordinate system is unknown: pass --crs "
+            "(e.g. --crs EPSG:4326 for degrees, --crs EPSG:4547 for CGCS2000 3-degree Gauss-Kruger CM 114E)"
+        )
     crs = _resolve_crs(crs_text, raw.crs)
     problems = Problems(len(frame))
     out = _typed_columns(frame, kind, problems, options, db_tz)

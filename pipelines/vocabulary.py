@@ -93,6 +93,11 @@ ACTION_LABELS_EN = {
 ASSIGNEE_TYPES = ("department", "worker")
 """Who a dispatch goes to: a department (责任部门) or one grid worker."""
 
+MAX_DESCRIPTION = 4000
+"""Longest description (characters) the API and a file load accept."""
+MAX_SHORT = 200
+"""Longest short text field (address, names, codes …) the API and a file load accept."""
+
 AFFAIR_CLASSES = ("公事", "家事", "共事")
 """Public affairs, household affairs, shared affairs: who is expected to act (三事分流)."""
 DEFAULT_AFFAIR_CLASS = "公事"

@@ -76,7 +76,7 @@ def test_hotline_csv_loads_with_map_and_quarantines_bad_rows(grid_db, data_dir):
     reasons = dict(query(grid_db, "SELECT record_id, reason FROM rejects WHERE kind = 'incidents'"))
     assert reasons == {
         "A003": "no coordinates",
-        "A004": "latitude and longitude look swapped",
+        "A004": "latitude and longitude look swapped (map them with --map lon=…,lat=…)",
         "A005": "outside the loaded area: no grid contains this point",
         "A002": "duplicate id A002 (first on row 2)",
     }
