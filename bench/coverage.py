@@ -32,7 +32,8 @@ from geo.network import build_network
 from pipelines import store
 from pipelines.coverage import compute_coverage, load_planner
 from pipelines.generate import generate
-from pipelines.store.coverage import access_for_type, coverage_inputs, coverage_types_frame
+from pipelines.roadclass import RoadFilter, walkable_roads
+from pipelines.store.coverage import access_for_type, coverage_types_frame, planner_points
 
 DEFAULT_DB = {"demo": Path("/tmp/gridtwin-bench-demo.duckdb"), "city": Path("/tmp/gridtwin-bench-city.duckdb")}
 
@@ -63,7 +64,8 @@ def run_ours(db: Path) -> tuple[float, dict]:
 def run_baseline(db: Path, sample: int | None, seed: int) -> dict:
     con = store.connect(db, read_only=True)
     try:
-        roads, buildings, facilities = coverage_inputs(con)
+        roads = walkable_roads(con, RoadFilter())  # the lines compute_coverage walks on
+        buildings, facilities = planner_points(con)
         standards = coverage_types_frame(con).set_index("type")
     finally:
         con.close()

@@ -22,7 +22,7 @@ from dashboard.pages import EXTENSION, PageContext
 
 POLL_MS = 1500
 """How often an open page checks the change counter (the live-update budget is 3 s)."""
-PAGE_MODULES = ("command", "leader", "playback", "coverage", "party")
+PAGE_MODULES = ("command", "leader", "playback", "coverage", "party", "quality")
 HERE = Path(__file__).parent
 
 INDEX = """<!DOCTYPE html>

@@ -28,6 +28,8 @@ def cmd_serve(args) -> None:
 
 def cmd_demo(args) -> None:
     db = Path(args.db)
+    if db == DEMO_DB:  # the default place of the demo city: its folder is ours to make (any other --db must exist)
+        db.parent.mkdir(exist_ok=True)
     pipelines_cli.prepare_demo(db)
     if args.no_serve:
         return

@@ -6,9 +6,70 @@ import pandas as pd
 
 from dashboard.figures import ACCENT, ALERT, as_list, base_layers, map_figure
 from dashboard.i18n import t
+from pipelines.coverage_cells import hexagon_minutes
 
 ACCESS_SCALE = [[0, "#1a9850"], [0.5, "#fee08b"], [0.75, "#f46d43"], [1, "#a50026"]]
 """Walking time: green well inside the life circle, yellow at its edge, red at twice it and beyond."""
+
+
+NO_RESIDENTS_COLOUR = "rgba(150,160,175,0.45)"
+"""Hexagons where no one lives: grey, outside the walking-time scale (0 minutes would read as well served)."""
+
+
+def access_traces(
+    frame: pd.DataFrame, geojson: dict, *, speed_m_per_min: float, tier_minutes: float, lang: str
+) -> list[dict]:
+    """Walking time per hexagon with residents, and the hexagons without residents as one grey legend entry."""
+    if "minutes" not in frame.columns:
+        frame = hexagon_minutes(frame, speed_m_per_min)
+    empty = frame["no_residents"].to_numpy(bool)
+    lived, vacant = frame[~empty], frame[empty]
+    traces = []
+    if len(lived):
+        share = (lived["share"].fillna(0) * 100).round(0)
+        traces.append(
+            {
+                "type": "choroplethmap",
+                "name": "access",
+                "geojson": geojson,
+                "locations": as_list(lived["id"]),
+                "z": as_list(lived["minutes"].round(1)),
+                "zmin": 0,
+                "zmax": 2 * tier_minutes,
+                "customdata": [
+                    ["hex", c, s, r] for c, s, r in zip(lived["id"], share, lived["residents"], strict=True)
+                ],
+                "colorscale": ACCESS_SCALE,
+                "showlegend": False,
+                "marker": {"opacity": 0.6, "line": {"width": 0.3, "color": "#0b1220"}},
+                "colorbar": {"title": {"text": t("walk_minutes", lang)}, "thickness": 12, "x": 0.99, "len": 0.5},
+                "hovertemplate": t("walk_minutes", lang)
+                + ": %{z}<br>"
+                + t("covered_share", lang)
+                + ": %{customdata[2]}%<br>"
+                + t("residents", lang)
+                + ": %{customdata[3]}<extra>"
+                + t("click_to_place", lang)
+                + "</extra>",
+            }
+        )
+    if len(vacant):
+        traces.append(
+            {
+                "type": "choroplethmap",
+                "name": t("no_residents", lang),
+                "geojson": geojson,
+                "locations": as_list(vacant["id"]),
+                "z": [0] * len(vacant),
+                "customdata": [["hex", c, None, 0] for c in vacant["id"]],
+                "colorscale": [[0, NO_RESIDENTS_COLOUR], [1, NO_RESIDENTS_COLOUR]],
+                "showscale": False,
+                "showlegend": True,
+                "marker": {"line": {"width": 0.3, "color": "#0b1220"}},
+                "hovertemplate": t("no_residents", lang) + "<extra>" + t("click_to_place", lang) + "</extra>",
+            }
+        )
+    return traces
 
 
 def coverage_map(
@@ -31,34 +92,7 @@ def coverage_map(
     """The planner's map: H3 walking time, facilities, uncovered buildings, service area, what-if, sites."""
     traces = []
     if cells is not None and len(cells[0]):
-        frame, geojson = cells
-        minutes = frame["mean_m"].fillna(0) / speed_m_per_min
-        share = (frame["share"].fillna(0) * 100).round(0)
-        traces.append(
-            {
-                "type": "choroplethmap",
-                "name": "access",
-                "geojson": geojson,
-                "locations": as_list(frame["id"]),
-                "z": as_list(minutes.round(1)),
-                "zmin": 0,
-                "zmax": 2 * tier_minutes,
-                "customdata": [
-                    ["hex", c, s, r] for c, s, r in zip(frame["id"], share, frame["residents"], strict=True)
-                ],
-                "colorscale": ACCESS_SCALE,
-                "marker": {"opacity": 0.6, "line": {"width": 0.3, "color": "#0b1220"}},
-                "colorbar": {"title": {"text": t("walk_minutes", lang)}, "thickness": 12, "x": 0.99, "len": 0.5},
-                "hovertemplate": t("walk_minutes", lang)
-                + ": %{z}<br>"
-                + t("covered_share", lang)
-                + ": %{customdata[2]}%<br>"
-                + t("residents", lang)
-                + ": %{customdata[3]}<extra>"
-                + t("click_to_place", lang)
-                + "</extra>",
-            }
-        )
+        traces += access_traces(*cells, speed_m_per_min=speed_m_per_min, tier_minutes=tier_minutes, lang=lang)
     if area is not None:
         traces.append(
             {

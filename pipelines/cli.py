@@ -16,7 +16,7 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-from pipelines import store
+from pipelines import cli_load, store
 from pipelines.cli_accounts import DEFAULT_DB, add_account_commands
 from pipelines.errors import GridtwinError
 from pipelines.incidents.repository import incident_status_counts, overdue_count
@@ -54,6 +54,10 @@ def _parse_mapping(pairs: list[str]) -> dict[str, str]:
             target, sep, source = item.partition("=")
             if not sep or not target.strip() or not source.strip():
                 raise GridtwinError(f"--map {item!r}: write it as target=source, e.g. --map lon=经度")
+            if target.strip() in mapping and mapping[target.strip()] != source.strip():
+                raise GridtwinError(
+                    f"--map {target.strip()} is given twice ({mapping[target.strip()]}, {source.strip()})"
+                )
             mapping[target.strip()] = source.strip()
     return mapping
 
@@ -103,10 +107,14 @@ def cmd_load(args) -> None:
 
         summary = load_party_file(args.db, args.kind, args.file, mapping=_parse_mapping(args.map))
     else:
-        summary = load_file(args.db, args.kind, args.file, crs=args.crs, mapping=_parse_mapping(args.map))
+        options = cli_load.load_options(args)
+        summary = load_file(
+            args.db, args.kind, args.file, crs=args.crs, mapping=_parse_mapping(args.map), options=options
+        )
     print("\n".join(summary.lines()))
     if summary.rejected:
         print(f"  see the rejected rows with: gridtwin rejects --db {args.db} --kind {args.kind}")
+    cli_load.nothing_loaded(summary, args.db, args.kind)
 
 
 def cmd_summary(args) -> None:
@@ -116,7 +124,7 @@ def cmd_summary(args) -> None:
 def cmd_rejects(args) -> None:
     con = store.connect(args.db, read_only=True)
     try:
-        frame = rejects_frame(con, args.kind, args.limit)
+        frame = rejects_frame(con, args.kind, None if args.all else args.limit)
     finally:
         con.close()
     if frame.empty:
@@ -135,6 +143,7 @@ COVERAGE_PRINT_LIMIT = 200
 
 def cmd_coverage(args) -> None:
     from pipelines.coverage import METHOD_LABELS, compute_coverage
+    from pipelines.roadclass import RoadFilter
 
     con = store.connect(args.db)
     try:
@@ -144,6 +153,8 @@ def cmd_coverage(args) -> None:
             minutes=args.minutes,
             walk_speed_m_per_min=args.speed,
             progress=lambda step: print(f"  … {step}", file=sys.stderr),
+            required=args.require,
+            road_filter=RoadFilter.build(args.exclude_class, args.include_class, enabled=not args.all_roads),
         )
         areas, by_type = coverage_by_area(con, "community")
     finally:
@@ -159,6 +170,7 @@ def cmd_coverage(args) -> None:
             f"{r.ends_snapped + r.ends_joined_to_lines:,} line ends snapped; "
             f"{r.dropped_components:,} disconnected parts left out ({r.dropped_length_m / 1000:,.1f} km)"
         )
+        print(f"  {result.road_filter.line()}")
     else:
         print("  no roads loaded: distances are STRAIGHT-LINE distances, not walking distances")
     for row in result.types.itertuples():
@@ -323,6 +335,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         metavar="TARGET=SOURCE",
         help="take our column TARGET from the file's column SOURCE (repeat, or comma-separate)",
     )
+    cli_load.add_load_options(p)
     p.set_defaults(func=cmd_load)
 
     p = sub.add_parser("summary", help="print what a database holds")
@@ -333,7 +346,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--db", default=DEFAULT_DB)
     p.add_argument("--kind", choices=(*KINDS, *PARTY_KINDS))
     p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--all", action="store_true", help="every rejected row (no --limit)")
     p.set_defaults(func=cmd_rejects)
+    cli_load.add_quality_parser(sub)
 
     p = sub.add_parser("coverage", help="walking access to facilities (15-minute life circle) per community")
     p.add_argument("--db", default=DEFAULT_DB)
@@ -341,6 +356,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--minutes", type=float, help="one walking time for all types instead of the life-circle tiers")
     p.add_argument("--speed", type=float, default=60.0, help="walking speed in m/min (default: %(default)s)")
     p.add_argument("--csv", help="also write the per-community table to this CSV file")
+    cli_load.add_coverage_options(p)
     p.set_defaults(func=cmd_coverage)
 
     add_account_commands(sub)

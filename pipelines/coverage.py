@@ -24,16 +24,11 @@ from geo import siting
 from geo.access import nearest_distance, nearest_distances, service_area, straight_line_distance
 from geo.network import Attachment, LocalFrame, NetworkReport, WalkNetwork, attach, build_network
 from pipelines import store
-from pipelines.domain import ACCESS_CUTOFF_M, DEFAULT_SERVICE_TIER, WALK_SPEED_M_PER_MIN
+from pipelines.domain import ACCESS_CUTOFF_M, WALK_SPEED_M_PER_MIN
 from pipelines.errors import GridtwinError
-from pipelines.store.coverage import (
-    coverage_inputs,
-    latest_run,
-    network_tables,
-    planner_points,
-    service_standards,
-    write_coverage,
-)
+from pipelines.roadclass import RoadFilter, walkable_roads
+from pipelines.standards import CUSTOM_TIER, mark_required, required_types
+from pipelines.store.coverage import latest_run, network_tables, planner_points, service_standards, write_coverage
 from pipelines.store.meta import bump_data_version
 
 NETWORK = "network"
@@ -48,6 +43,7 @@ class CoverageResult:
     report: NetworkReport | None
     types: pd.DataFrame  # type, tier_minutes, threshold_m, required, method, facilities, covered_share
     timings_s: dict[str, float]
+    road_filter: RoadFilter | None = None
 
 
 def _network_or_none(roads: np.ndarray) -> WalkNetwork | None:
@@ -64,12 +60,16 @@ def compute_coverage(
     walk_speed_m_per_min: float = WALK_SPEED_M_PER_MIN,
     cutoff_m: float = ACCESS_CUTOFF_M,
     progress=None,
+    required: list[str] | None = None,
+    road_filter: RoadFilter | None = None,
 ) -> CoverageResult:
     """Compute and store walking access for ``types`` (default: every facility type loaded).
 
     ``minutes`` replaces the life-circle tiers with one walking time for all computed types
     (covered = within ``minutes`` × ``walk_speed_m_per_min``).  ``progress`` is called with a
-    short Chinese step description as the work advances.
+    short Chinese step description as the work advances.  ``required`` marks types as required for a
+    complete life circle; every required type is computed, a required type with no facility loaded counts as
+    reached by nobody.  ``road_filter`` (default: :class:`RoadFilter` defaults) decides which roads are walked.
     """
     say = progress or (lambda _step: None)
     if walk_speed_m_per_min <= 0:
@@ -79,7 +79,63 @@ def compute_coverage(
     timings: dict[str, float] = {}
     started = time.perf_counter()
     say("读取路网、建筑和设施")
-    roads, buildings, facilities = coverage_inputs(con)
+    road_filter = road_filter or RoadFilter()
+    inputs = _read_inputs(con, types, required or [], road_filter)
+    timings["read"] = time.perf_counter() - started
+
+    mark = time.perf_counter()
+    say("构建步行路网")
+    network = _network_or_none(inputs.roads)
+    method = NETWORK if network is not None else STRAIGHT_LINE
+    buildings, facilities = inputs.buildings, inputs.facilities
+    frame = network.frame if network else LocalFrame.around(buildings["lon"].to_numpy(), buildings["lat"].to_numpy())
+    timings["network"] = time.perf_counter() - mark
+
+    mark = time.perf_counter()
+    say("建筑和设施接入路网")
+    placed = _Placed.of(frame, network, buildings, facilities)
+    timings["attach"] = time.perf_counter() - mark
+
+    mark = time.perf_counter()
+    say(f"计算步行可达性：{len(inputs.chosen)} 类设施")
+    targets = _targets(inputs, minutes, walk_speed_m_per_min, cutoff_m)
+    paths_start = time.perf_counter()
+    all_dist = _distances(network, placed, targets.picks, max(targets.searches), len(buildings))
+    timings["paths"] = time.perf_counter() - paths_start
+    rows, type_frame = _results(buildings, inputs.chosen, targets, all_dist, walk_speed_m_per_min, method)
+    timings["results"] = time.perf_counter() - mark - timings["paths"]
+
+    mark = time.perf_counter()
+    say("写入数据库")
+    nodes, edges, links = _network_rows(network, frame, buildings, facilities, placed)
+    run = {
+        "method": method,
+        "walk_speed_m_per_min": walk_speed_m_per_min,
+        "cutoff_m": cutoff_m,
+        "minutes_override": minutes,
+        "seconds": time.perf_counter() - started,
+        "report": json.dumps({**(asdict(network.report) if network else {}), "frame": [frame.lon0, frame.lat0]}),
+    }
+    with store.transaction(con):
+        run_id = write_coverage(con, run, type_frame.drop(columns="covered_share"), rows, nodes, edges, links)
+        bump_data_version(con)
+    timings["write"] = time.perf_counter() - mark
+    return CoverageResult(run_id, method, network.report if network else None, type_frame, timings, road_filter)
+
+
+@dataclass
+class _Inputs:
+    roads: np.ndarray
+    buildings: pd.DataFrame
+    facilities: pd.DataFrame
+    chosen: list[str]
+    standards: pd.DataFrame
+
+
+def _read_inputs(con, types: list[str] | None, required: list[str], road_filter: RoadFilter) -> _Inputs:
+    """Walkable roads, buildings, facilities, the types to compute and their standards; refuses an empty city."""
+    buildings, facilities = planner_points(con)  # roads come from walkable_roads, filtered by class
+    roads = walkable_roads(con, road_filter)
     if buildings.empty:
         raise GridtwinError("no buildings loaded: load them first with `gridtwin load buildings FILE --db PATH`")
     loaded_types = sorted(facilities["type"].unique())
@@ -91,45 +147,78 @@ def compute_coverage(
         raise GridtwinError(
             f"unknown facility type {', '.join(unknown)}: the loaded types are {', '.join(loaded_types)}"
         )
-    standards = service_standards(con, loaded_types, DEFAULT_SERVICE_TIER).set_index("type")
-    timings["read"] = time.perf_counter() - started
+    mark_required(con, required)
+    standards = service_standards(con, loaded_types, CUSTOM_TIER).set_index("type")
+    chosen += [t for t in required_types(con) if t not in loaded_types]  # none loaded: reached by nobody
+    return _Inputs(roads, buildings, facilities, chosen, standards)
 
-    mark = time.perf_counter()
-    say("构建步行路网")
-    network = _network_or_none(roads)
-    method = NETWORK if network is not None else STRAIGHT_LINE
-    frame = network.frame if network else LocalFrame.around(buildings["lon"].to_numpy(), buildings["lat"].to_numpy())
-    timings["network"] = time.perf_counter() - mark
 
-    mark = time.perf_counter()
-    say("建筑和设施接入路网")
-    bx, by = frame.to_xy(buildings["lon"].to_numpy(), buildings["lat"].to_numpy())
-    fx, fy = frame.to_xy(facilities["lon"].to_numpy(), facilities["lat"].to_numpy())
-    if network is not None:
-        b_links, f_links = attach(network, bx, by), attach(network, fx, fy)
-    timings["attach"] = time.perf_counter() - mark
+@dataclass
+class _Placed:
+    """Buildings and facilities in the local metric frame, and where they join the network (if any)."""
 
-    mark = time.perf_counter()
-    say(f"计算步行可达性：{len(chosen)} 类设施")
-    rows, type_rows = [], []
-    f_type = facilities["type"].to_numpy()
-    thresholds, searches, picks = [], [], []
-    for kind in chosen:
-        tier, distance_m, required = standards.loc[kind, ["tier_minutes", "distance_m", "required"]]
-        threshold = float(minutes) * walk_speed_m_per_min if minutes is not None else float(distance_m)
-        thresholds.append((float(minutes) if minutes is not None else float(tier), threshold, bool(required)))
-        searches.append(max(cutoff_m, threshold))
-        picks.append(np.flatnonzero(f_type == kind))
-    paths_start = time.perf_counter()
-    if network is not None:
-        all_dist = nearest_distances(network, [f_links.take(idx) for idx in picks], b_links, max(searches))
+    bx: np.ndarray
+    by: np.ndarray
+    fx: np.ndarray
+    fy: np.ndarray
+    b_links: Attachment | None
+    f_links: Attachment | None
+
+    @classmethod
+    def of(cls, frame: LocalFrame, network, buildings: pd.DataFrame, facilities: pd.DataFrame) -> _Placed:
+        bx, by = frame.to_xy(buildings["lon"].to_numpy(), buildings["lat"].to_numpy())
+        fx, fy = frame.to_xy(facilities["lon"].to_numpy(), facilities["lat"].to_numpy())
+        if network is None:
+            return cls(bx, by, fx, fy, None, None)
+        return cls(bx, by, fx, fy, attach(network, bx, by), attach(network, fx, fy))
+
+
+@dataclass
+class _Targets:
+    thresholds: list[tuple[float, float, bool]]
+    """(tier minutes, covered within metres, required) per chosen type."""
+    searches: list[float]
+    picks: list[np.ndarray]
+    """Row numbers of the facilities of each chosen type."""
+
+
+def _targets(inputs: _Inputs, minutes: float | None, speed: float, cutoff_m: float) -> _Targets:
+    f_type = inputs.facilities["type"].to_numpy()
+    targets = _Targets([], [], [])
+    for kind in inputs.chosen:
+        tier, distance_m, required = inputs.standards.loc[kind, ["tier_minutes", "distance_m", "required"]]
+        threshold = float(minutes) * speed if minutes is not None else float(distance_m)
+        targets.thresholds.append((float(minutes) if minutes is not None else float(tier), threshold, bool(required)))
+        targets.searches.append(max(cutoff_m, threshold))
+        targets.picks.append(np.flatnonzero(f_type == kind))
+    return targets
+
+
+def _distances(network, placed: _Placed, picks: list[np.ndarray], search_m: float, n_buildings: int):
+    """Distance from every building to its nearest facility of each type (inf: none within ``search_m``)."""
+    all_dist = [np.full(n_buildings, np.inf) for _ in picks]  # a type with no facility reaches nobody
+    present = [i for i, idx in enumerate(picks) if len(idx)]
+    if network is not None and present:
+        found = nearest_distances(network, [placed.f_links.take(picks[i]) for i in present], placed.b_links, search_m)
     else:
-        bxy = np.column_stack([bx, by])
-        all_dist = [straight_line_distance(np.column_stack([fx[idx], fy[idx]]), bxy, max(searches)) for idx in picks]
-    timings["paths"] = time.perf_counter() - paths_start
+        bxy = np.column_stack([placed.bx, placed.by])
+        found = [
+            straight_line_distance(np.column_stack([placed.fx[picks[i]], placed.fy[picks[i]]]), bxy, search_m)
+            for i in present
+        ]
+    for i, dist in zip(present, found, strict=True):
+        all_dist[i] = dist
+    return all_dist
+
+
+def _results(buildings: pd.DataFrame, chosen, targets: _Targets, all_dist, speed: float, method: str):
+    """The per-building access table (Arrow) and the per-type summary frame."""
+    rows, type_rows = [], []
     building_ids = pa.array(buildings["building_id"].to_numpy())
     residents = buildings["residents"].to_numpy()
-    for kind, (tier, threshold, required), idx, dist in zip(chosen, thresholds, picks, all_dist, strict=True):
+    for kind, (tier, threshold, required), idx, dist in zip(
+        chosen, targets.thresholds, targets.picks, all_dist, strict=True
+    ):
         unreached = ~np.isfinite(dist)  # stored as NULL: not reached within the search distance
         rows.append(
             pa.table(
@@ -137,12 +226,11 @@ def compute_coverage(
                     "building_id": building_ids,
                     "type": pa.repeat(pa.scalar(kind), len(dist)),
                     "distance_m": pa.array(dist, mask=unreached),
-                    "minutes": pa.array(dist / walk_speed_m_per_min, mask=unreached),
+                    "minutes": pa.array(dist / speed, mask=unreached),
                 }
             )
         )
         covered = dist <= threshold
-        residents = buildings["residents"].to_numpy()
         type_rows.append(
             {
                 "type": kind,
@@ -154,52 +242,38 @@ def compute_coverage(
                 "covered_share": residents[covered].sum() / max(residents.sum(), 1),
             }
         )
-    timings["results"] = time.perf_counter() - mark - timings["paths"]
+    return pa.concat_tables(rows), pd.DataFrame(type_rows)
 
-    mark = time.perf_counter()
-    say("写入数据库")
-    type_frame = pd.DataFrame(type_rows)
-    nodes = edges = links = None
-    if network is not None:
-        lon, lat = frame.to_lnglat(network.node_xy[:, 0], network.node_xy[:, 1])
-        nodes = pa.table(
-            {
-                "node_id": np.arange(network.n_nodes, dtype=np.int32),
-                "x": network.node_xy[:, 0],
-                "y": network.node_xy[:, 1],
-                "lon": lon,
-                "lat": lat,
-            }
-        )
-        edges = pa.table(
-            {
-                "edge_id": np.arange(len(network.edge_u), dtype=np.int32),
-                "u": network.edge_u.astype(np.int32),
-                "v": network.edge_v.astype(np.int32),
-                "length_m": network.edge_length,
-            }
-        )
-        links = pa.concat_tables(
-            [
-                _links_table("building", buildings["building_id"], b_links),
-                _links_table("facility", facilities["facility_id"], f_links),
-            ]
-        )
-    run = {
-        "method": method,
-        "walk_speed_m_per_min": walk_speed_m_per_min,
-        "cutoff_m": cutoff_m,
-        "minutes_override": minutes,
-        "seconds": time.perf_counter() - started,
-        "report": json.dumps({**(asdict(network.report) if network else {}), "frame": [frame.lon0, frame.lat0]}),
-    }
-    with store.transaction(con):
-        run_id = write_coverage(
-            con, run, type_frame.drop(columns="covered_share"), pa.concat_tables(rows), nodes, edges, links
-        )
-        bump_data_version(con)
-    timings["write"] = time.perf_counter() - mark
-    return CoverageResult(run_id, method, network.report if network else None, type_frame, timings)
+
+def _network_rows(network, frame: LocalFrame, buildings: pd.DataFrame, facilities: pd.DataFrame, placed: _Placed):
+    """Nodes, edges and links of the network as Arrow tables to store (None for straight lines)."""
+    if network is None:
+        return None, None, None
+    lon, lat = frame.to_lnglat(network.node_xy[:, 0], network.node_xy[:, 1])
+    nodes = pa.table(
+        {
+            "node_id": np.arange(network.n_nodes, dtype=np.int32),
+            "x": network.node_xy[:, 0],
+            "y": network.node_xy[:, 1],
+            "lon": lon,
+            "lat": lat,
+        }
+    )
+    edges = pa.table(
+        {
+            "edge_id": np.arange(len(network.edge_u), dtype=np.int32),
+            "u": network.edge_u.astype(np.int32),
+            "v": network.edge_v.astype(np.int32),
+            "length_m": network.edge_length,
+        }
+    )
+    links = pa.concat_tables(
+        [
+            _links_table("building", buildings["building_id"], placed.b_links),
+            _links_table("facility", facilities["facility_id"], placed.f_links),
+        ]
+    )
+    return nodes, edges, links
 
 
 def _links_table(kind: str, ids: pd.Series, links: Attachment) -> pa.Table:

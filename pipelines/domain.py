@@ -71,5 +71,3 @@ SERVICE_STANDARDS: dict[str, tuple[int, bool]] = {
     "菜市场": (15, True),
     "党群服务中心": (15, True),
 }
-DEFAULT_SERVICE_TIER = (15, True)
-"""Facility types a file brings that the table does not know yet."""

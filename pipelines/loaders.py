@@ -8,8 +8,6 @@ Reloading the same file replaces the same rows (ids, or a hash of the row).
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -19,13 +17,19 @@ import shapely
 from tqdm import tqdm
 
 from geo.measure import area_m2, length_m
-from pipelines import store
+from pipelines import residents, store
 from pipelines.area import UPPER_CODES, Area, cover_frame, dissolve_levels, read_area
-from pipelines.domain import DEFAULT_DEADLINE_H, DEFAULT_DEPARTMENT, PRIORITIES, SOURCES
+from pipelines.dates import check_tz, database_tz
 from pipelines.errors import LoadError
+from pipelines.facility_names import fill_names
+from pipelines.grid_overlaps import reject_overlaps
+from pipelines.incident_rules import incident_defaults
 from pipelines.incidents.repository import sync_derived_tables, upsert_incidents
 from pipelines.kinds import KINDS, Kind
+from pipelines.options import LoadOptions
 from pipelines.readers import read_table
+from pipelines.residents import PERSONS_PER_HOUSEHOLD
+from pipelines.roadclass import class_counts_line
 from pipelines.store.areas import (
     fill_grid_population_from_buildings,
     grid_frame,
@@ -34,41 +38,17 @@ from pipelines.store.areas import (
     replace_grid_cells,
     roll_up_population,
 )
-from pipelines.store.categories import category_deadlines, ensure_categories
 from pipelines.store.loads import clear_rejects, new_load_id, record_load
 from pipelines.store.meta import bump_data_version
 from pipelines.store.party_indicators import refresh_party_facts
 from pipelines.store.rows import append_rows, geometries, point_rows, replace_rows, update_point_grids
+from pipelines.summary import LoadSummary
 from pipelines.validate import Prepared, prepare
-from pipelines.vocabulary import DEFAULT_AFFAIR_CLASS, STATUS_ALIASES
 
-PERSONS_PER_HOUSEHOLD = 2.6
-SQM_PER_RESIDENT = 40.0
-"""Residents of a residential building with no count: floor area / 40 m²."""
+__all__ = ["PERSONS_PER_HOUSEHOLD", "LoadSummary", "load_file", "refresh_grid_derivatives", "write_incidents"]
+
 AREA_MARGIN_DEG = 0.02
 """Roads may reach this far (about 2 km) beyond the grids."""
-
-
-@dataclass
-class LoadSummary:
-    kind: str
-    source: str
-    rows_in: int = 0
-    loaded: int = 0
-    rejected: int = 0
-    repaired: int = 0
-    reasons: Counter = field(default_factory=Counter)
-    notes: list[str] = field(default_factory=list)
-
-    def lines(self) -> list[str]:
-        out = [
-            f"loaded {self.kind} from {self.source}: {self.rows_in:,} rows read, {self.loaded:,} loaded, "
-            f"{self.rejected:,} rejected, {self.repaired:,} repaired"
-        ]
-        for reason, count in self.reasons.most_common():
-            out.append(f"  rejected {count:,}: {reason}")
-        out.extend(f"  note: {note}" for note in self.notes)
-        return out
 
 
 def file_sha256(path: Path) -> str:
@@ -86,32 +66,37 @@ def load_file(
     crs: str | None = None,
     mapping: dict[str, str] | None = None,
     progress: bool | None = None,
+    options: LoadOptions | None = None,
 ) -> LoadSummary:
     """Read, validate and load ``path`` as ``kind_name``; returns the summary."""
     if kind_name not in KINDS:
         raise LoadError(f"unknown kind {kind_name!r}: use one of {', '.join(KINDS)}")
     kind = KINDS[kind_name]
+    options = options or LoadOptions()
     path = Path(path)
     stages = tqdm(
         total=4, desc=f"load {kind.name}", unit="step", disable=None if progress is None else not progress, leave=False
     )
     with stages:
         stages.set_postfix_str("read")
-        raw = read_table(path)
-        stages.update()
-        stages.set_postfix_str("validate")
-        prepared = prepare(kind, raw, path.name, crs, mapping)
+        raw = read_table(path, kind.name, frozenset(options.values.get("type", {})))
         stages.update()
         con = store.connect(db_path)
         try:
+            stages.set_postfix_str("validate")
+            check_tz(options.tz)
+            prepared = prepare(kind, raw, path.name, crs, mapping, options, database_tz(con, options.tz))
+            stages.update()
             area = read_area(con)
             if kind.name != "grids" and area is None:
                 raise LoadError(f"no grids in {db_path}: load the grid polygons first (gridtwin load grids FILE)")
+            prepared, row_numbers, merged = _drop_merged(prepared)
             summary = LoadSummary(
                 kind.name,
                 path.name,
-                rows_in=len(prepared.frame),
+                rows_in=len(prepared.frame) + merged,
                 repaired=prepared.repaired,
+                merged=merged,
                 notes=list(prepared.notes),
             )
             stages.set_postfix_str("index")
@@ -121,10 +106,10 @@ def load_file(
             with store.transaction(con):
                 load_id = new_load_id(con)
                 clear_rejects(con, kind.name, sha)
-                accepted, problems = WRITERS[kind.name](con, prepared, area, summary)
+                accepted, problems = WRITERS[kind.name](con, prepared, area, summary, options)
                 if kind.name != "incidents":
                     refresh_party_facts(con)  # buildings and grids feed the party indicators
-                _quarantine(con, kind, load_id, path.name, sha, prepared, problems, summary)
+                _quarantine(con, kind, load_id, path.name, sha, prepared, problems, summary, row_numbers)
                 summary.loaded = int(accepted)
                 record_load(
                     con,
@@ -147,14 +132,39 @@ def load_file(
     return summary
 
 
+def _drop_merged(prepared: Prepared) -> tuple[Prepared, np.ndarray, int]:
+    """Rows merged into an earlier part are neither loaded nor rejected; keep the file's row numbers."""
+    absorbed = prepared.merged if prepared.merged is not None else np.zeros(len(prepared.frame), dtype=bool)
+    keep = ~absorbed
+    row_numbers = np.flatnonzero(keep) + 1
+    if not absorbed.any():
+        return prepared, row_numbers, 0
+    trimmed = Prepared(
+        prepared.frame[keep].reset_index(drop=True),
+        prepared.problems[keep].reset_index(drop=True),
+        prepared.raw[keep].reset_index(drop=True),
+        prepared.repaired,
+        prepared.notes,
+    )
+    return trimmed, row_numbers, int(absorbed.sum())
+
+
 def _quarantine(
-    con, kind: Kind, load_id: int, source: str, sha: str, prepared: Prepared, problems: pd.Series, summary: LoadSummary
+    con,
+    kind: Kind,
+    load_id: int,
+    source: str,
+    sha: str,
+    prepared: Prepared,
+    problems: pd.Series,
+    summary: LoadSummary,
+    row_numbers: np.ndarray,
 ) -> None:
     bad = (problems != "").to_numpy(bool)
-    summary.rejected = int(bad.sum())
+    ids = prepared.frame[kind.id_column].astype("string")
+    summary.add_rejects(problems.reset_index(drop=True), ids.reset_index(drop=True), row_numbers)
     if not bad.any():
         return
-    summary.reasons.update(reason for text in problems[bad] for reason in text.split("; "))
     raw = prepared.raw[bad].copy()
     if "geometry" in raw.columns:
         raw["geometry"] = [g.wkt if isinstance(g, shapely.Geometry) else g for g in raw["geometry"]]
@@ -165,8 +175,8 @@ def _quarantine(
             "kind": kind.name,
             "source_file": source,
             "file_sha256": sha,
-            "row_number": np.flatnonzero(bad) + 1,
-            "record_id": prepared.frame[kind.id_column][bad].astype("string").to_numpy(),
+            "row_number": row_numbers[bad],
+            "record_id": ids[bad].to_numpy(),
             "reason": problems[bad].to_numpy(dtype=object),
             "raw": raw_json,
         }
@@ -190,7 +200,7 @@ def _derive_code(own: pd.Series, grid_code: pd.Series, digits: int) -> pd.Series
     return own.where(own.notna(), code.str.slice(0, digits).where(derivable))
 
 
-def _write_grids(con, prepared: Prepared, area: Area | None, summary: LoadSummary):
+def _write_grids(con, prepared: Prepared, area: Area | None, summary: LoadSummary, options: LoadOptions):
     frame = prepared.frame
     problems = prepared.problems.copy()
     frame["district_code"] = _derive_code(frame["district_code"], frame["grid_code"], 6)
@@ -198,7 +208,10 @@ def _write_grids(con, prepared: Prepared, area: Area | None, summary: LoadSummar
     frame["community_code"] = _derive_code(frame["community_code"], frame["grid_code"], 12)
     for column in UPPER_CODES:
         missing = frame[column].isna().to_numpy(bool) & (problems == "").to_numpy(bool)
-        problems[missing] = f"missing {column} (and grid_code is not a 12+ digit division code to derive it from)"
+        problems[missing] = (
+            f"missing {column} (and grid_code is not a 12-digit division code or 15-digit unit-grid code to derive it)"
+        )
+    reject_overlaps(con, frame, problems)
     ok = (problems == "").to_numpy(bool)
     good = frame[ok]
     geoms = good["geometry"].to_numpy(dtype=object)
@@ -272,24 +285,39 @@ def locate_points(area: Area, frame: pd.DataFrame, problems: pd.Series) -> tuple
     return frame, problems, ok
 
 
-def _write_facilities(con, prepared: Prepared, area: Area, summary: LoadSummary):
-    frame, problems, ok = locate_points(area, prepared.frame, prepared.problems)
+def _write_facilities(con, prepared: Prepared, area: Area, summary: LoadSummary, options: LoadOptions):
+    frame = fill_names(con, prepared.frame, summary.notes)
+    frame, problems, ok = locate_points(area, frame, prepared.problems)
     columns = ["facility_id", "type", "name", "capacity", "address", "lon", "lat", "h3_cell", "grid_index"]
     replace_rows(con, "facilities", frame.loc[ok, columns], area.code_table)
     return ok.sum(), problems
 
 
-def _write_buildings(con, prepared: Prepared, area: Area, summary: LoadSummary):
+BUILDING_COLUMNS = [
+    "building_id",
+    "name",
+    "use",
+    "floors",
+    "height_m",
+    "residents",
+    "households",
+    "area_m2",
+    "lon",
+    "lat",
+    "h3_cell",
+    "grid_index",
+    "geometry",
+]
+
+
+def _write_buildings(con, prepared: Prepared, area: Area, summary: LoadSummary, options: LoadOptions):
     frame = prepared.frame.copy()
     geoms = frame["geometry"].to_numpy(dtype=object)
     is_polygon = np.isin(shapely.get_type_id(geoms), (3, 6))
     footprint = np.where(is_polygon, area_m2(np.where(is_polygon, geoms, None)), np.nan)
     inside = shapely.point_on_surface(geoms)
     frame["lon"], frame["lat"] = shapely.get_x(inside), shapely.get_y(inside)
-    floors = frame["floors"].astype("Float64")
-    residential = frame["use"].isna() | frame["use"].isin(["住宅", "residential", "居住"])
-    estimate = (pd.Series(footprint) * floors.fillna(1) / SQM_PER_RESIDENT).round().where(residential, 0)
-    frame["residents"] = frame["residents"].astype("Float64").fillna(estimate).round().astype("Int64")
+    frame["residents"], counts = residents.estimate(frame, footprint, options.densities)
     frame["households"] = (
         frame["households"]
         .astype("Float64")
@@ -299,28 +327,23 @@ def _write_buildings(con, prepared: Prepared, area: Area, summary: LoadSummary):
     frame["area_m2"] = footprint
     frame, problems, ok = locate_points(area, frame, prepared.problems)
     frame["geometry"] = shapely.to_wkb(np.where(ok, geoms, None))
-    columns = [
-        "building_id",
-        "name",
-        "use",
-        "floors",
-        "height_m",
-        "residents",
-        "households",
-        "area_m2",
-        "lon",
-        "lat",
-        "h3_cell",
-        "grid_index",
-        "geometry",
-    ]
-    replace_rows(con, "buildings", frame.loc[ok, columns], area.code_table)
+    summary.notes.append(
+        f"residents: {counts['given']:,} given, {counts['households']:,} from households, {counts['area']:,} "
+        "estimated from floor area and use"
+    )
+    unknown = int((frame["residents"].isna().to_numpy(bool) & ok).sum())
+    if unknown:
+        summary.notes.append(
+            f"{unknown:,} point building(s) have no footprint and no residents/households column: their residents "
+            "are unknown (count 0 in coverage); map a population column with --map residents=COLUMN"
+        )
+    replace_rows(con, "buildings", frame.loc[ok, BUILDING_COLUMNS], area.code_table)
     fill_grid_population_from_buildings(con)
     roll_up_population(con)
     return ok.sum(), problems
 
 
-def _write_roads(con, prepared: Prepared, area: Area, summary: LoadSummary):
+def _write_roads(con, prepared: Prepared, area: Area, summary: LoadSummary, options: LoadOptions):
     frame = prepared.frame
     problems = prepared.problems.copy()
     west, south, east, north = area.bounds
@@ -339,45 +362,10 @@ def _write_roads(con, prepared: Prepared, area: Area, summary: LoadSummary):
     rows["length_m"] = length_m(geoms)
     rows["geometry"] = shapely.to_wkb(geoms)
     replace_rows(con, "roads", rows)
+    line = class_counts_line(rows["class"])
+    if line:
+        summary.notes.append(line)
     return ok.sum(), problems
-
-
-def incident_defaults(con, frame: pd.DataFrame, problems: pd.Series, summary: LoadSummary | None):
-    """Fill affair class, deadline, status, source and priority; flag unknown statuses."""
-    problems = problems.copy()
-    new = ensure_categories(
-        con,
-        frame["category"].dropna().unique().tolist(),
-        (DEFAULT_AFFAIR_CLASS, DEFAULT_DEADLINE_H, DEFAULT_DEPARTMENT),
-    )
-    if new and summary is not None:
-        summary.notes.append(
-            f"new categories with the default {DEFAULT_DEADLINE_H} h deadline: {', '.join(new[:10])}"
-            + (" …" if len(new) > 10 else "")
-        )
-    categories = category_deadlines(con).set_index("category")
-    frame = frame.copy()
-    frame["affair_class"] = frame["affair_class"].fillna(frame["category"].map(categories["affair_class"]))
-    deadline = pd.to_timedelta(
-        frame["category"].map(categories["deadline_h"]).astype("Float64").fillna(DEFAULT_DEADLINE_H).to_numpy(float),
-        unit="h",
-    )
-    frame["due_at"] = frame["due_at"].fillna(frame["reported_at"] + deadline)
-    status_text = frame["status"].astype("string").str.strip().str.lower()
-    status = status_text.map(STATUS_ALIASES)
-    unknown = (status_text.notna() & status.isna()).to_numpy(bool)
-    problems[unknown & (problems == "").to_numpy(bool)] = (
-        "unknown status (expected 上报/受理/派单/处置中/办结/回访评价 or reported/accepted/dispatched/in_progress/"
-        "resolved/evaluated)"
-    )
-    default_status = np.where(frame["resolved_at"].notna(), "resolved", "reported")
-    frame["status"] = status.fillna(pd.Series(default_status, index=frame.index))
-    frame["source"] = frame["source"].fillna(SOURCES[2])
-    frame["priority"] = frame["priority"].fillna(PRIORITIES[0])
-    satisfaction = frame["satisfaction"]
-    bad_score = (satisfaction.notna() & ~satisfaction.between(1, 5)).fillna(False).to_numpy(bool)
-    problems[bad_score & (problems == "").to_numpy(bool)] = "satisfaction must be 1 to 5"
-    return frame, problems
 
 
 INCIDENT_COLUMNS = [
@@ -402,15 +390,22 @@ INCIDENT_COLUMNS = [
 ]
 
 
-def write_incidents(con, frame: pd.DataFrame, area: Area, actor: str, note: str) -> None:
-    """Upsert located incident rows and give each its imported history (replacing an earlier import's)."""
-    upsert_incidents(con, frame[INCIDENT_COLUMNS], area.code_table, actor, note)
+def write_incidents(con, frame: pd.DataFrame, area: Area, actor: str, note: str) -> int:
+    """Store located incident rows with their imported history; ids already stored keep their status and
+    history and only update description/address (returns how many)."""
+    columns = INCIDENT_COLUMNS + (["archived"] if "archived" in frame.columns else [])
+    return upsert_incidents(con, frame[columns], area.code_table, actor, note)
 
 
-def _write_incidents(con, prepared: Prepared, area: Area, summary: LoadSummary):
-    frame, problems = incident_defaults(con, prepared.frame, prepared.problems, summary)
+def _write_incidents(con, prepared: Prepared, area: Area, summary: LoadSummary, options: LoadOptions):
+    frame, problems = incident_defaults(con, prepared.frame, prepared.problems, summary.notes, options)
     frame, problems, ok = locate_points(area, frame, problems)
-    write_incidents(con, frame[ok], area, "import", f"loaded from {summary.source}")
+    kept = write_incidents(con, frame[ok], area, "import", f"loaded from {summary.source}")
+    if kept:
+        summary.notes.append(
+            f"{kept:,} incident id(s) were already stored: their status and history were kept, only description and "
+            "address updated from the file"
+        )
     return ok.sum(), problems
 
 

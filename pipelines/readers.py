@@ -9,7 +9,7 @@ from __future__ import annotations
 import codecs
 import io
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
@@ -21,12 +21,18 @@ from pipelines.errors import LoadError
 VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".zip")
 TABLE_SUFFIXES = (".csv", ".txt", ".xlsx", ".xls")
 PARQUET_SUFFIXES = (".parquet", ".geoparquet")
-SUPPORTED = "GeoJSON (.geojson), GeoPackage (.gpkg), zipped Shapefile (.zip), GeoParquet (.parquet), CSV, XLSX"
+OSM_SUFFIXES = (".osm", ".pbf")
+SUPPORTED = (
+    "GeoJSON (.geojson), GeoPackage (.gpkg), zipped Shapefile (.zip), GeoParquet (.parquet), CSV, XLSX, "
+    "OpenStreetMap (.osm, .osm.pbf)"
+)
 
 ENCODINGS = ("utf-8-sig", "gb18030")
 """Tried in order; GB18030 is a superset of GBK and GB2312."""
 
 _SNIFF_BYTES = 8 * 1024 * 1024
+SHAPEFILE_SUFFIXES = (".zip", ".shp")
+"""A Shapefile's coordinate system is in its ``.prj``; without one nothing says what the numbers are."""
 
 
 @dataclass
@@ -35,6 +41,12 @@ class RawTable:
     """Attribute columns as read, plus ``geometry`` (shapely objects) when the file has geometry."""
     crs: CRS | None
     encoding: str | None = None
+    notes: list[str] = field(default_factory=list)
+    """What reading did that the user should know (e.g. OpenStreetMap features left out)."""
+    osm: bool = False
+    """Read from an OpenStreetMap extract: ids are OSM ids."""
+    needs_crs: bool = False
+    """A Shapefile without a ``.prj``: its coordinates' system is unknown, so ``--crs`` must say it."""
 
 
 def detect_encoding(data: bytes) -> str:
@@ -61,11 +73,15 @@ def read_csv_text(data: bytes) -> tuple[pd.DataFrame, str]:
     return frame, "gbk/gb18030" if encoding == "gb18030" else "utf-8"
 
 
-def read_table(path: str | Path) -> RawTable:
+def read_table(path: str | Path, kind_name: str | None = None, keep_types: frozenset[str] = frozenset()) -> RawTable:
     path = Path(path)
     if not path.exists():
         raise LoadError(f"file not found: {path}")
     suffix = path.suffix.lower()
+    if suffix in OSM_SUFFIXES:
+        from pipelines.osm import read_osm
+
+        return read_osm(path, kind_name, keep_types)
     try:
         if suffix in (".csv", ".txt"):
             frame, encoding = read_csv_text(path.read_bytes())
@@ -80,7 +96,9 @@ def read_table(path: str | Path) -> RawTable:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 gdf = gpd.read_file(path)
-            return _from_geodataframe(gdf)
+            raw = _from_geodataframe(gdf)
+            raw.needs_crs = raw.crs is None and suffix in SHAPEFILE_SUFFIXES
+            return raw
     except LoadError:
         raise
     except Exception as exc:

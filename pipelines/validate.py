@@ -14,12 +14,17 @@ import shapely
 from pyproj import CRS
 
 from geo.crs import CHINA_LAT, CHINA_LNG, in_china, parse_crs, to_wgs84
+from pipelines import identity
+from pipelines.dates import parse_times
 from pipelines.errors import LoadError
-from pipelines.kinds import ALIASES, Kind, expected_columns
+from pipelines.kinds import ALIASES, Kind, expected_columns, missing_columns
+from pipelines.options import DEFAULT_TZ, LoadOptions
+from pipelines.osm import fill_osm_class
 from pipelines.readers import RawTable
+from pipelines.values import apply_values
+from pipelines.vocabulary import MAX_DESCRIPTION, MAX_SHORT
 
 WGS84 = CRS.from_epsg(4326)
-LOCAL_TZ = "Asia/Shanghai"
 
 
 @dataclass
@@ -31,6 +36,8 @@ class Prepared:
     raw: pd.DataFrame
     repaired: int = 0
     notes: list[str] = field(default_factory=list)
+    merged: np.ndarray | None = None
+    """Rows folded into an earlier row with the same id (not loaded, not rejected)."""
 
 
 class Problems:
@@ -62,7 +69,9 @@ def apply_mapping(frame: pd.DataFrame, kind: Kind, mapping: dict[str, str]) -> p
             errors.append(f"--map {target}={source}: the file has no column {source!r}")
     if errors:
         raise LoadError(" | ".join(errors) + f". Columns in the file: {', '.join(map(str, frame.columns))}")
-    frame = frame.rename(columns={source: target for target, source in mapping.items()})
+    sources = set(mapping.values())
+    frame = frame.assign(**{target: frame[source] for target, source in mapping.items()})
+    frame = frame.drop(columns=[s for s in sources if s not in mapping and s not in known])
     lower = {str(c).lower(): c for c in frame.columns}
     renames = {}
     for target, aliases in ALIASES.items():
@@ -86,21 +95,15 @@ def _geometry_series(frame: pd.DataFrame) -> np.ndarray | None:
 
 
 def _check_columns(frame: pd.DataFrame, kind: Kind, source_name: str, file_columns: list) -> None:
-    has_geometry = "geometry" in frame.columns
-    has_lonlat = "lon" in frame.columns and "lat" in frame.columns
-    missing = [c for c in kind.required if c not in frame.columns]
-    if kind.geometry in ("polygon", "line") and not has_geometry:
-        missing.append("geometry")
-    if kind.geometry in ("point", "footprint") and not (has_geometry or has_lonlat):
-        missing.append("lon/lat (or geometry)")
-    if kind.id_required and kind.id_column not in frame.columns and kind.id_column not in missing:
-        missing.append(kind.id_column)
+    missing = missing_columns(kind, frame)
     if missing:
         found = ", ".join(str(c) for c in file_columns if c != "geometry") or "(none)"
+        targets = [t for name in missing for t in (("lon", "lat") if name.startswith("lon/lat") else (name,))]
+        fixes = " ".join(f"--map {t}=YOUR_COLUMN" for t in targets if t != "geometry")
         raise LoadError(
             f"{source_name}: missing required column(s) {', '.join(missing)} for {kind.name}. "
-            f"Found: {found}. Expected {expected_columns(kind)}. "
-            f"Map your own names with --map, e.g. --map {missing[0].split('/')[0]}=YOUR_COLUMN"
+            f"Found: {found}. Expected {expected_columns(kind)}."
+            + (f" Map your own names with: {fixes}" if fixes else "")
         )
 
 
@@ -146,20 +149,9 @@ def _to_number(series: pd.Series, integer: bool) -> tuple[pd.Series, np.ndarray]
     return numbers, bad
 
 
-def _to_time(series: pd.Series) -> tuple[pd.Series, np.ndarray]:
-    if pd.api.types.is_datetime64_any_dtype(series):
-        parsed = series
-    else:
-        text = series.astype("string").str.strip()
-        parsed = pd.to_datetime(text.where(text != ""), errors="coerce", format="mixed")
-        bad = (text.notna() & (text != "") & parsed.isna()).to_numpy(bool)
-        if getattr(parsed.dt, "tz", None) is not None:
-            parsed = parsed.dt.tz_convert(LOCAL_TZ).dt.tz_localize(None)
-        return parsed.astype("datetime64[us]"), bad
-    return series.astype("datetime64[us]"), np.zeros(len(series), dtype=bool)
-
-
-def _typed_columns(frame: pd.DataFrame, kind: Kind, problems: Problems) -> pd.DataFrame:
+def _typed_columns(
+    frame: pd.DataFrame, kind: Kind, problems: Problems, options: LoadOptions, db_tz: str
+) -> pd.DataFrame:
     out = pd.DataFrame(index=frame.index)
     unreadable = {}
     for column, kind_type in kind.columns.items():
@@ -169,38 +161,23 @@ def _typed_columns(frame: pd.DataFrame, kind: Kind, problems: Problems) -> pd.Da
         series = frame[column]
         if kind_type == "str":
             text = series.astype("string").str.strip()
-            out[column] = text.where(text != "")
+            limit = MAX_DESCRIPTION if column == "description" else MAX_SHORT
+            too_long = (text.str.len() > limit).fillna(False).to_numpy(bool)
+            problems.add(too_long, f"{column} is longer than {limit:,} characters (the API's limit)")
+            out[column] = text.where((text != "") & ~too_long)
         elif kind_type in ("int", "float"):
+            if column.endswith("_m") and not pd.api.types.is_numeric_dtype(series):
+                series = series.astype("string").str.replace(r"\s*(m|米|metres|meters)\s*$", "", regex=True)
             out[column], bad = _to_number(series, kind_type == "int")
             unreadable[column] = bad
             problems.add(bad, f"{column} is not {'a whole number' if kind_type == 'int' else 'a number'}")
         else:
-            out[column], bad = _to_time(series)
+            out[column], bad = parse_times(series, column, options.date_order, options.tz or db_tz, db_tz)
             unreadable[column] = bad
             problems.add(bad, f"{column} is not a date/time (use e.g. 2026-11-22 08:30:00)")
     for column in kind.required:
         problems.add(out[column].isna().to_numpy(bool) & ~unreadable.get(column, False), f"missing {column}")
     return out
-
-
-def _row_ids(frame: pd.DataFrame, raw: pd.DataFrame, kind: Kind) -> pd.Series:
-    """The file's id, or a stable hash of the raw row (so reloading is idempotent)."""
-    ids = frame[kind.id_column]
-    if ids.notna().all():
-        return ids
-    hashed = pd.util.hash_pandas_object(raw.astype("string").fillna(""), index=False).to_numpy()
-    prefix = kind.name[0].upper()
-    generated = pd.Series([f"{prefix}{h:016x}" for h in hashed], index=frame.index, dtype="string")
-    return ids.fillna(generated)
-
-
-def _check_duplicates(ids: pd.Series, problems: Problems) -> None:
-    duplicated = ids.duplicated(keep="first").to_numpy(bool)
-    if duplicated.any():
-        rows = pd.Series(np.arange(1, len(ids) + 1), index=ids.index)
-        first_row = rows.groupby(ids.to_numpy()).transform("first")
-        reason = "duplicate id " + ids.astype(str) + " (first on row " + first_row.astype(str) + ")"
-        problems.add(duplicated, reason.to_numpy(dtype=object))
 
 
 def _point_geometry(frame: pd.DataFrame, geoms: np.ndarray | None, problems: Problems):
@@ -217,12 +194,16 @@ def _point_geometry(frame: pd.DataFrame, geoms: np.ndarray | None, problems: Pro
     return np.asarray(x, dtype=float), np.asarray(y, dtype=float)
 
 
-def _repair_polygons(geoms: np.ndarray, problems: Problems) -> tuple[np.ndarray, int]:
+def _repair_polygons(geoms: np.ndarray, problems: Problems, allow_points: bool) -> tuple[np.ndarray, int]:
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     problems.add(missing, "no geometry")
     type_id = shapely.get_type_id(geoms)
     polygonal = np.isin(type_id, (3, 6))
-    problems.add(~missing & ~polygonal, "expected a polygon geometry")
+    point = (type_id == 0) if allow_points else np.zeros(len(geoms), dtype=bool)
+    problems.add(
+        ~missing & ~polygonal & ~point,
+        "expected a polygon or point geometry" if allow_points else "expected a polygon geometry",
+    )
     candidates = ~missing & polygonal
     invalid = candidates & ~shapely.is_valid(geoms)
     repaired = geoms.copy()
@@ -253,31 +234,15 @@ def swapped_mask(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return looks_swapped & ~in_china(x, y)
 
 
-def prepare(
-    kind: Kind, raw: RawTable, source_name: str, crs_text: str | None = None, mapping: dict[str, str] | None = None
-) -> Prepared:
-    frame = apply_mapping(raw.frame.reset_index(drop=True), kind, mapping or {})
-    _check_columns(frame, kind, source_name, list(raw.frame.columns))
-    crs = _resolve_crs(crs_text, raw.crs)
-    n = len(frame)
-    problems = Problems(n)
-    out = _typed_columns(frame, kind, problems)
-    notes = []
-    if raw.encoding and raw.encoding != "utf-8":
-        notes.append(f"read as {raw.encoding}")
-
-    geoms = _geometry_series(frame)
-    if geoms is not None:
-        problems.add(shapely.is_missing(geoms) & frame["geometry"].notna().to_numpy(bool), "unreadable geometry (WKT)")
-    use_points = kind.geometry == "point" or (kind.geometry == "footprint" and geoms is None)
-    if use_points:
-        x, y = _point_geometry(frame, geoms, problems)
-        probe_x, probe_y = x, y
-    else:
-        coords = shapely.get_coordinates(geoms)
-        probe_x, probe_y = coords[:, 0], coords[:, 1]
-
+def _check_projection(crs: str | CRS, probe_x: np.ndarray, probe_y: np.ndarray, source_name: str) -> None:
     is_geographic = isinstance(crs, str) or crs.is_geographic
+    ok = np.isfinite(probe_x) & np.isfinite(probe_y)
+    if is_geographic and ok.any() and np.mean(swapped_mask(probe_x[ok], probe_y[ok])) > 0.5:
+        raise LoadError(
+            f"{source_name}: latitude and longitude look swapped (longitude column x={probe_x[ok][0]:.4f}, latitude "
+            f"column y={probe_y[ok][0]:.4f}): map each column to the other, e.g. --map lon=lat,lat=lon "
+            "(--map lon=<column of longitudes>,lat=<column of latitudes>)"
+        )
     if is_geographic and _looks_projected(probe_x, probe_y):
         ok = np.isfinite(probe_x)
         sample = f"x={probe_x[ok][0]:.0f}, y={probe_y[ok][0]:.0f}" if ok.any() else ""
@@ -291,42 +256,116 @@ def prepare(
             f"{source_name}: coordinates look like degrees but {_crs_label(crs)} is a projected system: "
             "drop --crs, or pass --crs EPSG:4326 / EPSG:4490 / gcj02 / bd09"
         )
+
+
+def _place_points(out: pd.DataFrame, x, y, crs, converted: bool, problems: Problems) -> None:
+    missing = ~(np.isfinite(x) & np.isfinite(y))
+    problems.add(missing, "no coordinates")
+    lng, lat = to_wgs84(x, y, crs) if converted else (x, y)
+    lng, lat = np.asarray(lng, dtype=float), np.asarray(lat, dtype=float)
+    problems.add(
+        ~missing & swapped_mask(lng, lat), "latitude and longitude look swapped (map them with --map lon=…,lat=…)"
+    )
+    out_of_range = ~missing & ((np.abs(lat) > 90) | (np.abs(lng) > 180))
+    problems.add(out_of_range & ~swapped_mask(lng, lat), "coordinates out of range")
+    out["lon"], out["lat"] = lng, lat
+    out["geometry"] = shapely.points(lng, lat)
+
+
+def _place_shapes(out: pd.DataFrame, kind: Kind, geoms, crs, converted: bool, problems: Problems) -> int:
+    if converted:
+        geoms = _convert_geometries(geoms, crs)
+    repaired = 0
+    if kind.geometry in ("polygon", "footprint"):
+        geoms, repaired = _repair_polygons(geoms, problems, allow_points=kind.geometry == "footprint")
+    else:
+        missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+        problems.add(missing, "no geometry")
+        problems.add(~missing & ~np.isin(shapely.get_type_id(geoms), (1, 5)), "expected a line geometry")
+    centroid = shapely.centroid(geoms)
+    out["lon"], out["lat"] = shapely.get_x(centroid), shapely.get_y(centroid)
+    lon, lat = out["lon"].to_numpy(float), out["lat"].to_numpy(float)
+    problems.add(np.isfinite(lon) & swapped_mask(lon, lat), "latitude and longitude look swapped")
+    out["geometry"] = geoms
+    return repaired
+
+
+def _identify(out: pd.DataFrame, frame: pd.DataFrame, kind: Kind, problems: Problems, merge: bool) -> np.ndarray:
+    """Ids (hashed from geometry and attributes where missing); merges parts; flags duplicates."""
+    attributes = frame.drop(columns=["geometry"], errors="ignore")
+    geoms = out["geometry"].to_numpy(dtype=object)
+    out[kind.id_column] = identity.row_ids(out[kind.id_column], attributes, geoms, kind.name[0].upper())
+    absorbed = np.zeros(len(out), dtype=bool)
+    if merge and kind.name in identity.MERGEABLE:
+        good = (problems.reasons == "").to_numpy(bool)
+        merged, absorbed = identity.merge_parts(out, good, kind.id_column, identity.MERGEABLE[kind.name])
+        out[["geometry", "lon", "lat"]] = merged[["geometry", "lon", "lat"]]
+    ids = out[kind.id_column].where(~absorbed)
+    duplicated, reason = identity.duplicate_reasons(ids[~absorbed])
+    if duplicated.any():
+        mask = np.zeros(len(out), dtype=bool)
+        mask[np.flatnonzero(~absorbed)[duplicated]] = True
+        problems.add(mask, _spread(reason, ~absorbed))
+    return absorbed
+
+
+def _spread(values: np.ndarray, where: np.ndarray) -> np.ndarray:
+    full = np.full(len(where), "", dtype=object)
+    full[where] = values
+    return full
+
+
+def prepare(
+    kind: Kind,
+    raw: RawTable,
+    source_name: str,
+    crs_text: str | None = None,
+    mapping: dict[str, str] | None = None,
+    options: LoadOptions | None = None,
+    db_tz: str = DEFAULT_TZ,
+) -> Prepared:
+    options = options or LoadOptions()
+    frame = apply_mapping(raw.frame.reset_index(drop=True), kind, mapping or {})
+    _check_columns(frame, kind, source_name, list(raw.frame.columns))
+    if kind.name == "roads":
+        frame = fill_osm_class(frame)
+    frame = apply_values(frame, kind.name, options.values)
+    if raw.needs_crs and not crs_text:
+        raise LoadError(
+            f"{source_name}: the Shapefile has no .prj, so its coordinate system is unknown: pass --crs "
+            "(e.g. --crs EPSG:4326 for degrees, --crs EPSG:4547 for CGCS2000 3-degree Gauss-Kruger CM 114E)"
+        )
+    crs = _resolve_crs(crs_text, raw.crs)
+    problems = Problems(len(frame))
+    out = _typed_columns(frame, kind, problems, options, db_tz)
+    notes = list(raw.notes)
+    if raw.encoding and raw.encoding != "utf-8":
+        notes.append(f"read as {raw.encoding}")
+
+    geoms = _geometry_series(frame)
+    if geoms is not None:
+        problems.add(shapely.is_missing(geoms) & frame["geometry"].notna().to_numpy(bool), "unreadable geometry (WKT)")
+    use_points = kind.geometry == "point" or (kind.geometry == "footprint" and geoms is None)
+    if use_points:
+        x, y = _point_geometry(frame, geoms, problems)
+        probe_x, probe_y = x, y
+    else:
+        coords = shapely.get_coordinates(geoms)
+        probe_x, probe_y = coords[:, 0], coords[:, 1]
+    _check_projection(crs, probe_x, probe_y, source_name)
     converted = not (isinstance(crs, CRS) and crs.equals(WGS84))
     if converted:
         notes.append(f"converted from {_crs_label(crs)} to WGS84")
 
+    repaired = 0
     if use_points:
-        missing = ~(np.isfinite(x) & np.isfinite(y))
-        problems.add(missing, "no coordinates")
-        lng, lat = to_wgs84(x, y, crs) if converted else (x, y)
-        lng, lat = np.asarray(lng, dtype=float), np.asarray(lat, dtype=float)
-        problems.add(~missing & swapped_mask(lng, lat), "latitude and longitude look swapped")
-        out_of_range = ~missing & ((np.abs(lat) > 90) | (np.abs(lng) > 180))
-        problems.add(out_of_range & ~swapped_mask(lng, lat), "coordinates out of range")
-        out["lon"], out["lat"] = lng, lat
-        out["geometry"] = shapely.points(lng, lat)
-        repaired = 0
+        _place_points(out, x, y, crs, converted, problems)
     else:
-        if converted:
-            geoms = _convert_geometries(geoms, crs)
-        if kind.geometry in ("polygon", "footprint"):
-            geoms, repaired = _repair_polygons(geoms, problems)
-        else:
-            repaired = 0
-            missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-            problems.add(missing, "no geometry")
-            problems.add(~missing & ~np.isin(shapely.get_type_id(geoms), (1, 5)), "expected a line geometry")
-        centroid = shapely.centroid(geoms)
-        out["lon"], out["lat"] = shapely.get_x(centroid), shapely.get_y(centroid)
-        ok = np.isfinite(out["lon"].to_numpy(float))
-        problems.add(
-            ok & swapped_mask(out["lon"].to_numpy(float), out["lat"].to_numpy(float)),
-            "latitude and longitude look swapped",
-        )
-        out["geometry"] = geoms
+        repaired = _place_shapes(out, kind, geoms, crs, converted, problems)
         if repaired:
             notes.append(f"repaired {repaired} invalid polygon(s)")
-
-    out[kind.id_column] = _row_ids(out, frame.drop(columns=["geometry"], errors="ignore"), kind)
-    _check_duplicates(out[kind.id_column], problems)
-    return Prepared(out, problems.reasons, raw.frame.reset_index(drop=True), repaired, notes)
+    merge = identity.wants_merge(list(raw.frame.columns), raw.osm, options.merge_parts)
+    absorbed = _identify(out, frame, kind, problems, merge)
+    if absorbed.any():
+        notes.append(f"merged {int(absorbed.sum()):,} feature part(s) into the earlier feature with the same id")
+    return Prepared(out, problems.reasons, raw.frame.reset_index(drop=True), repaired, notes, absorbed)

@@ -93,6 +93,11 @@ ACTION_LABELS_EN = {
 ASSIGNEE_TYPES = ("department", "worker")
 """Who a dispatch goes to: a department (责任部门) or one grid worker."""
 
+MAX_DESCRIPTION = 4000
+"""Longest description (characters) the API and a file load accept."""
+MAX_SHORT = 200
+"""Longest short text field (address, names, codes …) the API and a file load accept."""
+
 AFFAIR_CLASSES = ("公事", "家事", "共事")
 """Public affairs, household affairs, shared affairs: who is expected to act (三事分流)."""
 DEFAULT_AFFAIR_CLASS = "公事"
@@ -105,5 +110,8 @@ def sql_in(column: str, values: tuple[str, ...]) -> str:
 
 OPEN_SQL = sql_in("status", OPEN_STATUSES)
 """Rows still in the loop (上报 … 处置中)."""
+OPEN_LIVE_SQL = f"{OPEN_SQL} AND NOT coalesce(archived, false)"
+"""Open rows of ``incidents`` that are not archived (a historical import's old open items, which have no
+deadline): what ``open_incidents`` holds and the open and overdue figures count."""
 DONE_SQL = sql_in("status", DONE_STATUSES)
 """Rows the loop has closed (办结, 回访评价)."""

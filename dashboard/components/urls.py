@@ -11,6 +11,7 @@ PAGES = {
     "/playback": "page_playback",
     "/coverage": "page_coverage",
     "/party": "page_party",
+    "/quality": "page_quality",
 }
 """Path → i18n key of its title, in the order of the nav bar."""
 ALL_LAYERS = ("grids", "heat", "hex", "buildings", "facilities", "roads", "outlines")

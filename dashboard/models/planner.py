@@ -14,6 +14,7 @@ import pandas as pd
 from dashboard import coverage_queries, queries
 from geo.shapes import feature_collection, hexagons
 from pipelines.coverage import CoverageResult, compute_coverage, load_planner
+from pipelines.coverage_cells import hexagon_minutes
 from pipelines.store.coverage import access_for_type, coverage_by_area, coverage_types_frame
 
 MAX_CELLS = 4000
@@ -42,9 +43,14 @@ class CoveragePlanner:
         with self._db.cursor() as cur:
             return coverage_types_frame(cur)
 
-    def access_cells(self, level, code, kind: str, res: int, cap_m: float) -> tuple[pd.DataFrame, dict]:
+    def access_cells(
+        self, level, code, kind: str, res: int, cap_m: float, speed_m_per_min: float
+    ) -> tuple[pd.DataFrame, dict]:
+        """Hexagons with residents, covered share, mean walking distance and ``minutes`` (NaN where no one lives,
+        flagged ``no_residents``), and their GeoJSON."""
         with self._db.cursor() as cur:
             frame = coverage_queries.access_cells(cur, level, code, kind, res, cap_m, MAX_CELLS)
+        frame = hexagon_minutes(frame, speed_m_per_min)
         cells = frame["cell"].to_numpy(np.uint64)
         frame["id"] = [format(int(c), "x") for c in cells]
         return frame, feature_collection(frame["id"], hexagons(cells))

@@ -199,7 +199,8 @@ def build_view(data, tile_url, level, code, kind, selected, sites, lang) -> tupl
         return empty, [], t("no_coverage", lang), "gt-method gt-method-warn", "", None
     threshold, tier = float(types.loc[kind, "threshold_m"]), float(types.loc[kind, "tier_minutes"])
     speed = float(run["speed"])
-    cells = planner.access_cells(level, code, kind, hex_resolution(children["zoom"]) - 1, UNREACHED_CAP * threshold)
+    res = hex_resolution(children["zoom"]) - 1
+    cells = planner.access_cells(level, code, kind, res, UNREACHED_CAP * threshold, speed)
     facilities = shapes.facilities(level, code, kind)
     area = what_if = None
     if selected and selected.get("kind") == "facility":

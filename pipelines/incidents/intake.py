@@ -24,10 +24,15 @@ from pipelines.store import Database, transaction
 from pipelines.store.areas import worker_exists
 from pipelines.store.categories import category_deadlines
 from pipelines.store.meta import bump_data_version
-from pipelines.vocabulary import ACTIONS, ASSIGNEE_TYPES, DEFAULT_AFFAIR_CLASS, GRID_CODE_COLUMNS
+from pipelines.vocabulary import (
+    ACTIONS,
+    ASSIGNEE_TYPES,
+    DEFAULT_AFFAIR_CLASS,
+    GRID_CODE_COLUMNS,
+    MAX_DESCRIPTION,
+    MAX_SHORT,
+)
 
-MAX_DESCRIPTION = 4000
-MAX_SHORT = 200
 SOURCE = "Open311接口"
 
 

@@ -19,7 +19,7 @@ from pipelines.incidents.machine import next_status_sql
 from pipelines.store.meta import bump_data_version
 from pipelines.store.rows import as_arrow, columns_of, time_order
 from pipelines.store.schema import OPEN_COLUMNS, RESOLVED_COLUMNS
-from pipelines.vocabulary import GRID_CODE_COLUMNS, OPEN_SQL, OPEN_STATUSES, sql_in
+from pipelines.vocabulary import GRID_CODE_COLUMNS, OPEN_LIVE_SQL, OPEN_SQL, OPEN_STATUSES, sql_in
 
 NEXT_STATUS_SQL = next_status_sql()
 _TO_OPEN = sql_in("$to", OPEN_STATUSES)
@@ -166,37 +166,48 @@ def apply_transition(
     bump_data_version(con)
 
 
-def upsert_incidents(con: duckdb.DuckDBPyConnection, frame, grid_codes: pd.DataFrame, actor: str, note: str) -> None:
-    """Write located incidents (with ``grid_index``) as one batch: the rows, their imported history, their open state.
+def upsert_incidents(con: duckdb.DuckDBPyConnection, frame, grid_codes: pd.DataFrame, actor: str, note: str) -> int:
+    """Write located incidents (with ``grid_index``) as one batch: new rows, their imported history, their open state.
 
-    Rows with the same ids are replaced, together with the history an earlier import by ``actor`` gave them,
-    so reloading a file is idempotent.  History and open state are built from the batch itself rather than
-    read back from ``incidents``.
+    An id already stored keeps its status, times and history (a file must not reopen or rewrite what the loop
+    did with it): only its descriptive fields (description, address) take the file's values when given.
+    Returns how many rows were such already-stored ids.  History and open state of the new rows are built from
+    the batch itself rather than read back from ``incidents``.
     """
     batch = as_arrow(frame)
+    con.register("_batch", batch)
+    try:
+        existing = con.execute(
+            "SELECT incident_id FROM incidents WHERE incident_id IN (SELECT incident_id FROM _batch)"
+        ).fetchnumpy()["incident_id"]
+        if len(existing):
+            descriptive = [c for c in ("description", "address") if c in columns_of(batch)]
+            if descriptive:
+                updates = ", ".join(f"{c} = coalesce(b.{c}, incidents.{c})" for c in descriptive)
+                con.execute(f"UPDATE incidents SET {updates} FROM _batch b WHERE incidents.incident_id = b.incident_id")
+    finally:
+        con.unregister("_batch")
+    fresh = frame[~frame["incident_id"].isin(existing)] if len(existing) else frame
+    if len(fresh):
+        _insert_incidents(con, as_arrow(fresh), grid_codes, actor, note)
+    return len(existing)
+
+
+def _insert_incidents(con: duckdb.DuckDBPyConnection, batch, grid_codes: pd.DataFrame, actor: str, note: str) -> None:
     columns = [c for c in columns_of(batch) if c != "grid_index"]
     con.register("_batch", batch)
     con.register("_grid_codes", grid_codes)
     try:
-        for table, extra in (
-            ("incidents", ""),
-            ("open_incidents", ""),
-            ("resolutions", ""),
-            ("incident_events", " AND actor = $actor"),
-        ):
-            con.execute(
-                f"DELETE FROM {table} WHERE incident_id IN (SELECT incident_id FROM _batch){extra}",
-                {"actor": actor} if extra else {},
-            )
         located = "_batch b LEFT JOIN _grid_codes g ON g.grid_index = b.grid_index"
         codes = ", ".join(f"g.{c}" for c in GRID_CODE_COLUMNS)
         con.execute(
             f"INSERT INTO incidents ({', '.join(columns)}, {', '.join(GRID_CODE_COLUMNS)})"
             f" SELECT {', '.join('b.' + c for c in columns)}, {codes} FROM {located}" + time_order("incidents", columns)
         )
+        live = " AND NOT coalesce(b.archived, false)" if "archived" in columns else ""
         con.execute(
             f"INSERT INTO open_incidents ({OPEN_COLUMNS}) SELECT b.incident_id, b.category, b.status, b.priority,"
-            f" b.reported_at, b.due_at, {codes} FROM {located} WHERE b.{OPEN_SQL}"
+            f" b.reported_at, b.due_at, {codes} FROM {located} WHERE b.{OPEN_SQL}{live}"
         )
         if "resolved_at" in columns:
             satisfaction = "b.satisfaction" if "satisfaction" in columns else "NULL"
@@ -226,7 +237,7 @@ def sync_derived_tables(con: duckdb.DuckDBPyConnection, ids=None) -> None:
     """
     if ids is None:
         con.execute("DELETE FROM open_incidents")
-        con.execute(f"INSERT INTO open_incidents SELECT {OPEN_COLUMNS} FROM incidents WHERE {OPEN_SQL}")
+        con.execute(f"INSERT INTO open_incidents SELECT {OPEN_COLUMNS} FROM incidents WHERE {OPEN_LIVE_SQL}")
         con.execute("DELETE FROM resolutions")
         con.execute(
             f"INSERT INTO resolutions SELECT {RESOLVED_COLUMNS} FROM incidents WHERE resolved_at IS NOT NULL"
@@ -236,7 +247,7 @@ def sync_derived_tables(con: duckdb.DuckDBPyConnection, ids=None) -> None:
     con.register("_sync_ids", as_arrow(ids))
     try:
         for table, columns, condition in (
-            ("open_incidents", OPEN_COLUMNS, OPEN_SQL),
+            ("open_incidents", OPEN_COLUMNS, OPEN_LIVE_SQL),
             ("resolutions", RESOLVED_COLUMNS, "resolved_at IS NOT NULL"),
         ):
             con.execute(f"DELETE FROM {table} WHERE incident_id IN (SELECT incident_id FROM _sync_ids)")

@@ -14,10 +14,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipelines import store
+from pipelines import identity, store
 from pipelines.errors import LoadError
 from pipelines.kinds import Kind
 from pipelines.loaders import LoadSummary, _quarantine, file_sha256
+from pipelines.options import DEFAULT_TZ, LoadOptions
 from pipelines.party.domain import ORG_TYPES, ROLE_SEPARATORS, UNIT_LEVEL_ALIASES
 from pipelines.party.kinds import PARTY_ALIASES, PARTY_KINDS
 from pipelines.readers import read_table
@@ -25,7 +26,7 @@ from pipelines.store.loads import clear_rejects, new_load_id, record_load
 from pipelines.store.meta import bump_data_version
 from pipelines.store.party import existing_ids, has_grids, org_ids, replace_party_rows, unit_codes
 from pipelines.store.party_indicators import refresh_party_facts
-from pipelines.validate import Prepared, Problems, _check_duplicates, _row_ids, _typed_columns, apply_mapping
+from pipelines.validate import Prepared, Problems, _typed_columns, apply_mapping
 
 CODES = ["grid_code", "community_code", "street_code", "district_code"]
 YES = {"是", "y", "yes", "true", "1", "在职", "党员", "中共党员", "中共预备党员", "预备党员"}
@@ -57,9 +58,11 @@ def prepare_roster(kind: Kind, frame: pd.DataFrame, source_name: str, mapping: d
             f"Map your own names with --map, e.g. --map {missing[0]}=YOUR_COLUMN"
         )
     problems = Problems(len(frame))
-    out = _typed_columns(frame, kind, problems)
-    out[kind.id_column] = _row_ids(out, frame, kind).astype(object)
-    _check_duplicates(out[kind.id_column], problems)
+    out = _typed_columns(frame, kind, problems, LoadOptions(), DEFAULT_TZ)
+    attributes = frame.drop(columns=["geometry"], errors="ignore")
+    out[kind.id_column] = identity.row_ids(out[kind.id_column], attributes, None, kind.name[0].upper()).astype(object)
+    duplicated, reason = identity.duplicate_reasons(out[kind.id_column])
+    problems.add(duplicated, reason)
     return Prepared(out, problems.reasons, raw)
 
 
@@ -86,7 +89,8 @@ def load_party_file(
             ok = (problems.reasons == "").to_numpy(bool)
             replace_party_rows(con, kind.table, rows[ok])
             refresh_party_facts(con)
-            _quarantine(con, kind, load_id, path.name, sha, prepared, problems.reasons, summary)
+            row_numbers = np.arange(1, len(prepared.frame) + 1)
+            _quarantine(con, kind, load_id, path.name, sha, prepared, problems.reasons, summary, row_numbers)
             summary.loaded = int(ok.sum())
             record_load(
                 con,

@@ -7,7 +7,10 @@
 - :mod:`~pipelines.store.areas` grids, their H3 cover, admin levels, buildings, grid workers
 - :mod:`~pipelines.store.categories` incident categories and their deadlines
 - :mod:`~pipelines.store.loads` the load log and rejected rows
-- :mod:`~pipelines.store.coverage` service standards, coverage runs, the walking network
+- :mod:`~pipelines.store.coverage` service standards (and which types are required), coverage runs,
+  the walking network
+- :mod:`~pipelines.store.roads` road lines for the walking network and the facility namer
+- :mod:`~pipelines.store.quality` the reads of the data-quality report
 - :mod:`~pipelines.store.party` the party-building tables (organisations, members, 楼栋长, 共建单位, teams,
   volunteer hours, staffing, standards) and :mod:`~pipelines.store.party_indicators` their indicators per level
 - :mod:`~pipelines.store.accounts` users and API keys; :mod:`~pipelines.store.meta` settings and the change counter

@@ -8,14 +8,8 @@ import pandas as pd
 import pyarrow as pa
 
 from pipelines.store.party_indicators import refresh_party_facts
-from pipelines.store.rows import append_rows, geometries
+from pipelines.store.rows import append_rows
 from pipelines.vocabulary import LEVEL_TABLES
-
-
-def coverage_inputs(con: duckdb.DuckDBPyConnection) -> tuple[np.ndarray, pd.DataFrame, pd.DataFrame]:
-    """Road geometries, buildings and facilities — the points in the order the stored links assume."""
-    roads = geometries(con.execute("SELECT geometry FROM roads WHERE geometry IS NOT NULL").fetchnumpy()["geometry"])
-    return (roads, *planner_points(con))
 
 
 def service_standards(con: duckdb.DuckDBPyConnection, types: list[str], default: tuple[int, bool]) -> pd.DataFrame:
@@ -28,6 +22,20 @@ def service_standards(con: duckdb.DuckDBPyConnection, types: list[str], default:
         "SELECT s.type, s.tier_minutes, l.distance_m, s.required FROM service_standards s"
         " LEFT JOIN life_circles l USING (tier_minutes) ORDER BY s.tier_minutes, s.type"
     ).df()
+
+
+def set_required(con: duckdb.DuckDBPyConnection, tiers: dict[str, int]) -> None:
+    """Mark types required; a type not yet in the standards is added with the given tier (minutes)."""
+    if not tiers:
+        return
+    con.executemany(
+        "INSERT INTO service_standards VALUES (?, ?, true) ON CONFLICT (type) DO UPDATE SET required = true",
+        [[kind, tier] for kind, tier in tiers.items()],
+    )
+
+
+def required_types(con: duckdb.DuckDBPyConnection) -> list[str]:
+    return [row[0] for row in con.execute("SELECT type FROM service_standards WHERE required ORDER BY type").fetchall()]
 
 
 def write_coverage(

@@ -41,7 +41,11 @@ def connect(db_path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConn
     if read_only and not path.exists():
         raise GridtwinError(f"database {path} does not exist: create it with `gridtwin generate --db {path}`")
     if not read_only:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.parent.is_dir():
+            raise GridtwinError(
+                f"cannot create database {path}: directory {path.parent} does not exist (check the --db path,"
+                " or create the directory first)"
+            )
         owner_only_files()
     try:
         con = duckdb.connect(str(path), read_only=read_only)

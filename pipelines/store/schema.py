@@ -17,10 +17,11 @@ from pipelines.errors import GridtwinError
 from pipelines.store.party import PARTY_SCHEMA, seed_standards
 from pipelines.vocabulary import OPEN_SQL
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 """1: before the derived tables ``open_incidents`` and ``resolutions``; 2: with them; 3: server-side
 sessions, disabled users, revoked-key times, idempotency tokens scoped to a caller and bound to a payload,
-and no signing secret in ``meta``; 4: the party tables."""
+and no signing secret in ``meta``; 4: the party tables; 5: ``incidents.archived`` (old open items of a
+historical import, kept out of ``open_incidents``)."""
 
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -62,8 +63,9 @@ CREATE TABLE IF NOT EXISTS incidents (
     status VARCHAR, reported_at TIMESTAMP, due_at TIMESTAMP, resolved_at TIMESTAMP,
     description VARCHAR, address VARCHAR, reporter_name VARCHAR, reporter_phone VARCHAR,
     satisfaction TINYINT, lon DOUBLE, lat DOUBLE, h3_cell UBIGINT,
-    grid_code VARCHAR, community_code VARCHAR, street_code VARCHAR, district_code VARCHAR);
--- Open incidents (上报 … 处置中), kept in step with incidents by every write path
+    grid_code VARCHAR, community_code VARCHAR, street_code VARCHAR, district_code VARCHAR,
+    archived BOOLEAN);
+-- Open incidents (上报 … 处置中) that are not archived, kept in step with incidents by every write path
 -- (pipelines.incidents.repository.sync_derived_tables):
 -- open and overdue figures read this small table instead of scanning the whole history.
 CREATE TABLE IF NOT EXISTS open_incidents (
@@ -196,7 +198,14 @@ def _add_party_tables(con: duckdb.DuckDBPyConnection) -> None:
     """3 → 4: the party-building tables are new and start empty (created by ``SCHEMA``); nothing to backfill."""
 
 
-MIGRATIONS = {2: _add_derived_tables, 3: _sessions_and_scoped_tokens, 4: _add_party_tables}
+def _archived_incidents(con: duckdb.DuckDBPyConnection) -> None:
+    """4 → 5: incidents may be archived (``gridtwin load incidents --archive-before DATE``); archived rows
+    keep their status but leave ``open_incidents`` (files loaded with an early build may have the column)."""
+    con.execute("ALTER TABLE incidents ADD COLUMN IF NOT EXISTS archived BOOLEAN")
+    con.execute("DELETE FROM open_incidents WHERE incident_id IN (SELECT incident_id FROM incidents WHERE archived)")
+
+
+MIGRATIONS = {2: _add_derived_tables, 3: _sessions_and_scoped_tokens, 4: _add_party_tables, 5: _archived_incidents}
 """version: the step that upgrades a file from the version before it."""
 
 

@@ -20,6 +20,7 @@ PAGES = {
     "command-en": ("/?lang=en", ("#command-kpis .gt-kpi", "#command-map .maplibregl-canvas")),
     "coverage": ("/coverage", ("#coverage-map .maplibregl-canvas", "#coverage-table td")),
     "party": ("/party", ("#party-map .maplibregl-canvas", "#party-table td")),
+    "quality": ("/quality", ("#quality-facilities td",)),
 }
 
 

@@ -89,3 +89,32 @@ def test_page_without_a_coverage_run_says_how_to_get_one(tmp_path):
     assert tiles == []
     assert "gridtwin coverage" in banner
     assert css.endswith("gt-method-warn")
+
+
+def test_hexagons_without_residents_are_grey_not_zero_minutes():
+    import pandas as pd
+
+    from dashboard.coverage_figures import NO_RESIDENTS_COLOUR, access_traces
+
+    frame = pd.DataFrame(
+        {"id": ["a", "b", "c"], "residents": [120, 0, 30], "mean_m": [600.0, None, 1200.0], "share": [1.0, None, 0.0]}
+    )
+    traces = access_traces(frame, {}, speed_m_per_min=60, tier_minutes=10, lang="zh")
+    access, empty = traces
+    assert access["locations"] == ["a", "c"] and access["z"] == [10.0, 20.0]
+    assert empty["name"] == "无居民" and empty["locations"] == ["b"] and empty["showlegend"]
+    assert empty["colorscale"][0][1] == NO_RESIDENTS_COLOUR and not empty["showscale"]
+    assert "无居民" in empty["hovertemplate"]
+    english = access_traces(frame, {}, speed_m_per_min=60, tier_minutes=10, lang="en")
+    assert english[1]["name"] == "No residents"
+
+
+def test_the_map_draws_empty_hexagons_as_no_residents(data):
+    fig, *_ = coverage.build_view(data, None, "district", "330180", "幼儿园", None, None, "zh")
+    cells = data.planner.access_cells("district", "330180", "幼儿园", 8, 600.0, 60.0)[0]
+    drawn = {trace["name"]: trace for trace in fig["data"]}
+    assert "access" in drawn
+    if cells["no_residents"].any():  # the demo city may have hexagons with only empty buildings
+        assert "无居民" in drawn
+    assert cells.loc[cells["no_residents"], "minutes"].isna().all()
+    assert (cells.loc[~cells["no_residents"], "residents"] > 0).all()

@@ -36,7 +36,8 @@ def test_load_with_map_prints_rejects_hint(grid_db, data_dir, capsys):
     )
     out = capsys.readouterr().out
     assert code == 0
-    assert "3 loaded, 4 rejected" in out and "gridtwin rejects" in out
+    assert "2 loaded, 5 rejected" in out and "gridtwin rejects" in out
+    assert "rejected 1: closed status without resolved_at (load with --allow-closed-without-time" in out
     assert main(["rejects", "--db", str(grid_db), "--kind", "incidents"]) == 0
     assert "row 3 [A003]: no coordinates" in capsys.readouterr().out
 
@@ -75,6 +76,7 @@ def test_readme_example_loads_the_sample_hotline_export(tmp_path, capsys):
                 "--map",
                 "incident_id=工单编号,category=诉求分类,reported_at=来电时间,lon=东经,lat=北纬,description=问题描述,"
                 "status=办理状态",
+                "--allow-closed-without-time",
             ]
         )
         == 0

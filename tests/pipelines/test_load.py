@@ -11,7 +11,11 @@ import pytest
 from pipelines import store
 from pipelines.errors import DatabaseBusyError, LoadError
 from pipelines.loaders import load_file
+from pipelines.options import LoadOptions
 from pipelines.store.rows import table_counts
+
+KEEP_CLOSED = LoadOptions(allow_closed_without_time=True)
+"""The hotline sample closes A001 (已办结) without a 办结时间."""
 
 HOTLINE_MAP = {
     "incident_id": "工单编号",
@@ -59,13 +63,20 @@ def test_grids_load_builds_cover_and_hierarchy(grid_db):
 
 
 def test_hotline_csv_loads_with_map_and_quarantines_bad_rows(grid_db, data_dir):
-    summary = load_file(grid_db, "incidents", data_dir / "hotline_12345_gbk.csv", mapping=HOTLINE_MAP, progress=False)
+    summary = load_file(
+        grid_db,
+        "incidents",
+        data_dir / "hotline_12345_gbk.csv",
+        mapping=HOTLINE_MAP,
+        progress=False,
+        options=KEEP_CLOSED,
+    )
     assert (summary.rows_in, summary.loaded, summary.rejected) == (7, 3, 4)
     assert "read as gbk/gb18030" in summary.notes
     reasons = dict(query(grid_db, "SELECT record_id, reason FROM rejects WHERE kind = 'incidents'"))
     assert reasons == {
         "A003": "no coordinates",
-        "A004": "latitude and longitude look swapped",
+        "A004": "latitude and longitude look swapped (map them with --map lon=…,lat=…)",
         "A005": "outside the loaded area: no grid contains this point",
         "A002": "duplicate id A002 (first on row 2)",
     }
@@ -103,9 +114,9 @@ def test_reloading_the_same_file_is_idempotent(grid_db, data_dir):
             query(grid_db, "SELECT row_number, record_id, reason, raw FROM rejects ORDER BY ALL"),
         )
 
-    load_file(grid_db, "incidents", path, mapping=HOTLINE_MAP, progress=False)
+    load_file(grid_db, "incidents", path, mapping=HOTLINE_MAP, progress=False, options=KEEP_CLOSED)
     first = state()
-    again = load_file(grid_db, "incidents", path, mapping=HOTLINE_MAP, progress=False)
+    again = load_file(grid_db, "incidents", path, mapping=HOTLINE_MAP, progress=False, options=KEEP_CLOSED)
     assert (again.loaded, again.rejected) == (3, 4)
     assert state() == first  # same rows, same history, rejects replaced rather than doubled
     assert len(first[0]) == 3 and len(first[2]) == 4

@@ -105,7 +105,7 @@ def test_version_2_gets_sessions_and_loses_its_session_secret(tmp_path):
     _version_2_accounts(path)
     con = store.connect(path)
     try:
-        assert meta_value(con, "schema_version") == str(SCHEMA_VERSION) == "4"
+        assert meta_value(con, "schema_version") == str(SCHEMA_VERSION) == "5"
         assert meta_value(con, "session_secret") is None
         assert con.execute("SELECT username, disabled FROM users").fetchall() == [("chief", False)]
         assert con.execute("SELECT key_id, revoked, revoked_at FROM api_keys").fetchall() == [("K1", False, None)]
@@ -130,10 +130,46 @@ def test_version_3_gets_the_party_tables_and_keeps_its_accounts(tmp_path):
 
     con = store.connect(path)
     try:
-        assert meta_value(con, "schema_version") == str(SCHEMA_VERSION) == "4"
+        assert meta_value(con, "schema_version") == str(SCHEMA_VERSION) == "5"
         assert con.execute("SELECT username FROM users").fetchall() == [("chief",)]
         assert con.execute("SELECT count(*) FROM party_orgs").fetchone()[0] == 0
         assert con.execute("SELECT count(*) FROM building_heads").fetchone()[0] == 0
         assert con.execute("SELECT count(*) FROM party_standards").fetchone()[0] > 0  # seeded, editable
+    finally:
+        con.close()
+
+
+def test_version_4_gets_archived_incidents_out_of_the_open_table(tmp_path):
+    """4 → 5: the ``archived`` column appears; rows an early build archived leave ``open_incidents``."""
+    path = tmp_path / "v4.duckdb"
+    _version_1_file(path)
+    store.connect(path).close()  # now at the current version; make it look like a version 4 file again
+    con = duckdb.connect(str(path))
+    con.execute("ALTER TABLE incidents DROP COLUMN archived")
+    con.execute("UPDATE meta SET value = '4' WHERE key = 'schema_version'")
+    con.execute("ALTER TABLE incidents ADD COLUMN archived BOOLEAN")  # as the real-data build's loader added it
+    con.execute("UPDATE incidents SET archived = incident_id = 'A'")
+    con.close()
+    con = store.connect(path)
+    try:
+        assert meta_value(con, "schema_version") == str(SCHEMA_VERSION) == "5"
+        assert con.execute("SELECT incident_id FROM open_incidents ORDER BY 1").fetchall() == [("B",)]
+        assert con.execute("SELECT incident_id, archived FROM incidents ORDER BY 1").fetchall()[0] == ("A", True)
+    finally:
+        con.close()
+
+
+def test_a_version_4_file_without_the_column_gets_it(tmp_path):
+    path = tmp_path / "v4plain.duckdb"
+    _version_1_file(path)
+    store.connect(path).close()
+    con = duckdb.connect(str(path))
+    con.execute("ALTER TABLE incidents DROP COLUMN archived")
+    con.execute("UPDATE meta SET value = '4' WHERE key = 'schema_version'")
+    con.close()
+    con = store.connect(path)
+    try:
+        assert con.execute("SELECT count(*) FROM incidents WHERE archived IS NULL").fetchone()[0] == 4
+        assert con.execute("SELECT count(*) FROM open_incidents").fetchone()[0] == 2
     finally:
         con.close()
