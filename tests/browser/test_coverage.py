@@ -109,7 +109,9 @@ def test_uncovered_buildings_export(server, tmp_path):
         settle(driver)
         driver.find_element(By.ID, "coverage-export-uncovered").click()
         WebDriverWait(driver, 15).until(lambda d: list(tmp_path.glob("*.csv")))
-        lines = next(tmp_path.glob("*.csv")).read_text(encoding="utf-8").splitlines()
+        raw = next(tmp_path.glob("*.csv")).read_bytes()
+        assert raw.startswith(b"\xef\xbb\xbf"), "CSV without a BOM: Excel on Windows garbles the headers"
+        lines = raw.decode("utf-8-sig").splitlines()
         assert lines[0].startswith("building_id,名称,社区,居民,步行距离(米)")
         assert lines[0].endswith("设施类型,测算方式")
         assert len(lines) > 100

@@ -155,7 +155,9 @@ def test_leader_table_exports_csv(server, tmp_path, screenshot_dir):
         driver.save_screenshot(str(screenshot_dir / "leader.png"))
         driver.find_element(By.ID, "leader-export-csv").click()
         WebDriverWait(driver, 10).until(lambda d: list(tmp_path.glob("*.csv")))
-        text = next(tmp_path.glob("*.csv")).read_text(encoding="utf-8")
+        raw = next(tmp_path.glob("*.csv")).read_bytes()
+        assert raw.startswith(b"\xef\xbb\xbf"), "CSV without a BOM: Excel on Windows garbles the headers"
+        text = raw.decode("utf-8-sig")
         assert text.splitlines()[0].startswith("名称,编码,人口,事件数")
         assert len(text.splitlines()) == 6
     finally:
