@@ -56,7 +56,7 @@ KINDS: dict[str, Kind] = {
             "building_id": "str",
             "name": "str",
             "use": "str",
-            "floors": "int",
+            "floors": "float",  # OSM building:levels may be 2.5 (a mezzanine); stored rounded
             "height_m": "float",
             "residents": "int",
             "households": "int",

@@ -318,6 +318,7 @@ def _write_buildings(con, prepared: Prepared, area: Area, summary: LoadSummary, 
     inside = shapely.point_on_surface(geoms)
     frame["lon"], frame["lat"] = shapely.get_x(inside), shapely.get_y(inside)
     frame["residents"], counts = residents.estimate(frame, footprint, options.densities)
+    frame["floors"] = frame["floors"].astype("Float64").round().astype("Int64")  # estimate used 2.5; stored whole
     frame["households"] = (
         frame["households"]
         .astype("Float64")

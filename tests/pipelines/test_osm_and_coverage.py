@@ -46,6 +46,7 @@ def test_residents_from_floor_area_use_and_height(grid_db, tmp_path):
         ({"building_id": "tower", "building": "residential", "height": "632 m"}, square(120.1530, 30.2510)),
         ({"building_id": "office", "building": "office", "building:levels": "30"}, square(120.1540, 30.2510)),
         ({"building_id": "counted", "building": "apartments", "households": 100}, square(120.1550, 30.2510)),
+        ({"building_id": "mezzanine", "building": "apartments", "building:levels": "2.5"}, square(120.1510, 30.2520)),
     ]
     path = geojson(tmp_path / "b.geojson", features)
     load_file(grid_db, "buildings", path, progress=False)
@@ -56,6 +57,8 @@ def test_residents_from_floor_area_use_and_height(grid_db, tmp_path):
     assert got["tower"] == round(footprint * round(632 / 3) / 40)  # 211 floors, not 1
     assert got["office"] == 0
     assert got["counted"] == 260  # 100 households × 2.6
+    assert got["mezzanine"] == round(footprint * 2.5 / 40)  # OSM's fractional levels count as they are
+    assert query(grid_db, "SELECT floors FROM buildings WHERE building_id = 'mezzanine'")[0][0] in (2, 3)
     load_file(grid_db, "buildings", path, progress=False, options=LoadOptions(densities={"office": 0.01}))
     assert query(grid_db, "SELECT residents FROM buildings WHERE building_id = 'office'")[0][0] == round(
         footprint * 30 * 0.01
