@@ -7,7 +7,6 @@ Reloading the same file replaces the same rows (ids, or a hash of the row).
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import duckdb
@@ -25,7 +24,8 @@ from pipelines.facility_names import fill_names
 from pipelines.grid_overlaps import reject_overlaps
 from pipelines.incident_rules import incident_defaults
 from pipelines.incidents.repository import sync_derived_tables, upsert_incidents
-from pipelines.kinds import KINDS, Kind
+from pipelines.kinds import KINDS
+from pipelines.load_records import file_sha256, quarantine, record_summary
 from pipelines.options import LoadOptions
 from pipelines.readers import read_table
 from pipelines.residents import PERSONS_PER_HOUSEHOLD
@@ -38,10 +38,9 @@ from pipelines.store.areas import (
     replace_grid_cells,
     roll_up_population,
 )
-from pipelines.store.loads import clear_rejects, new_load_id, record_load
-from pipelines.store.meta import bump_data_version
+from pipelines.store.loads import clear_rejects, new_load_id
 from pipelines.store.party_indicators import refresh_party_facts
-from pipelines.store.rows import append_rows, geometries, point_rows, replace_rows, update_point_grids
+from pipelines.store.rows import geometries, point_rows, replace_rows, update_point_grids
 from pipelines.summary import LoadSummary
 from pipelines.validate import Prepared, prepare
 
@@ -49,14 +48,6 @@ __all__ = ["PERSONS_PER_HOUSEHOLD", "LoadSummary", "load_file", "refresh_grid_de
 
 AREA_MARGIN_DEG = 0.02
 """Roads may reach this far (about 2 km) beyond the grids."""
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def load_file(
@@ -109,23 +100,9 @@ def load_file(
                 accepted, problems = WRITERS[kind.name](con, prepared, area, summary, options)
                 if kind.name != "incidents":
                     refresh_party_facts(con)  # buildings and grids feed the party indicators
-                _quarantine(con, kind, load_id, path.name, sha, prepared, problems, summary, row_numbers)
+                quarantine(con, kind, load_id, path.name, sha, prepared, problems, summary, row_numbers)
                 summary.loaded = int(accepted)
-                record_load(
-                    con,
-                    {
-                        "load_id": load_id,
-                        "kind": kind.name,
-                        "source_file": str(path),
-                        "file_sha256": sha,
-                        "crs": crs or "",
-                        "rows_in": summary.rows_in,
-                        "rows_loaded": summary.loaded,
-                        "rows_rejected": summary.rejected,
-                        "rows_repaired": summary.repaired,
-                    },
-                )
-                bump_data_version(con)
+                record_summary(con, load_id, path, sha, crs, summary)
             stages.update()
         finally:
             con.close()
@@ -147,41 +124,6 @@ def _drop_merged(prepared: Prepared) -> tuple[Prepared, np.ndarray, int]:
         prepared.notes,
     )
     return trimmed, row_numbers, int(absorbed.sum())
-
-
-def _quarantine(
-    con,
-    kind: Kind,
-    load_id: int,
-    source: str,
-    sha: str,
-    prepared: Prepared,
-    problems: pd.Series,
-    summary: LoadSummary,
-    row_numbers: np.ndarray,
-) -> None:
-    bad = (problems != "").to_numpy(bool)
-    ids = prepared.frame[kind.id_column].astype("string")
-    summary.add_rejects(problems.reset_index(drop=True), ids.reset_index(drop=True), row_numbers)
-    if not bad.any():
-        return
-    raw = prepared.raw[bad].copy()
-    if "geometry" in raw.columns:
-        raw["geometry"] = [g.wkt if isinstance(g, shapely.Geometry) else g for g in raw["geometry"]]
-    raw_json = raw.astype("string").to_json(orient="records", lines=True, force_ascii=False).splitlines()
-    frame = pd.DataFrame(
-        {
-            "load_id": load_id,
-            "kind": kind.name,
-            "source_file": source,
-            "file_sha256": sha,
-            "row_number": row_numbers[bad],
-            "record_id": ids[bad].to_numpy(),
-            "reason": problems[bad].to_numpy(dtype=object),
-            "raw": raw_json,
-        }
-    )
-    append_rows(con, "rejects", frame)
 
 
 def _outside_reason(grid_index: np.ndarray, problems: pd.Series) -> pd.Series:

@@ -17,15 +17,15 @@ import pandas as pd
 from pipelines import identity, store
 from pipelines.errors import LoadError
 from pipelines.kinds import Kind
-from pipelines.loaders import LoadSummary, _quarantine, file_sha256
+from pipelines.load_records import file_sha256, quarantine, record_summary
 from pipelines.options import DEFAULT_TZ, LoadOptions
 from pipelines.party.domain import ORG_TYPES, ROLE_SEPARATORS, UNIT_LEVEL_ALIASES
 from pipelines.party.kinds import PARTY_ALIASES, PARTY_KINDS
 from pipelines.readers import read_table
-from pipelines.store.loads import clear_rejects, new_load_id, record_load
-from pipelines.store.meta import bump_data_version
+from pipelines.store.loads import clear_rejects, new_load_id
 from pipelines.store.party import existing_ids, has_grids, org_ids, replace_party_rows, unit_codes
 from pipelines.store.party_indicators import refresh_party_facts
+from pipelines.summary import LoadSummary
 from pipelines.validate import Prepared, Problems, _typed_columns, apply_mapping
 
 CODES = ["grid_code", "community_code", "street_code", "district_code"]
@@ -90,23 +90,9 @@ def load_party_file(
             replace_party_rows(con, kind.table, rows[ok])
             refresh_party_facts(con)
             row_numbers = np.arange(1, len(prepared.frame) + 1)
-            _quarantine(con, kind, load_id, path.name, sha, prepared, problems.reasons, summary, row_numbers)
+            quarantine(con, kind, load_id, path.name, sha, prepared, problems.reasons, summary, row_numbers)
             summary.loaded = int(ok.sum())
-            record_load(
-                con,
-                {
-                    "load_id": load_id,
-                    "kind": kind.name,
-                    "source_file": str(path),
-                    "file_sha256": sha,
-                    "crs": "",
-                    "rows_in": summary.rows_in,
-                    "rows_loaded": summary.loaded,
-                    "rows_rejected": summary.rejected,
-                    "rows_repaired": 0,
-                },
-            )
-            bump_data_version(con)
+            record_summary(con, load_id, path, sha, None, summary)
     finally:
         con.close()
     return summary
