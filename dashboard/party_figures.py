@@ -60,7 +60,7 @@ def _points(name: str, frame: pd.DataFrame, colour: str, size: int, symbol_text:
         "mode": "markers",
         "marker": {"size": size, "color": colour, "opacity": 0.95},
         "text": as_list(frame["hover"]),
-        "customdata": [[name, i] for i in frame[symbol_text]],
+        "customdata": [[name, i] for i in as_list(frame[symbol_text])],
         "hovertemplate": "%{text}<extra>" + legend + "</extra>",
     }
 

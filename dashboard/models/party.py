@@ -16,7 +16,7 @@ import pandas as pd
 import shapely
 
 from dashboard import queries
-from geo.shapes import hexagons
+from geo.shapes import feature_collection, hexagons
 from pipelines.party.contacts import grid_party_view
 from pipelines.party.indicators import indicator_table
 from pipelines.store import party_map
@@ -29,6 +29,7 @@ UNION_RES = {"city": 7, "district": 8}
 COVERED_SHARE = 0.5
 """A hexagon counts as covered when at least half its residents reach a centre within the threshold."""
 SIMPLIFY_DEG = 2e-4
+AREA_SIMPLIFY_DEG = 2e-5
 
 
 class PartyModel:
@@ -60,6 +61,10 @@ class PartyModel:
                 while len(self._cache) > MAX_ENTRIES:
                     self._cache.popitem(last=False)
         return value
+
+    def memo(self, key: tuple, build):
+        """``build()`` once per data version for ``key`` (derived figures such as the shaped table)."""
+        return self._cached(("memo", *key), build)
 
     def _run(self, query, *args):
         with self._db.cursor() as cur:
@@ -100,28 +105,32 @@ class PartyModel:
                 self._areas.popitem(last=False)
         return value
 
-    def service_areas(self, level: str, code: str | None) -> tuple[list[str], np.ndarray]:
-        """(ids, WGS84 geometries): one walking area per 党群服务中心 in the unit (street and below), else one
-        simplified union of the covered hexagons.  Empty before a coverage run covers the type."""
+    def service_areas(self, level: str, code: str | None) -> list[dict]:
+        """GeoJSON features (``id`` = facility id): one walking area per 党群服务中心 in the unit (street and
+        below), else one simplified union of the covered hexagons (id ``covered``).  Empty before a coverage
+        run covers the type.  Features are built once per (run, facility) / (run, unit)."""
         run = self.planner.run()
         if run is None or CENTRE not in set(self.planner.types()["type"]):
-            return [], np.array([], dtype=object)
+            return []
         if level in AREA_LEVELS:
-            ids = list(self.centres(level, code)["facility_id"])
-            geoms = [
-                self._area((run["run_id"], i), lambda i=i: self.planner.service_area_geometry(i, CENTRE)) for i in ids
-            ]
-            keep = [g is not None and not shapely.is_empty(g) for g in geoms]
-            return [i for i, k in zip(ids, keep, strict=True) if k], np.array(
-                [g for g, k in zip(geoms, keep, strict=True) if k], dtype=object
-            )
-        union = self._area((run["run_id"], level, code), lambda: self._covered_union(level, code, float(run["speed"])))
-        return (["covered"], np.array([union], dtype=object)) if union is not None else ([], np.array([], dtype=object))
+            ids = self.centres(level, code)["facility_id"].tolist()
+            features = [self._area((run["run_id"], i), lambda i=i: self._walking_area(i)) for i in ids]
+        else:
+            speed = float(run["speed"])
+            features = [self._area((run["run_id"], level, code), lambda: self._covered_union(level, code, speed))]
+        return [f for f in features if f is not None]
 
-    def _covered_union(self, level: str, code: str | None, speed: float):
+    def _walking_area(self, facility_id: str) -> dict | None:
+        area = self.planner.service_area_geometry(facility_id, CENTRE)
+        if area is None or shapely.is_empty(area):
+            return None
+        return feature_collection([facility_id], np.array([area]), AREA_SIMPLIFY_DEG)["features"][0]
+
+    def _covered_union(self, level: str, code: str | None, speed: float) -> dict | None:
         threshold = float(self.planner.types().set_index("type").loc[CENTRE, "threshold_m"])
         cells, _ = self.planner.access_cells(level, code, CENTRE, UNION_RES[level], threshold, speed)
         covered = cells.loc[cells["share"].fillna(0) >= COVERED_SHARE, "cell"].to_numpy(np.uint64)
         if not len(covered):
             return None
-        return shapely.simplify(shapely.union_all(hexagons(covered)), SIMPLIFY_DEG)
+        union = shapely.union_all(hexagons(covered))
+        return feature_collection(["covered"], np.array([union]), SIMPLIFY_DEG)["features"][0]

@@ -13,7 +13,6 @@ from dashboard import exports, figures, party_figures
 from dashboard.i18n import t
 from dashboard.models.shapes import ROAD_LEVELS
 from dashboard.queries import CHILD
-from geo.shapes import feature_collection
 from pipelines import auth
 from pipelines.masking import mask_name, mask_phone
 from pipelines.party.indicators import BY_KEY, Indicator, indicators_for, red_black
@@ -215,15 +214,16 @@ def build_map(data, tile_url, level: str, code: str | None, key: str, table, rev
 def service_area_layer(data, level: str, code: str | None, centres: pd.DataFrame | None, lang: str) -> dict | None:
     """The 15分钟党群服务圈: one walking area per centre in view (street and below; hover: its name), or the
     covered area of a district / the city; None before a coverage run."""
-    ids, geoms = data.party.service_areas(level, code)
-    if not ids:
+    features = data.party.service_areas(level, code)
+    if not features:
         return None
+    ids = [f["id"] for f in features]
     names = dict(zip(centres["facility_id"], centres["name"], strict=True)) if centres is not None else {}
     if ids == ["covered"]:
         hover = [t("party_circle_covered", lang)]
     else:
         hover = [f"<b>{names.get(i, i)}</b><br>{t('party_circle', lang)}" for i in ids]
-    return {"ids": ids, "geojson": feature_collection(ids, geoms, 2e-5), "hover": hover}
+    return {"ids": ids, "geojson": {"type": "FeatureCollection", "features": features}, "hover": hover}
 
 
 def people(data, level: str, code: str | None, reveal: bool, lang: str) -> list:
@@ -271,13 +271,14 @@ def build_view(data, tile_url, level: str, code: str | None, key: str, role: str
     row_level, table = unit_table(data, level, code)
     key = key if key in {i.key for i in indicators_for(row_level)} else DEFAULT_INDICATOR
     reveal = may_reveal(role)
-    records, columns, tooltips = table_rows(table, row_level, key, lang)
+    unit = (level, code, key, lang)
+    records, columns, tooltips = data.party.memo(("rows", *unit), lambda: table_rows(table, row_level, key, lang))
     return (
         build_map(data, tile_url, level, code, key, table, reveal, lang),
         records,
         columns,
         tooltips,
-        boards(table, row_level, key, lang),
+        data.party.memo(("boards", *unit), lambda: boards(table, row_level, key, lang)),
         people(data, level, code, reveal, lang),
         definition(key, lang),
     )
