@@ -198,3 +198,19 @@ def test_a_district_draws_its_covered_area_as_one_shape(data):
     areas = [trace for trace in fig["data"] if trace["name"] == "15-minute party service circle (walking)"]
     assert len(areas) == 1 and areas[0]["locations"] == ["covered"]
     assert "within a walk" in areas[0]["text"][0]
+
+
+def test_the_cached_table_follows_an_edited_standard(data):
+    from pipelines.store.party import set_standard, standards
+
+    before = view.unit_table(data, "district", DISTRICT)[1]["understaffed_communities"].sum()
+    old = standards(data.con)["min_paid_staff"]
+    with data.cursor() as cur:
+        set_standard(cur, "min_paid_staff", 1000)
+    try:
+        after = view.unit_table(data, "district", DISTRICT)[1]["understaffed_communities"].sum()
+    finally:
+        with data.cursor() as cur:
+            set_standard(cur, "min_paid_staff", old)
+    assert after > before
+    assert view.unit_table(data, "district", DISTRICT)[1]["understaffed_communities"].sum() == before
