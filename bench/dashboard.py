@@ -1,6 +1,6 @@
 """Dashboard benchmark: time and payload of every view at the city scale.
 
-    python bench/dashboard.py [--db /tmp/gridtwin-city.duckdb] [--repeat 20]
+    python bench/dashboard.py [--db /tmp/gridtwin-city.duckdb] [--repeat 20] [--only party]
 
 Builds the city (``gridtwin generate --scale city``: 65,025 grids, 10,000,000
 incidents) into ``--db`` if the file holds no incidents, then runs each view's
