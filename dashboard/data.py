@@ -1,11 +1,12 @@
-"""The dashboard's view of the database: one shared DuckDB connection, a query pool, and three models.
+"""The dashboard's view of the database: one shared DuckDB connection, a query pool, and four models.
 
 The server process owns the database file; every read goes through a cursor of the one connection so
 Flask's threads can query at once.  The models (:mod:`dashboard.models`) share it:
 
 - ``data.shapes`` — :class:`~dashboard.models.shapes.ShapeCache` (outlines, roads, buildings, names);
 - ``data.live`` — :class:`~dashboard.models.live.LiveModel` (KPIs, ticker, panels, map data, ranking, playback);
-- ``data.planner`` — :class:`~dashboard.models.planner.CoveragePlanner` (coverage, what-if, sites).
+- ``data.planner`` — :class:`~dashboard.models.planner.CoveragePlanner` (coverage, what-if, sites);
+- ``data.party`` — :class:`~dashboard.models.party.PartyModel` (党建引领 tables, map, people, service areas).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from dashboard.models.live import LiveModel
+from dashboard.models.party import PartyModel
 from dashboard.models.planner import CoveragePlanner
 from dashboard.models.shapes import ShapeCache
 from pipelines.store import Database
@@ -34,6 +36,7 @@ class DashboardData:
         self.shapes = ShapeCache(self)
         self.live = LiveModel(self, self.shapes)
         self.planner = CoveragePlanner(self)
+        self.party = PartyModel(self, self.shapes, self.planner)
 
     def cursor(self):
         return self.con.cursor()

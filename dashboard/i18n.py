@@ -178,6 +178,11 @@ LABELS: dict[str, tuple[str, str]] = {
     "party_black": ("黑榜 · 后五", "Black board · worst five"),
     "party_orgs": ("党组织", "Party organisations"),
     "party_centres": ("党群服务中心", "Party service centres"),
+    "party_circle": ("15分钟党群服务圈（步行）", "15-minute party service circle (walking)"),
+    "party_circle_covered": (
+        "15分钟党群服务圈：步行可达党群服务中心的区域",
+        "15-minute party service circle: areas within a walk of a centre",
+    ),
     "party_headed": ("有楼栋长", "With a building head"),
     "party_party_head": ("党员楼栋长", "Party-member building head"),
     "party_unheaded": ("无楼栋长", "Without a building head"),

@@ -13,6 +13,7 @@ RED_SCALE = [[0, "#2a0b10"], [0.35, "#7a1a1f"], [0.7, "#c8332b"], [1, "#ff8a65"]
 ORG_COLOURS = ("#ffd166", "#8ecae6", "#f4a261", "#ffe8a3", "#c77dff", "#90be6d", "#ffb4a2", "#e9c46a")
 """Organisation types in warm and pale colours, apart from the buildings' green / red / grey."""
 CENTRE_COLOUR = "#ffdf00"
+AREA_COLOUR = "rgba(255, 223, 0, 0.16)"
 HEADED, PARTY_HEADED, UNHEADED = "#4dd4ac", "#ff4d5e", "#6c7a89"
 
 
@@ -59,8 +60,27 @@ def _points(name: str, frame: pd.DataFrame, colour: str, size: int, symbol_text:
         "mode": "markers",
         "marker": {"size": size, "color": colour, "opacity": 0.95},
         "text": as_list(frame["hover"]),
-        "customdata": [[name, i] for i in frame[symbol_text]],
+        "customdata": [[name, i] for i in as_list(frame[symbol_text])],
         "hovertemplate": "%{text}<extra>" + legend + "</extra>",
+    }
+
+
+def area_trace(areas: dict, lang: str) -> dict:
+    """The 15分钟党群服务圈: the walking areas (or the covered area) as a translucent layer, on by default."""
+    return {
+        "type": "choroplethmap",
+        "name": t("party_circle", lang),
+        "geojson": areas["geojson"],
+        "locations": list(areas["ids"]),
+        "z": [1] * len(areas["ids"]),
+        "text": list(areas["hover"]),
+        "customdata": [["area", i] for i in areas["ids"]],
+        "colorscale": [[0, AREA_COLOUR], [1, AREA_COLOUR]],
+        "showscale": False,
+        "marker": {"line": {"width": 1.2, "color": CENTRE_COLOUR}},
+        "hovertemplate": "%{text}<extra></extra>",
+        "showlegend": True,
+        "visible": True,
     }
 
 
@@ -74,6 +94,7 @@ def party_map(
     orgs: pd.DataFrame | None,
     centres: pd.DataFrame | None,
     buildings: pd.DataFrame | None,
+    areas: dict | None = None,
     outline_layers: list[dict],
     roads: dict | None,
     tile_url: str | None,
@@ -82,6 +103,8 @@ def party_map(
     """The 红色地图 as a plain figure dict."""
     traces = shading_trace(children, units, label, higher_is_better)
     shaded = len(traces)
+    if areas:
+        traces.append(area_trace(areas, lang))
     if buildings is not None and len(buildings):
         groups = (
             (buildings["head_state"] == "none", UNHEADED, "party_unheaded"),

@@ -129,14 +129,18 @@ class CoveragePlanner:
         uncovered = ~self._covered_now(kind, threshold)
         return network.suggest_sites(uncovered & self._unit_mask(network, level, code), threshold, k)
 
-    def service_area(self, facility_id: str, kind: str) -> dict | None:
-        """GeoJSON of the walking service area of one facility within its type's life circle."""
+    def service_area_geometry(self, facility_id: str, kind: str):
+        """The walking service area (WGS84 geometry) of one facility within its type's life circle."""
         found = self._network_for(kind)
         if found is None:
             return None
         network, threshold = found
-        area = network.service_area([facility_id], threshold)
-        return feature_collection(["area"], np.array([area]), 2e-5)
+        return network.service_area([facility_id], threshold)
+
+    def service_area(self, facility_id: str, kind: str) -> dict | None:
+        """GeoJSON of the walking service area of one facility within its type's life circle."""
+        area = self.service_area_geometry(facility_id, kind)
+        return None if area is None else feature_collection(["area"], np.array([area]), 2e-5)
 
     def recompute(self) -> CoverageResult:
         """Run the coverage pipeline on the server's own connection (it owns the file), under the write lock."""

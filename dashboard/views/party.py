@@ -15,9 +15,7 @@ from dashboard.models.shapes import ROAD_LEVELS
 from dashboard.queries import CHILD
 from pipelines import auth
 from pipelines.masking import mask_name, mask_phone
-from pipelines.party.contacts import grid_party_view
-from pipelines.party.indicators import BY_KEY, Indicator, indicator_table, indicators_for, red_black
-from pipelines.store import party_map
+from pipelines.party.indicators import BY_KEY, Indicator, indicators_for, red_black
 
 DEFAULT_INDICATOR = "grid_org_coverage"
 SIZE_COLUMNS = (("grids", "party_grids"), ("population", "population"), ("households", "households"))
@@ -56,8 +54,7 @@ def unit_table(data, level: str, code: str | None) -> tuple[str, pd.DataFrame]:
     """(row level, indicator table) for the unit on screen."""
     parent = data.shapes.parent(level, code)[1] if level == "grid" else code
     row_level = table_scope(level, parent)[0]
-    with data.cursor() as cur:
-        return row_level, indicator_table(cur, row_level, parent if level != "city" else None)
+    return row_level, data.party.table(row_level, parent if level != "city" else None)
 
 
 def shown(value, indicator: Indicator) -> str:
@@ -164,8 +161,10 @@ def _org_hover(orgs: pd.DataFrame, reveal: bool, lang: str) -> pd.Series:
 def _buildings(data, level: str, code: str | None, reveal: bool, lang: str) -> pd.DataFrame | None:
     if level not in ("community", "grid"):
         return None
-    with data.cursor() as cur:
-        frame = party_map.head_buildings(cur, level, code)
+    return data.party.head_buildings(level, code, (reveal, lang), lambda f: _head_states(f, reveal, lang))
+
+
+def _head_states(frame: pd.DataFrame, reveal: bool, lang: str) -> pd.DataFrame:
     state = pd.Series("head", index=frame.index).where(frame["head_name"].notna(), "none")
     state = state.where(~frame["party_member"], "party")
     heads = [_name(v, reveal) if isinstance(v, str) else t("party_none", lang) for v in frame["head_name"]]
@@ -186,11 +185,12 @@ def build_map(data, tile_url, level: str, code: str | None, key: str, table, rev
         units = table[["code", "name"]].assign(
             value=_rounded(values, indicator), shown=[shown(v, indicator) for v in values]
         )
-    with data.cursor() as cur:
-        orgs = party_map.org_points(cur, level, code)
-    orgs = orgs.assign(hover=_org_hover(orgs, reveal, lang)) if len(orgs) else None
-    centres = shapes.facilities(level, code, "党群服务中心")
+    orgs = data.party.org_points(
+        level, code, (reveal, lang), lambda o: o.assign(hover=_org_hover(o, reveal, lang)) if len(o) else None
+    )
+    centres = data.party.centres(level, code)
     centres = centres.assign(hover=centres["name"]) if len(centres) else None
+    areas = service_area_layer(data, level, code, centres, lang)
     outline = figures.outline_layer(children["outline"], "#ff4d5e", 2.5) if children["outline"] else []
     if level == "grid":
         outline += figures.outline_layer(figures.child_outlines(children), "#8a5a60", 0.6)
@@ -202,6 +202,7 @@ def build_map(data, tile_url, level: str, code: str | None, key: str, table, rev
         higher_is_better=indicator.higher_is_better,
         orgs=orgs,
         centres=centres,
+        areas=areas,
         buildings=_buildings(data, level, code, reveal, lang),
         outline_layers=outline,
         roads=shapes.roads(children["bounds"]) if level in ROAD_LEVELS else None,
@@ -210,14 +211,28 @@ def build_map(data, tile_url, level: str, code: str | None, key: str, table, rev
     )
 
 
+def service_area_layer(data, level: str, code: str | None, centres: pd.DataFrame | None, lang: str) -> dict | None:
+    """The 15分钟党群服务圈: one walking area per centre in view (street and below; hover: its name), or the
+    covered area of a district / the city; None before a coverage run."""
+    features = data.party.service_areas(level, code)
+    if not features:
+        return None
+    ids = [f["id"] for f in features]
+    names = dict(zip(centres["facility_id"], centres["name"], strict=True)) if centres is not None else {}
+    if ids == ["covered"]:
+        hover = [t("party_circle_covered", lang)]
+    else:
+        hover = [f"<b>{names.get(i, i)}</b><br>{t('party_circle', lang)}" for i in ids]
+    return {"ids": ids, "geojson": {"type": "FeatureCollection", "features": features}, "hover": hover}
+
+
 def people(data, level: str, code: str | None, reveal: bool, lang: str) -> list:
     """The organisations sitting in the unit itself (a grid: its whole party side, as the grid panel shows it)."""
     if level == "grid":
         return party_block(data, code, reveal, lang)
     if level == "city":
         return []
-    with data.cursor() as cur:
-        orgs = party_map.unit_orgs(cur, level, code)
+    orgs = data.party.unit_orgs(level, code)
     items = [
         html.Li(f"{r.type} {r.name} · {t('party_secretary', lang)} {_name(r.secretary_name, reveal)}")
         for r in orgs.itertuples()
@@ -227,8 +242,7 @@ def people(data, level: str, code: str | None, reveal: bool, lang: str) -> list:
 
 def party_block(data, grid_code: str | None, reveal: bool, lang: str) -> list:
     """A grid's 党支部 and secretary, members on duty, 楼栋长 and service team (names masked unless ``reveal``)."""
-    with data.cursor() as cur:
-        side = grid_party_view(cur, grid_code, reveal)
+    side = data.party.grid_side(grid_code, reveal)
     branch = [
         html.Li(f"{b['name']} · {t('party_secretary', lang)} {b['secretary']} {b['secretary_phone']}")
         for b in side["branches"]
@@ -257,13 +271,14 @@ def build_view(data, tile_url, level: str, code: str | None, key: str, role: str
     row_level, table = unit_table(data, level, code)
     key = key if key in {i.key for i in indicators_for(row_level)} else DEFAULT_INDICATOR
     reveal = may_reveal(role)
-    records, columns, tooltips = table_rows(table, row_level, key, lang)
+    unit = (level, code, key, lang)
+    records, columns, tooltips = data.party.memo(("rows", *unit), lambda: table_rows(table, row_level, key, lang))
     return (
         build_map(data, tile_url, level, code, key, table, reveal, lang),
         records,
         columns,
         tooltips,
-        boards(table, row_level, key, lang),
+        data.party.memo(("boards", *unit), lambda: boards(table, row_level, key, lang)),
         people(data, level, code, reveal, lang),
         definition(key, lang),
     )

@@ -14,6 +14,7 @@ import pandas as pd
 import pyarrow as pa
 
 from pipelines.party.domain import PARTY_STANDARDS
+from pipelines.store.meta import bump_data_version
 
 PARTY_SCHEMA = """
 -- 小区 (residential estates): the unit of 小区党支部 and of 小区党组织覆盖率.
@@ -109,6 +110,7 @@ def standards(con: duckdb.DuckDBPyConnection) -> dict[str, float]:
 
 def set_standard(con: duckdb.DuckDBPyConnection, key: str, value: float) -> None:
     con.execute("UPDATE party_standards SET value = ? WHERE key = ?", [value, key])
+    bump_data_version(con)  # the dashboard caches the indicator tables per data version
 
 
 def standards_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

@@ -13,13 +13,14 @@ import pandas as pd
 from pipelines.vocabulary import LEVEL_TABLES
 
 ORG_UNITS_SHOWN = {
-    "city": ("street", "community"),
+    "city": ("street",),
     "district": ("street", "community"),
     "street": ("street", "community", "grid"),
     "community": ("community", "grid", "estate", "building"),
     "grid": ("grid", "estate", "building"),
 }
-"""Which organisations a map of each level draws: two levels down at most, so a district map stays light."""
+"""Which organisations a map of each level draws: two levels down at most, so a district map stays light (the
+city: its streets' organisations, all of them, rather than an arbitrary first 5,000 of the communities')."""
 ESTATE_SHIFT_DEG = 0.0006
 MAX_POINTS = 5000
 

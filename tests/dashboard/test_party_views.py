@@ -156,3 +156,61 @@ def test_command_grid_panel_shows_the_party_side_masked_for_viewers(data):
     assert secretary not in as_viewer and secretary in as_admin
     if worker:
         assert worker[0] not in as_viewer and worker[0] in as_admin
+
+
+def _street_with_centres(data) -> tuple[str, pd.DataFrame]:
+    centres = data.shapes.facilities("city", None, "党群服务中心")
+    with data.cursor() as cur:
+        streets = cur.execute(
+            "SELECT facility_id, street_code FROM facilities WHERE type = '党群服务中心' AND street_code IS NOT NULL"
+        ).df()
+    street = streets["street_code"].value_counts().index[0]
+    return street, centres[centres["facility_id"].isin(streets.loc[streets["street_code"] == street, "facility_id"])]
+
+
+def test_the_map_draws_one_walking_area_per_centre_of_a_street(data, monkeypatch):
+    street, centres = _street_with_centres(data)
+    assert len(centres) >= 2  # the demo city has streets with several 党群服务中心
+    fig = view.build_view(data, None, "street", street, "head_coverage", "viewer", "zh")[0]
+    areas = next(trace for trace in fig["data"] if trace["name"] == "15分钟党群服务圈（步行）")
+    assert sorted(areas["locations"]) == sorted(centres["facility_id"])
+    assert sorted(f["id"] for f in areas["geojson"]["features"]) == sorted(centres["facility_id"])
+    assert areas["visible"] is True
+    named = dict(zip(centres["facility_id"], centres["name"], strict=True))
+    for fid, text in zip(areas["locations"], areas["text"], strict=True):
+        assert named[fid] in text and "15分钟党群服务圈" in text
+    for feature in areas["geojson"]["features"]:  # walking areas are real polygons near their centre
+        assert feature["geometry"]["type"] in ("Polygon", "MultiPolygon")
+    english = view.build_view(data, None, "street", street, "head_coverage", "viewer", "en")[0]
+    assert any(trace["name"] == "15-minute party service circle (walking)" for trace in english["data"])
+
+    calls = []
+    original = data.planner.service_area_geometry
+    monkeypatch.setattr(
+        data.planner, "service_area_geometry", lambda *a: calls.append(a) or original(*a)
+    )  # cached per (run, facility): drawing the street again computes nothing
+    view.build_view(data, None, "street", street, "partners", "viewer", "zh")
+    assert calls == []
+
+
+def test_a_district_draws_its_covered_area_as_one_shape(data):
+    fig = view.build_view(data, None, "district", DISTRICT, "head_coverage", "viewer", "en")[0]
+    areas = [trace for trace in fig["data"] if trace["name"] == "15-minute party service circle (walking)"]
+    assert len(areas) == 1 and areas[0]["locations"] == ["covered"]
+    assert "within a walk" in areas[0]["text"][0]
+
+
+def test_the_cached_table_follows_an_edited_standard(data):
+    from pipelines.store.party import set_standard, standards
+
+    before = view.unit_table(data, "district", DISTRICT)[1]["understaffed_communities"].sum()
+    old = standards(data.con)["min_paid_staff"]
+    with data.cursor() as cur:
+        set_standard(cur, "min_paid_staff", 1000)
+    try:
+        after = view.unit_table(data, "district", DISTRICT)[1]["understaffed_communities"].sum()
+    finally:
+        with data.cursor() as cur:
+            set_standard(cur, "min_paid_staff", old)
+    assert after > before
+    assert view.unit_table(data, "district", DISTRICT)[1]["understaffed_communities"].sum() == before
