@@ -13,7 +13,7 @@ import flask
 from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
-from dashboard.components.urls import PAGES, build_query, lang_of, parse_query
+from dashboard.components.urls import PAGES, build_query, lang_of, page_query, parse_query
 from dashboard.i18n import t
 from dashboard.queries import LEVELS
 
@@ -116,6 +116,23 @@ def mirror(app: Dash, page: str) -> None:
         app.clientside_callback(
             "function (value) { return value; }", Output(f"{page}-{name}", "data"), Input(name, "data")
         )
+
+
+def sync_query(app: Dash, page: str, controls: dict[str, tuple[str, str]]) -> None:
+    """Write the page's unit and controls (query key → (component id, property)) to the shared ``query``
+    store, which a browser-side callback pushes to the address bar, so the URL stays the page's state."""
+    keys = list(controls)
+
+    @app.callback(
+        Output("query", "data", allow_duplicate=True),
+        Input(f"{page}-unit", "data"),
+        *(Input(component, prop) for component, prop in controls.values()),
+        State("query", "data"),
+        prevent_initial_call="initial_duplicate",
+    )
+    def sync_url(unit, *args):
+        *values, query = args
+        return page_query(query, unit, dict(zip(keys, values, strict=True))) or no_update
 
 
 def register_callbacks(app: Dash, data) -> None:

@@ -78,6 +78,8 @@ def lang_of(search: str | None) -> str:
 def page_query(search: str | None, unit: dict | None, values: dict) -> str | None:
     """The URL query for a page's current unit and controls; None when it is the query already shown."""
     state = parse_query(search)
+    if "layers" in values and values["layers"] is None:
+        values = {**values, "layers": []}  # a checklist with nothing ticked reports None
     state.update(level=(unit or {}).get("level"), code=(unit or {}).get("code"), **values)
     query = build_query(state)
     return None if (query or "") == (search or "") else query

@@ -8,8 +8,8 @@ from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from dashboard.components import incident_panel
-from dashboard.components.shell import mirror, page_stores, unit_of
-from dashboard.components.urls import ALL_LAYERS, INDICATORS, WINDOW_KEYS, lang_of, page_query, parse_query
+from dashboard.components.shell import mirror, page_stores, sync_query, unit_of
+from dashboard.components.urls import ALL_LAYERS, INDICATORS, WINDOW_KEYS, lang_of, parse_query
 from dashboard.i18n import t
 from dashboard.views import command as view
 
@@ -104,20 +104,17 @@ def register_callbacks(app: Dash, context) -> None:
     mirror(app, "command")
     shapes = data.shapes
 
-    @app.callback(
-        Output("query", "data", allow_duplicate=True),
-        Input("command-unit", "data"),
-        Input("command-layers", "value"),
-        Input("command-indicator", "value"),
-        Input("command-window", "value"),
-        Input("command-range", "start_date"),
-        Input("command-range", "end_date"),
-        State("query", "data"),
-        prevent_initial_call="initial_duplicate",
+    sync_query(
+        app,
+        "command",
+        {
+            "layers": ("command-layers", "value"),
+            "ind": ("command-indicator", "value"),
+            "window": ("command-window", "value"),
+            "from": ("command-range", "start_date"),
+            "to": ("command-range", "end_date"),
+        },
     )
-    def sync_url(unit, layers, indicator, window, start, end, query):
-        values = {"layers": layers or [], "ind": indicator, "window": window, "from": start, "to": end}
-        return page_query(query, unit, values) or no_update
 
     @app.callback(
         Output("unit", "data", allow_duplicate=True),

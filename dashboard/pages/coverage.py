@@ -7,9 +7,9 @@ import flask
 from dash import Dash, Input, Output, State, ctx, dash_table, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
-from dashboard.components.shell import mirror, page_stores, unit_of
+from dashboard.components.shell import mirror, page_stores, sync_query, unit_of
 from dashboard.components.tiles import TABLE_STYLE
-from dashboard.components.urls import lang_of, page_query, parse_query
+from dashboard.components.urls import lang_of, parse_query
 from dashboard.i18n import t
 from dashboard.pages import current
 from dashboard.queries import CHILD
@@ -99,15 +99,7 @@ def register_callbacks(app: Dash, context) -> None:
     mirror(app, "coverage")
     shapes = data.shapes
 
-    @app.callback(
-        Output("query", "data", allow_duplicate=True),
-        Input("coverage-unit", "data"),
-        Input("coverage-type", "value"),
-        State("query", "data"),
-        prevent_initial_call="initial_duplicate",
-    )
-    def sync_url(unit, kind, query):
-        return page_query(query, unit, {"ftype": kind}) or no_update
+    sync_query(app, "coverage", {"ftype": ("coverage-type", "value")})
 
     @app.callback(
         Output("coverage-selection", "data"),

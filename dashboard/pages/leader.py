@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import dash
-from dash import Dash, Input, Output, State, ctx, dash_table, dcc, html, no_update
+from dash import Dash, Input, Output, State, ctx, dash_table, dcc, html
 
-from dashboard.components.shell import mirror, page_stores, unit_of
+from dashboard.components.shell import mirror, page_stores, sync_query, unit_of
 from dashboard.components.tiles import TABLE_STYLE
-from dashboard.components.urls import lang_of, page_query, parse_query
+from dashboard.components.urls import lang_of, parse_query
 from dashboard.i18n import t
 from dashboard.views import leader as view
 
@@ -62,16 +62,7 @@ def register_callbacks(app: Dash, context) -> None:
     data = context.data
     mirror(app, "leader")
 
-    @app.callback(
-        Output("query", "data", allow_duplicate=True),
-        Input("leader-unit", "data"),
-        Input("leader-level", "value"),
-        Input("leader-window", "value"),
-        State("query", "data"),
-        prevent_initial_call="initial_duplicate",
-    )
-    def sync_url(unit, rank, window, query):
-        return page_query(query, unit, {"rank": rank, "window": window}) or no_update
+    sync_query(app, "leader", {"rank": ("leader-level", "value"), "window": ("leader-window", "value")})
 
     @app.callback(
         Output("leader-ranking", "data"),

@@ -7,9 +7,9 @@ import flask
 from dash import Dash, Input, Output, State, ctx, dash_table, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
-from dashboard.components.shell import mirror, page_stores, unit_of
+from dashboard.components.shell import mirror, page_stores, sync_query, unit_of
 from dashboard.components.tiles import TABLE_STYLE
-from dashboard.components.urls import lang_of, page_query, parse_query
+from dashboard.components.urls import lang_of, parse_query
 from dashboard.i18n import t
 from dashboard.views import party as view
 
@@ -91,15 +91,7 @@ def register_callbacks(app: Dash, context) -> None:
     shapes = data.shapes
     mirror(app, "party")
 
-    @app.callback(
-        Output("query", "data", allow_duplicate=True),
-        Input("party-unit", "data"),
-        Input("party-indicator", "value"),
-        State("query", "data"),
-        prevent_initial_call="initial_duplicate",
-    )
-    def sync_url(unit, key, query):
-        return page_query(query, unit, {"ind": key}) or no_update
+    sync_query(app, "party", {"ind": ("party-indicator", "value")})
 
     @app.callback(
         Output("party-map", "figure"),

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import dash
-from dash import Dash, Input, Output, State, dcc, html, no_update
+from dash import Dash, Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
-from dashboard.components.shell import mirror, page_stores, unit_of
-from dashboard.components.urls import lang_of, page_query, parse_query
+from dashboard.components.shell import mirror, page_stores, sync_query, unit_of
+from dashboard.components.urls import lang_of, parse_query
 from dashboard.i18n import t
 from dashboard.pages import current
 from dashboard.views import playback as view
@@ -56,16 +56,7 @@ def register_callbacks(app: Dash, context) -> None:
     data, tile_url = context.data, context.tile_url
     mirror(app, "playback")
 
-    @app.callback(
-        Output("query", "data", allow_duplicate=True),
-        Input("playback-unit", "data"),
-        Input("playback-day", "date"),
-        Input("playback-mode", "value"),
-        State("query", "data"),
-        prevent_initial_call="initial_duplicate",
-    )
-    def sync_url(unit, day, mode, query):
-        return page_query(query, unit, {"day": day, "mode": mode}) or no_update
+    sync_query(app, "playback", {"day": ("playback-day", "date"), "mode": ("playback-mode", "value")})
 
     @app.callback(
         Output("playback-data", "data"),
