@@ -113,9 +113,8 @@ class Locator:
             return np.full(len(lng), -1, dtype=np.int64)
         point_cells = np.asarray(point_cells, dtype=np.uint64)
         keys = np.where(point_cells != 0, parent(point_cells, self.cover.res), np.uint64(0))
-        result = kernels.assign_kernel(
-            lng, lat, keys, self.table, self.bits, self.cover.grid, self.edges, self.edge_offsets
-        )
+        kernel = kernels.assign_kernel_serial if len(lng) < kernels.SERIAL_BELOW else kernels.assign_kernel
+        result = kernel(lng, lat, keys, self.table, self.bits, self.cover.grid, self.edges, self.edge_offsets)
         undecided = np.flatnonzero(result == -2)
         if len(undecided):
             result[undecided] = self._exact(lng[undecided], lat[undecided], keys[undecided])

@@ -124,3 +124,11 @@ def assign_kernel(lng, lat, cover_keys, table, bits, row_grid, edges, edge_offse
                 out[i] = g
                 break
     return out
+
+
+assign_kernel_serial = njit(cache=True)(assign_kernel.py_func)
+"""The same kernel on the calling thread: for a few points (one intake request) waking the parallel pool
+costs more than the work, and far more on a loaded machine."""
+
+SERIAL_BELOW = 4096
+"""Fewer points than this are assigned by :data:`assign_kernel_serial`."""

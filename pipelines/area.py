@@ -41,6 +41,11 @@ class Area:
         return cells, self.locator.assign(lng, lat, cells)
 
     @cached_property
+    def code_rows(self) -> list[dict]:
+        """Per grid (by position in :attr:`grids`): its grid code and upper codes, as plain values."""
+        return self.grids[["grid_code", *UPPER_CODES]].to_dict("records")
+
+    @cached_property
     def code_table(self) -> pa.Table:
         """grid_index (position in :attr:`grids`) with grid_code and upper codes: joined in SQL when writing."""
         table = self.grids[["grid_code", *UPPER_CODES]].copy()

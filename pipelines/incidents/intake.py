@@ -1,9 +1,10 @@
-"""Intake: HTTP bodies (Open311 form fields or JSON) → validated requests → one write transaction each.
+"""Intake: HTTP bodies (Open311 form fields or JSON) → validated requests → group-committed writes.
 
 :func:`submit` takes a new report, :func:`act` one action along the loop.  Both take plain dicts
 (what a body parses to), check everything first and raise :class:`RequestError` listing every
 problem, so the API answers 400 with one clear message and nothing is stored.  The writes go
-through :class:`~pipelines.store.Database`, which serialises them with its lock.
+through :class:`~pipelines.store.Database`, which serialises them with its lock; new reports arriving
+together share one transaction (group commit), and each caller returns after the commit holding its report.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import datetime as dt
 import hashlib
 import json
 import secrets
+import weakref
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -22,13 +24,12 @@ from pipelines.errors import GridtwinError
 from pipelines.incidents import machine, repository
 from pipelines.store import Database, transaction
 from pipelines.store.areas import worker_exists
-from pipelines.store.categories import category_deadlines
+from pipelines.store.categories import category_rules
 from pipelines.store.meta import bump_data_version
 from pipelines.vocabulary import (
     ACTIONS,
     ASSIGNEE_TYPES,
     DEFAULT_AFFAIR_CLASS,
-    GRID_CODE_COLUMNS,
     MAX_DESCRIPTION,
     MAX_SHORT,
 )
@@ -133,52 +134,135 @@ def parse_new_request(payload: dict, services, area: Area | None) -> NewRequest:
 def submit(
     db: Database, area: Area | None, payload: dict, now: dt.datetime, actor: str, scope: str | None = None
 ) -> tuple[str, bool]:
-    """Validate and store one new request; returns (incident id, created).
+    """Validate and store one new request; returns (incident id, created) once it is committed.
 
     A client token (``token``) makes retries idempotent for one caller (``scope``: the API key id
     or user; default ``actor``): the same token with the same request returns the first id and
     ``created`` False; with a different request it raises :class:`TokenConflictError`.  Another caller's
-    token of the same spelling is unrelated.
+    token of the same spelling is unrelated.  Requests arriving together share one transaction
+    (:meth:`~pipelines.store.Database.write_grouped`).
     """
-    with db.cursor() as cur:
-        categories = category_deadlines(cur).set_index("category")
-    request = parse_new_request(payload, categories.index, area)
-    scope = scope or actor
-    digest = request.digest()
-    with db.write() as cur:
-        if request.token and (known := repository.token_incident(cur, scope, request.token)):
-            if known[1] is not None and known[1] != digest:
-                raise TokenConflictError(
-                    f"idempotency token {request.token!r} was already used for a different request"
-                    f" ({known[0]}): send a new token for a new request"
+    request = parse_new_request(payload, service_names(db, payload.get("service_code")), area)
+    submission = Submission(request, area.code_rows[request.grid_index], now, actor, scope or actor, request.digest())
+    return db.write_grouped(store_submissions, submission)
+
+
+_SERVICES: weakref.WeakKeyDictionary[Database, frozenset[str]] = weakref.WeakKeyDictionary()
+
+
+def service_names(db: Database, asked: object = None) -> frozenset[str]:
+    """The category names, read once per database and again only when ``asked`` is not among them
+    (categories are added by loads and never removed)."""
+    names = _SERVICES.get(db)
+    if names is None or asked not in names:
+        with db.cursor() as cur:
+            names = _SERVICES[db] = frozenset(category_rules(cur))
+    return names
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A validated request on its way to the store: where it lies, when, who sent it, its digest."""
+
+    request: NewRequest
+    codes: dict
+    now: dt.datetime
+    actor: str
+    scope: str
+    digest: str
+
+
+def store_submissions(cur, items: list[Submission]) -> list:
+    """Store the new requests of one group commit: per item (incident id, created) or a TokenConflictError.
+
+    A token seen before (stored, or earlier in the same group) returns the first id; one statement per
+    table for the whole group, and the change counter bumped once.
+    """
+    first = _first_uses(cur, items)
+    fresh = [k for k, s in enumerate(items) if first[k] == k]
+    ids = dict(zip(fresh, _new_ids(cur, [items[k].now for k in fresh]), strict=True))
+    rules = category_rules(cur)
+    results = []
+    for k, s in enumerate(items):
+        use = first[k]
+        if use == k:
+            results.append((ids[k], True))
+            continue
+        first_id, first_digest = use if isinstance(use, tuple) else (ids[use], items[use].digest)
+        if first_digest is not None and first_digest != s.digest:
+            results.append(
+                TokenConflictError(
+                    f"idempotency token {s.request.token!r} was already used for a different request"
+                    f" ({first_id}): send a new token for a new request"
                 )
-            return known[0], False
-        category = categories.loc[request.service]
-        incident_id = f"OP{now:%Y%m%d%H%M%S}{secrets.token_hex(3).upper()}"
-        grid = area.grids.iloc[request.grid_index]
-        row = {
-            "incident_id": incident_id,
-            "category": request.service,
-            "affair_class": category["affair_class"] or DEFAULT_AFFAIR_CLASS,
-            "source": SOURCE,
-            "priority": "一般",
-            "status": "reported",
-            "reported_at": now,
-            "due_at": now + dt.timedelta(hours=int(category["deadline_h"] or DEFAULT_DEADLINE_H)),
-            "description": request.description,
-            "address": request.address,
-            "reporter_name": request.reporter,
-            "reporter_phone": request.phone,
-            "lon": request.lon,
-            "lat": request.lat,
-            "h3_cell": request.h3_cell,
-            **{c: grid[c] for c in GRID_CODE_COLUMNS},
-        }
-        repository.insert_new_incident(cur, row, actor, "Open311 上报")
-        if request.token:
-            repository.save_token(cur, scope, request.token, incident_id, digest)
+            )
+        else:
+            results.append((first_id, False))
+    rows = [_incident_row(items[k], ids[k], rules) for k in fresh]
+    repository.insert_new_incidents(cur, rows, [items[k].actor for k in fresh], "Open311 上报")
+    tokens = [
+        (items[k].scope, items[k].request.token, ids[k], items[k].digest) for k in fresh if items[k].request.token
+    ]
+    repository.save_tokens(cur, tokens)
+    if rows:
         bump_data_version(cur)
-    return incident_id, True
+    return results
+
+
+def _first_uses(cur, items: list[Submission]) -> list:
+    """Per item: its own position (a new incident), the position of an earlier item of the group with the same
+    caller and token, or the (incident id, digest) stored for its token."""
+    keys = [(s.scope, s.request.token) if s.request.token else None for s in items]
+    stored = repository.token_incidents(cur, sorted({key for key in keys if key}))
+    seen: dict = {}
+    first = []
+    for k, key in enumerate(keys):
+        if key is None:
+            first.append(k)
+        elif key in stored:
+            first.append(stored[key])
+        else:
+            first.append(seen.setdefault(key, k))
+    return first
+
+
+def _new_ids(cur, times: list[dt.datetime]) -> list[str]:
+    """One new incident id per report time (``OP`` + the second + 6 random hex digits), none already stored."""
+    ids = [_new_id(t) for t in times]
+    while times:
+        taken = repository.taken_incident_ids(cur, ids, min(times), max(times) + dt.timedelta(seconds=1))
+        clash = [k for k, i in enumerate(ids) if i in taken or ids.index(i) != k]
+        if not clash:
+            break
+        for k in clash:
+            ids[k] = _new_id(times[k])
+    return ids
+
+
+def _new_id(now: dt.datetime) -> str:
+    return f"OP{now:%Y%m%d%H%M%S}{secrets.token_hex(3).upper()}"
+
+
+def _incident_row(s: Submission, incident_id: str, rules: dict) -> dict:
+    affair_class, deadline_h = rules.get(s.request.service, (None, None))
+    return {
+        "incident_id": incident_id,
+        "category": s.request.service,
+        "affair_class": affair_class or DEFAULT_AFFAIR_CLASS,
+        "source": SOURCE,
+        "priority": "一般",
+        "status": "reported",
+        "reported_at": s.now,
+        "due_at": s.now + dt.timedelta(hours=int(deadline_h or DEFAULT_DEADLINE_H)),
+        "description": s.request.description,
+        "address": s.request.address,
+        "reporter_name": s.request.reporter,
+        "reporter_phone": s.request.phone,
+        "lon": s.request.lon,
+        "lat": s.request.lat,
+        "h3_cell": s.request.h3_cell,
+        **s.codes,
+    }
 
 
 @dataclass(frozen=True)

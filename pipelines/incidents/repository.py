@@ -88,39 +88,73 @@ def overdue_count(con: duckdb.DuckDBPyConnection, now) -> int:
     return con.execute("SELECT count(*) FROM open_incidents WHERE due_at < ?", [now]).fetchone()[0]
 
 
-def token_incident(con: duckdb.DuckDBPyConnection, caller: str, token: str) -> tuple[str, str | None] | None:
-    """(incident id, payload digest) a caller's token was first used with."""
-    return con.execute(
-        "SELECT incident_id, payload_sha256 FROM intake_tokens WHERE caller = ? AND token = ?", [caller, token]
-    ).fetchone()
+def token_incidents(
+    con: duckdb.DuckDBPyConnection, keys: list[tuple[str, str]]
+) -> dict[tuple[str, str], tuple[str, str | None]]:
+    """(caller, token) -> (incident id, payload digest) each token was first used with, for those already used."""
+    if not keys:
+        return {}
+    callers, tokens = (list(column) for column in zip(*keys, strict=True))
+    rows = con.execute(
+        "SELECT t.caller, t.token, t.incident_id, t.payload_sha256 FROM intake_tokens t"
+        " JOIN (SELECT unnest($callers::VARCHAR[]) AS caller, unnest($tokens::VARCHAR[]) AS token) k"
+        " ON k.caller = t.caller AND k.token = t.token",
+        {"callers": callers, "tokens": tokens},
+    ).fetchall()
+    return {(caller, token): (incident_id, digest) for caller, token, incident_id, digest in rows}
 
 
-def save_token(con: duckdb.DuckDBPyConnection, caller: str, token: str, incident_id: str, digest: str) -> None:
-    con.execute(
-        "INSERT INTO intake_tokens (caller, token, incident_id, payload_sha256, created_at)"
-        " VALUES (?, ?, ?, ?, now()::TIMESTAMP)",
-        [caller, token, incident_id, digest],
-    )
+def save_tokens(con: duckdb.DuckDBPyConnection, rows: list[tuple[str, str, str, str]]) -> None:
+    """Remember (caller, token, incident id, payload digest) rows: one statement for all of them."""
+    if rows:
+        _insert_values(
+            con,
+            "intake_tokens (caller, token, incident_id, payload_sha256, created_at)",
+            "(?, ?, ?, ?, now()::TIMESTAMP)",
+            rows,
+        )
 
 
-def insert_new_incident(con: duckdb.DuckDBPyConnection, row: dict, actor: str, note: str) -> None:
-    """One new incident (an id never seen), its open state and its first history row: four small inserts.
+def taken_incident_ids(con: duckdb.DuckDBPyConnection, ids: list[str], start, end) -> set[str]:
+    """Which of ``ids`` are stored among the incidents reported in [start, end] (a time-pruned look-up)."""
+    rows = con.execute(
+        "SELECT incident_id FROM incidents WHERE reported_at >= ? AND reported_at <= ?"
+        " AND incident_id IN (SELECT unnest(?::VARCHAR[]))",
+        [start, end, ids],
+    ).fetchall()
+    return {row[0] for row in rows}
 
-    ``row`` holds every incidents column.  Intake takes this path instead of the batch upsert, which
-    must look for earlier copies of each id.
+
+_OPEN_COLUMN_LIST = [c.strip() for c in OPEN_COLUMNS.split(",")]
+
+
+def insert_new_incidents(con: duckdb.DuckDBPyConnection, rows: list[dict], actors: list[str], note: str) -> None:
+    """New incidents (ids never seen), their open state and first history rows: one insert per table.
+
+    Every row holds the same incidents columns; ``actors[k]`` reported ``rows[k]``.  Intake takes this
+    path instead of the batch upsert, which must look for earlier copies of each id.
     """
-    columns = list(row)
-    con.execute(
-        f"INSERT INTO incidents ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})", list(row.values())
+    if not rows:
+        return
+    columns = list(rows[0])
+    marks = f"({', '.join('?' * len(columns))})"
+    _insert_values(con, f"incidents ({', '.join(columns)})", marks, [list(r.values()) for r in rows])
+    open_marks = f"({', '.join('?' * len(_OPEN_COLUMN_LIST))})"
+    _insert_values(
+        con, f"open_incidents ({OPEN_COLUMNS})", open_marks, [[r[c] for c in _OPEN_COLUMN_LIST] for r in rows]
     )
-    con.execute(
-        f"INSERT INTO open_incidents ({OPEN_COLUMNS}) VALUES ({', '.join('?' * len(OPEN_COLUMNS.split(',')))})",
-        [row[c.strip()] for c in OPEN_COLUMNS.split(",")],
+    _insert_values(
+        con,
+        "incident_events (incident_id, from_status, to_status, occurred_at, actor, note)",
+        "(?, NULL, 'reported', ?, ?, ?)",
+        [[r["incident_id"], r["reported_at"], actor, note] for r, actor in zip(rows, actors, strict=True)],
     )
+
+
+def _insert_values(con: duckdb.DuckDBPyConnection, target: str, marks: str, rows: list) -> None:
+    """``INSERT INTO target VALUES marks, marks, …`` with every row's values bound (one statement)."""
     con.execute(
-        "INSERT INTO incident_events (incident_id, from_status, to_status, occurred_at, actor, note)"
-        " VALUES (?, NULL, 'reported', ?, ?, ?)",
-        [row["incident_id"], row["reported_at"], actor, note],
+        f"INSERT INTO {target} VALUES {', '.join([marks] * len(rows))}", [value for row in rows for value in row]
     )
 
 

@@ -19,6 +19,14 @@ def category_deadlines(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return con.execute("SELECT category, affair_class, deadline_h, department FROM categories ORDER BY category").df()
 
 
+def category_rules(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str | None, int | None]]:
+    """category -> (affair class, deadline in hours): what a new report of the category is stored with."""
+    return {
+        name: (affair, hours)
+        for name, affair, hours in con.execute("SELECT category, affair_class, deadline_h FROM categories").fetchall()
+    }
+
+
 def set_deadline(con: duckdb.DuckDBPyConnection, category: str, hours: int) -> bool:
     """Change a category's deadline (时限); False when the category does not exist."""
     found = con.execute("SELECT count(*) FROM categories WHERE category = ?", [category]).fetchone()[0]

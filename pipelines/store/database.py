@@ -3,8 +3,10 @@
 A DuckDB file has one writing process; inside it, one connection serves every thread through
 cursors.  DuckDB's optimistic concurrency would make two concurrent writers conflict, so the
 :class:`Database` also owns the one lock that serialises writes: :meth:`Database.write` takes it,
-opens a cursor and a transaction, and commits or rolls back.  Command-line tools that own the file
-for a single run use :func:`connect` and :func:`transaction` directly.
+opens a cursor and a transaction, and commits or rolls back.  :meth:`Database.write_grouped` is the
+same path for many small writes arriving together (group commit): whoever gets the lock writes every
+write queued so far in one transaction, and each caller returns only after that commit.  Command-line
+tools that own the file for a single run use :func:`connect` and :func:`transaction` directly.
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ import contextlib
 import os
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -75,6 +79,19 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
     con.execute("COMMIT")
 
 
+GroupApply = Callable[[duckdb.DuckDBPyConnection, Sequence[Any]], Sequence[Any]]
+"""Writes several queued items inside the open transaction; returns one result per item, in order
+(an exception instance as the result of an item refuses that item alone: it is raised in its caller)."""
+
+
+@dataclass
+class _Queued:
+    apply: GroupApply
+    item: Any
+    result: Any = None
+    done: bool = False
+
+
 class Database:
     """One database file opened for writing: its connection and the lock every write takes."""
 
@@ -82,6 +99,10 @@ class Database:
         self.path = Path(path)
         self.con = connect(self.path)
         self.lock = threading.Lock()
+        self._queue: list[_Queued] = []
+        self._queue_lock = threading.Lock()
+        self.group_sizes: list[int] = []
+        """Items per group commit, most recent last (the last 1,000; for benchmarks and tests)."""
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A cursor for reads (close it, or use it in ``with``)."""
@@ -93,5 +114,62 @@ class Database:
         with self.lock, self.con.cursor() as cur, transaction(cur):
             yield cur
 
+    def write_grouped(self, apply: GroupApply, item: Any) -> Any:
+        """Group commit: queue ``item``, see it written with everything queued alongside, return its result.
+
+        The first caller to get the write lock takes the whole queue and runs ``apply(cursor, items)``
+        for each run of items sharing an ``apply``, all in one transaction, then commits; the callers
+        queued meanwhile find their item done when they get the lock and return at once.  So every
+        caller returns only after the commit that holds its item, and callers arriving while one
+        transaction commits share the next one.  If a group raises, the transaction is rolled back and
+        its items are written again one per transaction, so one bad item fails alone.
+        """
+        queued = _Queued(apply, item)
+        with self._queue_lock:
+            self._queue.append(queued)
+        with self.lock:
+            if not queued.done:
+                with self._queue_lock:
+                    batch, self._queue = self._queue, []
+                self._commit(batch)
+        if not queued.done:  # the writer holding it was interrupted (KeyboardInterrupt, SystemExit)
+            raise GridtwinError("the write was interrupted before it was committed: nothing was stored, send it again")
+        if isinstance(queued.result, BaseException):
+            raise queued.result
+        return queued.result
+
+    def _commit(self, batch: list[_Queued]) -> None:
+        """Write ``batch`` in one transaction (the write lock is held); alone one by one when that fails."""
+        self.group_sizes = [*self.group_sizes[-999:], len(batch)]
+        try:
+            with self.con.cursor() as cur, transaction(cur):
+                results = [result for run in _runs(batch) for result in _apply(cur, run)]
+        except Exception as exc:  # noqa: BLE001 - handed to the caller whose item failed, raised there
+            if len(batch) == 1:
+                batch[0].result = exc
+                batch[0].done = True
+                return
+            for queued in batch:
+                self._commit([queued])
+            return
+        for queued, result in zip(batch, results, strict=True):
+            queued.result, queued.done = result, True
+
     def close(self) -> None:
         self.con.close()
+
+
+def _runs(batch: list[_Queued]) -> Iterator[list[_Queued]]:
+    """Consecutive items sharing one ``apply``."""
+    start = 0
+    for end in range(1, len(batch) + 1):
+        if end == len(batch) or batch[end].apply is not batch[start].apply:
+            yield batch[start:end]
+            start = end
+
+
+def _apply(cur: duckdb.DuckDBPyConnection, run: list[_Queued]) -> Sequence[Any]:
+    results = run[0].apply(cur, [queued.item for queued in run])
+    if len(results) != len(run):
+        raise GridtwinError(f"a grouped write returned {len(results)} results for {len(run)} items")
+    return results

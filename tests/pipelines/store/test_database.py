@@ -38,3 +38,74 @@ def test_concurrent_writers_are_serialised(tmp_path):
     with db.cursor() as cur:
         assert meta_value(cur, "data_version") == "80"  # no write conflict, no lost update
     db.close()
+
+
+def _append(cur, items):
+    """A grouped write for the tests: insert each item into t; an item 'bad' breaks its group, 'refused' is refused."""
+    results = []
+    for item in items:
+        if item == "refused":
+            results.append(ValueError("refused alone"))
+            continue
+        cur.execute("INSERT INTO t VALUES (?)", [0 if item == "bad" else item])
+        if item == "bad":
+            cur.execute("SELECT * FROM no_such_table")
+        results.append(item * 10)
+    return results
+
+
+def _grouped_db(tmp_path):
+    db = Database(tmp_path / "db.duckdb")
+    with db.write() as cur:
+        cur.execute("CREATE TABLE t (v INTEGER)")
+    return db
+
+
+def test_grouped_writes_share_transactions_and_each_gets_its_result(tmp_path):
+    db = _grouped_db(tmp_path)
+    results: dict[int, int] = {}
+    gate = threading.Barrier(8)
+
+    def writer(k):
+        gate.wait()
+        for i in range(k * 100, k * 100 + 25):
+            results[i] = db.write_grouped(_append, i)
+
+    with db.lock:  # hold the lock while the writers queue up: the first group must take several of them
+        threads = [threading.Thread(target=writer, args=(k,)) for k in range(8)]
+        for t in threads:
+            t.start()
+        while len(db._queue) < 8:
+            threading.Event().wait(0.001)
+    for t in threads:
+        t.join()
+    assert results == {i: i * 10 for i in results} and len(results) == 200
+    with db.cursor() as cur:
+        stored = sorted(v for (v,) in cur.execute("SELECT v FROM t").fetchall())
+    assert stored == sorted(results)  # every item once: none lost, none written twice
+    assert sum(db.group_sizes) == 200 and db.group_sizes[0] >= 8 and len(db.group_sizes) < 200
+    db.close()
+
+
+def test_a_failing_item_fails_alone(tmp_path):
+    db = _grouped_db(tmp_path)
+    outcomes: dict = {}
+
+    def writer(item):
+        try:
+            outcomes[item] = db.write_grouped(_append, item)
+        except Exception as exc:  # noqa: BLE001 - the test records which exception each caller got
+            outcomes[item] = type(exc).__name__
+
+    with db.lock:
+        threads = [threading.Thread(target=writer, args=(item,)) for item in (1, "bad", 2, "refused", 3)]
+        for t in threads:
+            t.start()
+        while len(db._queue) < 5:
+            threading.Event().wait(0.001)
+    for t in threads:
+        t.join()
+    assert outcomes == {1: 10, 2: 20, 3: 30, "bad": "CatalogException", "refused": "ValueError"}
+    with db.cursor() as cur:
+        assert sorted(v for (v,) in cur.execute("SELECT v FROM t").fetchall()) == [1, 2, 3]
+    db.close()
