@@ -1,26 +1,42 @@
-"""Dashboard benchmark: time and payload of every view at the city scale.
+"""Dashboard benchmark: time and payload of every view at the city scale, in process and over HTTP.
 
-    python bench/dashboard.py [--db /tmp/gridtwin-city.duckdb] [--repeat 20] [--only party]
+    python bench/dashboard.py [--db /tmp/gridtwin-city.duckdb] [--repeat 100] [--only party]
+    python bench/dashboard.py --db /tmp/city-party.duckdb --clients 5 --work /tmp/city-intake.duckdb
 
 Builds the city (``gridtwin generate --scale city``: 65,025 grids, 10,000,000
-incidents) into ``--db`` if the file holds no incidents, then runs each view's
-work exactly as its Dash callback does (SQL, shaping, Plotly figure) and
-prints p50/p95 of the warm runs, the first (cold-cache) run, and the JSON
-payload the browser would receive.
+incidents) into ``--db`` if the file holds no incidents, prints the machine's
+load average, then runs each view's work exactly as its Dash callback does
+(SQL, shaping, Plotly figure) and prints p50/p95 of the warm runs, the first
+(cold-cache) run, and the JSON payload the browser would receive.
+
+With ``--clients N`` it then copies ``--db`` to ``--work`` (the original is only
+read), serves the copy on the real server (waitress, ``--threads``, the clock
+set to the data's end) and runs operator sessions over HTTP, first 1 then N at
+once: each logs in, polls the change counter every 1.5 s and drills city →
+district → street → community → grid (map and side panels at every step, the
+leader's street and community tables), posting the Dash callback requests the
+browser would post; a writer adds ``--writes-per-s`` Open311 reports, so polls
+see changes.  Every callback's HTTP round trip is timed until each view has
+``--samples`` samples; target: every view p95 < 100 ms with 5 clients.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import importlib.util
 import json
+import os
+import shutil
 import statistics
 import sys
 import time
 from pathlib import Path
 
-# This file is named like the package it measures: keep its own folder off the import path.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+# This file is named like the package it measures: keep its own folder off the import path
+# (its HTTP sessions live beside it in bench_sessions.py, imported from the folder explicitly).
+HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 
 import plotly.io as pio  # noqa: E402
 
@@ -83,18 +99,62 @@ def measure(name: str, work, repeat: int) -> dict | None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", type=Path, default=Path("/tmp/gridtwin-city.duckdb"))
-    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--repeat", type=int, default=100, help="warm runs per view in process")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--only", default="", help="measure only the views whose name contains this (e.g. party)")
+    parser.add_argument("--clients", type=int, default=0, help="also run 1 and N concurrent HTTP sessions")
+    parser.add_argument("--samples", type=int, default=100, help="HTTP samples per view (at least)")
+    parser.add_argument("--work", type=Path, help="copy of --db that the HTTP server opens (default: next to --db)")
+    parser.add_argument("--port", type=int, default=0, help="HTTP server port (default: a free one)")
+    parser.add_argument("--threads", type=int, default=8, help="HTTP server threads")
+    parser.add_argument("--writes-per-s", type=float, default=1.0, help="Open311 reports per second during sessions")
+    parser.add_argument("--skip-inprocess", action="store_true", help="only the HTTP sessions")
+    parser.add_argument("--serve", nargs=2, metavar=("DB", "CLOCK"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-
+    if args.serve:
+        return serve(Path(args.serve[0]), args.serve[1], args.port, args.threads)
+    load = os.getloadavg()
+    print(f"load average at start: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} ({os.cpu_count()} CPUs)", flush=True)
     ONLY[0] = args.only
     ensure_city(args.db, args.seed)
-    probe = store.connect(args.db, read_only=True)
+    db = args.db
+    if args.work or args.clients:  # the server opens its database for writing: give it a copy
+        db = args.work or args.db.with_name(f"{args.db.stem}-dashboard-run.duckdb")
+        if db.resolve() == args.db.resolve():
+            raise GridtwinError("--work must differ from --db: the benchmark opens its copy for writing")
+        print(f"copying {args.db} to {db} …", flush=True)
+        shutil.copy(args.db, db)
+        Path(f"{db}.wal").unlink(missing_ok=True)
+    if not args.skip_inprocess:
+        in_process(args, db)
+    if args.clients:
+        spec = importlib.util.spec_from_file_location("bench_sessions", HERE / "bench_sessions.py")
+        sessions = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(sessions)
+        sessions.run_sessions(args, db, Path(__file__).resolve())
+
+
+def serve(db: Path, clock: str, port: int, threads: int) -> None:
+    """The real server (waitress) on ``db`` with the clock fixed at ``clock``; prints its port, serves until killed."""
+    from dashboard.app import create_app
+    from dashboard.security import Settings
+    from dashboard.server import make_server
+
+    end = dt.datetime.fromisoformat(clock)
+    settings = Settings.from_env()
+    http = make_server(
+        create_app(db, clock=lambda: end, settings=settings).server, "127.0.0.1", port, settings, threads
+    )
+    print(f"serving on port {http.effective_port}", flush=True)
+    http.run()
+
+
+def in_process(args, db: Path) -> None:
+    probe = store.connect(db, read_only=True)
     end = probe.execute("SELECT max(reported_at) FROM incidents").fetchone()[0]
     counts = table_counts(probe)
     probe.close()
-    data = DashboardData(args.db, clock=lambda: end)
+    data = DashboardData(db, clock=lambda: end)
 
     district = data.shapes.children("city", None)["frame"]["code"].iloc[0]
     street = data.shapes.children("district", district)["frame"]["code"].iloc[0]

@@ -1,18 +1,24 @@
 """Intake benchmark: Open311 POSTs from concurrent writers against `gridtwin serve`, alone and with readers and scrapers.
 
     python bench/intake.py --requests 1000 --clients 20 --readers 5 --scrapers 5
+    python bench/intake.py --db /tmp/city-party.duckdb --work /tmp/city-intake.duckdb --threads 24
 
-Serves a copy of the demo city with ``gridtwin serve`` (waitress, in its own process, as in
-production) and runs two phases in the same invocation:
+Copies ``--db`` (the demo city, built once if missing; never written) to ``--work`` and serves the
+copy with ``gridtwin serve`` (waitress, in its own process, as in production).  Prints the machine's
+load average at start, then runs in the same invocation:
 
+0. baselines: one client posting ``--requests``/10 requests one after another (the latency floor),
+   and ``--clients`` writers against a server started with group commit off
+   (``GRIDTWIN_GROUP_COMMIT=0``: one transaction per request, as before group commit);
 1. writers only: ``--clients`` threads post ``--requests`` new requests, each on a new connection
-   as a hotline system would;
+   as a hotline system would (group commit: requests arriving together share a transaction);
 2. the same writers, plus ``--readers`` authenticated readers (a dispatcher key reading incidents
    and request lists) and ``--scrapers`` anonymous clients looping on the full request list.
 
-It prints accepted/s and p50/p95 latency of the writers in both phases, what the readers and
-scrapers got (200s, 429s), and the ratio: scrapers must not cut intake by more than half.
-Afterwards the database file is reopened from disk: every acknowledged (201) request must be there.
+It prints accepted/s and p50/p95 latency of the writers in every phase, the ratios to the baseline,
+what the readers and scrapers got (200s, 429s), and the ratio: scrapers must not cut intake by more
+than half.  Afterwards the file is reopened from disk: every acknowledged (201) request must be
+there, and no incident id twice.  Targets (issue 16): ≥ 300 accepted/s with 20 clients, p95 < 200 ms.
 """
 
 from __future__ import annotations
@@ -70,9 +76,10 @@ def call(port: int, method: str, path: str, body: dict | None = None, headers: d
     return reply.status, time.perf_counter() - start, parsed
 
 
-def start_server(db: Path, port: int, threads: int) -> tuple[subprocess.Popen, int]:
+def start_server(db: Path, port: int, threads: int, group_commit: bool = True) -> tuple[subprocess.Popen, int]:
     cmd = [sys.executable, "-m", "dashboard.cli", "serve", "--db", str(db), "--port", str(port)]
-    proc = subprocess.Popen([*cmd, "--threads", str(threads)], stdout=subprocess.PIPE, text=True)
+    env = {**os.environ, "GRIDTWIN_GROUP_COMMIT": "1" if group_commit else "0"}
+    proc = subprocess.Popen([*cmd, "--threads", str(threads)], stdout=subprocess.PIPE, text=True, env=env)
     line = proc.stdout.readline()
     if "localhost:" not in line:
         proc.kill()
@@ -80,13 +87,13 @@ def start_server(db: Path, port: int, threads: int) -> tuple[subprocess.Popen, i
     return proc, int(line.split("localhost:")[1].split("/")[0])
 
 
-def run_phase(port, keys, todo, args, readers: int, scrapers: int, tag: str) -> dict:
-    """Writers post ``todo``; readers and scrapers loop until the writers are done."""
+def run_phase(port, keys, todo, clients: int, readers: int, scrapers: int, tag: str) -> dict:
+    """``clients`` writers post ``todo``; readers and scrapers loop until the writers are done."""
     results, side = [], Counter()
     lock, done = threading.Lock(), threading.Event()
 
     def writer(k: int) -> None:
-        for i in range(k, len(todo), args.clients):
+        for i in range(k, len(todo), clients):
             lon, lat = todo[i]
             body = {"service_code": "车辆停放", "lat": lat, "long": lon, "token": f"{tag}-{i}"}
             outcome = call(port, "POST", "/open311/v2/requests.json", body, {"X-API-Key": keys["intake"]})
@@ -115,7 +122,7 @@ def run_phase(port, keys, todo, args, readers: int, scrapers: int, tag: str) -> 
     for t in others:
         t.start()
     start = time.perf_counter()
-    writers = [threading.Thread(target=writer, args=(k,)) for k in range(args.clients)]
+    writers = [threading.Thread(target=writer, args=(k,)) for k in range(clients)]
     for t in writers:
         t.start()
     for t in writers:
@@ -137,6 +144,53 @@ def run_phase(port, keys, todo, args, readers: int, scrapers: int, tag: str) -> 
     }
 
 
+def prepare(args) -> tuple[Path, dict, int]:
+    """Copy ``--db`` to ``--work`` (the original is only read) and add the benchmark's API keys to the copy."""
+    if not args.db.exists():
+        print(f"building the demo city into {args.db} (once) …", flush=True)
+        generate(args.db, "demo", seed=7)
+    work = args.work or args.db.with_name(f"{args.db.stem}-intake-run.duckdb")
+    if work.resolve() == args.db.resolve():
+        raise SystemExit("--work must differ from --db: the benchmark writes to its copy only")
+    shutil.copy(args.db, work)
+    Path(str(work) + ".wal").unlink(missing_ok=True)
+    if Path(str(args.db) + ".wal").exists():
+        shutil.copy(str(args.db) + ".wal", str(work) + ".wal")
+    con = store.connect(work)
+    keys = {role: auth.new_api_key(con, f"bench-{role}", role) for role in ("intake", "dispatcher")}
+    before = con.execute("SELECT count(*) FROM incidents").fetchone()[0]
+    con.close()
+    return work, keys, before
+
+
+def serve_and_run(work: Path, args, keys, group_commit: bool, phases) -> list[dict]:
+    """Start a server on ``work``, run each (todo, clients, readers, scrapers, tag) phase, stop it."""
+    proc, port = start_server(work, args.port, args.threads, group_commit)
+    try:
+        return [run_phase(port, keys, *phase) for phase in phases]
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=120)
+
+
+def check_disk(work: Path, acked: set[str]) -> tuple[int, int, int]:
+    """(acknowledged ids found, incidents, extra rows of acknowledged ids), read from the file after the server stopped."""
+    disk = duckdb.connect(str(work), read_only=True)
+    try:
+        found = disk.execute(
+            "SELECT count(*) FROM incidents WHERE incident_id IN (SELECT unnest(?::VARCHAR[]))", [sorted(acked)]
+        ).fetchone()[0]
+        total = disk.execute("SELECT count(*) FROM incidents").fetchone()[0]
+        doubled = disk.execute(
+            "SELECT count(*) - count(DISTINCT incident_id) FROM incidents"
+            " WHERE incident_id IN (SELECT unnest(?::VARCHAR[]))",
+            [sorted(acked)],
+        ).fetchone()[0]
+    finally:
+        disk.close()
+    return found, total, doubled
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=1000, help="POSTs per phase")
@@ -144,58 +198,60 @@ def main() -> None:
     parser.add_argument("--readers", type=int, default=5, help="authenticated readers in phase 2")
     parser.add_argument("--scrapers", type=int, default=5, help="anonymous list scrapers in phase 2")
     parser.add_argument("--threads", type=int, default=8, help="server threads (gridtwin serve --threads)")
-    parser.add_argument("--db", type=Path, default=DEMO, help="demo city to copy (built once if missing)")
+    parser.add_argument("--db", type=Path, default=DEMO, help="database to copy (never written; demo built if missing)")
+    parser.add_argument("--work", type=Path, help="the copy that is served and written (default: next to --db)")
     parser.add_argument("--port", type=int, default=0, help="port to serve on (default: a free one)")
     args = parser.parse_args()
-    if not args.db.exists():
-        print(f"building the demo city into {args.db} (once) …", flush=True)
-        generate(args.db, "demo", seed=7)
-    db = args.db.with_name("gridtwin-bench-intake-run.duckdb")
-    shutil.copy(args.db, db)
-    Path(str(db) + ".wal").unlink(missing_ok=True)
-    con = store.connect(db)
-    keys = {role: auth.new_api_key(con, f"bench-{role}", role) for role in ("intake", "dispatcher")}
-    before = con.execute("SELECT count(*) FROM incidents").fetchone()[0]
-    con.close()
-
-    first, second = points(db, args.requests, 2), points(db, args.requests, 3)
-    proc, port = start_server(db, args.port, args.threads)
-    try:
-        alone = run_phase(port, keys, first, args, 0, 0, "alone")
-        mixed = run_phase(port, keys, second, args, args.readers, args.scrapers, "mixed")
-    finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=60)
-
-    acked = alone["acked"] | mixed["acked"]
-    disk = duckdb.connect(str(db), read_only=True)  # reopened from disk: what survived the server
-    try:
-        found = disk.execute(
-            "SELECT count(*) FROM incidents WHERE incident_id IN (SELECT unnest(?::VARCHAR[]))", [sorted(acked)]
-        ).fetchone()[0]
-        total = disk.execute("SELECT count(*) FROM incidents").fetchone()[0]
-    finally:
-        disk.close()
-    print(
-        f"intake benchmark on gridtwin serve (waitress, {args.threads} threads, {os.cpu_count()} CPUs): "
-        f"{args.requests:,} POSTs per phase from {args.clients} writers"
+    load = os.getloadavg()
+    print(f"load average at start: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} ({os.cpu_count()} CPUs)", flush=True)
+    work, keys, before = prepare(args)
+    todo = [points(work, args.requests, seed) for seed in (2, 3, 4)]
+    single = todo[2][: max(args.requests // 10, 20)]
+    one, per_request = serve_and_run(
+        work, args, keys, False, [(single, 1, 0, 0, "one"), (todo[2], args.clients, 0, 0, "per-request")]
     )
-    for name, phase in (
-        ("writers only", alone),
-        (f"+ {args.readers} readers, {args.scrapers} scrapers", mixed),
-    ):
+    alone, mixed = serve_and_run(
+        work,
+        args,
+        keys,
+        True,
+        [(todo[0], args.clients, 0, 0, "alone"), (todo[1], args.clients, args.readers, args.scrapers, "mixed")],
+    )
+    phases = {
+        "1 client, one commit per request": one,
+        f"{args.clients} clients, one commit per request": per_request,
+        f"{args.clients} clients, group commit": alone,
+        f"  + {args.readers} readers, {args.scrapers} scrapers": mixed,
+    }
+    acked = set().union(*(phase["acked"] for phase in phases.values()))
+    found, total, doubled = check_disk(work, acked)
+    report(args, work, phases, alone, mixed, per_request)
+    print(
+        f"  found in the database afterwards: {found:,} of {len(acked):,} acknowledged "
+        f"({'all there' if found == len(acked) else 'MISSING ROWS'}); ids stored twice: {doubled}; "
+        f"incidents {before:,} → {total:,}"
+    )
+
+
+def report(args, work, phases, alone, mixed, baseline) -> None:
+    print(
+        f"intake benchmark on gridtwin serve (waitress, {args.threads} threads) serving {work} (copy of {args.db}): "
+        f"{args.requests:,} POSTs per phase"
+    )
+    for name, phase in phases.items():
         print(
-            f"  {name:<28} {phase['rate']:6.1f} accepted/s  p50 {phase['p50']:7.1f} ms  p95 {phase['p95']:7.1f} ms"
+            f"  {name:<40} {phase['rate']:6.1f} accepted/s  p50 {phase['p50']:7.1f} ms  p95 {phase['p95']:7.1f} ms"
             f"  ({len(phase['acked']):,} accepted in {phase['elapsed']:.1f} s; other answers {dict(phase['other'])})"
         )
+    print(
+        f"  group commit / one commit per request ({args.clients} clients): {alone['rate'] / baseline['rate']:.2f}× "
+        f"accepted/s, p95 {alone['p95']:.0f} ms vs {baseline['p95']:.0f} ms; "
+        f"target ≥ 300/s and p95 < 200 ms: {'met' if alone['rate'] >= 300 and alone['p95'] < 200 else 'NOT MET'}"
+    )
     print(f"  readers and scrapers got: {dict(sorted(mixed['side'].items()))}")
     ratio = mixed["rate"] / alone["rate"]
     print(
         f"  intake with readers and scrapers / alone: {ratio:.2f} ({'OK' if ratio >= 0.5 else 'CUT BY MORE THAN HALF'})"
-    )
-    print(
-        f"  found in the database afterwards: {found:,} of {len(acked):,} acknowledged "
-        f"({'all there' if found == len(acked) else 'MISSING ROWS'}); incidents {before:,} → {total:,}"
     )
 
 

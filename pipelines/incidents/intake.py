@@ -176,20 +176,32 @@ def store_submissions(cur, items: list[Submission]) -> list:
     """Store the new requests of one group commit: per item (incident id, created) or a TokenConflictError.
 
     A token seen before (stored, or earlier in the same group) returns the first id; one statement per
-    table for the whole group, and the change counter bumped once.
+    table for the whole group, and the change counter bumped once.  Tokens are claimed first (an insert
+    that skips those already stored), so only a retry costs a look-up.
     """
-    first = _first_uses(cur, items)
-    fresh = [k for k, s in enumerate(items) if first[k] == k]
-    ids = dict(zip(fresh, _new_ids(cur, [items[k].now for k in fresh]), strict=True))
+    keys = [(s.scope, s.request.token) if s.request.token else None for s in items]
+    first = _first_in_group(keys)
+    leaders = [k for k, j in enumerate(first) if j == k]
+    ids = dict(zip(leaders, _new_ids(cur, [items[k].now for k in leaders]), strict=True))
+    claimed = repository.claim_tokens(
+        cur, [(*keys[k], ids[k], items[k].digest) for k in leaders if keys[k] is not None]
+    )
+    stored = repository.token_incidents(
+        cur, [keys[k] for k in leaders if keys[k] is not None and keys[k] not in claimed]
+    )
+    fresh = [k for k in leaders if keys[k] not in stored]
     rules = category_rules(cur)
+    rows = [_incident_row(items[k], ids[k], rules) for k in fresh]
+    repository.insert_new_incidents(cur, rows, [items[k].actor for k in fresh], "Open311 上报")
+    if rows:
+        bump_data_version(cur)
     results = []
     for k, s in enumerate(items):
-        use = first[k]
-        if use == k:
-            results.append((ids[k], True))
-            continue
-        first_id, first_digest = use if isinstance(use, tuple) else (ids[use], items[use].digest)
-        if first_digest is not None and first_digest != s.digest:
+        j = first[k]
+        first_id, first_digest = stored.get(keys[j]) or (ids[j], items[j].digest)
+        if k == j and keys[k] not in stored:
+            results.append((first_id, True))
+        elif first_digest is not None and first_digest != s.digest:
             results.append(
                 TokenConflictError(
                     f"idempotency token {s.request.token!r} was already used for a different request"
@@ -198,32 +210,13 @@ def store_submissions(cur, items: list[Submission]) -> list:
             )
         else:
             results.append((first_id, False))
-    rows = [_incident_row(items[k], ids[k], rules) for k in fresh]
-    repository.insert_new_incidents(cur, rows, [items[k].actor for k in fresh], "Open311 上报")
-    tokens = [
-        (items[k].scope, items[k].request.token, ids[k], items[k].digest) for k in fresh if items[k].request.token
-    ]
-    repository.save_tokens(cur, tokens)
-    if rows:
-        bump_data_version(cur)
     return results
 
 
-def _first_uses(cur, items: list[Submission]) -> list:
-    """Per item: its own position (a new incident), the position of an earlier item of the group with the same
-    caller and token, or the (incident id, digest) stored for its token."""
-    keys = [(s.scope, s.request.token) if s.request.token else None for s in items]
-    stored = repository.token_incidents(cur, sorted({key for key in keys if key}))
+def _first_in_group(keys: list) -> list[int]:
+    """Per item: the position of the first item of the group with its (caller, token), or its own."""
     seen: dict = {}
-    first = []
-    for k, key in enumerate(keys):
-        if key is None:
-            first.append(k)
-        elif key in stored:
-            first.append(stored[key])
-        else:
-            first.append(seen.setdefault(key, k))
-    return first
+    return [k if key is None else seen.setdefault(key, k) for k, key in enumerate(keys)]
 
 
 def _new_ids(cur, times: list[dt.datetime]) -> list[str]:

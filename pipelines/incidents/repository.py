@@ -104,15 +104,18 @@ def token_incidents(
     return {(caller, token): (incident_id, digest) for caller, token, incident_id, digest in rows}
 
 
-def save_tokens(con: duckdb.DuckDBPyConnection, rows: list[tuple[str, str, str, str]]) -> None:
-    """Remember (caller, token, incident id, payload digest) rows: one statement for all of them."""
-    if rows:
-        _insert_values(
-            con,
-            "intake_tokens (caller, token, incident_id, payload_sha256, created_at)",
-            "(?, ?, ?, ?, now()::TIMESTAMP)",
-            rows,
-        )
+def claim_tokens(con: duckdb.DuckDBPyConnection, rows: list[tuple[str, str, str, str]]) -> set[tuple[str, str]]:
+    """Store (caller, token, incident id, payload digest) rows whose (caller, token) is not stored yet, in one
+    statement; returns the (caller, token) pairs stored now (the others were used before)."""
+    if not rows:
+        return set()
+    claimed = con.execute(
+        "INSERT INTO intake_tokens (caller, token, incident_id, payload_sha256, created_at) VALUES "
+        + ", ".join(["(?, ?, ?, ?, now()::TIMESTAMP)"] * len(rows))
+        + " ON CONFLICT DO NOTHING RETURNING caller, token",
+        [value for row in rows for value in row],
+    ).fetchall()
+    return set(claimed)
 
 
 def taken_incident_ids(con: duckdb.DuckDBPyConnection, ids: list[str], start, end) -> set[str]:

@@ -27,6 +27,9 @@ from pipelines.store.schema import ensure_schema
 
 _LOCK_PID = re.compile(r"PID (\d+)")
 
+GROUP_COMMIT_ENV = "GRIDTWIN_GROUP_COMMIT"
+"""Set to 0 to write each :meth:`Database.write_grouped` item in a transaction of its own (to compare; default on)."""
+
 
 def owner_only_files() -> None:
     """From now on this process creates files readable by their owner only (mode 0600).
@@ -101,6 +104,7 @@ class Database:
         self.lock = threading.Lock()
         self._queue: list[_Queued] = []
         self._queue_lock = threading.Lock()
+        self.group_commit = os.environ.get(GROUP_COMMIT_ENV, "1") != "0"
         self.group_sizes: list[int] = []
         """Items per group commit, most recent last (the last 1,000; for benchmarks and tests)."""
 
@@ -130,7 +134,11 @@ class Database:
         with self.lock:
             if not queued.done:
                 with self._queue_lock:
-                    batch, self._queue = self._queue, []
+                    if self.group_commit:
+                        batch, self._queue = self._queue, []
+                    else:
+                        self._queue.remove(queued)
+                        batch = [queued]
                 self._commit(batch)
         if not queued.done:  # the writer holding it was interrupted (KeyboardInterrupt, SystemExit)
             raise GridtwinError("the write was interrupted before it was committed: nothing was stored, send it again")
