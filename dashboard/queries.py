@@ -360,6 +360,19 @@ def ranking(
 
 def grid_detail(con: duckdb.DuckDBPyConnection, grid_code: str, now: dt.datetime):
     """(grid row, workers, open incidents) for the grid detail panel."""
+    grid, workers = grid_info(con, grid_code)
+    incidents = con.execute(
+        """
+        SELECT incident_id, category, status, reported_at, due_at, due_at < ? AS overdue FROM open_incidents
+        WHERE grid_code = ? ORDER BY due_at LIMIT 50
+        """,
+        [now, grid_code],
+    ).df()
+    return grid, workers, incidents
+
+
+def grid_info(con: duckdb.DuckDBPyConnection, grid_code: str):
+    """(grid row, workers) of a grid: the detail panel without its open incidents."""
     grid = con.execute(
         """
         SELECT g.grid_code, g.name, g.community_name, g.street_name, g.population, g.households, g.area_m2
@@ -371,14 +384,7 @@ def grid_detail(con: duckdb.DuckDBPyConnection, grid_code: str, now: dt.datetime
         "SELECT worker_id, name, role, phone FROM grid_workers WHERE grid_code = ? ORDER BY role, worker_id",
         [grid_code],
     ).df()
-    incidents = con.execute(
-        """
-        SELECT incident_id, category, status, reported_at, due_at, due_at < ? AS overdue FROM open_incidents
-        WHERE grid_code = ? ORDER BY due_at LIMIT 50
-        """,
-        [now, grid_code],
-    ).df()
-    return grid, workers, incidents
+    return grid, workers
 
 
 def playback_counts(

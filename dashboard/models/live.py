@@ -22,6 +22,8 @@ MAX_CELLS = 4000
 SMALL_LEVELS = ("community", "grid")
 """Units whose week of incidents is small enough to fetch once and aggregate in memory."""
 TICKER_SIZE = 8
+GRID_OPEN_LISTED = 50
+"""Open incidents listed in the grid detail panel (the most urgent first)."""
 RECENT_MINUTES = 3
 """Incidents this recent are highlighted on the map and flagged in the ticker."""
 
@@ -136,12 +138,21 @@ class LiveModel:
             "week": pool.submit(self._run, queries.unit_week, level, code, now - dt.timedelta(days=7), now),
             "open": pool.submit(self._run, queries.unit_open, level, code),
         }
-        if level == "grid":
-            jobs["grid"] = pool.submit(self.grid_detail, code)
+        if level == "grid":  # its open incidents are the ones just fetched: no second look at open_incidents
+            jobs["grid"] = pool.submit(self._run, queries.grid_info, code)
         done = {name: job.result() for name, job in jobs.items()}
         reported, resolved = done.pop("week")
-        late = done.pop("open")
-        late = late[late["due_at"] < now].sort_values(["due_at", "incident_id"]).reset_index(drop=True)
+        unit_open = done.pop("open")
+        if level == "grid":
+            grid, workers = done.pop("grid")
+            listed = unit_open.sort_values(["due_at", "incident_id"]).head(GRID_OPEN_LISTED).reset_index(drop=True)
+            listed = listed[["incident_id", "category", "status", "reported_at", "due_at"]]
+            done["grid"] = (
+                grid.assign(buildings=self.shapes.building_counts().get(code, 0)),
+                workers,
+                listed.assign(overdue=listed["due_at"] < now),
+            )
+        late = unit_open[unit_open["due_at"] < now].sort_values(["due_at", "incident_id"]).reset_index(drop=True)
         newest = reported.sort_values(["reported_at", "incident_id"], ascending=False).head(TICKER_SIZE)
         counts = reported.loc[reported["reported_at"] >= since, "category"].value_counts()
         panels = {

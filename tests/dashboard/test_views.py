@@ -174,6 +174,17 @@ def test_small_unit_panels_equal_the_sql_panels(data, level, window):
     np.testing.assert_array_equal(panels["trend"]["reported"].to_numpy(), trend["reported"].to_numpy())
     np.testing.assert_array_equal(panels["trend"]["resolved"].to_numpy(), trend["resolved"].to_numpy())
     assert (pd.to_datetime(panels["trend"]["hour"]).to_numpy() == pd.to_datetime(trend["hour"]).to_numpy()).all()
+    if level == "grid":  # the detail panel's open incidents come from the same fetch as the overdue count
+        grid, workers, incidents = panels["grid"]
+        sql_grid, sql_workers, sql_incidents = data.live.grid_detail(code)
+        pd.testing.assert_frame_equal(grid, sql_grid, check_dtype=False)
+        pd.testing.assert_frame_equal(workers, sql_workers)
+        key = ["due_at", "incident_id"]
+        pd.testing.assert_frame_equal(
+            incidents.sort_values(key, ignore_index=True),
+            sql_incidents.sort_values(key, ignore_index=True),
+            check_dtype=False,
+        )
 
 
 def test_english_mode_translates_categories(data):
