@@ -179,11 +179,24 @@ def repair_copy(con) -> None:
 def serve_and_run(work: Path, args, keys, group_commit: bool, phases) -> list[dict]:
     """Start a server on ``work``, run each (todo, clients, readers, scrapers, tag) phase, stop it."""
     proc, port = start_server(work, args.port, args.threads, group_commit)
+    results = []
     try:
-        return [run_phase(port, keys, *phase) for phase in phases]
+        for phase in phases:
+            results.append(run_phase(port, keys, *phase))
+            done = results[-1]
+            print(
+                f"  … {phase[4]}: {done['rate']:.1f} accepted/s, p95 {done['p95']:.0f} ms ({phase[1]} clients)",
+                flush=True,
+            )
+        return results
     finally:
         proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=120)
+        try:
+            proc.wait(timeout=600)  # a city-scale server may take minutes to close its file under load
+        except subprocess.TimeoutExpired:
+            print("  the server did not stop within 600 s of SIGINT: killed (every acknowledged write is committed)")
+            proc.kill()
+            proc.wait()
 
 
 def check_disk(work: Path, acked: set[str]) -> tuple[int, int, int]:
