@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import threading
 from functools import wraps
 
 from flask import g, jsonify, request, session
@@ -28,11 +29,19 @@ class Gate:
     def __init__(self, data):
         self.data = data
         self._area = None
+        self._area_lock = threading.Lock()
 
     def area(self):
+        """The loaded area, read by the first request that needs it (the others wait for that one read:
+        at city scale twenty threads each reading 65,025 grids at once took the server past a minute)."""
         if self._area is None:
-            with self.data.cursor() as cur:
-                self._area = read_area(cur)
+            with self._area_lock:
+                if self._area is None:
+                    with self.data.cursor() as cur:
+                        area = read_area(cur)
+                    if area is not None:
+                        area.locator  # noqa: B018 - compiled once here, not by every request thread at once
+                    self._area = area
         return self._area
 
     def actor(self) -> Actor:
