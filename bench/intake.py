@@ -60,7 +60,7 @@ def points(db: Path, n: int, seed: int) -> list[tuple[float, float]]:
 
 
 def call(port: int, method: str, path: str, body: dict | None = None, headers: dict | None = None):
-    """(status, seconds, parsed JSON or None) of one request on a new connection."""
+    """(status, seconds, parsed JSON or None) of one request on a new connection (status 0: no answer)."""
     start = time.perf_counter()
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     try:
@@ -68,6 +68,8 @@ def call(port: int, method: str, path: str, body: dict | None = None, headers: d
         conn.request(method, path, data, {"Content-Type": "application/json", **(headers or {})})
         reply = conn.getresponse()
         raw = reply.read()
+    except (OSError, http.client.HTTPException):  # a timeout or a dropped connection counts as status 0
+        return 0, time.perf_counter() - start, None
     finally:
         conn.close()
     try:
