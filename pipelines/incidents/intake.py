@@ -177,7 +177,7 @@ def submit(
         repository.insert_new_incident(cur, row, actor, "Open311 上报")
         if request.token:
             repository.save_token(cur, scope, request.token, incident_id, digest)
-        bump_data_version(cur)
+        bump_data_version(cur, reference=False)
     return incident_id, True
 
 
