@@ -96,8 +96,9 @@ class PartyModel:
         return self._cached(("centres", level, code), lambda: self.shapes.facilities(level, code, CENTRE))
 
     def warm(self) -> None:
-        """Fill what every visit starts with (the city's and each district's tables and covered areas) and load the compiled
-        walking-distance code with one centre's area, so no user pays for either (run at start, in the background)."""
+        """Fill what every visit starts with (the city's and each district's tables and covered areas) and load
+        the compiled walking-distance code with one centre's area, so no user pays for them (run at start, in the
+        background)."""
         for level in ("district", "street"):
             self.table(level, None)
         self.service_areas("city", None)
