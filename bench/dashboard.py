@@ -47,6 +47,7 @@ from dashboard.views import command, party  # noqa: E402
 from pipelines import store  # noqa: E402
 from pipelines.errors import GridtwinError  # noqa: E402
 from pipelines.generate import generate  # noqa: E402
+from pipelines.incidents.simulate import LiveFeed, Simulator  # noqa: E402
 from pipelines.store.rows import table_counts  # noqa: E402
 
 PAYLOAD_LIMIT = 2 * 2**20
@@ -101,6 +102,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--db", type=Path, default=Path("/tmp/gridtwin-city.duckdb"))
     parser.add_argument("--repeat", type=int, default=100, help="warm runs per view in process")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--live", type=float, default=0, help="run the simulated live feed during the runs: a tick every LIVE s"
+    )
     parser.add_argument("--only", default="", help="measure only the views whose name contains this (e.g. party)")
     parser.add_argument("--clients", type=int, default=0, help="also run 1 and N concurrent HTTP sessions")
     parser.add_argument("--samples", type=int, default=100, help="HTTP samples per view (at least)")
@@ -155,6 +159,14 @@ def in_process(args, db: Path) -> None:
     counts = table_counts(probe)
     probe.close()
     data = DashboardData(db, clock=lambda: end)
+    t0 = time.perf_counter()
+    data.warm()  # what the server does in the background at start
+    print(f"caches warmed at start in {time.perf_counter() - t0:.1f} s (the server does this in the background)")
+    feed = None
+    if args.live:  # new incidents arrive while the views are timed, as on a command centre's server
+        feed = LiveFeed(Simulator(data.db, clock=lambda: end), args.live)
+        feed.first_version = data.live.version()
+        feed.start()
 
     district = data.shapes.children("city", None)["frame"]["code"].iloc[0]
     street = data.shapes.children("district", district)["frame"]["code"].iloc[0]
@@ -215,6 +227,11 @@ def in_process(args, db: Path) -> None:
         )
     )
     rows.append(measure("change counter", data.live.version, args.repeat))
+    if feed is not None:
+        feed.stop()
+        feed.join()
+        ticks = data.live.version() - feed.first_version
+        print(f"\nlive feed: {ticks} ticks (new incidents and steps) during the runs, one every {args.live} s")
 
     print(
         f"\ndashboard benchmark on {args.db}: {counts['grids']:,} grids, {counts['incidents']:,} incidents; "

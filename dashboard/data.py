@@ -12,6 +12,7 @@ Flask's threads can query at once.  The models (:mod:`dashboard.models`) share i
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -21,6 +22,8 @@ from dashboard.models.party import PartyModel
 from dashboard.models.planner import CoveragePlanner
 from dashboard.models.shapes import ShapeCache
 from pipelines.store import Database
+
+log = logging.getLogger(__name__)
 
 
 class DashboardData:
@@ -44,6 +47,11 @@ class DashboardData:
     def warm(self) -> None:
         """Build the slow-to-build caches before the first page asks (run on a background thread)."""
         self.shapes.warm()
+        try:
+            self.planner.network()  # the walking network the party page's service areas and the planner use
+            self.party.warm()
+        except Exception:  # a cache left cold is built on first use; the server must not care
+            log.warning("warming the planner and party caches failed; they are built on first use", exc_info=True)
 
     def close(self) -> None:
         self.pool.shutdown(wait=True)

@@ -14,6 +14,7 @@ import datetime as dt
 import duckdb
 import pandas as pd
 
+from pipelines.store.meta import REFERENCE_VERSION
 from pipelines.vocabulary import DONE_SQL
 
 LEVELS = ("city", "district", "street", "community", "grid")
@@ -56,9 +57,14 @@ def _unit_named(level: str, code: str | None, alias: str = "") -> tuple[str, dic
     return f"{alias}{CODE_COLUMN[level]} = $code", {"code": code}
 
 
-def data_version(con: duckdb.DuckDBPyConnection) -> int:
-    row = con.execute("SELECT value FROM meta WHERE key = 'data_version'").fetchone()
+def data_version(con: duckdb.DuckDBPyConnection, key: str = "data_version") -> int:
+    row = con.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
     return int(row[0]) if row else 0
+
+
+def reference_version(con: duckdb.DuckDBPyConnection) -> int:
+    """Moves with loads, coverage runs and party edits, not with incidents (see ``pipelines.store.meta``)."""
+    return data_version(con, REFERENCE_VERSION)
 
 
 def district_codes(con: duckdb.DuckDBPyConnection) -> list[str]:

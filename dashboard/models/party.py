@@ -1,5 +1,7 @@
 """The party page's model (党建引领): indicator tables, map points, people and 15-minute service areas,
-cached per data version (any load, edit or incident bumps it) so the page's callbacks re-read nothing unchanged.
+cached per reference version (loads, coverage runs and party edits move it; new incidents and steps along the
+loop do not, as the page reads none of them) and day (the "last 30 days" end today on a real city's file), so the
+page's callbacks re-read nothing unchanged while the command centre's feed runs.
 
 Service areas (the 15分钟党群服务圈) reuse the coverage planner's walking network: one area per
 党群服务中心 for a street or below, cached per (coverage run, facility); a district or the city draws the
@@ -8,6 +10,7 @@ union of its covered hexagons (from the stored coverage results, simplified), ca
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections import OrderedDict
 
@@ -33,7 +36,7 @@ AREA_SIMPLIFY_DEG = 2e-5
 
 
 class PartyModel:
-    """Everything the party page reads, cached per data version (and per coverage run for the areas)."""
+    """Everything the party page reads, cached per reference version and day (per coverage run for the areas)."""
 
     def __init__(self, db, shapes, planner):
         self._db = db
@@ -46,7 +49,7 @@ class PartyModel:
 
     def _cached(self, key: tuple, build):
         with self._db.cursor() as cur:
-            version = queries.data_version(cur)
+            version = (queries.reference_version(cur), dt.date.today())
         with self._lock:
             if version != self._version:
                 self._cache.clear()
@@ -63,7 +66,7 @@ class PartyModel:
         return value
 
     def memo(self, key: tuple, build):
-        """``build()`` once per data version for ``key`` (derived figures such as the shaped table)."""
+        """``build()`` once per reference version for ``key`` (derived figures such as the shaped table)."""
         return self._cached(("memo", *key), build)
 
     def _run(self, query, *args):
@@ -75,7 +78,7 @@ class PartyModel:
 
     def org_points(self, level: str, code: str | None, variant: tuple, prepare) -> pd.DataFrame:
         """Organisations to draw, with ``prepare(frame)`` (the caller's masking and hover for ``variant``,
-        e.g. (reveal, lang)) applied once per data version."""
+        e.g. (reveal, lang)) applied once per reference version."""
         key = ("orgs", level, code, variant)
         return self._cached(key, lambda: prepare(self._run(party_map.org_points, level, code)))
 
@@ -91,6 +94,20 @@ class PartyModel:
 
     def centres(self, level: str, code: str | None) -> pd.DataFrame:
         return self._cached(("centres", level, code), lambda: self.shapes.facilities(level, code, CENTRE))
+
+    def warm(self) -> None:
+        """Fill what every visit starts with (the city's and each district's tables and covered areas) and load
+        the compiled walking-distance code with one centre's area, so no user pays for them (run at start, in the
+        background)."""
+        for level in ("district", "street"):
+            self.table(level, None)
+        self.service_areas("city", None)
+        for district in self.shapes.children("city", None)["frame"]["code"]:
+            self.table("street", district)
+            self.service_areas("district", district)
+        first = self.centres("city", None)["facility_id"].head(1).tolist()
+        if first and (run := self.planner.run()) is not None:
+            self._area((run["run_id"], first[0]), lambda: self._walking_area(first[0]))
 
     # --- the 15分钟党群服务圈 ------------------------------------------------------
     def _area(self, key: tuple, build):

@@ -274,7 +274,9 @@ def build_view(data, tile_url, level: str, code: str | None, key: str, role: str
     unit = (level, code, key, lang)
     records, columns, tooltips = data.party.memo(("rows", *unit), lambda: table_rows(table, row_level, key, lang))
     return (
-        build_map(data, tile_url, level, code, key, table, reveal, lang),
+        data.party.memo(
+            ("map", tile_url, *unit, reveal), lambda: build_map(data, tile_url, level, code, key, table, reveal, lang)
+        ),
         records,
         columns,
         tooltips,

@@ -194,7 +194,7 @@ def store_submissions(cur, items: list[Submission]) -> list:
     rows = [_incident_row(items[k], ids[k], rules) for k in fresh]
     repository.insert_new_incidents(cur, rows, [items[k].actor for k in fresh], "Open311 上报")
     if rows:
-        bump_data_version(cur)
+        bump_data_version(cur, reference=False)
     results = []
     for k, s in enumerate(items):
         j = first[k]

@@ -200,7 +200,7 @@ def apply_transition(
     if assignee is not None:
         con.execute("INSERT OR REPLACE INTO assignments VALUES (?, ?, ?, ?, ?)", [incident_id, *assignee, now, actor])
     sync_derived_tables(con, pd.DataFrame({"incident_id": [incident_id]}))
-    bump_data_version(con)
+    bump_data_version(con, reference=False)
 
 
 def upsert_incidents(con: duckdb.DuckDBPyConnection, frame, grid_codes: pd.DataFrame, actor: str, note: str) -> int:

@@ -101,7 +101,7 @@ class Simulator:
         with self.db.write() as cur:
             write_incidents(cur, frame[INCIDENT_COLUMNS], self.area, ACTOR, "实时上报")
             advance_open_incidents(cur, self.advance_per_tick, self.clock(), ACTOR, int(self.rng.integers(1 << 30)))
-            bump_data_version(cur)
+            bump_data_version(cur, reference=False)
         return frame["incident_id"].tolist()
 
 

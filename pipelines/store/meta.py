@@ -14,6 +14,17 @@ def set_meta(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
     con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, value])
 
 
-def bump_data_version(con: duckdb.DuckDBPyConnection) -> None:
-    """The cheap change counter the dashboard polls."""
+REFERENCE_VERSION = "reference_version"
+"""A second counter that only moves when reference data changes (loads, coverage runs, party data, settings),
+not when incidents arrive or move along the loop: caches of pages that read no incidents key on it."""
+
+
+def bump_data_version(con: duckdb.DuckDBPyConnection, *, reference: bool = True) -> None:
+    """The cheap change counter the dashboard polls; ``reference=False`` for writes that touch only incidents
+    (intake, the loop, the simulator), which leave the reference counter alone."""
     con.execute("UPDATE meta SET value = (value::BIGINT + 1)::VARCHAR WHERE key = 'data_version'")
+    if reference:
+        con.execute(
+            "INSERT INTO meta VALUES (?, '1') ON CONFLICT (key) DO UPDATE SET value = (value::BIGINT + 1)::VARCHAR",
+            [REFERENCE_VERSION],
+        )

@@ -214,3 +214,15 @@ def test_the_cached_table_follows_an_edited_standard(data):
             set_standard(cur, "min_paid_staff", old)
     assert after > before
     assert view.unit_table(data, "district", DISTRICT)[1]["understaffed_communities"].sum() == before
+
+
+def test_new_incidents_keep_the_cached_table_a_load_does_not(data):
+    from pipelines.store.meta import bump_data_version
+
+    first = data.party.table("street", DISTRICT)
+    with data.db.write() as cur:
+        bump_data_version(cur, reference=False)  # what intake, the loop and the simulator do
+    assert data.party.table("street", DISTRICT) is first
+    with data.db.write() as cur:
+        bump_data_version(cur)  # a load or an edit of reference data
+    assert data.party.table("street", DISTRICT) is not first

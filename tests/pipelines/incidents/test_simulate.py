@@ -8,6 +8,7 @@ import pytest
 
 from pipelines.incidents.simulate import Simulator
 from pipelines.store import Database
+from pipelines.store.meta import meta_value
 from tests.conftest import DEMO_END
 
 
@@ -23,6 +24,7 @@ def db(demo_db, tmp_path):
 def test_tick_adds_a_located_incident_and_moves_others_along_the_loop(db):
     con = db.con
     version = int(con.execute("SELECT value FROM meta WHERE key = 'data_version'").fetchone()[0])
+    reference = meta_value(con, "reference_version")
     events_before = con.execute("SELECT count(*) FROM incident_events").fetchone()[0]
     simulator = Simulator(db, clock=lambda: DEMO_END, seed=3, per_tick=2, advance_per_tick=3)
     ids = simulator.tick()
@@ -33,6 +35,7 @@ def test_tick_adds_a_located_incident_and_moves_others_along_the_loop(db):
     assert all(r[0] == "reported" and r[1] and r[2] and r[3] and r[4] == DEMO_END for r in rows)
     assert con.execute("SELECT count(*) FROM incident_events").fetchone()[0] == events_before + 2 + 3
     assert int(con.execute("SELECT value FROM meta WHERE key = 'data_version'").fetchone()[0]) == version + 1
+    assert meta_value(con, "reference_version") == reference  # incidents leave reference-data caches alone
     # every incident's current status equals the last step of its history (ordered by time, then id)
     mismatched = con.execute(
         """

@@ -22,6 +22,16 @@ def test_write_commits_or_rolls_back(tmp_path):
     db.close()
 
 
+def test_incident_writes_leave_the_reference_counter_alone(tmp_path):
+    db = Database(tmp_path / "db.duckdb")
+    with db.write() as cur:
+        bump_data_version(cur)  # a load: both counters move
+        bump_data_version(cur, reference=False)  # an incident: only the data version
+    with db.cursor() as cur:
+        assert (meta_value(cur, "data_version"), meta_value(cur, "reference_version")) == ("2", "1")
+    db.close()
+
+
 def test_concurrent_writers_are_serialised(tmp_path):
     db = Database(tmp_path / "db.duckdb")
 
