@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from dashboard.figures import ACCENT, ALERT, as_list, base_layers, map_figure
+from dashboard.figures import ACCENT, ALERT, as_list, map_figure
 from dashboard.i18n import t
 from pipelines.coverage_cells import hexagon_minutes
 
@@ -175,7 +175,7 @@ def coverage_map(
                 "hovertemplate": t("suggested_sites", lang) + " %{text}<extra></extra>",
             }
         )
-    map_layers = base_layers(tile_url)
+    map_layers = []
     if roads:
         map_layers.append(
             {"source": roads, "type": "line", "color": "#3c5a78", "line": {"width": 1.0}, "below": "traces"}
