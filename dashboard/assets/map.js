@@ -38,7 +38,7 @@
         const feature = units && units.geojson.features.find((f) => String(f.id) === String(point.customdata[0]));
         if (!feature) { return noUpdate(); }
         found.map.fitBounds(extent(feature.geometry), {
-          padding: 24, duration: 900, pitch: found.map.getPitch(), bearing: found.map.getBearing(), essential: true,
+          padding: 24, duration: 600, pitch: found.map.getPitch(), bearing: found.map.getBearing(), essential: true,
         });
         return point.customdata[0];
       },

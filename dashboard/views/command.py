@@ -25,8 +25,8 @@ WALL_CAMERA = {"pitch": 50, "bearing": -17, "text_scale": 1.5}
 DESK_CAMERA = {"pitch": 0, "bearing": 0, "text_scale": 1.0}
 DEPTH_PITCH = 40
 """Desk screens tilt the map only where there are buildings to stand up (community and grid)."""
-BUILDING_LEVELS = ("street", "community", "grid")
-BUILDING_KEY = {"street": "community_code", "community": "grid_code", "grid": None}
+BUILDING_LEVELS = ("community", "grid")
+BUILDING_KEY = {"community": "grid_code", "grid": None}
 """Which column of a building names the child unit whose indicator colours it (a grid's buildings: their own)."""
 
 
