@@ -61,3 +61,12 @@ def uncovered_buildings(
         """,
         [kind, *params, limit],
     ).df()
+
+
+def facility_count(con: duckdb.DuckDBPyConnection, level: str, code: str | None, kind: str | None) -> int:
+    """How many facilities (of ``kind``, or all) lie inside the unit: the tile's number, not the map's cap."""
+    where, params = unit_filter(level, code)
+    row = con.execute(
+        f"SELECT count(*) FROM facilities WHERE {where} AND (?::VARCHAR IS NULL OR type = ?)", [*params, kind, kind]
+    ).fetchone()
+    return int(row[0])

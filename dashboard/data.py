@@ -44,6 +44,7 @@ class DashboardData:
     def warm(self) -> None:
         """Build the slow-to-build caches before the first page asks (run on a background thread)."""
         self.shapes.warm()
+        self.planner.warm()
 
     def close(self) -> None:
         self.pool.shutdown(wait=True)
