@@ -6,6 +6,7 @@ import threading
 import time
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from dashboard.models import jobs
@@ -126,3 +127,22 @@ def test_facility_tile_counts_every_facility_not_the_map_cap(data, monkeypatch):
     with data.cursor() as cur:
         (count,) = cur.execute("SELECT count(*) FROM facilities WHERE type = '幼儿园'").fetchone()
     assert count > 2 and tiles[3].children[1].children[0] == f"{count:,}"
+
+
+@pytest.mark.parametrize(("level", "code"), [("city", None), ("district", "330180"), ("street", None), ("grid", None)])
+def test_areas_summed_from_grids_match_the_direct_query(data, level, code):
+    from dashboard.queries import CHILD
+    from pipelines.store.coverage import coverage_by_area
+
+    if level in ("street", "grid"):
+        with data.cursor() as cur:
+            column = f"{level}_code"
+            code = cur.execute(f"SELECT min({column}) FROM grids").fetchone()[0]
+    child = CHILD[level] if level != "grid" else "grid"
+    summed, summed_types = data.planner.areas(level, code)
+    with data.cursor() as cur:
+        direct, direct_types = coverage_by_area(cur, child, None if level == "city" else (level, code))
+    columns = ["code", "name", "residents", "buildings", "types_in_reach", "required_types", "complete_share"]
+    pd.testing.assert_frame_equal(summed[columns], direct[columns], check_dtype=False, atol=1e-9)
+    cols = ["code", "type", "covered", "residents", "share"]
+    pd.testing.assert_frame_equal(summed_types[cols], direct_types[cols], check_dtype=False, atol=1e-9)
