@@ -205,7 +205,7 @@ def _heat_trace(frame: pd.DataFrame, radius: int, name: str) -> dict:
         "zmin": 0,
         "zmax": max(1.0, float(frame["n"].quantile(0.98)) if len(frame) > 50 else float(frame["n"].max())),
         "colorscale": HEAT_SCALE,
-        "opacity": 0.85,
+        "opacity": 0.75,
         "showscale": False,
         "hoverinfo": "skip",
     }

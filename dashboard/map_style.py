@@ -198,10 +198,10 @@ def _unit_interval(values: pd.Series) -> pd.Series:
 def heat_radius_px(res: int, zoom: float, lat: float) -> int:
     """Heat kernel radius that blends neighbouring H3 centres into a surface (never a grid of dots).
 
-    Centres of resolution-``res`` cells are about √3 edge lengths apart; the radius is three times that spacing
+    Centres of resolution-``res`` cells are about √3 edge lengths apart; the radius is two and a half times that spacing
     in screen pixels at ``zoom``, kept between 14 and 60 pixels.
     """
     edge_m = 1107.71 / (2.6457 ** (res - 7))  # average H3 edge: 1,107.7 m at res 7, ÷√7 per resolution
     spacing_m = np.sqrt(3) * edge_m
     m_per_px = 40_075_016.7 * np.cos(np.radians(lat)) / (512 * 2**zoom)
-    return int(np.clip(3 * spacing_m / m_per_px, 14, 60))
+    return int(np.clip(2.5 * spacing_m / m_per_px, 14, 60))
