@@ -49,7 +49,9 @@ def style(
     ``labels``, ``buildings`` and ``columns`` are GeoJSON FeatureCollections from the functions below.
     The same inputs give the same style, so a live refresh that changed nothing does not re-load it.
     """
-    sources: dict = {}
+    # never an empty ``sources``: plotly prunes empty objects from a re-drawn layout and MapLibre then
+    # rejects the style ("missing required property sources"); an empty names source is always valid
+    sources: dict = {"labels": {"type": "geojson", "data": {"type": "FeatureCollection", "features": []}}}
     layers: list[dict] = [{"id": "gt-ground", "type": "background", "paint": {"background-color": background}}]
     if tile_url:
         sources["tiles"] = {"type": "raster", "tiles": [tile_url], "tileSize": 256}
