@@ -95,3 +95,13 @@ def test_child_names_drop_the_parent_name_they_repeat():
     streets = pd.Series(["和平街道", "海林街道"])
     assert map_style.short_names(streets).tolist() == ["和平街道", "海林街道"]
     assert map_style.short_names(pd.Series(["菊香社区"])).tolist() == ["菊香社区"]
+
+
+def test_an_opened_incident_gives_the_map_a_point_to_fly_to(data):
+    with data.cursor() as cur:
+        incident_id, lon, lat = cur.execute(
+            "SELECT incident_id, lon, lat FROM incidents WHERE lon IS NOT NULL ORDER BY incident_id LIMIT 1"
+        ).fetchone()
+    assert command.incident_focus(data, incident_id) == {"id": incident_id, "lon": lon, "lat": lat}
+    assert command.incident_focus(data, "NO-SUCH-INCIDENT") is None
+    assert command.incident_focus(data, None) is None
