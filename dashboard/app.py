@@ -15,7 +15,7 @@ from pathlib import Path
 
 from dash import Dash
 
-from dashboard import api, callback_guard, security
+from dashboard import api, callback_guard, security, server
 from dashboard.components import shell
 from dashboard.data import DashboardData
 from dashboard.pages import EXTENSION, PageContext
@@ -72,6 +72,7 @@ def create_app(
     for name in PAGE_MODULES:
         importlib.import_module(f"dashboard.pages.{name}").register_callbacks(app, context)
     callback_guard.install(app.server)
+    server.install_compression(app.server)
     # the CSP hashes are read per reply: they must cover the clientside callbacks Dash Pages adds later
     security.install(app.server, data.db, settings or security.Settings.from_env(), app.csp_hashes, tile_url)
     threading.Thread(target=data.warm, name="gridtwin-warm-caches", daemon=True).start()

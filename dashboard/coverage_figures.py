@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import pandas as pd
 
-from dashboard.figures import ACCENT, ALERT, as_list, base_layers, map_figure
+from dashboard.figures import ACCENT, ALERT, as_list, map_figure
 from dashboard.i18n import t
 from pipelines.coverage_cells import hexagon_minutes
 
 ACCESS_SCALE = [[0, "#1a9850"], [0.5, "#fee08b"], [0.75, "#f46d43"], [1, "#a50026"]]
 """Walking time: green well inside the life circle, yellow at its edge, red at twice it and beyond."""
 
+
+FACILITY_DOTS = 800
+"""More facilities than this in view are drawn as a density layer (dots would bury the map); drill in for dots."""
 
 NO_RESIDENTS_COLOUR = "rgba(150,160,175,0.45)"
 """Hexagons where no one lives: grey, outside the walking-time scale (0 minutes would read as well served)."""
@@ -134,7 +137,21 @@ def coverage_map(
                 "hoverinfo": "skip",
             }
         )
-    if facilities is not None and len(facilities):
+    if facilities is not None and len(facilities) > FACILITY_DOTS:
+        traces.append(
+            {
+                "type": "densitymap",
+                "name": t("facilities_of_type", lang),
+                "lon": as_list(facilities["lon"]),
+                "lat": as_list(facilities["lat"]),
+                "radius": 12,
+                "colorscale": [[0, "rgba(255,209,102,0)"], [0.3, "rgba(255,209,102,0.45)"], [1, "#ffd166"]],
+                "showscale": False,
+                "showlegend": True,
+                "hoverinfo": "skip",
+            }
+        )
+    elif facilities is not None and len(facilities):
         traces.append(
             {
                 "type": "scattermap",
@@ -167,15 +184,17 @@ def coverage_map(
                 "name": t("suggested_sites", lang),
                 "lon": as_list(sites["lon"]),
                 "lat": as_list(sites["lat"]),
-                # markers only: map text needs glyph files from the internet (fonts.openmaptiles.org)
-                "mode": "markers",
+                # the rank as text: the map style has no glyph URL, MapLibre draws the digits with local fonts
+                "mode": "markers+text",
                 "marker": {"size": 20, "color": "#c77dff"},
+                "textfont": {"color": "#ffffff", "size": 12},
+                "textposition": "middle center",
                 "text": as_list(sites["rank"].astype(str)),
                 "customdata": [["site", lo, la] for lo, la in zip(sites["lon"], sites["lat"], strict=True)],
                 "hovertemplate": t("suggested_sites", lang) + " %{text}<extra></extra>",
             }
         )
-    map_layers = base_layers(tile_url)
+    map_layers = []
     if roads:
         map_layers.append(
             {"source": roads, "type": "line", "color": "#3c5a78", "line": {"width": 1.0}, "below": "traces"}

@@ -8,6 +8,7 @@ import duckdb
 import pandas as pd
 
 from dashboard.queries import unit_filter
+from pipelines.vocabulary import LEVEL_TABLES
 
 
 def coverage_run(con: duckdb.DuckDBPyConnection) -> tuple | None:
@@ -61,3 +62,23 @@ def uncovered_buildings(
         """,
         [kind, *params, limit],
     ).df()
+
+
+def facility_count(con: duckdb.DuckDBPyConnection, level: str, code: str | None, kind: str | None) -> int:
+    """How many facilities (of ``kind``, or all) lie inside the unit: the tile's number, not the map's cap."""
+    where, params = unit_filter(level, code)
+    row = con.execute(
+        f"SELECT count(*) FROM facilities WHERE {where} AND (?::VARCHAR IS NULL OR type = ?)", [*params, kind, kind]
+    ).fetchone()
+    return int(row[0])
+
+
+def grid_parents(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Every grid with the community, street and district it lies in."""
+    return con.execute("SELECT grid_code, community_code, street_code, district_code FROM grids").df()
+
+
+def level_names(con: duckdb.DuckDBPyConnection, level: str) -> pd.DataFrame:
+    """code, name of every unit of an administrative level."""
+    table, column = LEVEL_TABLES[level]
+    return con.execute(f"SELECT {column} AS code, name FROM {table}").df()

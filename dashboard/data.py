@@ -48,7 +48,7 @@ class DashboardData:
         """Build the slow-to-build caches before the first page asks (run on a background thread)."""
         self.shapes.warm()
         try:
-            self.planner.network()  # the walking network the party page's service areas and the planner use
+            self.planner.warm()  # the area table and the walking network the planner and the party page use
             self.party.warm()
         except Exception:  # a cache left cold is built on first use; the server must not care
             log.warning("warming the planner and party caches failed; they are built on first use", exc_info=True)

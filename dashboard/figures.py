@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from dashboard import map_style as styles
 from dashboard.i18n import category_label, t
 
 BG = "#07111f"
@@ -32,46 +33,6 @@ HEAT_SCALE = [
 FONT = "Noto Sans CJK SC, Noto Sans SC, Microsoft YaHei, PingFang SC, sans-serif"
 
 
-WORLD = {
-    "type": "FeatureCollection",
-    "features": [
-        {
-            "type": "Feature",
-            "properties": {},
-            "geometry": {
-                "type": "Polygon",
-                "coordinates": [[[-180, -85], [180, -85], [180, 85], [-180, 85], [-180, -85]]],
-            },
-        }
-    ],
-}
-
-
-def map_style(tile_url: str | None) -> str | dict:
-    """Drawn without internet: plotly's empty "white-bg" style under a dark fill (see :func:`base_layers`).
-
-    With a tile URL (an intranet server, or 天地图 with a key) the style is a raster source instead.
-    A constant style string also keeps live refreshes from re-loading the style.
-    """
-    if not tile_url:
-        return "white-bg"
-    return {
-        "version": 8,
-        "sources": {"tiles": {"type": "raster", "tiles": [tile_url], "tileSize": 256}},
-        "layers": [
-            {"id": "background", "type": "background", "paint": {"background-color": BG}},
-            {"id": "tiles", "type": "raster", "source": "tiles", "paint": {"raster-opacity": 0.55}},
-        ],
-    }
-
-
-def base_layers(tile_url: str | None) -> list[dict]:
-    """The dark ground under everything (only without tiles)."""
-    if tile_url:
-        return []
-    return [{"source": WORLD, "type": "fill", "color": BG, "opacity": 1.0, "below": "traces"}]
-
-
 def as_list(values) -> list:
     return pd.Series(values).tolist()
 
@@ -91,26 +52,17 @@ def command_map(
     outline_layers: list[dict],
     tile_url: str | None,
     uirevision: str,
+    scene: dict | None = None,
 ) -> dict:
-    """The command-center map as a plain figure dict (Plotly's object validation would triple the cost)."""
+    """The command-center map as a plain figure dict (Plotly's object validation would triple the cost).
+
+    ``scene`` holds what the MapLibre style draws (see :mod:`dashboard.map_style`): ``labels``,
+    ``buildings`` and ``columns`` collections, ``pitch``/``bearing``, ``text_scale`` and ``heat_radius``.
+    """
+    scene = scene or {}
     traces = []
     if "grids" in layers and indicators is not None and len(indicators):
-        values = indicators[_indicator_column(indicator)] if level != "grid" else indicators["population"]
-        label = t(f"ind_{indicator}", lang) if level != "grid" else t("population", lang)
-        traces.append(
-            {
-                "type": "choroplethmap",
-                "name": "units",
-                "geojson": children["geojson"],
-                "locations": as_list(indicators["code"]),
-                "z": as_list(pd.to_numeric(values, errors="coerce").fillna(0)),
-                "customdata": indicators[["code", "name", "kind"]].to_numpy().tolist(),
-                "colorscale": [[0, "#0f2f4f"], [0.35, "#1f6f8b"], [0.7, "#f4a261"], [1, "#ff4d5e"]],
-                "marker": {"opacity": 0.62, "line": {"width": 1, "color": "#6fb7ff"}},
-                "colorbar": {"title": {"text": label}, "thickness": 12, "x": 0.99, "len": 0.5, "y": 0.72},
-                "hovertemplate": "<b>%{customdata[1]}</b><br>" + label + ": %{z}<extra></extra>",
-            }
-        )
+        traces.append(_unit_trace(children, indicators, indicator, level, lang))
     if cells is not None and "hex" in layers and len(cells[0]):
         frame, geojson = cells
         traces.append(
@@ -120,14 +72,15 @@ def command_map(
                 "geojson": geojson,
                 "locations": as_list(frame["id"]),
                 "z": as_list(frame["n"]),
-                "colorscale": "Plasma",
-                "marker": {"opacity": 0.55, "line": {"width": 0.3, "color": "#0b1220"}},
+                "zmin": 0,
+                "colorscale": _pairs(styles.COLUMN_SCALE),
+                "marker": {"opacity": 0.3, "line": {"width": 0.3, "color": "#0b1220"}},
                 "showscale": False,
                 "hovertemplate": t("col_incidents", lang) + ": %{z}<extra>H3</extra>",
             }
         )
     if cells is not None and "heat" in layers and len(cells[0]):
-        traces.append(_heat_trace(cells[0], level, name="heat"))
+        traces.append(_heat_trace(cells[0], scene.get("heat_radius", _heat_radius(level)), name="heat"))
     if facilities is not None and "facilities" in layers and len(facilities):
         for i, (kind, rows) in enumerate(facilities.groupby("type", sort=True)):
             traces.append(
@@ -156,7 +109,7 @@ def command_map(
                 "showlegend": False,
             }
         )
-    map_layers = base_layers(tile_url)
+    map_layers = []
     if roads and "roads" in layers:
         map_layers.append(
             {"source": roads, "type": "line", "color": "#3c5a78", "line": {"width": 1.2}, "below": "traces"}
@@ -164,26 +117,76 @@ def command_map(
     if "outlines" in layers:
         map_layers.extend(outline_layers)
     legend = "facilities" in layers and facilities is not None and len(facilities) > 0
-    return map_figure(traces, children, map_layers, tile_url, uirevision, legend)
+    return map_figure(traces, children, map_layers, tile_url, uirevision, legend, scene=scene)
+
+
+def _unit_trace(children: dict, indicators: pd.DataFrame, indicator: str, level: str, lang: str) -> dict:
+    """The children of the unit, coloured by the indicator (buildings by residents); clicks drill into them."""
+    values = indicators[indicator_column(indicator)] if level != "grid" else indicators["population"]
+    label = t(f"ind_{indicator}", lang) if level != "grid" else t("population", lang)
+    return {
+        "type": "choroplethmap",
+        "name": "units",
+        "geojson": children["geojson"],
+        "locations": as_list(indicators["code"]),
+        "z": as_list(pd.to_numeric(values, errors="coerce").fillna(0)),
+        "customdata": indicators[["code", "name", "kind"]].to_numpy().tolist(),
+        "colorscale": _pairs(styles.UNIT_SCALE),
+        "marker": {"opacity": 0.62, "line": {"width": 1, "color": "#6fb7ff"}},
+        "colorbar": {"title": {"text": label}, "thickness": 12, "x": 0.99, "len": 0.5, "y": 0.72},
+        "hovertemplate": "<b>%{customdata[1]}</b><br>" + label + ": %{z}<extra></extra>",
+    }
+
+
+def _pairs(stops: list) -> list[list]:
+    """MapLibre interpolate stops [v0, c0, v1, c1, …] as a plotly colour scale [[v0, c0], …]."""
+    return [[stops[i], stops[i + 1]] for i in range(0, len(stops), 2)]
 
 
 def map_figure(
-    traces: list[dict], children: dict, map_layers: list[dict], tile_url: str | None, uirevision: str, legend: bool
+    traces: list[dict],
+    children: dict,
+    map_layers: list[dict],
+    tile_url: str | None,
+    uirevision: str,
+    legend: bool,
+    scene: dict | None = None,
 ) -> dict:
-    """A dark, self-drawn map centred on a unit (the layout every page's map shares)."""
+    """A dark, self-drawn map of a unit (the layout every page's map shares).
+
+    With a ``scene`` (the command map) the style carries names, 3D buildings and H3 columns and the
+    camera has the scene's pitch and bearing; area traces are drawn below them.
+    """
+    scene = scene or {}
+    style = styles.style(
+        BG,
+        tile_url,
+        labels=scene.get("labels"),
+        buildings=scene.get("buildings"),
+        columns=scene.get("columns"),
+        text_scale=scene.get("text_scale", 1.0),
+    )
+    below = styles.below_for(style)
+    if below:
+        for trace in traces:
+            if trace["type"] in ("choroplethmap", "densitymap"):
+                trace["below"] = below
     return {
         "data": traces,
         "layout": {
             "map": {
-                "style": map_style(tile_url),
+                "style": style,
                 "center": children["centre"],
                 "zoom": children["zoom"],
+                "pitch": scene.get("pitch", 0),
+                "bearing": scene.get("bearing", 0),
                 "layers": map_layers,
             },
             "uirevision": uirevision,
             "dragmode": "pan",
             "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
             "paper_bgcolor": BG,
+            "plot_bgcolor": BG,
             "font": {"color": TEXT, "family": FONT},
             "showlegend": legend,
             "legend": {"bgcolor": "rgba(7,17,31,0.7)", "x": 0.01, "y": 0.01, "font": {"size": 11}},
@@ -191,18 +194,18 @@ def map_figure(
     }
 
 
-def _heat_trace(frame: pd.DataFrame, level: str, name: str) -> dict:
+def _heat_trace(frame: pd.DataFrame, radius: int, name: str) -> dict:
     return {
         "type": "densitymap",
         "name": name,
         "lon": as_list(frame["lon"]),
         "lat": as_list(frame["lat"]),
         "z": as_list(frame["n"]),
-        "radius": _heat_radius(level),
+        "radius": radius,
         "zmin": 0,
-        "zmax": max(1.0, float(frame["n"].max())),
+        "zmax": max(1.0, float(frame["n"].quantile(0.98)) if len(frame) > 50 else float(frame["n"].max())),
         "colorscale": HEAT_SCALE,
-        "opacity": 0.85,
+        "opacity": 0.75,
         "showscale": False,
         "hoverinfo": "skip",
     }
@@ -224,11 +227,7 @@ def child_outlines(children: dict) -> dict:
     }
 
 
-def building_layer(geojson: dict) -> dict:
-    return {"source": geojson, "type": "fill", "color": "#5b7fa6", "opacity": 0.45, "below": "traces"}
-
-
-def _indicator_column(indicator: str) -> str:
+def indicator_column(indicator: str) -> str:
     return {"window": "window_count", "open": "open_count", "overdue": "overdue_count", "per_1000": "per_1000"}[
         indicator
     ]
@@ -286,13 +285,13 @@ def playback_map(
     uirevision: str,
 ) -> dict:
     return {
-        "data": [_heat_trace(frame, level, name="playback")] if len(frame) else [],
+        "data": [_heat_trace(frame, _heat_radius(level), name="playback")] if len(frame) else [],
         "layout": {
             "map": {
-                "style": map_style(tile_url),
+                "style": styles.style(BG, tile_url),
                 "center": children["centre"],
                 "zoom": children["zoom"],
-                "layers": base_layers(tile_url) + outline_layers,
+                "layers": outline_layers,
             },
             "uirevision": uirevision,
             "dragmode": "pan",

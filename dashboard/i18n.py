@@ -130,6 +130,13 @@ LABELS: dict[str, tuple[str, str]] = {
         "A new {kind} here covers {gained:,} more residents ({buildings:,} buildings); coverage here {before:.1%} → {after:.1%}",
     ),
     "sites_none": ("本区域已全部覆盖，无需新建", "Everyone here is covered: no new site needed"),
+    "job_progress": (
+        "推荐选址计算中：{done}/{total} 个街道，已用 {s:.0f} 秒",
+        "Suggesting sites: {done}/{total} streets, {s:.0f} s",
+    ),
+    "job_cancelled": ("推荐选址已取消", "Site suggestion cancelled"),
+    "job_failed": ("推荐选址失败：{error}", "Site suggestion failed: {error}"),
+    "cancel": ("取消", "Cancel"),
     "col_rank": ("序号", "Rank"),
     "col_gain": ("新增覆盖人口", "Newly covered"),
     "col_cumulative": ("累计", "Cumulative"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from dashboard.figures import as_list, base_layers, map_figure
+from dashboard.figures import as_list, map_figure
 from dashboard.i18n import t
 
 RED_SCALE = [[0, "#2a0b10"], [0.35, "#7a1a1f"], [0.7, "#c8332b"], [1, "#ff8a65"]]
@@ -122,7 +122,7 @@ def party_map(
         trace["marker"]["symbol"] = "circle"
         trace["marker"]["size"] = 16
         traces.append(trace)
-    layers = base_layers(tile_url)
+    layers = []
     if roads:
         layers.append({"source": roads, "type": "line", "color": "#3a2a30", "line": {"width": 1.0}, "below": "traces"})
     layers.extend(outline_layers)

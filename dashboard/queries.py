@@ -412,7 +412,9 @@ def playback_counts(
 def buildings_in(con: duckdb.DuckDBPyConnection, level: str, code: str | None) -> pd.DataFrame:
     where, params = unit_filter(level, code)
     return con.execute(
-        f"SELECT building_id AS code, geometry FROM buildings WHERE {where} AND geometry IS NOT NULL", params
+        "SELECT building_id AS code, grid_code, community_code, coalesce(height_m, 3.0 * floors, 9.0) AS height_m, geometry"
+        f" FROM buildings WHERE {where} AND geometry IS NOT NULL",
+        params,
     ).df()
 
 

@@ -76,8 +76,16 @@ class ShapeCache:
         extent = outline if outline is not None else shapely.union_all(geoms) if len(geoms) else None
         bounds = shapely.bounds(extent) if extent is not None else (120.0, 30.0, 120.3, 30.3)
         centre, zoom = bounds_view(tuple(bounds))
+        spots = shapely.point_on_surface(geoms) if len(geoms) else geoms
         return {
             "frame": frame,
+            "labels": pd.DataFrame(
+                {
+                    "name": frame["name"],
+                    "lon": shapely.get_x(spots) if len(geoms) else [],
+                    "lat": shapely.get_y(spots) if len(geoms) else [],
+                }
+            ),
             "geojson": feature_collection(frame["code"], geoms, SIMPLIFY_DEG[level]),
             "outline": outlines(np.array([outline]), 0.0) if outline is not None else None,
             "centre": centre,
@@ -86,11 +94,12 @@ class ShapeCache:
         }
 
     @lru_cache(maxsize=64)  # noqa: B019
-    def buildings(self, level: str, code: str | None) -> dict:
-        """Building footprints inside a unit, as GeoJSON for a fill layer."""
+    def buildings(self, level: str, code: str | None) -> tuple[dict, pd.DataFrame]:
+        """Building footprints inside a unit (GeoJSON, ids = building codes) and their grid and height."""
         with self._db.cursor() as cur:
             frame = queries.buildings_in(cur, level, code)
-        return feature_collection(frame["code"], geometries(frame["geometry"]), 5e-6)
+        geojson = feature_collection(frame["code"], geometries(frame.pop("geometry")), 5e-6)
+        return geojson, frame.set_index("code")
 
     def roads(self, bounds: tuple[float, float, float, float]) -> dict:
         """Roads crossing the bounds, as one line layer."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dash
 import flask
-from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
+from dash import ClientsideFunction, Dash, Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from dashboard.components import incident_panel
@@ -68,6 +68,9 @@ def layout(**query) -> html.Div:
             *page_stores("command"),
             dcc.Store(id="command-map-meta"),
             dcc.Store(id="command-map-view"),
+            dcc.Store(id="command-viewport"),
+            dcc.Store(id="command-map-focus"),
+            dcc.Store(id="command-flight"),
             dcc.Interval(id="command-tour", interval=TOUR_MS, disabled=not touring),
             html.Section(
                 className="gt-left",
@@ -154,19 +157,31 @@ def register_callbacks(app: Dash, context) -> None:
         Input("command-range", "end_date"),
         Input("command-version", "data"),
         Input("command-map-view", "data"),
+        Input("command-viewport", "data"),
         State("command-map-meta", "data"),
         State("url", "search"),
     )
-    def update_map(unit, layers, indicator, window, start, end, _version, known, meta, search):
+    def update_map(unit, layers, indicator, window, start, end, _version, known, viewport, meta, search):
         level, code = unit_of(unit, shapes)
-        remembered, res = view.map_resolution(data, level, code, known)
+        remembered, res = view.map_resolution(data, level, code, known, viewport)
         if ctx.triggered_id == "command-map-view" and meta and meta.get("res") == res:
             raise PreventUpdate  # a pan, or a zoom within the same hexagon size: the browser already shows it
+        state = parse_query(search)
         fig = view.build_command_map(
-            data, tile_url, level, code, layers or [], indicator, window, (start, end), res, lang_of(search)
+            data,
+            tile_url,
+            level,
+            code,
+            layers or [],
+            indicator,
+            window,
+            (start, end),
+            res,
+            state["lang"],
+            state["screen"],
+            viewport,
         )
-        fig["layout"]["map"].update({k: v for k, v in remembered.items() if k != "unit"})
-        return fig, {"unit": [level, code], "res": res}
+        return view.with_view(fig, remembered), {"unit": [level, code], "res": res}
 
     @app.callback(
         Output("command-kpis", "children"),
@@ -185,4 +200,34 @@ def register_callbacks(app: Dash, context) -> None:
         role = flask.session.get("role")
         return view.build_side(data, *unit_of(unit, shapes), window, (start, end), lang_of(search), role)
 
+    _register_flights(app, data)
     incident_panel.register_callbacks(app, data)
+
+
+def _register_flights(app: Dash, data) -> None:
+    """The map's real size (the server fits views to it) and the smooth flights (assets/map.js)."""
+    app.clientside_callback(
+        ClientsideFunction("gridtwin_map", "viewport"), Output("command-viewport", "data"), Input("command-map", "id")
+    )
+    app.clientside_callback(
+        ClientsideFunction("gridtwin_map", "flyToChild"),
+        Output("command-flight", "data"),
+        Input("command-map", "clickData"),
+        State("command-map", "id"),
+        prevent_initial_call=True,
+    )
+    app.clientside_callback(
+        ClientsideFunction("gridtwin_map", "flyToPoint"),
+        Output("command-flight", "data", allow_duplicate=True),
+        Input("command-map-focus", "data"),
+        State("command-map", "id"),
+        prevent_initial_call=True,
+    )
+
+    @app.callback(
+        Output("command-map-focus", "data"),
+        Input("command-incident-selected", "data"),
+        prevent_initial_call=True,
+    )
+    def focus_incident(incident_id):
+        return view.incident_focus(data, incident_id) or no_update

@@ -17,7 +17,8 @@ from dashboard.views import coverage as view
 
 dash.register_page(__name__, path="/coverage", name="服务圈分析", title="一网统管 · 全息网格地图", order=3)
 
-BUTTONS = ("suggest", "clear", "recompute", "export-csv", "export-xlsx", "export-uncovered")
+BUTTONS = ("suggest", "cancel", "clear", "recompute", "export-csv", "export-xlsx", "export-uncovered")
+JOB_POLL_MS = 700
 LABELS = {"export-csv": "export_csv", "export-xlsx": "export_xlsx", "export-uncovered": "export_uncovered"}
 
 
@@ -57,12 +58,15 @@ def layout(**query) -> html.Div:
             *page_stores("coverage"),
             dcc.Store(id="coverage-selection"),
             dcc.Store(id="coverage-sites-data"),
+            dcc.Store(id="coverage-job"),
+            dcc.Interval(id="coverage-job-poll", interval=JOB_POLL_MS, disabled=True),
             _controls(kind, types, lang),
             html.Div(
                 className="gt-method-row",
                 children=[
                     html.Div(id="coverage-method", className="gt-method"),
                     dcc.Loading(html.Div(id="coverage-status", className="gt-status"), type="dot"),
+                    html.Div(id="coverage-progress", className="gt-status"),
                 ],
             ),
             html.Div(
@@ -115,20 +119,41 @@ def register_callbacks(app: Dash, context) -> None:
         return view.selection(click) or no_update
 
     @app.callback(
+        Output("coverage-job", "data"),
+        Output("coverage-job-poll", "disabled"),
         Output("coverage-sites-data", "data"),
         Output("coverage-sites", "data"),
         Input("coverage-suggest", "n_clicks"),
+        Input("coverage-cancel", "n_clicks"),
         Input("coverage-clear", "n_clicks"),
         Input("coverage-type", "value"),
         Input("coverage-unit", "data"),
         State("coverage-k", "value"),
+        State("coverage-job", "data"),
         prevent_initial_call=True,
     )
-    def suggest(_suggest, _clear, kind, unit, k):
+    def suggest(_suggest, _cancel, _clear, kind, unit, k, running):
+        """Suggested sites run as a background job; anything else cancels the one running."""
+        data.planner.jobs.cancel(running)
         if ctx.triggered_id != "coverage-suggest" or not kind:
-            return None, []
-        rows = view.suggested_rows(data, kind, *unit_of(unit, shapes), k)
-        return rows, rows
+            return None, True, None, []
+        return view.start_suggestion(data, kind, *unit_of(unit, shapes), k), False, None, []
+
+    @app.callback(
+        Output("coverage-progress", "children"),
+        Output("coverage-job-poll", "disabled", allow_duplicate=True),
+        Output("coverage-sites-data", "data", allow_duplicate=True),
+        Output("coverage-sites", "data", allow_duplicate=True),
+        Input("coverage-job-poll", "n_intervals"),
+        State("coverage-job", "data"),
+        State("url", "search"),
+        prevent_initial_call=True,
+    )
+    def progress(_tick, job_id, search):
+        text, rows, polling = view.suggestion_progress(data, job_id, lang_of(search))
+        if rows is None:
+            return text, not polling, no_update, no_update
+        return text, True, rows, rows
 
     @app.callback(
         Output("coverage-map", "figure"),

@@ -3,23 +3,39 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 
-from dashboard import figures
+import pandas as pd
+
+from dashboard import figures, map_style
 from dashboard.components.panels import grid_panel, kpi_tiles, ticker_lists
 from dashboard.models import hex_resolution
 from dashboard.models.live import RECENT_MINUTES
 from dashboard.models.shapes import ROAD_LEVELS
 from dashboard.queries import CHILD
 from dashboard.views import party
+from geo.shapes import bounds_view
+from pipelines.incidents.repository import incident_record
 from pipelines.masking import mask_name, mask_phone
 
 VIEW_KEYS = ("map.center", "map.zoom", "map.bearing", "map.pitch")
 
 
-def build_command_map(data, tile_url, level, code, layers_value, indicator, window, custom, res, lang):
-    """The command-center map for one unit (also used by the benchmark)."""
+WALL_CAMERA = {"pitch": 50, "bearing": -17, "text_scale": 1.5}
+DESK_CAMERA = {"pitch": 0, "bearing": 0, "text_scale": 1.0}
+DEPTH_PITCH = 40
+"""Desk screens tilt the map only where there are buildings to stand up (community and grid)."""
+BUILDING_LEVELS = ("community", "grid")
+BUILDING_KEY = {"community": "grid_code", "grid": None}
+"""Which column of a building names the child unit whose indicator colours it (a grid's buildings: their own)."""
+
+
+def build_command_map(
+    data, tile_url, level, code, layers_value, indicator, window, custom, res, lang, screen="", viewport=None
+):
+    """The command-center map for one unit (also used by the benchmark), fitted to the map's ``viewport``."""
     shapes, live = data.shapes, data.live
-    children = shapes.children(level, code)
+    children = fitted(shapes.children(level, code), viewport, map_camera(screen, level, layers_value)["pitch"])
     since, until = live.window_bounds(window, custom)
     if level == "grid":
         indicators = children["frame"].assign(kind="building")
@@ -27,11 +43,9 @@ def build_command_map(data, tile_url, level, code, layers_value, indicator, wind
         indicators = live.indicators(level, code, since).assign(kind="unit")
     cells = live.cells(level, code, res, since, until) if {"heat", "hex"} & set(layers_value) else None
     roads = shapes.roads(children["bounds"]) if "roads" in layers_value and level in ROAD_LEVELS else None
-    extra = []
-    if "buildings" in layers_value and level == "community":
-        extra.append(figures.building_layer(shapes.buildings(level, code)))
-    if children["outline"] is not None:
-        extra += figures.outline_layer(children["outline"], "#28c2ff", 2.5)
+    facilities = shapes.facilities(level, code) if "facilities" in layers_value else None
+    extra = figures.outline_layer(children["outline"], "#28c2ff", 2.5) if children["outline"] is not None else []
+    scene = _scene(data, level, code, children, indicators, indicator, layers_value, cells, facilities, res, screen)
     return figures.command_map(
         lang=lang,
         level=level,
@@ -40,19 +54,88 @@ def build_command_map(data, tile_url, level, code, layers_value, indicator, wind
         indicator=indicator,
         layers=layers_value,
         cells=cells,
-        facilities=shapes.facilities(level, code) if "facilities" in layers_value else None,
+        facilities=facilities,
         recent=live.recent(level, code),
         roads=roads,
         outline_layers=extra,
         tile_url=tile_url,
         uirevision=f"{level}:{code}",
+        scene=scene,
     )
 
 
-def map_resolution(data, level: str, code: str | None, view: dict | None) -> tuple[dict, int]:
+def _scene(data, level, code, children, indicators, indicator, layers, cells, facilities, res, screen) -> dict:
+    """What the map's style draws: names, 3D buildings, H3 columns, and the camera (wall: tilted, big text)."""
+    labels = children["labels"]
+    rank = 3 if level == "grid" else 1
+    points = map_style.label_points(map_style.short_names(labels["name"]), labels["lon"], labels["lat"], rank)
+    if facilities is not None and len(facilities) and level in ("community", "grid"):
+        points += map_style.label_points(facilities["name"], facilities["lon"], facilities["lat"], 2)
+    buildings = None
+    if "buildings" in layers and level in BUILDING_LEVELS:
+        geojson, frame = data.shapes.buildings(level, code)
+        key = BUILDING_KEY[level]
+        column = figures.indicator_column(indicator) if level != "grid" else "population"
+        by_unit = indicators.set_index("code")[column] if len(indicators) else None
+        values = frame[key].map(by_unit) if key and by_unit is not None else by_unit
+        buildings = map_style.buildings_3d(
+            geojson, frame["height_m"], values if values is not None else frame["height_m"] * 0
+        )
+    columns = None
+    if cells is not None and "hex" in layers and len(cells[0]):
+        columns = map_style.h3_columns(cells[1], cells[0].set_index("id")["n"], children["bounds"])
+    camera = map_camera(screen, level, layers)
+    return {
+        "labels": map_style.collection(points),
+        "buildings": buildings,
+        "columns": columns,
+        "heat_radius": map_style.heat_radius_px(res, children["zoom"], children["centre"]["lat"]),
+        **camera,
+    }
+
+
+def map_camera(screen: str, level: str, layers) -> dict:
+    """Pitch, bearing and text size: the wall tilted with big names, a desk tilted only over buildings."""
+    camera = dict(WALL_CAMERA if screen == "wall" else DESK_CAMERA)
+    if screen != "wall" and "buildings" in layers and level in ("community", "grid"):
+        camera["pitch"] = DEPTH_PITCH
+    return camera
+
+
+def fitted(children: dict, viewport: dict | None, pitch: float = 0.0) -> dict:
+    """The unit's children with the centre and zoom that fit its bounds into the map's real size.
+
+    A tilted camera sees more ground towards the horizon: the zoom steps back by log2(1/cos(pitch)) / 1.5.
+    """
+    width, height = (viewport or {}).get("width") or 0, (viewport or {}).get("height") or 0
+    if width < 50 or height < 50:
+        return children
+    centre, zoom = bounds_view(children["bounds"], int(width), int(height))
+    zoom -= math.log2(1 / math.cos(math.radians(min(pitch, 60)))) / 1.5
+    return {**children, "centre": centre, "zoom": zoom}
+
+
+def map_resolution(data, level: str, code: str | None, view: dict | None, viewport=None) -> tuple[dict, int]:
     """The remembered view of this unit (or none) and the hexagon resolution for its zoom."""
     view = view if view and view.get("unit") == [level, code] else {}
-    return view, hex_resolution(view.get("zoom", data.shapes.children(level, code)["zoom"]))
+    return view, hex_resolution(view.get("zoom", fitted(data.shapes.children(level, code), viewport)["zoom"]))
+
+
+def incident_focus(data, incident_id: str | None) -> dict | None:
+    """Where the map flies when an incident is opened: {id, lon, lat} (None without a location)."""
+    if not incident_id:
+        return None
+    with data.cursor() as cur:
+        record = incident_record(cur, incident_id)
+    if record is None or pd.isna(record.get("lon")) or pd.isna(record.get("lat")):
+        return None
+    return {"id": incident_id, "lon": float(record["lon"]), "lat": float(record["lat"])}
+
+
+def with_view(fig: dict, remembered: dict) -> dict:
+    """The figure with the operator's remembered pan, zoom, pitch and bearing (no refit when panned)."""
+    fig["layout"]["map"].update({k: v for k, v in remembered.items() if k != "unit"})
+    return fig
 
 
 def remembered_view(relayout: dict | None, level: str, code: str | None, view: dict | None) -> dict | None:

@@ -52,9 +52,30 @@ def selection(click: dict | None) -> dict | None:
     return None
 
 
-def suggested_rows(data, kind: str, level: str, code: str | None, k) -> list[dict]:
-    sites = data.planner.suggest_sites(kind, level, code, int(min(max(k or 3, 1), 10)))
+def suggested_rows(data, kind: str, level: str, code: str | None, k, step=None) -> list[dict]:
+    sites = data.planner.suggest_sites(kind, level, code, int(min(max(k or 3, 1), 10)), step)
     return sites.assign(lon=sites["lon"].round(6), lat=sites["lat"].round(6)).to_dict("records")
+
+
+def start_suggestion(data, kind: str, level: str, code: str | None, k) -> str:
+    """Suggested sites as a background job (a district or the city takes one step per street)."""
+    return data.planner.jobs.start(lambda step: suggested_rows(data, kind, level, code, k, step))
+
+
+def suggestion_progress(data, job_id: str | None, lang: str) -> tuple[str, list[dict] | None, bool]:
+    """(progress text, the sites once done, whether to keep polling) of a suggestion job."""
+    status = data.planner.jobs.status(job_id)
+    if status is None:
+        return "", None, False
+    if status["state"] == "running":
+        total = max(status["total"], 1)
+        text = t("job_progress", lang).format(done=status["done"], total=total, s=status["elapsed_s"])
+        return text, None, True
+    if status["state"] == "done":
+        return "", status["result"], False
+    if status["state"] == "cancelled":
+        return t("job_cancelled", lang), None, False
+    return t("job_failed", lang).format(error=status["error"]), None, False
 
 
 def area_table(data, level: str, code: str | None, lang: str) -> tuple[pd.DataFrame, list[dict]]:
@@ -135,7 +156,7 @@ def _map(children, tile_url, lang, uirevision, outline, **layers) -> dict:
     )
 
 
-def _tiles(data, level, code, cells: pd.DataFrame, facilities: pd.DataFrame, lang: str) -> list:
+def _tiles(data, level, code, cells: pd.DataFrame, facilities: int, lang: str) -> list:
     residents = cells["residents"].sum()
     covered = (cells["residents"] * cells["share"].fillna(0)).sum()
     areas, _ = data.planner.areas(level, code)
@@ -150,7 +171,7 @@ def _tiles(data, level, code, cells: pd.DataFrame, facilities: pd.DataFrame, lan
             "coverage-kpi-uncovered", t("kpi_uncovered", lang), f"{int(residents - covered):,}", t("people", lang)
         ),
         kpi_tile("coverage-kpi-complete", t("kpi_completeness", lang), f"{completeness:.1f}", f"/{required}"),
-        kpi_tile("coverage-kpi-facilities", t("kpi_facilities", lang), f"{len(facilities):,}", ""),
+        kpi_tile("coverage-kpi-facilities", t("kpi_facilities", lang), f"{facilities:,}", ""),
     ]
 
 
@@ -225,5 +246,5 @@ def build_view(data, tile_url, level, code, kind, selected, sites, lang) -> tupl
     )
     banner, css = _banner(run, lang)
     tier_text = _tier_text(tier, threshold, run["method"] == "straight_line", lang)
-    tiles = _tiles(data, level, code, cells[0], facilities, lang)
+    tiles = _tiles(data, level, code, cells[0], planner.facility_count(level, code, kind), lang)
     return fig, tiles, banner, css, tier_text, _what_if_panel(kind, what_if, sites, lang)

@@ -112,7 +112,10 @@ def test_every_map_level_builds_a_small_json_figure(data, level):
     )
     assert len(json.dumps(fig)) < 2 * 2**20
     assert fig["data"], "something is drawn"
-    assert fig["layout"]["map"]["style"] == "white-bg"  # offline: no tiles, no glyphs
+    style = fig["layout"]["map"]["style"]
+    assert "glyphs" not in style and "sprite" not in style  # offline: names are drawn with the page's fonts
+    assert all(source["type"] == "geojson" for source in style["sources"].values())  # no tile or glyph URL
+    assert {"gt-ground", "gt-labels"} <= {layer["id"] for layer in style["layers"]}
     units = [trace for trace in fig["data"] if trace.get("name") == "units"]
     assert units and len(units[0]["locations"]) == len(data.shapes.children(level, code)["frame"])
 

@@ -1,0 +1,233 @@
+"""Browser benchmark: first paint, drill-down and live latency of the command center, in headless Chromium.
+
+    python bench/browser.py                         # the demo (generated into a temporary file)
+    python bench/browser.py --db /tmp/city.duckdb   # a copy of the city-scale database (it is written to)
+    python bench/browser.py --screenshot out.png --screen wall --size 1920x1080
+
+Starts the app on the production server (waitress) on a free port, as ``gridtwin serve`` does, and drives
+Debian's ``/usr/bin/chromium`` through selenium.  Prints, with the load average of the machine:
+
+- first paint of ``/`` (navigation start → the map's canvas drawn with its style loaded and the KPI
+  tiles filled), and of ``/coverage`` (the planner's map and table);
+- drill-down: a click on a child unit (sent through plotly's own click event) → the new unit's map
+  drawn and idle in the browser;
+- live: an incident committed by the simulator → its line in the ticker.
+
+Not a test: nothing is asserted; timings depend on the machine and its load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+# This file is named like nothing it imports, but keep bench/ off the import path like the other benches.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
+CHROMIUM = os.environ.get("GRIDTWIN_CHROMIUM", "/usr/bin/chromium")
+CHROMEDRIVER = os.environ.get("GRIDTWIN_CHROMEDRIVER", "/usr/bin/chromedriver")
+
+MAP_READY = """
+const gd = document.querySelector('#command-map .js-plotly-plot');
+const sub = gd && gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot;
+const ready = sub && sub.map && sub.map.loaded() && !sub.map.isMoving()
+    && document.querySelector('#command-kpis .gt-kpi')
+    && !document.querySelector('[data-dash-is-loading="true"]');
+return ready ? [performance.now(), gd.layout.uirevision] : null;
+"""
+FIGURE_IN = """
+const gd = document.querySelector('#command-map .js-plotly-plot');
+return gd && gd.data && gd.data.length && document.querySelector('#command-kpis .gt-kpi') ? performance.now() : null;
+"""
+COVERAGE_READY = """
+const gd = document.querySelector('#coverage-map .js-plotly-plot');
+const sub = gd && gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot;
+const ready = sub && sub.map && sub.map.loaded() && document.querySelector('#coverage-table td')
+    && !document.querySelector('[data-dash-is-loading="true"]');
+return ready ? performance.now() : null;
+"""
+CLICK_CHILD = """
+const gd = document.querySelector('#command-map .js-plotly-plot');
+const units = gd.data.find(t => t.name === 'units');
+const i = arguments[0] % units.locations.length;
+const t0 = performance.now();
+gd.emit('plotly_click', {points: [{curveNumber: gd.data.indexOf(units), pointNumber: i,
+    location: units.locations[i], customdata: units.customdata[i], z: units.z[i]}]});
+return [t0, units.customdata[i][0]];
+"""
+
+
+def poll(driver, script: str, timeout_s: float, *args, interval_s: float = 0.02):
+    """Run ``script`` until it returns something truthy; that value (None after ``timeout_s``)."""
+    end = time.monotonic() + timeout_s
+    while time.monotonic() < end:
+        value = driver.execute_script(script, *args)
+        if value:
+            return value
+        time.sleep(interval_s)
+    return None
+
+
+def start_server(db: Path):
+    from dashboard.app import create_app
+    from dashboard.security import Settings
+    from dashboard.server import make_server
+
+    settings = Settings.from_env()
+    started = time.monotonic()
+    app = create_app(db, require_login=False, settings=settings)
+    for thread in threading.enumerate():  # as a server that has been up a while: its caches are warm
+        if thread.name == "gridtwin-warm-caches":
+            thread.join()
+    print(f"server ready, caches warm in {time.monotonic() - started:.1f} s")
+    http = make_server(app.server, "127.0.0.1", 0, settings)
+    threading.Thread(target=http.run, daemon=True).start()
+    return app, http, f"http://127.0.0.1:{http.effective_port}"
+
+
+def make_driver(width: int, height: int):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", f"--window-size={width},{height}",
+                "--enable-unsafe-swiftshader", "--lang=zh-CN"):  # fmt: skip
+        options.add_argument(arg)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+
+
+def first_paint(driver, url: str, ready: str, cold: bool, arrived: list | None = None) -> float | None:
+    """Seconds from navigation start to ``ready`` (a cold run clears the browser cache first).
+
+    ``arrived`` collects the seconds until the map's figure and the KPI tiles were on the page (the
+    server's part done; the rest is the browser drawing the map)."""
+    if cold:
+        driver.execute_cdp_cmd("Network.clearBrowserCache", {})
+    driver.get("about:blank")
+    driver.get(url)
+    if arrived is not None:
+        figure = poll(driver, FIGURE_IN, 60)
+        if figure:
+            arrived.append(figure / 1000)
+    value = poll(driver, ready, 60)
+    if value is None:
+        return None
+    return (value[0] if isinstance(value, list) else value) / 1000
+
+
+def drill_down(driver, url: str, clicks: int) -> list[float]:
+    """Click → the child's map drawn: one sample per click, each from the top unit."""
+    samples = []
+    for i in range(clicks):
+        driver.get(url)
+        if poll(driver, MAP_READY, 60) is None:
+            break
+        time.sleep(0.3)
+        t0, code = driver.execute_script(CLICK_CHILD, i * 7)
+        drawn = f"const r = (() => {{{MAP_READY}}})(); return r && r[1].endsWith(':{code}') ? r : null"
+        done = poll(driver, drawn, 30)
+        if done:
+            samples.append((done[0] - t0) / 1000)
+    return samples
+
+
+def live_latency(driver, app, url: str, events: int) -> list[float]:
+    """An incident committed → its line in the open page's ticker."""
+    from pipelines.incidents.simulate import Simulator
+
+    driver.get(url)
+    poll(driver, MAP_READY, 60)
+    simulator = Simulator(app.gridtwin_data.db, seed=int(time.time()) % 10_000)
+    samples = []
+    for _ in range(events):
+        time.sleep(1.0)
+        committed = time.monotonic()
+        (incident_id,) = simulator.tick()
+        found = poll(
+            driver, f"return document.querySelector(\"#command-ticker-newest li[data-id='{incident_id}']\")", 10
+        )
+        if found:
+            samples.append(time.monotonic() - committed)
+    return samples
+
+
+def summary(samples: list[float]) -> str:
+    if not samples:
+        return "no sample"
+    return f"median {statistics.median(samples):.2f} s, max {max(samples):.2f} s (n={len(samples)})"
+
+
+def load() -> str:
+    return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg()) + f" on {os.cpu_count()} cores"
+
+
+def demo_db(folder: Path) -> Path:
+    from pipelines.generate import generate
+
+    path = folder / "demo.duckdb"
+    generate(path, "demo", seed=7, end=dt.datetime.now(), progress=False)
+    return path
+
+
+def screenshot(driver, url: str, path: Path) -> None:
+    driver.get(url)
+    poll(driver, MAP_READY, 60)
+    time.sleep(2.5)  # labels and extrusions fade in
+    driver.save_screenshot(str(path))
+    errors = [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+    print(f"screenshot {path}" + (f"; console errors: {errors}" if errors else "; no console errors"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--db", type=Path, help="database to serve (default: a freshly generated demo)")
+    parser.add_argument("--repeat", type=int, default=3, help="samples per measurement (default: 3)")
+    parser.add_argument("--size", default="1920x1080", help="browser window, WIDTHxHEIGHT (default: 1920x1080)")
+    parser.add_argument("--screen", default="", help="'wall' for the wall-screen layout")
+    parser.add_argument("--query", default="", help="extra query string for the page, e.g. 'layers=grids,hex'")
+    parser.add_argument("--screenshot", type=Path, help="only take a screenshot of / into this file")
+    args = parser.parse_args(argv)
+    width, height = (int(v) for v in args.size.lower().split("x"))
+    folder = Path(tempfile.mkdtemp(prefix="gridtwin-bench-browser-"))
+    try:
+        db = args.db or demo_db(folder)
+        app, http, base = start_server(db)
+        query = "&".join(q for q in (f"screen={args.screen}" if args.screen else "", args.query) if q)
+        url = base + "/" + (f"?{query}" if query else "")
+        driver = make_driver(width, height)
+        try:
+            if args.screenshot:
+                screenshot(driver, url, args.screenshot)
+                return 0
+            print(f"database {db}  window {width}x{height}  {load()}")
+            arrived: list[float] = []
+            cold = first_paint(driver, url, MAP_READY, cold=True)
+            warm = [first_paint(driver, url, MAP_READY, cold=False, arrived=arrived) for _ in range(args.repeat)]
+            print(f"first paint /          cold {cold:.2f} s; warm {summary([w for w in warm if w])}")
+            print(f"  of which figure in   {summary(arrived)} (then the browser draws the map until idle)")
+            cover = [first_paint(driver, base + "/coverage", COVERAGE_READY, cold=False) for _ in range(args.repeat)]
+            print(f"first paint /coverage  {summary([c for c in cover if c])}")
+            print(f"drill-down click→map   {summary(drill_down(driver, url, args.repeat))}")
+            print(f"live commit→ticker     {summary(live_latency(driver, app, url, args.repeat))}")
+            print(load())
+        finally:
+            driver.quit()
+            http.close()
+            app.gridtwin_data.close()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

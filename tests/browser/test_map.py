@@ -1,0 +1,67 @@
+"""The 全息网格地图 in a real browser: names drawn offline, 3D buildings and H3 columns, a view that fits."""
+
+from __future__ import annotations
+
+import time
+
+from selenium.webdriver.support.ui import WebDriverWait
+
+from tests.browser.conftest import console_errors, make_driver
+
+MAP = "const gd = document.querySelector('#command-map .js-plotly-plot');"
+READY = (
+    MAP + "const s = gd && gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot;"
+    "return !!(s && s.map && s.map.loaded() && !s.map.isMoving()"
+    " && !document.querySelector('[data-dash-is-loading=\"true\"]'));"
+)
+SCENE = (
+    MAP + "const m = gd._fullLayout.map._subplot.map;"
+    "const style = m.getStyle();"
+    "const placed = m.queryRenderedFeatures({layers: ['gt-labels']}).map(f => f.properties.name);"
+    "const b = m.getBounds();"
+    "return {layers: style.layers.map(l => [l.id, l.type]), placed: placed, pitch: m.getPitch(),"
+    " bearing: m.getBearing(), glyphs: style.glyphs || null,"
+    " view: [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()],"
+    " width: m.getCanvas().clientWidth, canvas: m.getCanvas().width};"
+)
+
+
+def _scene(driver, url: str) -> dict:
+    driver.get(url)
+    WebDriverWait(driver, 40, poll_frequency=0.2).until(lambda d: d.execute_script(READY))
+    time.sleep(1.5)  # symbol placement fades in
+    return driver.execute_script(SCENE)
+
+
+def test_wall_map_draws_names_buildings_and_columns_offline(server, screenshot_dir):
+    con = server["app"].gridtwin_data.con.cursor()
+    community = con.execute(
+        "SELECT community_code FROM buildings GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1"
+    ).fetchone()[0]
+    driver = make_driver(1920, 1080, server=server)
+    try:
+        url = f"{server['url']}/?screen=wall&level=community&code={community}&layers=grids,hex,buildings,outlines"
+        scene = _scene(driver, url)
+        driver.save_screenshot(str(screenshot_dir / "map-wall-community-3d.png"))
+        layers = dict(scene["layers"])
+        assert layers["gt-buildings"] == "fill-extrusion" and layers["gt-columns"] == "fill-extrusion"
+        assert scene["glyphs"] is None  # no glyph server: MapLibre draws the names with the page's fonts
+        assert any("网格" in name for name in scene["placed"]), scene["placed"]  # grid names were drawn
+        assert scene["pitch"] > 30 and scene["bearing"] != 0
+        assert console_errors(driver) == []
+    finally:
+        driver.quit()
+
+
+def test_desk_map_fits_the_unit_into_the_real_map_size(server, browser, screenshot_dir):
+    scene = _scene(browser, server["url"] + "/")
+    browser.save_screenshot(str(screenshot_dir / "map-desk-district.png"))
+    home = server["app"].gridtwin_data.shapes.children(*server["app"].gridtwin_data.shapes.home())
+    west, south, east, north = home["bounds"]
+    view_w, view_s, view_e, view_n = scene["view"]
+    assert view_w <= west and view_s <= south and view_e >= east and view_n >= north  # the whole unit is in view
+    span = (east - west) / (view_e - view_w)
+    assert span > 0.55, f"the unit fills only {span:.0%} of the map's width"  # …and fills it
+    assert scene["pitch"] == 0
+    assert {"和平街道"} & set(scene["placed"]) or len(scene["placed"]) >= 3
+    assert console_errors(browser) == []
