@@ -119,6 +119,11 @@ class WalkNetwork:
         return shapely.linestrings(np.stack([self.node_xy[self.edge_u], self.node_xy[self.edge_v]], axis=1))
 
     @cached_property
+    def segment_tree(self) -> shapely.STRtree:
+        """A tree of :meth:`segments`, built once per network (attaching points again reuses it)."""
+        return shapely.STRtree(self.segments())
+
+    @cached_property
     def csr(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(indptr, indices, weights) of both directions of every segment."""
         rows, cols, weights = self.adjacency
@@ -256,7 +261,7 @@ def attach(network: WalkNetwork, x: np.ndarray, y: np.ndarray) -> Attachment:
     if len(x) == 0 or len(network.edge_u) == 0:
         empty = np.zeros(len(x))
         return Attachment(np.full(len(x), -1, dtype=np.int64), empty, np.full(len(x), np.inf))
-    tree = shapely.STRtree(network.segments())
+    tree = network.segment_tree
     # candidate segments by envelope (cheap, no GEOS distance per pair), exact distance in numpy;
     # points with no segment within ATTACH_SEARCH_M fall back to the tree's nearest search
     point_idx, edge = tree.query(
