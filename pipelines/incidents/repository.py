@@ -229,12 +229,12 @@ def _located_rows(frame: pd.DataFrame, grid_codes) -> pa.Table:
     times = frame["reported_at"].to_numpy()
     if len(times) > 1 and not (times[1:] >= times[:-1]).all():
         frame = frame.take(np.argsort(times, kind="stable"))
-    codes = grid_codes if isinstance(grid_codes, pd.DataFrame) else grid_codes.to_pandas()
-    position = pd.Index(codes["grid_index"]).get_indexer(frame["grid_index"].to_numpy())
-    take = pa.array(position, mask=position < 0)
+    codes = as_arrow(grid_codes)
+    index = pa.array(frame["grid_index"].to_numpy(np.int64))
+    take = pc.index_in(index, value_set=codes["grid_index"].cast(pa.int64()))  # null: outside every grid
     rows = as_arrow(frame.drop(columns="grid_index"))
     for column in GRID_CODE_COLUMNS:
-        rows = rows.append_column(column, pa.array(codes[column].to_numpy(object), pa.string()).take(take))
+        rows = rows.append_column(column, codes[column].cast(pa.string()).take(take))
     return rows
 
 
