@@ -181,6 +181,9 @@ def access_for_type(con: duckdb.DuckDBPyConnection, kind: str) -> np.ndarray:
 
 # --- one type again on the stored network (pipelines.coverage_update) ---------------------------------------
 
+PARTY_CENTRE = "党群服务中心"
+"""The one facility type whose reach the party facts count (``party_indicators.FACTS_SQL``)."""
+
 
 def type_facilities(con: duckdb.DuckDBPyConnection, kind: str) -> pd.DataFrame:
     """The located facilities of one type, in facility-id order (as :func:`planner_points` orders them)."""
@@ -215,7 +218,10 @@ def replace_type_access(
     con: duckdb.DuckDBPyConnection, kind: str, facilities: int, access: pa.Table, facility_links: pa.Table | None
 ) -> None:
     """Replace one type's per-building distances and its facilities' network links; update its summary row
-    (a type the latest run did not compute gets one, from its service standard).  Call inside a transaction."""
+    (a type the latest run did not compute gets one, from its service standard).  Call inside a transaction.
+
+    Links of facilities deleted since are left in place: the planner reads links by the current facility ids,
+    and the next full run rewrites them all."""
     con.execute("DELETE FROM building_access WHERE type = ?", [kind])
     append_rows(con, "building_access", access)
     con.execute(
@@ -235,11 +241,11 @@ def replace_type_access(
         try:
             con.execute(
                 "DELETE FROM network_links WHERE kind = 'facility' AND (item_id IN (SELECT item_id FROM _links)"
-                " OR item_id IN (SELECT facility_id FROM facilities WHERE type = ?)"
-                " OR item_id NOT IN (SELECT facility_id FROM facilities))",
+                " OR item_id IN (SELECT facility_id FROM facilities WHERE type = ?))",
                 [kind],
             )
             con.execute("INSERT INTO network_links SELECT kind, item_id, edge_id, along_m, offset_m FROM _links")
         finally:
             con.unregister("_links")
-    refresh_party_facts(con)  # the 党群服务中心 reach per grid
+    if kind == PARTY_CENTRE:
+        refresh_party_facts(con)  # the 党群服务中心 reach per grid
