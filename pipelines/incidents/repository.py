@@ -12,14 +12,17 @@ from __future__ import annotations
 import datetime as dt
 
 import duckdb
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipelines.errors import GridtwinError
 from pipelines.incidents.machine import next_status_sql
 from pipelines.store.meta import bump_data_version
-from pipelines.store.rows import as_arrow, columns_of, time_order
+from pipelines.store.rows import as_arrow
 from pipelines.store.schema import OPEN_COLUMNS, RESOLVED_COLUMNS
-from pipelines.vocabulary import GRID_CODE_COLUMNS, OPEN_LIVE_SQL, OPEN_SQL, OPEN_STATUSES, sql_in
+from pipelines.vocabulary import GRID_CODE_COLUMNS, OPEN_LIVE_SQL, OPEN_STATUSES, sql_in
 
 NEXT_STATUS_SQL = next_status_sql()
 _TO_OPEN = sql_in("$to", OPEN_STATUSES)
@@ -211,60 +214,109 @@ def upsert_incidents(con: duckdb.DuckDBPyConnection, frame, grid_codes: pd.DataF
     Returns how many rows were such already-stored ids.  History and open state of the new rows are built from
     the batch itself rather than read back from ``incidents``.
     """
-    batch = as_arrow(frame)
-    con.register("_batch", batch)
+    descriptive = [c for c in ("description", "address") if c in frame.columns]
+    con.register("_batch", as_arrow(frame[["incident_id", *descriptive]]))
     try:
         existing = con.execute(
             "SELECT incident_id FROM incidents WHERE incident_id IN (SELECT incident_id FROM _batch)"
         ).fetchnumpy()["incident_id"]
-        if len(existing):
-            descriptive = [c for c in ("description", "address") if c in columns_of(batch)]
-            if descriptive:
-                updates = ", ".join(f"{c} = coalesce(b.{c}, incidents.{c})" for c in descriptive)
-                con.execute(f"UPDATE incidents SET {updates} FROM _batch b WHERE incidents.incident_id = b.incident_id")
+        if len(existing) and descriptive:
+            updates = ", ".join(f"{c} = coalesce(b.{c}, incidents.{c})" for c in descriptive)
+            con.execute(f"UPDATE incidents SET {updates} FROM _batch b WHERE incidents.incident_id = b.incident_id")
     finally:
         con.unregister("_batch")
     fresh = frame[~frame["incident_id"].isin(existing)] if len(existing) else frame
     if len(fresh):
-        _insert_incidents(con, as_arrow(fresh), grid_codes, actor, note)
+        _insert_incidents(con, fresh, grid_codes, actor, note)
     return len(existing)
 
 
-def _insert_incidents(con: duckdb.DuckDBPyConnection, batch, grid_codes: pd.DataFrame, actor: str, note: str) -> None:
-    columns = [c for c in columns_of(batch) if c != "grid_index"]
-    con.register("_batch", batch)
-    con.register("_grid_codes", grid_codes)
+BATCH_ROWS = 122_880
+"""DuckDB's row-group size: an Arrow table cut into batches of this many rows is scanned and stored by every
+thread at once (one big batch is stored by one thread)."""
+
+
+def _insert_incidents(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, grid_codes, actor: str, note: str) -> None:
+    """Append new incidents, their open state, resolutions and imported history, all built in Arrow.
+
+    The rows are sorted by ``reported_at`` in numpy and their grid codes taken by position, so every
+    statement is a plain append of an Arrow table: no join, sort or second scan inside DuckDB.
+    """
+    rows = _located_rows(frame, grid_codes)
+    columns = rows.column_names
+    _append(con, "incidents", rows)
+    live = pc.is_in(rows["status"], value_set=pa.array(OPEN_STATUSES))
+    if "archived" in columns:
+        live = pc.and_(live, pc.invert(pc.fill_null(rows["archived"], False)))
+    _append(con, "open_incidents", rows.filter(pc.fill_null(live, False)).select(_OPEN_NAMES))
+    if "resolved_at" in columns:
+        resolved = rows.filter(pc.is_valid(rows["resolved_at"]))
+        if "satisfaction" not in columns:
+            resolved = resolved.append_column("satisfaction", pa.nulls(len(resolved), pa.int8()))
+        _append(con, "resolutions", resolved.select(_RESOLVED_NAMES))
+    _append(con, "incident_events", _imported_history(rows, actor, note))
+
+
+_OPEN_NAMES = [c.strip() for c in OPEN_COLUMNS.split(",")]
+_RESOLVED_NAMES = [c.strip() for c in RESOLVED_COLUMNS.split(",")]
+
+
+def _located_rows(frame: pd.DataFrame, grid_codes) -> pa.Table:
+    """The batch in ``reported_at`` order with ``grid_index`` replaced by the grid and upper codes (NULL if none)."""
+    times = frame["reported_at"].to_numpy()
+    if len(times) > 1 and not (times[1:] >= times[:-1]).all():
+        frame = frame.take(np.argsort(times, kind="stable"))
+    codes = as_arrow(grid_codes)
+    index = pa.array(frame["grid_index"].to_numpy(np.int64))
+    take = pc.index_in(index, value_set=codes["grid_index"].cast(pa.int64()))  # null: outside every grid
+    rows = as_arrow(frame.drop(columns="grid_index"))
+    for column in GRID_CODE_COLUMNS:
+        rows = rows.append_column(column, codes[column].cast(pa.string()).take(take))
+    return rows
+
+
+def _imported_history(rows: pa.Table, actor: str, note: str) -> pa.Table:
+    """One 'reported' event per row, and a second event to its current status for rows past 'reported'."""
+    moved = rows.filter(pc.fill_null(pc.not_equal(rows["status"].cast(pa.string()), "reported"), False))
+    n, m = len(rows), len(moved)
+    moved_at = moved["reported_at"].cast(pa.timestamp("us"))
+    if "resolved_at" in rows.column_names:
+        moved_at = pc.coalesce(moved["resolved_at"].cast(pa.timestamp("us")), moved_at)
+    first = _events(
+        rows["incident_id"], pa.nulls(n, pa.string()), _repeat("reported", n), rows["reported_at"], actor, note
+    )
+    second = _events(moved["incident_id"], _repeat("reported", m), moved["status"], moved_at, actor, note)
+    return pa.concat_tables([first, second])
+
+
+def _events(ids, from_status, to_status, occurred_at, actor: str, note: str) -> pa.Table:
+    n = len(ids)
+    return pa.table(
+        {
+            "incident_id": ids.cast(pa.string()),
+            "from_status": from_status.cast(pa.string()),
+            "to_status": to_status.cast(pa.string()),
+            "occurred_at": occurred_at.cast(pa.timestamp("us")),
+            "actor": _repeat(actor, n),
+            "note": _repeat(note, n),
+        }
+    )
+
+
+def _repeat(value: str | None, n: int) -> pa.Array:
+    """``value`` n times as one dictionary entry (no n copies of the string in Python)."""
+    return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, dtype=np.int32)), pa.array([value], pa.string()))
+
+
+def _append(con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table) -> None:
+    if len(rows) == 0:
+        return
+    batches = pa.Table.from_batches(rows.combine_chunks().to_batches(max_chunksize=BATCH_ROWS))
+    con.register("_rows", batches)
     try:
-        located = "_batch b LEFT JOIN _grid_codes g ON g.grid_index = b.grid_index"
-        codes = ", ".join(f"g.{c}" for c in GRID_CODE_COLUMNS)
-        con.execute(
-            f"INSERT INTO incidents ({', '.join(columns)}, {', '.join(GRID_CODE_COLUMNS)})"
-            f" SELECT {', '.join('b.' + c for c in columns)}, {codes} FROM {located}" + time_order("incidents", columns)
-        )
-        live = " AND NOT coalesce(b.archived, false)" if "archived" in columns else ""
-        con.execute(
-            f"INSERT INTO open_incidents ({OPEN_COLUMNS}) SELECT b.incident_id, b.category, b.status, b.priority,"
-            f" b.reported_at, b.due_at, {codes} FROM {located} WHERE b.{OPEN_SQL}{live}"
-        )
-        if "resolved_at" in columns:
-            satisfaction = "b.satisfaction" if "satisfaction" in columns else "NULL"
-            con.execute(
-                f"INSERT INTO resolutions ({RESOLVED_COLUMNS}) SELECT b.incident_id, b.resolved_at, b.reported_at,"
-                f" b.status, {satisfaction}, {codes} FROM {located} WHERE b.resolved_at IS NOT NULL"
-            )
-        con.execute(
-            """
-            INSERT INTO incident_events (incident_id, from_status, to_status, occurred_at, actor, note)
-            SELECT incident_id, NULL, 'reported', reported_at, $actor, $note FROM _batch
-            UNION ALL
-            SELECT incident_id, 'reported', status, coalesce(resolved_at, reported_at), $actor, $note
-            FROM _batch WHERE status <> 'reported'
-            """,
-            {"actor": actor, "note": note},
-        )
+        con.execute(f"INSERT INTO {table} ({', '.join(batches.column_names)}) SELECT * FROM _rows")
     finally:
-        con.unregister("_batch")
-        con.unregister("_grid_codes")
+        con.unregister("_rows")
 
 
 def sync_derived_tables(con: duckdb.DuckDBPyConnection, ids=None) -> None:

@@ -177,3 +177,75 @@ def access_for_type(con: duckdb.DuckDBPyConnection, kind: str) -> np.ndarray:
         .fetchnumpy()["distance_m"]
         .astype(float)
     )
+
+
+# --- one type again on the stored network (pipelines.coverage_update) ---------------------------------------
+
+PARTY_CENTRE = "党群服务中心"
+"""The one facility type whose reach the party facts count (``party_indicators.FACTS_SQL``)."""
+
+
+def type_facilities(con: duckdb.DuckDBPyConnection, kind: str) -> pd.DataFrame:
+    """The located facilities of one type, in facility-id order (as :func:`planner_points` orders them)."""
+    return con.execute(
+        "SELECT facility_id, lon, lat FROM facilities WHERE type = ? AND lon IS NOT NULL ORDER BY facility_id", [kind]
+    ).df()
+
+
+def type_standard(con: duckdb.DuckDBPyConnection, kind: str) -> dict | None:
+    """Covered-within metres of ``kind`` as the latest run measured it (its row in ``coverage_types``, else the
+    service standard or the run's minutes override), with that run's search cutoff and walking speed."""
+    run = con.execute(
+        "SELECT cutoff_m, walk_speed_m_per_min, minutes_override FROM coverage_runs ORDER BY run_id DESC LIMIT 1"
+    ).fetchone()
+    if run is None:
+        return None
+    cutoff_m, speed, minutes = run
+    row = con.execute("SELECT threshold_m FROM coverage_types WHERE type = ?", [kind]).fetchone()
+    if row is None:
+        row = con.execute(
+            "SELECT l.distance_m FROM service_standards s JOIN life_circles l USING (tier_minutes) WHERE s.type = ?",
+            [kind],
+        ).fetchone()
+        if row is not None and minutes is not None:
+            row = (minutes * speed,)
+    if row is None:
+        return None
+    return {"threshold_m": float(row[0]), "cutoff_m": float(cutoff_m), "speed": float(speed)}
+
+
+def replace_type_access(
+    con: duckdb.DuckDBPyConnection, kind: str, facilities: int, access: pa.Table, facility_links: pa.Table | None
+) -> None:
+    """Replace one type's per-building distances and its facilities' network links; update its summary row
+    (a type the latest run did not compute gets one, from its service standard).  Call inside a transaction.
+
+    Links of facilities deleted since are left in place: the planner reads links by the current facility ids,
+    and the next full run rewrites them all."""
+    con.execute("DELETE FROM building_access WHERE type = ?", [kind])
+    append_rows(con, "building_access", access)
+    con.execute(
+        """
+        INSERT INTO coverage_types
+        SELECT s.type, s.tier_minutes, coalesce(r.minutes_override * r.walk_speed_m_per_min, l.distance_m),
+               s.required, r.method, $facilities, r.run_id
+        FROM service_standards s JOIN life_circles l USING (tier_minutes),
+             (SELECT * FROM coverage_runs ORDER BY run_id DESC LIMIT 1) r
+        WHERE s.type = $kind
+        ON CONFLICT (type) DO UPDATE SET facilities = excluded.facilities
+        """,
+        {"kind": kind, "facilities": facilities},
+    )
+    if facility_links is not None:
+        con.register("_links", facility_links)
+        try:
+            con.execute(
+                "DELETE FROM network_links WHERE kind = 'facility' AND (item_id IN (SELECT item_id FROM _links)"
+                " OR item_id IN (SELECT facility_id FROM facilities WHERE type = ?))",
+                [kind],
+            )
+            con.execute("INSERT INTO network_links SELECT kind, item_id, edge_id, along_m, offset_m FROM _links")
+        finally:
+            con.unregister("_links")
+    if kind == PARTY_CENTRE:
+        refresh_party_facts(con)  # the 党群服务中心 reach per grid
