@@ -268,3 +268,43 @@ def task_done(con, deliberation_id: str, task_id: str, now, actor: str) -> bool 
     con.execute("UPDATE deliberation_tasks SET done_at = ?, done_by = ? WHERE task_id = ?", [now, actor, task_id])
     bump_data_version(con)
     return True
+
+
+# --- what the live simulator picks --------------------------------------------------------------
+
+
+def recently_resolved(con, now, seed: int, n: int) -> list[str]:
+    """Up to ``n`` incidents resolved in the last day and not yet checked (resolutions is in resolved_at order)."""
+    rows = con.execute(
+        "SELECT incident_id FROM resolutions WHERE resolved_at >= $now - INTERVAL 1 DAY AND status = 'resolved'"
+        " ORDER BY hash(incident_id, $seed) LIMIT $n",
+        {"now": now, "seed": seed, "n": n},
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def overdue_unwhistled(con, now, seed: int, n: int) -> pd.DataFrame:
+    """Up to ``n`` overdue open 公事 with no whistle yet, with their category's department."""
+    return con.execute(
+        """
+        SELECT o.incident_id, c.department FROM open_incidents o JOIN categories c USING (category)
+        WHERE o.due_at < $now AND c.affair_class = '公事'
+          AND o.incident_id NOT IN (SELECT incident_id FROM whistles)
+        ORDER BY hash(o.incident_id, $seed) LIMIT $n
+        """,
+        {"now": now, "seed": seed, "n": n},
+    ).df()
+
+
+def open_whistles(con, seed: int, n: int) -> pd.DataFrame:
+    """Up to ``n`` whistles waiting for a report, a result or a rating, with what each waits for."""
+    return con.execute(
+        """
+        SELECT w.whistle_id, CASE WHEN w.reported_at IS NULL THEN 'report'
+                                  WHEN w.resolved_at IS NULL THEN 'result' ELSE 'rate' END AS step,
+               epoch(coalesce(w.reported_at, now()::TIMESTAMP) - w.blown_at) / 3600.0 AS waited_h
+        FROM whistles w WHERE w.rating IS NULL
+        ORDER BY hash(w.whistle_id, $seed) LIMIT $n
+        """,
+        {"seed": seed, "n": n},
+    ).df()
