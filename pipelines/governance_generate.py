@@ -131,7 +131,7 @@ def _deliberations(con, seed: int, end: dt.datetime) -> None:
         topics AS (
             SELECT community_code, street_code, district_code, mode(category) AS category
             FROM incidents WHERE {shared} GROUP BY ALL),
-        weeks AS (SELECT unnest(range(0, greatest(1, ($end::DATE - (SELECT first FROM span)) // 21))) AS k),
+        weeks AS (SELECT unnest(range(0, ($end::DATE - (SELECT first FROM span)) // 21 + 1)) AS k),
         held AS (
             SELECT 'YS' || community_code || '-' || k AS deliberation_id, community_code, street_code, district_code,
                    category, k, (SELECT first FROM span) + (k * 21 + floor({meeting} * 20))::INTEGER AS held_on

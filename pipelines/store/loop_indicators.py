@@ -110,8 +110,8 @@ def indicators(
 ) -> pd.DataFrame:
     """The counts and indicators of the unit (``level``/``code``) in [since, until), one row per ``by`` unit.
 
-    ``by`` is a level below ``level`` (a column ``unit_code`` names its units) or None (one row).
-    Units with nothing in the period have no row.
+    ``by`` is a level below ``level`` (a column ``unit_code`` names its units), ``week`` (``unit_code`` is the
+    Monday of each week) or None (one row).  Units with nothing in the period have no row.
     """
     params = {"since": since, "until": until} | ({} if level == "city" else {"code": code})
     frames = []
@@ -119,7 +119,9 @@ def indicators(
         if part == "tasks" and "grid" in (level, by):
             continue  # deliberations belong to communities, not grids
         alias = "d." if part == "tasks" else "t."
-        part_key = f"{alias}{LEVEL_TABLES[by][1]}" if by else "'all'"
+        part_key = f"{alias}{LEVEL_TABLES[by][1]}" if by in LEVEL_TABLES else "'all'"
+        if by == "week":
+            part_key = f"date_trunc('week', {time_column})::DATE"
         part_where = "" if level == "city" else f" AND {alias}{LEVEL_TABLES[level][1]} = $code"
         archived = " AND NOT coalesce(t.archived, false)" if part == "due" else ""
         sql = (

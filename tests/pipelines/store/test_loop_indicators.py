@@ -155,3 +155,10 @@ def test_departments_rank_by_rating_then_response(con):
     first = ranking.iloc[0]
     assert (first["whistles"], first["reported"], first["rating"], first["response_h"]) == (2, 1, 4.0, 1.0)
     assert ranking.iloc[1]["on_time_rate"] == 0.0 and ranking["rank"].tolist() == [1, 2]
+
+
+def test_weekly_buckets_split_the_period(con):
+    weeks = indicators(con, SINCE, UNTIL, by="week").set_index("unit_code")
+    # 2026-11-01 is a Sunday: A (due 11-01) falls in the week of 10-26, the rest in the week of 11-02
+    assert {str(k)[:10]: v for k, v in weeks["due"].items()} == {"2026-10-26": 1, "2026-11-02": 4}
+    assert weeks["due"].sum() == 5 and weeks["closed"].sum() == 3
