@@ -91,19 +91,22 @@ def _whistles(con, seed: int, end: dt.datetime) -> None:
                    street_code, district_code FROM _whistled WHERE {_rand(seed, 12)} < 0.5),
         timed AS (
             SELECT *, blown_at + INTERVAL 1 HOUR * ({speed} * -ln(1 - 0.98 * {_rand(seed, 14)})) AS answer
-            FROM called)
+            FROM called),
+        timed_closed AS (
+            SELECT *, resolved_at IS NOT NULL AND answer <= $end AND greatest(resolved_at, answer) + INTERVAL 1 HOUR <= $end
+                AS closed
+            FROM timed)
         SELECT incident_id || '-W' || k, incident_id, 'street', department, '超期未办结，街道吹哨',
                blown_at, '街道综合指挥室', blown_at + INTERVAL 2 HOUR, blown_at + INTERVAL 24 HOUR,
                CASE WHEN answer <= $end THEN answer END, CASE WHEN answer <= $end THEN '已到场' END,
-               CASE WHEN resolved_at IS NOT NULL AND resolved_at > answer THEN resolved_at END,
-               CASE WHEN resolved_at IS NOT NULL AND resolved_at > answer THEN '已处置' END,
-               CASE WHEN resolved_at IS NOT NULL AND resolved_at > answer
+               CASE WHEN closed THEN greatest(resolved_at, answer) END, CASE WHEN closed THEN '已处置' END,
+               CASE WHEN closed
                     THEN greatest(1, least(5, round(6 - epoch(answer - blown_at) / 3600.0 - {_rand(seed, 15)})))
                END::TINYINT,
-               NULL, CASE WHEN resolved_at > answer THEN resolved_at + INTERVAL 1 HOUR END,
-               CASE WHEN resolved_at > answer THEN '街道综合指挥室' END,
+               NULL, CASE WHEN closed THEN greatest(resolved_at, answer) + INTERVAL 1 HOUR END,
+               CASE WHEN closed THEN '街道综合指挥室' END,
                grid_code, community_code, street_code, district_code
-        FROM timed
+        FROM timed_closed
         """,
         {"end": end},
     )

@@ -152,18 +152,23 @@ def rate_whistle(con, whistle_id: str, score: int, comment: str | None, now, act
     bump_data_version(con)
 
 
-def overdue_whistles(con, now, limit: int = 20) -> pd.DataFrame:
-    """Whistles whose department has not reported, or not resolved, by its deadline (for the ticker)."""
+def overdue_whistles(con, now, limit: int = 20, column: str | None = None, code: str | None = None) -> pd.DataFrame:
+    """Whistles whose department has not reported, or not resolved, by its deadline, most overdue first
+    (for the ticker); within one unit when ``column`` (a hierarchy code column) and ``code`` are given."""
+    unit = f" AND {column} = $code" if column in _CODES.split(", ") else ""
+    params = {"now": now, "limit": limit} | ({"code": code} if unit else {})
     return con.execute(
-        """
+        f"""
         SELECT whistle_id, incident_id, department, level, blown_at, report_due_at, resolve_due_at,
                CASE WHEN reported_at IS NULL AND report_due_at < $now THEN 'report' ELSE 'resolve' END AS late_for,
-               community_code, street_code
+               CASE WHEN reported_at IS NULL AND report_due_at < $now THEN report_due_at ELSE resolve_due_at END
+                   AS late_since,
+               grid_code, community_code, street_code
         FROM whistles
-        WHERE (reported_at IS NULL AND report_due_at < $now) OR (resolved_at IS NULL AND resolve_due_at < $now)
-        ORDER BY least(CASE WHEN reported_at IS NULL THEN report_due_at END, resolve_due_at) LIMIT $limit
+        WHERE ((reported_at IS NULL AND report_due_at < $now) OR (resolved_at IS NULL AND resolve_due_at < $now)){unit}
+        ORDER BY late_since, whistle_id LIMIT $limit
         """,
-        {"now": now, "limit": limit},
+        params,
     ).df()
 
 
