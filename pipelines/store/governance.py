@@ -98,25 +98,25 @@ def blow_whistle(
 
 def whistle(con, whistle_id: str) -> dict | None:
     frame = con.execute("SELECT * FROM whistles WHERE whistle_id = ?", [whistle_id]).df()
-    return None if frame.empty else _plain(frame).iloc[0].to_dict()
+    return None if frame.empty else plain_records(frame)[0]
 
 
 def incident_whistles(con, incident_id: str) -> list[dict]:
     frame = con.execute("SELECT * FROM whistles WHERE incident_id = ? ORDER BY whistle_id", [incident_id]).df()
-    return _plain(frame).to_dict("records")
+    return plain_records(frame)
 
 
 def plain_records(frame: pd.DataFrame) -> list[dict]:
-    return _plain(frame).to_dict("records")
+    """Rows as JSON-ready dicts: times as ISO text, missing values (NaN, NaT, NA) as None, numpy as Python."""
+    return [{k: _json_value(v) for k, v in row.items()} for row in frame.to_dict("records")]
 
 
-def _plain(frame: pd.DataFrame) -> pd.DataFrame:
-    """Times as ISO text, missing values as None (what JSON replies carry)."""
-    out = frame.astype(object).where(frame.notna(), None)
-    for column in frame.columns:
-        if pd.api.types.is_datetime64_any_dtype(frame[column]):
-            out[column] = [None if v is None else pd.Timestamp(v).isoformat() for v in out[column]]
-    return out
+def _json_value(value):
+    if value is None or (not isinstance(value, str | list | dict) and pd.isna(value)):
+        return None
+    if isinstance(value, pd.Timestamp | dt.datetime):
+        return pd.Timestamp(value).isoformat()
+    return value.item() if hasattr(value, "item") else value
 
 
 def report_whistle(con, whistle_id: str, note: str | None, now, actor: str) -> None:
@@ -243,7 +243,7 @@ def deliberation(con, deliberation_id: str) -> dict | None:
     frame = con.execute("SELECT * FROM deliberations WHERE deliberation_id = ?", [deliberation_id]).df()
     if frame.empty:
         return None
-    record = _plain(frame).iloc[0].to_dict()
+    record = plain_records(frame)[0]
     record["held_on"] = str(record["held_on"])[:10]
     record["participants"] = json.loads(record["participants"] or "{}")
     record["incident_ids"] = [
@@ -257,7 +257,7 @@ def deliberation(con, deliberation_id: str) -> dict | None:
         " WHERE deliberation_id = ? ORDER BY task_id",
         [deliberation_id],
     ).df()
-    record["tasks"] = _plain(tasks).to_dict("records")
+    record["tasks"] = plain_records(tasks)
     return record
 
 

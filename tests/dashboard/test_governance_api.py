@@ -67,7 +67,11 @@ def test_whistle_report_result_and_rating_are_in_the_history(client, app):
     assert _send(client, app, "POST", f"/api/v1/whistles/{first}/result", {"note": "已清理"}).status_code == 200
     rated = _send(client, app, "POST", f"/api/v1/whistles/{first}/rate", {"score": 5, "comment": "响应快"})
     assert rated.get_json()["rating"] == 5
-    notes = [h["note"] for h in _send(client, app, "GET", f"/api/v1/incidents/{incident_id}").get_json()["history"]]
+    view = _send(client, app, "GET", f"/api/v1/incidents/{incident_id}").get_json()
+    assert [w["department"] for w in view["whistles"]] == ["城管执法", "市政养护"]
+    assert view["whistles"][0]["reported_at"] and view["whistles"][1]["reported_at"] is None
+    assert view["route"]["affair_class"] == "共事" and view["route"]["handler"] == "deliberation"
+    notes = [h["note"] for h in view["history"]]
     assert any("吹哨" in n for n in notes) and any("城管执法报到" in n for n in notes)
     assert any("反馈结果" in n for n in notes) and any("反向评价城管执法：5分" in n for n in notes)
     ranking = _send(client, app, "GET", "/api/v1/departments/ranking?since=2000-01-01").get_json()
