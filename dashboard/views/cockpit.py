@@ -1,6 +1,6 @@
 """The leader cockpit's view model: indicators of a unit and its children for a period, the period before
 (环比) and the same period a year earlier (同比, when the history reaches back that far), 红黑榜, the
-department ranking and weekly trends.  One :func:`cockpit` call per (data version, unit, window), memoised."""
+department ranking and weekly trends.  One :func:`cockpit` call per (unit, window, minute), memoised."""
 
 from __future__ import annotations
 
@@ -71,13 +71,16 @@ def periods(until: dt.datetime, window: str) -> dict[str, tuple[dt.datetime, dt.
 
 
 def cockpit(data, level: str, code: str | None, window: str) -> dict:
-    """Everything the cockpit draws for a unit and window (memoised per data version and clock minute)."""
+    """Everything the cockpit draws for a unit and window, as of the current minute.
+
+    Memoised per minute rather than per data version: a live feed changes the data every few seconds,
+    and a leader's weekly figures need not follow each report (they are at most a minute old)."""
     until = data.clock().replace(second=0, microsecond=0)
-    return _cockpit(data, data.live.version(), level, code, window if window in WINDOWS else "7d", until)
+    return _cockpit(data, level, code, window if window in WINDOWS else "7d", until)
 
 
 @lru_cache(maxsize=64)
-def _cockpit(data, _version, level: str, code: str | None, window: str, until: dt.datetime) -> dict:
+def _cockpit(data, level: str, code: str | None, window: str, until: dt.datetime) -> dict:
     child = child_level(level) if level != "grid" else None
     spans = periods(until, window)
     with data.cursor() as cur:
