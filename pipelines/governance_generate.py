@@ -19,6 +19,7 @@ import datetime as dt
 import duckdb
 
 from pipelines.domain import CATEGORIES
+from pipelines.store.governance import GOVERNANCE_TABLES
 from pipelines.vocabulary import sql_in
 
 SECOND_DEPARTMENT = "街道综合执法队"
@@ -31,7 +32,9 @@ def _rand(seed: int, salt: int, column: str = "incident_id") -> str:
 
 
 def generate_governance(con: duckdb.DuckDBPyConnection, seed: int, end: dt.datetime) -> dict[str, int]:
-    """Fill the governance tables from the incidents already generated; returns row counts."""
+    """Fill the governance tables from the incidents already generated (replacing what they held); returns row counts."""
+    for table in GOVERNANCE_TABLES:
+        con.execute(f"DELETE FROM {table}")
     _checks(con, seed)
     _whistles(con, seed, end)
     _deliberations(con, seed, end)
