@@ -23,18 +23,18 @@ from pipelines.area import read_area
 from pipelines.city_plan import ORIGIN_LAT, SCALES, CityPlan, Scale, build_city
 from pipelines.coverage import compute_coverage
 from pipelines.domain import CATEGORIES, PRIORITIES, SAMPLE_DESCRIPTIONS, SOURCES
-from pipelines.governance_generate import generate_governance
 from pipelines.incidents.repository import sync_derived_tables
 from pipelines.loaders import refresh_grid_derivatives
 from pipelines.names import phone_numbers
 from pipelines.party.generate import generate_party
 from pipelines.store.areas import fill_grid_population_from_buildings, roll_up_population
+from pipelines.store.governance_generate import generate_governance
 from pipelines.store.meta import bump_data_version, set_meta
 from pipelines.store.rows import append_rows, clear_city, table_counts
 from pipelines.vocabulary import STATUS_LABELS_ZH
 
 LOOP_STAGES = ("reported", "accepted", "dispatched", "in_progress", "resolved", "evaluated")
-"""The stages a generated incident passes (核查 is recorded beside them by :mod:`pipelines.governance_generate`)."""
+"""The stages a generated incident passes (核查 is recorded beside them by :mod:`pipelines.store.governance_generate`)."""
 
 CATEGORY_WEIGHTS = {
     "车辆停放": 0.18,

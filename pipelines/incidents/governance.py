@@ -9,12 +9,14 @@ Each function takes a plain dict (a JSON body), checks every field first and rai
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 from pipelines.domain import DEFAULT_DEADLINE_H
 from pipelines.incidents import repository
 from pipelines.incidents.intake import NotFound, RequestError, score_of, text
 from pipelines.store import Database
 from pipelines.store import governance as store
+from pipelines.store.categories import category_deadlines
 from pipelines.store.categories import set_route as store_route
 from pipelines.vocabulary import (
     AFFAIR_CLASSES,
@@ -68,8 +70,10 @@ def escalate(db: Database, incident_id: str, payload: dict, now: dt.datetime, ac
             raise NotFound(f"incident {incident_id} does not exist")
         if record["status"] in DONE_STATUSES:
             problems.append(f"incident {incident_id} is {record['status']}: a closed incident cannot be whistled")
-        deadline = cur.execute("SELECT deadline_h FROM categories WHERE category = ?", [record["category"]]).fetchone()
-        resolve_h = _hours(payload, "resolve_within_h", (deadline and deadline[0]) or DEFAULT_DEADLINE_H, problems)
+        deadlines = category_deadlines(cur).set_index("category")["deadline_h"]
+        deadline = deadlines.get(record["category"])
+        known = deadline is not None and not math.isnan(deadline) and deadline > 0
+        resolve_h = _hours(payload, "resolve_within_h", float(deadline) if known else DEFAULT_DEADLINE_H, problems)
         if problems:
             raise RequestError("; ".join(problems))
         store.blow_whistle(cur, incident_id, level, departments, reason, now, report_h, resolve_h, actor)
