@@ -32,6 +32,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 # This file is named like the package it measures: keep its own folder off the import path
 # (its HTTP sessions live beside it in bench_sessions.py, imported from the folder explicitly).
@@ -43,11 +44,12 @@ import plotly.io as pio  # noqa: E402
 from dashboard.components.urls import DEFAULT_LAYERS  # noqa: E402
 from dashboard.data import DashboardData  # noqa: E402
 from dashboard.models import hex_resolution  # noqa: E402
-from dashboard.views import command, party  # noqa: E402
+from dashboard.views import cockpit, command, leader, party  # noqa: E402
 from pipelines import store  # noqa: E402
 from pipelines.errors import GridtwinError  # noqa: E402
 from pipelines.generate import generate  # noqa: E402
 from pipelines.incidents.simulate import LiveFeed, Simulator  # noqa: E402
+from pipelines.store import loop_indicators  # noqa: E402
 from pipelines.store.rows import table_counts  # noqa: E402
 
 PAYLOAD_LIMIT = 2 * 2**20
@@ -95,6 +97,57 @@ def measure(name: str, work, repeat: int) -> dict | None:
     times.sort()
     p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
     return {"view": name, "cold": cold, "p50": statistics.median(times), "p95": p95, "bytes": payload_bytes(result)}
+
+
+def cockpit_rows(data, units, repeat: int) -> list:
+    """The leader cockpit per level: each of its queries alone, the whole uncached build (queries, shaping,
+    figures: what a new data version costs), the memoised build, and the 周报 workbook."""
+    context = SimpleNamespace(tile_url=None)
+    until = data.clock().replace(second=0, microsecond=0)
+    spans = cockpit.periods(until, "7d")
+    rows = []
+    for level, code in units:
+        child = loop_indicators.child_level(level) if level != "grid" else None
+        queries = {
+            "unit": lambda level=level, code=code: loop_indicators.indicators(data.con, *spans["current"], level, code),
+            "children": lambda level=level, code=code, child=child: loop_indicators.indicators(
+                data.con, *spans["current"], level, code, by=child
+            ),
+            "trend": lambda level=level, code=code: loop_indicators.indicators(
+                data.con, until - dt.timedelta(weeks=cockpit.TREND_WEEKS), until, level, code, by="week"
+            ),
+        }
+        for part, work in queries.items():
+            rows.append(measure(f"cockpit sql {part} {level}", work, repeat))
+
+        def uncached(level=level, code=code):
+            cockpit._cockpit.cache_clear()
+            return leader.cockpit_parts(data, level, code, "closure_rate", "7d", "zh", context)
+
+        rows.append(measure(f"cockpit build {level}", uncached, max(3, repeat // 4)))
+        rows.append(
+            measure(
+                f"cockpit cached {level}",
+                lambda level=level, code=code: leader.cockpit_parts(
+                    data, level, code, "closure_rate", "7d", "zh", context
+                ),
+                repeat,
+            )
+        )
+    rows.append(
+        measure(
+            "cockpit sql departments", lambda: loop_indicators.department_ranking(data.con, *spans["current"]), repeat
+        )
+    )
+    level, code = units[1]
+    rows.append(
+        measure(
+            "weekly report (district)",
+            lambda: leader.weekly_report(data, level, code, "closure_rate", "7d", "zh")[0],
+            3,
+        )
+    )
+    return rows
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -232,6 +285,7 @@ def in_process(args, db: Path) -> None:
         feed.join()
         ticks = data.live.version() - feed.first_version
         print(f"\nlive feed: {ticks} ticks (new incidents and steps) during the runs, one every {args.live} s")
+    rows += cockpit_rows(data, units, args.repeat)
 
     print(
         f"\ndashboard benchmark on {args.db}: {counts['grids']:,} grids, {counts['incidents']:,} incidents; "

@@ -176,6 +176,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "action_dispatch": ("派单", "Dispatch"),
     "action_start": ("开始处置", "Start"),
     "action_resolve": ("办结", "Resolve"),
+    "action_verify": ("核查通过", "Verified"),
+    "action_rework": ("核查不通过", "Verification failed"),
     "action_evaluate": ("回访评价", "Record satisfaction"),
     "action_reopen": ("重新办理", "Reopen"),
     # 党建引领 (the party page and the grid panel's party block)

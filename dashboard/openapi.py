@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from dashboard.openapi_governance import STATS_PARAMETERS, governance_paths
 from pipelines.incidents import machine
-from pipelines.vocabulary import ACTIONS
+from pipelines.vocabulary import ACTIONS, ASSIGNEE_TYPES, DISPATCH_LEVELS
 
 
 def _error_list() -> dict:
@@ -92,9 +93,11 @@ ACTION_BODY = {
     "type": "object",
     "properties": {
         "note": {"type": "string", "maxLength": 4000},
-        "assignee_type": {"type": "string", "enum": ["department", "worker"]},
+        "assignee_type": {"type": "string", "enum": list(ASSIGNEE_TYPES)},
         "assignee": {"type": "string", "maxLength": 200},
+        "level": {"type": "string", "enum": list(DISPATCH_LEVELS)},
         "satisfaction": {"type": "integer", "minimum": 1, "maximum": 5},
+        "score": {"type": "integer", "minimum": 1, "maximum": 5, "description": "核查: the community's evaluation"},
     },
 }
 KEY = [{"apiKey": []}, {"session": []}]
@@ -343,11 +346,13 @@ def openapi_document() -> dict:
                 },
             },
             **_account_paths(),
+            **governance_paths(_error),
             "/api/v1/stats": {
                 "get": {
-                    "summary": "Average handling time and on-time rate, from the history",
+                    "summary": "GB/T 30428 indicators of a unit and period (closure_rate, on_time_closure_rate,"
+                    " rework_rate, …), from the history",
                     "security": KEY,
-                    "parameters": [{"name": "since", "in": "query", "required": False, "schema": {"type": "string"}}],
+                    "parameters": STATS_PARAMETERS,
                     "responses": {"200": _json({"type": "object"}), "400": _error(), "401": _error()},
                 }
             },

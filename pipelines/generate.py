@@ -28,9 +28,13 @@ from pipelines.loaders import refresh_grid_derivatives
 from pipelines.names import phone_numbers
 from pipelines.party.generate import generate_party
 from pipelines.store.areas import fill_grid_population_from_buildings, roll_up_population
+from pipelines.store.governance_generate import generate_governance
 from pipelines.store.meta import bump_data_version, set_meta
 from pipelines.store.rows import append_rows, clear_city, table_counts
-from pipelines.vocabulary import STATUS_LABELS_ZH, STATUSES
+from pipelines.vocabulary import STATUS_LABELS_ZH
+
+LOOP_STAGES = ("reported", "accepted", "dispatched", "in_progress", "resolved", "evaluated")
+"""The stages a generated incident passes (核查 is recorded beside them by :mod:`pipelines.store.governance_generate`)."""
 
 CATEGORY_WEIGHTS = {
     "车辆停放": 0.18,
@@ -161,7 +165,7 @@ def _incident_chunk(scale: Scale, plan: CityPlan, area, category_index, reported
     reached = (stage_times <= end64).sum(axis=1) - 1
     never_evaluated = rng.random(n) < 0.1
     reached = np.where((reached == 5) & never_evaluated, 4, reached)
-    status = np.array(STATUSES)[reached]
+    status = np.array(LOOP_STAGES)[reached]
     late = stage_times[:, 4] > reported + deadline
     score_p = np.array([[0.02, 0.03, 0.10, 0.35, 0.50], [0.12, 0.18, 0.30, 0.25, 0.15]])
     satisfaction = np.where(late, rng.choice(5, n, p=score_p[1]), rng.choice(5, n, p=score_p[0])) + 1
@@ -208,7 +212,7 @@ def _events(frame: pd.DataFrame, stage_times: np.ndarray, reached: np.ndarray, s
     departments = frame["category"].map({c: v[2] for c, v in CATEGORIES.items()}).to_numpy(dtype=object)
     parts = []
     actors = ("居民/热线", "指挥中心值班员", "指挥中心值班员", None, None, "回访专员")
-    for stage, to_status in enumerate(STATUSES):
+    for stage, to_status in enumerate(LOOP_STAGES):
         rows = np.flatnonzero(reached >= stage)
         label = STATUS_LABELS_ZH[to_status]
         if stage == 2:
@@ -222,7 +226,7 @@ def _events(frame: pd.DataFrame, stage_times: np.ndarray, reached: np.ndarray, s
             pd.DataFrame(
                 {
                     "incident_id": frame["incident_id"].to_numpy()[rows],
-                    "from_status": None if stage == 0 else STATUSES[stage - 1],
+                    "from_status": None if stage == 0 else LOOP_STAGES[stage - 1],
                     "to_status": to_status,
                     "occurred_at": stage_times[rows, stage].astype("datetime64[us]"),
                     "actor": actor,
@@ -313,6 +317,7 @@ def generate(
             compute_coverage(con)  # the planner page (服务圈分析) opens with results
             with store.transaction(con):
                 generate_party(con, seed, end)  # 党建引领: organisations, members, staffing
+                generate_governance(con, seed, end)  # 核查, 吹哨报到, 反向评价, 议事协商
             bar.update()
             return table_counts(con)
         finally:

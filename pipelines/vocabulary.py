@@ -24,8 +24,9 @@ GRID_CODE_COLUMNS = ("grid_code", "community_code", "street_code", "district_cod
 
 # --- the closed loop (闭环) --------------------------------------------------------------------
 
-STATUSES = ("reported", "accepted", "dispatched", "in_progress", "resolved", "evaluated")
-"""In order: 上报 → 受理 → 派单 → 处置中 → 办结 → 回访评价."""
+STATUSES = ("reported", "accepted", "dispatched", "in_progress", "resolved", "verified", "evaluated")
+"""In order: 上报 → 受理 → 派单 → 处置中 → 办结 → 核查结案 → 回访评价 (GB/T 30428's 核查结案 is optional:
+回访评价 may follow 办结 directly)."""
 OPEN_STATUSES = STATUSES[:4]
 DONE_STATUSES = STATUSES[4:]
 
@@ -35,6 +36,7 @@ STATUS_LABELS_ZH = {
     "dispatched": "派单",
     "in_progress": "处置中",
     "resolved": "办结",
+    "verified": "核查结案",
     "evaluated": "回访评价",
 }
 STATUS_LABELS_EN = {
@@ -43,6 +45,7 @@ STATUS_LABELS_EN = {
     "dispatched": "Dispatched",
     "in_progress": "In progress",
     "resolved": "Resolved",
+    "verified": "Verified",
     "evaluated": "Evaluated",
 }
 
@@ -72,13 +75,15 @@ STATUS_ALIASES = {
 }
 """What files write in the status column (Chinese labels, hotline wording, English) → our status."""
 
-ACTIONS = ("accept", "dispatch", "start", "resolve", "evaluate", "reopen")
+ACTIONS = ("accept", "dispatch", "start", "resolve", "verify", "rework", "evaluate", "reopen")
 """What a dispatcher does to an incident; which action is allowed from which status is the machine's table."""
 ACTION_LABELS_ZH = {
     "accept": "受理",
     "dispatch": "派单",
     "start": "开始处置",
     "resolve": "办结",
+    "verify": "核查通过",
+    "rework": "核查不通过",
     "evaluate": "回访评价",
     "reopen": "重新办理",
 }
@@ -87,11 +92,15 @@ ACTION_LABELS_EN = {
     "dispatch": "Dispatch",
     "start": "Start",
     "resolve": "Resolve",
+    "verify": "Verified",
+    "rework": "Verification failed",
     "evaluate": "Record satisfaction",
     "reopen": "Reopen",
 }
-ASSIGNEE_TYPES = ("department", "worker")
-"""Who a dispatch goes to: a department (责任部门) or one grid worker."""
+ASSIGNEE_TYPES = ("department", "worker", "mediator")
+"""Who a dispatch goes to: a department (责任部门), one grid worker, or a mediator (调解员, named freely)."""
+DISPATCH_LEVELS = ("street", "district")
+"""分级置办: a 公事 is handled at the street or passed up to the district; the dispatch records which."""
 
 MAX_DESCRIPTION = 4000
 """Longest description (characters) the API and a file load accept."""
@@ -101,6 +110,19 @@ MAX_SHORT = 200
 AFFAIR_CLASSES = ("公事", "家事", "共事")
 """Public affairs, household affairs, shared affairs: who is expected to act (三事分流)."""
 DEFAULT_AFFAIR_CLASS = "公事"
+AFFAIR_ROUTES = {
+    "公事": ("department", "部门办理（分级置办：街道或区）"),
+    "家事": ("worker", "网格员、调解员引导调解，居民确认后办结"),
+    "共事": ("deliberation", "议事协商：居民、物业、业委会、党员共议，议定事项跟踪办结"),
+}
+"""affair class: (who handles it by default, how): the routing each category's class stands for (三事分流)."""
+
+WHISTLE_LEVELS = ("street", "community")
+"""Who blows the whistle (吹哨): a street or a community."""
+DEFAULT_REPORT_H = 2
+"""Hours a whistled department has to report (报到) unless the whistle says otherwise."""
+DELIBERATION_ROLES = ("居民", "物业", "业委会", "党员", "社区", "共建单位")
+"""Who takes part in a 议事协商 (participants are counted by these roles)."""
 
 
 def sql_in(column: str, values: tuple[str, ...]) -> str:

@@ -2,6 +2,7 @@
 
 - :mod:`~dashboard.api.open311` services, new requests, reading requests back (GeoReport v2)
 - :mod:`~dashboard.api.incidents` incident detail and actions, deadlines, handling statistics
+- :mod:`~dashboard.api.governance` 吹哨报到, 反向评价, 议事协商, routing by affair class
 - :mod:`~dashboard.api.accounts` users and API keys (admins)
 - :mod:`~dashboard.api.login` login/logout, the login wall, the session, a user's own password
 - :mod:`~dashboard.api.shared` who is asking (session or API key), parameters, the error replies
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, jsonify, request
 
-from dashboard.api import accounts, incidents, login, open311
+from dashboard.api import accounts, governance, incidents, login, open311
 from dashboard.api.shared import Gate, error
 from dashboard.openapi import openapi_document
 
@@ -32,6 +33,7 @@ def register(server: Flask, data, require_login: bool = True) -> Gate:
     api = Blueprint("gridtwin_api", __name__)
     open311.add_routes(api, gate)
     incidents.add_routes(api, gate)
+    governance.add_routes(api, gate)
     accounts.add_routes(api, gate)
     login.add_login_routes(api, gate)
 

@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
 from flask import Blueprint, jsonify, request
 
 from dashboard.api.shared import Gate, error, needs, parse_time, payload
+from pipelines.auth import permission_allowed
 from pipelines.incidents import intake
 from pipelines.incidents.machine import IllegalTransition
 from pipelines.incidents.repository import handling_stats, incident_record
 from pipelines.incidents.view import incident_view
 from pipelines.store.categories import category_deadlines, set_deadline
+from pipelines.store.loop_indicators import (
+    UnknownUnitError,
+    as_json,
+    department_ranking,
+    finish,
+    indicators,
+    unit_level,
+)
 from pipelines.store.meta import bump_data_version
 
 
@@ -30,6 +40,8 @@ def add_routes(api: Blueprint, gate: Gate) -> None:
     @api.post("/api/v1/incidents/<incident_id>/<action>")
     @needs(gate, "incident.act", resource_arg="incident_id")
     def act(incident_id, action, actor, role):
+        if action in ("verify", "rework") and not permission_allowed(gate.actor(), "incident.verify", incident_id):
+            return error(403, f"{actor} ({role}) may not do this (incident.verify)")
         body = payload()
         if body is None:
             return error(400, 'the body must be a JSON object, e.g. {"note": "..."}')
@@ -72,12 +84,43 @@ def add_deadline_routes(api: Blueprint, gate: Gate) -> None:
     @api.get("/api/v1/stats")
     @needs(gate, "stats.read")
     def stats(actor, role):
-        now = data.clock()
         try:
-            since = parse_time(request.args.get("since"), "since") or now - dt.timedelta(days=7)
+            since, until = period(data.clock())
         except intake.RequestError as exc:
             return error(400, str(exc))
-        if since > now:
-            return error(400, f"since must not be in the future (now is {now:%Y-%m-%dT%H:%M:%S})")
+        unit = request.args.get("unit") or "city"
         with data.cursor() as cur:
-            return jsonify(handling_stats(cur, since, now))
+            try:
+                level = unit_level(cur, unit)
+            except UnknownUnitError as exc:
+                return error(404, str(exc))
+            table = indicators(cur, since, until, level, unit)
+            row = finish(pd.DataFrame(index=pd.Index(["all"], name="unit_code"))) if table.empty else table
+            figures = as_json(row.iloc[0].drop("unit_code").to_dict())
+            legacy = handling_stats(cur, since, until)
+        return jsonify(
+            {"on_time_rate": legacy["on_time_rate"], **figures, "unit": unit, "level": level}
+            | {"since": since.isoformat(), "until": until.isoformat()}
+        )
+
+    @api.get("/api/v1/departments/ranking")
+    @needs(gate, "stats.read")
+    def departments(actor, role):
+        try:
+            since, until = period(data.clock())
+        except intake.RequestError as exc:
+            return error(400, str(exc))
+        with data.cursor() as cur:
+            ranking = department_ranking(cur, since, until)
+        return jsonify([as_json(r) for r in ranking.to_dict("records")])
+
+
+def period(now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    """[since, until) from the query (default: the week up to now); RequestError when malformed or reversed."""
+    until = parse_time(request.args.get("until"), "until") or now
+    since = parse_time(request.args.get("since"), "since") or until - dt.timedelta(days=7)
+    if since > now:
+        raise intake.RequestError(f"since must not be in the future (now is {now:%Y-%m-%dT%H:%M:%S})")
+    if since >= until:
+        raise intake.RequestError("since must be before until")
+    return since, until

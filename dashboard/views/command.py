@@ -9,6 +9,7 @@ import pandas as pd
 
 from dashboard import figures, map_style
 from dashboard.components.panels import grid_panel, kpi_tiles, ticker_lists
+from dashboard.components.whistle_ticker import overdue_for, whistle_list
 from dashboard.models import hex_resolution
 from dashboard.models.live import RECENT_MINUTES
 from dashboard.models.shapes import ROAD_LEVELS
@@ -169,7 +170,8 @@ def build_side(data, level: str, code: str | None, window: str, custom, lang: st
     fresh = now - dt.timedelta(minutes=RECENT_MINUTES)
     return (
         kpi_tiles(panels["kpis"], lang),
-        ticker_lists(panels["newest"], panels["overdue"], now, fresh, lang),
+        ticker_lists(panels["newest"], panels["overdue"], now, fresh, lang)
+        + whistle_list(overdue_for(data, level, code, now), now, lang),
         figures.category_bars(panels["categories"], lang),
         figures.trend_lines(panels["trend"], lang),
         _grid_detail(data, panels["grid"], code, lang, role) if level == "grid" else None,

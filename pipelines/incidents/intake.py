@@ -25,11 +25,13 @@ from pipelines.incidents import machine, repository
 from pipelines.store import Database, transaction
 from pipelines.store.areas import worker_exists
 from pipelines.store.categories import category_rules
+from pipelines.store.governance import record_verification
 from pipelines.store.meta import bump_data_version
 from pipelines.vocabulary import (
     ACTIONS,
     ASSIGNEE_TYPES,
     DEFAULT_AFFAIR_CLASS,
+    DISPATCH_LEVELS,
     MAX_DESCRIPTION,
     MAX_SHORT,
 )
@@ -260,12 +262,25 @@ def _incident_row(s: Submission, incident_id: str, rules: dict) -> dict:
 
 @dataclass(frozen=True)
 class ActionRequest:
-    """A validated action body: its note, and the satisfaction or assignee the action needs."""
+    """A validated action body: its note, and the satisfaction, assignee (and level) or 核查 score it needs."""
 
     action: str
     note: str | None
     satisfaction: int | None
     assignee: tuple[str, str] | None
+    level: str | None = None
+    score: int | None = None
+
+
+def score_of(payload: dict, key: str, problems: list[str], required: bool = True) -> int | None:
+    """A 1-5 score (满意度, 核查评价, 反向评价) from ``payload[key]``; problems are appended."""
+    value = payload.get(key)
+    if value is None and not required:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5:
+        problems.append(f"{key} must be a whole number from 1 to 5, got {value!r}")
+        return None
+    return value
 
 
 def parse_action(action: str, payload: dict) -> tuple[ActionRequest, list[str]]:
@@ -273,22 +288,23 @@ def parse_action(action: str, payload: dict) -> tuple[ActionRequest, list[str]]:
     if action not in ACTIONS:
         raise NotFound(f"unknown action {action!r}: use one of {', '.join(ACTIONS)}")
     problems: list[str] = []
-    note = text(payload, "note", MAX_DESCRIPTION, problems, required=action == "resolve")
-    satisfaction = assignee = None
+    note = text(payload, "note", MAX_DESCRIPTION, problems, required=action in ("resolve", "rework"))
+    satisfaction = assignee = level = score = None
     if action == "evaluate":
-        value = payload.get("satisfaction")
-        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5:
-            problems.append(f"satisfaction must be a whole number from 1 to 5, got {value!r}")
-        else:
-            satisfaction = value
+        satisfaction = score_of(payload, "satisfaction", problems)
+    if action in ("verify", "rework"):
+        score = score_of(payload, "score", problems, required=False)
     if action == "dispatch":
+        level = payload.get("level")
+        if level is not None and level not in DISPATCH_LEVELS:
+            problems.append(f"level must be one of {', '.join(DISPATCH_LEVELS)} (分级置办), got {level!r}")
         kind = payload.get("assignee_type")
         who = text(payload, "assignee", MAX_SHORT, problems, required=True)
         if kind not in ASSIGNEE_TYPES:
             problems.append(f"assignee_type must be one of {', '.join(ASSIGNEE_TYPES)}, got {kind!r}")
         elif who is not None:
             assignee = (kind, who)
-    return ActionRequest(action, note, satisfaction, assignee), problems
+    return ActionRequest(action, note, satisfaction, assignee, level, score), problems
 
 
 def act(db: Database, incident_id: str, action: str, payload: dict, now: dt.datetime, actor: str) -> dict:
@@ -308,9 +324,30 @@ def act(db: Database, incident_id: str, action: str, payload: dict, now: dt.date
             problems.append(f"grid worker {assignee[1]!r} does not exist")
         if problems:
             raise RequestError("; ".join(problems))
-        note = request.note or (f"派单至{assignee[1]}" if action == "dispatch" else None)
+        level = request.level
+        if assignee and assignee[0] == "department" and level is None and record["affair_class"] == "公事":
+            level = "street"  # 分级置办: a 公事 is handled at the street unless passed up
+        note = request.note or (_dispatch_note(assignee, level) if action == "dispatch" else None)
         with transaction(cur):
             repository.apply_transition(
-                cur, incident_id, step.from_status, step.to_status, now, actor, note, request.satisfaction, assignee
+                cur,
+                incident_id,
+                step.from_status,
+                step.to_status,
+                now,
+                actor,
+                note,
+                request.satisfaction,
+                assignee,
+                level,
             )
+            if action in ("verify", "rework", "reopen"):
+                kind = "回访" if action == "reopen" else "核查"
+                passed = action == "verify"
+                record_verification(cur, incident_id, kind, passed, request.score, request.note, now, actor)
         return repository.incident_record(cur, incident_id)
+
+
+def _dispatch_note(assignee: tuple[str, str], level: str | None) -> str:
+    where = {"street": "（街道级）", "district": "（区级）"}.get(level or "", "")
+    return f"派单至{assignee[1]}{where}"

@@ -1,6 +1,8 @@
 """The closed loop (闭环) as a state machine: one table of (status, action) → next status.
 
-上报 → 受理 → 派单 → 处置中 → 办结 → 回访评价, with re-dispatch and reopening.  Everything that moves
+上报 → 受理 → 派单 → 处置中 → 办结 → (核查) → 回访评价, with re-dispatch, reopening, and the optional
+核查 (GB/T 30428 核查结案): a grid worker or supervisor checks the work; passing closes it (核查结案),
+failing sends it back to 处置中 (返工).  Everything that moves
 an incident reads :data:`TRANSITIONS`: the JSON API and the dashboard panel (through
 :func:`step`), the OpenAPI document, both simulators (:data:`FORWARD`) and the SQL that advances
 incidents in bulk (:func:`next_status_sql`).  Anything the table does not hold is an
@@ -20,8 +22,12 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     ("dispatched", "dispatch"): "dispatched",  # re-dispatch to another owner
     ("dispatched", "start"): "in_progress",
     ("in_progress", "resolve"): "resolved",
-    ("resolved", "evaluate"): "evaluated",
+    ("resolved", "verify"): "verified",  # 核查通过: 核查结案
+    ("resolved", "rework"): "in_progress",  # 核查不通过: back to 处置 (返工)
+    ("resolved", "evaluate"): "evaluated",  # 核查 is optional
     ("resolved", "reopen"): "accepted",  # the resident is not satisfied: back to the queue
+    ("verified", "evaluate"): "evaluated",
+    ("verified", "reopen"): "accepted",
     ("evaluated", "reopen"): "accepted",
 }
 """(status, action): the status the action leads to.  A pair not listed is not allowed."""
@@ -31,9 +37,12 @@ FORWARD: dict[str, str] = {
     "accepted": "dispatch",
     "dispatched": "start",
     "in_progress": "resolve",
-    "resolved": "evaluate",
+    "resolved": "verify",
+    "verified": "evaluate",
 }
 """The action that moves each status one step forward along the loop (what the simulators do)."""
+REWORK_ACTIONS = ("rework", "reopen")
+"""Actions that send closed work back (返工): the 返工率 counts them."""
 
 
 class IllegalTransition(GridtwinError):  # noqa: N818 - reads as the domain term

@@ -32,7 +32,7 @@ INCIDENT_FIELDS = (
     "i.incident_id, i.category, i.affair_class, i.source, i.priority, i.status, i.reported_at, i.due_at,"
     " i.resolved_at, i.description, i.address, i.reporter_name, i.reporter_phone, i.satisfaction, i.lon, i.lat,"
     " i.grid_code, i.community_code, i.street_code, i.district_code,"
-    " a.assignee_type, a.assignee, g.name AS grid_name, g.community_name, g.street_name, c.department"
+    " a.assignee_type, a.assignee, a.level AS dispatch_level, g.name AS grid_name, g.community_name, g.street_name, c.department"
 )
 
 
@@ -174,6 +174,7 @@ def apply_transition(
     note: str | None,
     satisfaction: int | None = None,
     assignee: tuple[str, str] | None = None,
+    level: str | None = None,
 ) -> None:
     """Move one incident (status, resolution time, satisfaction, assignment) and append its history row.
 
@@ -201,7 +202,11 @@ def apply_transition(
         [incident_id, from_status, to_status, now, actor, note],
     )
     if assignee is not None:
-        con.execute("INSERT OR REPLACE INTO assignments VALUES (?, ?, ?, ?, ?)", [incident_id, *assignee, now, actor])
+        con.execute(
+            "INSERT OR REPLACE INTO assignments (incident_id, assignee_type, assignee, assigned_at, actor, level)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            [incident_id, *assignee, now, actor, level],
+        )
     sync_derived_tables(con, pd.DataFrame({"incident_id": [incident_id]}))
     bump_data_version(con, reference=False)
 

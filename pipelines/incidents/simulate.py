@@ -21,18 +21,21 @@ from geo.measure import metres_to_degrees
 from pipelines.area import read_area
 from pipelines.domain import CATEGORIES, PRIORITIES, SAMPLE_DESCRIPTIONS, SOURCES
 from pipelines.errors import GridtwinError
-from pipelines.incidents.repository import advance_open_incidents
+from pipelines.incidents import machine
+from pipelines.incidents.repository import advance_open_incidents, apply_transition
 from pipelines.loaders import INCIDENT_COLUMNS, write_incidents
-from pipelines.store import Database
+from pipelines.store import Database, governance
 from pipelines.store.areas import building_points
 from pipelines.store.categories import category_deadlines
 from pipelines.store.meta import bump_data_version
+from pipelines.vocabulary import DEFAULT_REPORT_H
 
 ACTOR = "实时模拟"
 
 
 class Simulator:
-    """Adds ``per_tick`` incidents and advances ``advance_per_tick`` open ones on every :meth:`tick`."""
+    """Adds ``per_tick`` incidents and advances ``advance_per_tick`` open ones on every :meth:`tick`; with
+    ``govern`` it also checks, whistles and rates (:meth:`govern`)."""
 
     def __init__(
         self,
@@ -41,12 +44,14 @@ class Simulator:
         seed: int = 11,
         per_tick: int = 1,
         advance_per_tick: int = 2,
+        govern: bool = True,
     ):
         self.db = db
         self.clock = clock or (lambda: dt.datetime.now().replace(microsecond=0))
         self.rng = np.random.default_rng(seed)
         self.per_tick = per_tick
         self.advance_per_tick = advance_per_tick
+        self.governs = govern
         with db.cursor() as cur:
             self.area = read_area(cur)
             self.buildings = building_points(cur)
@@ -101,8 +106,35 @@ class Simulator:
         with self.db.write() as cur:
             write_incidents(cur, frame[INCIDENT_COLUMNS], self.area, ACTOR, "实时上报")
             advance_open_incidents(cur, self.advance_per_tick, self.clock(), ACTOR, int(self.rng.integers(1 << 30)))
+            if self.governs:
+                self.govern(cur)
             bump_data_version(cur, reference=False)
         return frame["incident_id"].tolist()
+
+    def govern(self, cur) -> None:
+        """The governance steps of a tick: 核查 of a resolved incident (1 in 10 fails: 返工), a whistle on an
+        overdue 公事 now and then, and the next step of an open whistle (报到, result, 反向评价)."""
+        now, seed = self.clock(), int(self.rng.integers(1 << 30))
+        for incident_id in governance.recently_resolved(cur, now, seed, 1):
+            passed = self.rng.random() >= 0.1
+            step = machine.step(incident_id, "resolved", "verify" if passed else "rework")
+            note = "核查通过" if passed else "核查不通过，返工"
+            score = int(self.rng.choice([3, 4, 5], p=[0.1, 0.3, 0.6])) if passed else int(self.rng.integers(1, 3))
+            apply_transition(cur, incident_id, step.from_status, step.to_status, now, ACTOR, note)
+            governance.record_verification(cur, incident_id, "核查", passed, score, note, now, ACTOR)
+        if self.rng.random() < 0.3:
+            for row in governance.overdue_unwhistled(cur, now, seed, 1).itertuples():
+                governance.blow_whistle(
+                    cur, row.incident_id, "street", [row.department], "超期未办结", now, DEFAULT_REPORT_H, 24, ACTOR
+                )
+        for row in governance.open_whistles(cur, seed, 1).itertuples():
+            if row.step == "report":
+                governance.report_whistle(cur, row.whistle_id, "已到场", now, ACTOR)
+            elif row.step == "result":
+                governance.resolve_whistle(cur, row.whistle_id, "已处置", now, ACTOR)
+            else:
+                score = int(np.clip(round(6 - row.waited_h + self.rng.normal(0, 0.5)), 1, 5))
+                governance.rate_whistle(cur, row.whistle_id, score, None, now, ACTOR)
 
 
 class LiveFeed(threading.Thread):

@@ -15,7 +15,16 @@ from pipelines.incidents import machine, repository
 from pipelines.masking import mask_name, mask_phone
 from pipelines.party.contacts import grid_party_view
 from pipelines.store.areas import grid_workers_of
-from pipelines.vocabulary import ACTION_LABELS_EN, ACTION_LABELS_ZH, OPEN_STATUSES, STATUS_LABELS_EN, STATUS_LABELS_ZH
+from pipelines.store.governance import incident_whistles
+from pipelines.vocabulary import (
+    ACTION_LABELS_EN,
+    ACTION_LABELS_ZH,
+    AFFAIR_ROUTES,
+    DEFAULT_AFFAIR_CLASS,
+    OPEN_STATUSES,
+    STATUS_LABELS_EN,
+    STATUS_LABELS_ZH,
+)
 
 
 def status_label(status: str, lang: str = "zh") -> str:
@@ -58,6 +67,9 @@ def incident_view(cur, record: dict, role: str | None, now: dt.datetime) -> dict
     history = repository.incident_history(cur, record["incident_id"])
     view["history"] = [{k: clean(v) for k, v in row.items()} for row in history.to_dict("records")]
     view["allowed_actions"] = actions_for(record["status"], role)
+    view["whistles"] = incident_whistles(cur, record["incident_id"])  # 吹哨报到: each department's clock
+    handler, how = AFFAIR_ROUTES.get(view["affair_class"], AFFAIR_ROUTES[DEFAULT_AFFAIR_CLASS])
+    view["route"] = {"affair_class": view["affair_class"], "handler": handler, "how": how}  # 三事分流
     workers = grid_workers_of(cur, record["grid_code"])
     view["suggestions"] = {
         "department": record["department"],

@@ -5,6 +5,8 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
+from pipelines.store.meta import bump_data_version
+
 
 def ensure_categories(con: duckdb.DuckDBPyConnection, names: list[str], default: tuple[str, int, str]) -> list[str]:
     """Add categories not yet known with the default affair class, deadline and department; return the new ones."""
@@ -32,4 +34,19 @@ def set_deadline(con: duckdb.DuckDBPyConnection, category: str, hours: int) -> b
     found = con.execute("SELECT count(*) FROM categories WHERE category = ?", [category]).fetchone()[0]
     if found:
         con.execute("UPDATE categories SET deadline_h = ? WHERE category = ?", [hours, category])
+    return bool(found)
+
+
+def set_route(con: duckdb.DuckDBPyConnection, category: str, affair_class: str, department: str | None) -> bool:
+    """Change a category's affair class (三事分流) and, when given, its department; False when it does not exist.
+
+    New incidents of the category take the class; incidents already stored keep theirs.
+    """
+    found = con.execute("SELECT count(*) FROM categories WHERE category = ?", [category]).fetchone()[0]
+    if found:
+        con.execute(
+            "UPDATE categories SET affair_class = ?, department = coalesce(?, department) WHERE category = ?",
+            [affair_class, department, category],
+        )
+        bump_data_version(con)
     return bool(found)

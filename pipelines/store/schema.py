@@ -14,14 +14,16 @@ import duckdb
 from geo.h3cells import COVER_RES, POINT_RES, parent_sql_macro
 from pipelines.domain import CATEGORIES, LIFE_CIRCLE_LABELS, LIFE_CIRCLES_M, SERVICE_STANDARDS
 from pipelines.errors import GridtwinError
+from pipelines.store.governance import GOVERNANCE_SCHEMA
 from pipelines.store.party import PARTY_SCHEMA, seed_standards
 from pipelines.vocabulary import OPEN_SQL
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 """1: before the derived tables ``open_incidents`` and ``resolutions``; 2: with them; 3: server-side
 sessions, disabled users, revoked-key times, idempotency tokens scoped to a caller and bound to a payload,
 and no signing secret in ``meta``; 4: the party tables; 5: ``incidents.archived`` (old open items of a
-historical import, kept out of ``open_incidents``)."""
+historical import, kept out of ``open_incidents``); 6: the governance tables (吹哨报到, 核查, 议事协商) and
+``assignments.level`` (分级置办)."""
 
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -103,7 +105,8 @@ CREATE TABLE IF NOT EXISTS network_edges (edge_id INTEGER, u INTEGER, v INTEGER,
 CREATE TABLE IF NOT EXISTS network_links (kind VARCHAR, item_id VARCHAR, edge_id INTEGER, along_m DOUBLE, offset_m DOUBLE);
 -- The closed loop's own state: who an incident is dispatched to, accounts, intake keys, idempotency tokens.
 CREATE TABLE IF NOT EXISTS assignments (
-    incident_id VARCHAR PRIMARY KEY, assignee_type VARCHAR, assignee VARCHAR, assigned_at TIMESTAMP, actor VARCHAR);
+    incident_id VARCHAR PRIMARY KEY, assignee_type VARCHAR, assignee VARCHAR, assigned_at TIMESTAMP, actor VARCHAR,
+    level VARCHAR);
 CREATE TABLE IF NOT EXISTS users (
     username VARCHAR PRIMARY KEY, role VARCHAR, password_hash VARCHAR, created_at TIMESTAMP,
     disabled BOOLEAN DEFAULT false);
@@ -119,6 +122,7 @@ CREATE TABLE IF NOT EXISTS intake_tokens (
     caller VARCHAR, token VARCHAR, incident_id VARCHAR, payload_sha256 VARCHAR, created_at TIMESTAMP,
     PRIMARY KEY (caller, token));
 {PARTY_SCHEMA}
+{GOVERNANCE_SCHEMA}
 {parent_sql_macro()};
 CREATE OR REPLACE MACRO h3_resolution(cell) AS ((cell::UBIGINT >> 52) & 15::UBIGINT);
 """
@@ -205,7 +209,19 @@ def _archived_incidents(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("DELETE FROM open_incidents WHERE incident_id IN (SELECT incident_id FROM incidents WHERE archived)")
 
 
-MIGRATIONS = {2: _add_derived_tables, 3: _sessions_and_scoped_tokens, 4: _add_party_tables, 5: _archived_incidents}
+def _governance(con: duckdb.DuckDBPyConnection) -> None:
+    """5 → 6: the governance tables are new and start empty (created by ``SCHEMA``); a dispatch records its
+    level (分级置办: street or district), unknown for the dispatches made before."""
+    con.execute("ALTER TABLE assignments ADD COLUMN IF NOT EXISTS level VARCHAR")
+
+
+MIGRATIONS = {
+    2: _add_derived_tables,
+    3: _sessions_and_scoped_tokens,
+    4: _add_party_tables,
+    5: _archived_incidents,
+    6: _governance,
+}
 """version: the step that upgrades a file from the version before it."""
 
 

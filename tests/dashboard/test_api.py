@@ -161,6 +161,7 @@ FORWARD = [
     ("dispatch", {"assignee_type": "department", "assignee": "城管执法"}),
     ("start", {}),
     ("resolve", {"note": "已处理"}),
+    ("verify", {"score": 4}),
     ("evaluate", {"satisfaction": 5}),
 ]
 
@@ -180,7 +181,15 @@ def test_every_illegal_transition_is_409_naming_state_and_allowed(client, app, s
         if action in machine.allowed_actions(status):
             continue
         reply = _act(
-            client, app, incident_id, action, note="x", satisfaction=3, assignee_type="department", assignee="d"
+            client,
+            app,
+            incident_id,
+            action,
+            note="x",
+            satisfaction=3,
+            score=3,
+            assignee_type="department",
+            assignee="d",
         )
         assert reply.status_code == 409
         body = reply.get_json()

@@ -33,6 +33,19 @@ MATRIX = [
     ("GET", "/api/v1/deadlines", None, READERS),
     ("PUT", "/api/v1/deadlines/噪声扰民", {"deadline_h": 24}, ADMINS),
     ("GET", "/api/v1/stats", None, READERS),
+    ("GET", "/api/v1/departments/ranking", None, READERS),
+    ("POST", "/api/v1/incidents/{incident}/verify", {}, ACTORS_ONLY),
+    ("POST", "/api/v1/incidents/{incident}/escalate", {"departments": ["城管执法"], "reason": "矩阵"}, ACTORS_ONLY),
+    ("GET", "/api/v1/incidents/{incident}/whistles", None, READERS),
+    ("GET", "/api/v1/whistles/overdue", None, READERS),
+    ("POST", "/api/v1/whistles/NOPE-W1/report", {}, ACTORS_ONLY),
+    ("POST", "/api/v1/whistles/NOPE-W1/result", {"note": "x"}, ACTORS_ONLY),
+    ("POST", "/api/v1/whistles/NOPE-W1/rate", {"score": 3}, ACTORS_ONLY),
+    ("POST", "/api/v1/deliberations", {"topic": "x"}, ACTORS_ONLY),
+    ("GET", "/api/v1/deliberations/NOPE", None, READERS),
+    ("POST", "/api/v1/deliberations/NOPE/tasks/NOPE-T1/done", {}, ACTORS_ONLY),
+    ("GET", "/api/v1/routing", None, READERS),
+    ("PUT", "/api/v1/routing/噪声扰民", {"affair_class": "共事"}, ADMINS),
     ("GET", "/api/v1/users", None, ADMINS),
     ("POST", "/api/v1/users", {"username": "matrix-new", "role": "viewer", "password": "matrix-pass-1"}, ADMINS),
     ("PATCH", "/api/v1/users/matrix-target", {"disabled": False}, ADMINS),
@@ -114,3 +127,10 @@ def test_permission_allowed_is_the_readme_table():
     assert permission_allowed(Actor("user", "d", "dispatcher"), "coverage.recompute")
     assert not permission_allowed(None, "open311.submit") and permission_allowed(None, "open311.read")
     assert not permission_allowed(Actor("user", "a", "admin"), "no.such.action")
+    dispatcher = Actor("user", "d", "dispatcher")
+    for action in ("incident.verify", "incident.escalate", "whistle.report", "whistle.rate", "deliberation.write"):
+        assert permission_allowed(dispatcher, action) and not permission_allowed(viewer, action)
+    assert permission_allowed(viewer, "deliberation.read") and permission_allowed(viewer, "routing.read")
+    assert not permission_allowed(dispatcher, "routing.set") and permission_allowed(
+        Actor("key", "a", "admin"), "routing.set"
+    )

@@ -26,7 +26,7 @@ def test_tick_adds_a_located_incident_and_moves_others_along_the_loop(db):
     version = int(con.execute("SELECT value FROM meta WHERE key = 'data_version'").fetchone()[0])
     reference = meta_value(con, "reference_version")
     events_before = con.execute("SELECT count(*) FROM incident_events").fetchone()[0]
-    simulator = Simulator(db, clock=lambda: DEMO_END, seed=3, per_tick=2, advance_per_tick=3)
+    simulator = Simulator(db, clock=lambda: DEMO_END, seed=3, per_tick=2, advance_per_tick=3, govern=False)
     ids = simulator.tick()
     assert len(ids) == 2
     rows = con.execute(
@@ -68,3 +68,32 @@ def test_new_incidents_take_the_deadlines_the_admin_set(db):
         "SELECT DISTINCT epoch(due_at - reported_at) / 3600 FROM incidents WHERE incident_id IN (?, ?, ?)", ids
     ).fetchall()
     assert hours == [(5.0,)]
+
+
+def test_ticks_check_whistle_report_and_rate(db):
+    con = db.con
+
+    def count(table):
+        return con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+    before = {t: count(t) for t in ("verifications", "whistles")}
+    rated_before = con.execute("SELECT count(rating) FROM whistles").fetchone()[0]
+    simulator = Simulator(db, clock=lambda: DEMO_END, seed=9, per_tick=1, advance_per_tick=5)
+    for _ in range(12):
+        simulator.tick()
+    assert count("verifications") > before["verifications"]  # one 核查 per tick while resolved ones remain
+    assert count("whistles") > before["whistles"]
+    assert con.execute("SELECT count(rating) FROM whistles").fetchone()[0] > rated_before
+    verified = con.execute(
+        "SELECT count(*) FROM incident_events WHERE actor = '实时模拟' AND to_status IN ('verified', 'in_progress')"
+        " AND from_status = 'resolved'"
+    ).fetchone()[0]
+    assert verified >= 10
+    mismatched = con.execute(
+        """
+        SELECT count(*) FROM incidents i JOIN (
+            SELECT incident_id, arg_max(to_status, (occurred_at, event_id)) AS last FROM incident_events GROUP BY 1) e
+        USING (incident_id) WHERE e.last <> i.status
+        """
+    ).fetchone()[0]
+    assert mismatched == 0

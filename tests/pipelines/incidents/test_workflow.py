@@ -15,6 +15,8 @@ EXPECTED = {
         "dispatch": None,
         "start": None,
         "resolve": None,
+        "verify": None,
+        "rework": None,
         "evaluate": None,
         "reopen": None,
     },
@@ -23,6 +25,8 @@ EXPECTED = {
         "dispatch": "dispatched",
         "start": None,
         "resolve": None,
+        "verify": None,
+        "rework": None,
         "evaluate": None,
         "reopen": None,
     },
@@ -31,6 +35,8 @@ EXPECTED = {
         "dispatch": "dispatched",  # re-dispatch to another owner
         "start": "in_progress",
         "resolve": None,
+        "verify": None,
+        "rework": None,
         "evaluate": None,
         "reopen": None,
     },
@@ -39,6 +45,8 @@ EXPECTED = {
         "dispatch": None,
         "start": None,
         "resolve": "resolved",
+        "verify": None,
+        "rework": None,
         "evaluate": None,
         "reopen": None,
     },
@@ -47,6 +55,18 @@ EXPECTED = {
         "dispatch": None,
         "start": None,
         "resolve": None,
+        "verify": "verified",
+        "rework": "in_progress",  # 核查不通过: 返工
+        "evaluate": "evaluated",
+        "reopen": "accepted",
+    },
+    "verified": {
+        "accept": None,
+        "dispatch": None,
+        "start": None,
+        "resolve": None,
+        "verify": None,
+        "rework": None,
         "evaluate": "evaluated",
         "reopen": "accepted",
     },
@@ -55,6 +75,8 @@ EXPECTED = {
         "dispatch": None,
         "start": None,
         "resolve": None,
+        "verify": None,
+        "rework": None,
         "evaluate": None,
         "reopen": "accepted",
     },
@@ -93,7 +115,7 @@ def test_the_forward_path_closes_the_loop_in_order():
     status, seen = "reported", ["reported"]
     while (status := machine.next_status(status)) is not None:
         seen.append(status)
-    assert seen == ["reported", "accepted", "dispatched", "in_progress", "resolved", "evaluated"]
+    assert seen == ["reported", "accepted", "dispatched", "in_progress", "resolved", "verified", "evaluated"]
 
 
 def test_next_status_sql_moves_open_statuses_one_step():
@@ -111,5 +133,6 @@ def test_next_status_sql_moves_open_statuses_one_step():
         "dispatched": "in_progress",
         "in_progress": "resolved",
         "resolved": None,
+        "verified": None,
         "evaluated": None,
     }

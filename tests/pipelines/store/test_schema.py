@@ -9,6 +9,7 @@ import pytest
 
 from pipelines import store
 from pipelines.errors import GridtwinError
+from pipelines.store.governance import GOVERNANCE_TABLES
 from pipelines.store.meta import meta_value
 from pipelines.store.party import PARTY_SCHEMA
 from pipelines.store.schema import SCHEMA_VERSION, file_version
@@ -105,7 +106,7 @@ def test_version_2_gets_sessions_and_loses_its_session_secret(tmp_path):
     _version_2_accounts(path)
     con = store.connect(path)
     try:
-        assert meta_value(con, "schema_version") == str(SCHEMA_VERSION) == "5"
+        assert meta_value(con, "schema_version") == str(SCHEMA_VERSION) == "6"
         assert meta_value(con, "session_secret") is None
         assert con.execute("SELECT username, disabled FROM users").fetchall() == [("chief", False)]
         assert con.execute("SELECT key_id, revoked, revoked_at FROM api_keys").fetchall() == [("K1", False, None)]
@@ -130,7 +131,7 @@ def test_version_3_gets_the_party_tables_and_keeps_its_accounts(tmp_path):
 
     con = store.connect(path)
     try:
-        assert meta_value(con, "schema_version") == str(SCHEMA_VERSION) == "5"
+        assert meta_value(con, "schema_version") == str(SCHEMA_VERSION) == "6"
         assert con.execute("SELECT username FROM users").fetchall() == [("chief",)]
         assert con.execute("SELECT count(*) FROM party_orgs").fetchone()[0] == 0
         assert con.execute("SELECT count(*) FROM building_heads").fetchone()[0] == 0
@@ -152,7 +153,7 @@ def test_version_4_gets_archived_incidents_out_of_the_open_table(tmp_path):
     con.close()
     con = store.connect(path)
     try:
-        assert meta_value(con, "schema_version") == str(SCHEMA_VERSION) == "5"
+        assert meta_value(con, "schema_version") == str(SCHEMA_VERSION) == "6"
         assert con.execute("SELECT incident_id FROM open_incidents ORDER BY 1").fetchall() == [("B",)]
         assert con.execute("SELECT incident_id, archived FROM incidents ORDER BY 1").fetchall()[0] == ("A", True)
     finally:
@@ -171,5 +172,34 @@ def test_a_version_4_file_without_the_column_gets_it(tmp_path):
     try:
         assert con.execute("SELECT count(*) FROM incidents WHERE archived IS NULL").fetchone()[0] == 4
         assert con.execute("SELECT count(*) FROM open_incidents").fetchone()[0] == 2
+    finally:
+        con.close()
+
+
+def test_version_5_gets_the_governance_tables_and_the_dispatch_level(tmp_path):
+    """5 → 6: whistles, verifications and deliberations appear empty; assignments gain ``level``."""
+    path = tmp_path / "v5.duckdb"
+    _version_1_file(path)
+    store.connect(path).close()
+    con = duckdb.connect(str(path))
+    for table in GOVERNANCE_TABLES:
+        con.execute(f"DROP TABLE {table}")
+    con.execute("DROP TABLE assignments")
+    con.execute(
+        "CREATE TABLE assignments (incident_id VARCHAR PRIMARY KEY, assignee_type VARCHAR, assignee VARCHAR,"
+        " assigned_at TIMESTAMP, actor VARCHAR)"
+    )
+    con.execute("INSERT INTO assignments VALUES ('B', 'department', '城管执法', '2026-11-01 10:00', 'd1')")
+    con.execute("UPDATE meta SET value = '5' WHERE key = 'schema_version'")
+    con.close()
+    con = store.connect(path)
+    try:
+        assert meta_value(con, "schema_version") == str(SCHEMA_VERSION) == "6"
+        assert con.execute("SELECT incident_id, assignee, level FROM assignments").fetchall() == [
+            ("B", "城管执法", None)
+        ]
+        for table in GOVERNANCE_TABLES:
+            assert con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0
+        assert con.execute("SELECT count(*) FROM incidents").fetchone()[0] == 4
     finally:
         con.close()

@@ -1,0 +1,118 @@
+"""Figures of the leader cockpit: ranked bars with 环比/同比 beside each bar, the choropleth, departments, trends.
+
+Inputs are the frames of :mod:`dashboard.views.cockpit`; every bar and area carries its unit code in
+``customdata`` (first item) so a click drills down.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from dashboard.figures import ACCENT, FONT, TEXT, as_list, map_figure, outline_layer
+from dashboard.party_figures import shading_trace
+from dashboard.views.cockpit import label, ranked, shown
+from pipelines.store.loop_indicators import LOWER_IS_BETTER
+
+PREVIOUS, LAST_YEAR, GOOD, BAD = "#5b6f8a", "#c77dff", "#4dd4ac", "#ff4d5e"
+
+
+def _layout(**extra) -> dict:
+    axis = {"gridcolor": "#1c2f48", "zerolinecolor": "#1c2f48", "automargin": True}
+    return {
+        "margin": {"l": 8, "r": 8, "t": 28, "b": 8},
+        "paper_bgcolor": "rgba(0,0,0,0)",
+        "plot_bgcolor": "rgba(0,0,0,0)",
+        "font": {"color": TEXT, "family": FONT},
+        "xaxis": dict(axis),
+        "yaxis": dict(axis),
+        "legend": {"orientation": "h", "y": 1.1, "x": 0},
+        "barmode": "group",
+        **extra,
+    }
+
+
+def _scale(indicator: str, values) -> list:
+    return [None if pd.isna(v) else (v * 100 if indicator.endswith("rate") else v) for v in values]
+
+
+def ranked_bars(children: pd.DataFrame, indicator: str, lang: str, with_last_year: bool) -> dict:
+    """Child units ranked by ``indicator`` (best on the left), the previous period and last year beside each bar."""
+    order = ranked(children, indicator)
+    if order is None or order.empty:
+        return {"data": [], "layout": _layout(annotations=[_empty(lang)])}
+    names, codes = as_list(order["name"].fillna(order["code"])), [[c] for c in order["code"]]
+    unit = "%" if indicator.endswith("rate") else ""
+    series = [("", "current", ACCENT), ("_prev", "previous", PREVIOUS)]
+    if with_last_year:
+        series.append(("_yoy", "last_year", LAST_YEAR))
+    traces = [
+        {
+            "type": "bar",
+            "name": label(key, lang),
+            "x": names,
+            "y": _scale(indicator, order[indicator + suffix]),
+            "customdata": codes,
+            "marker": {"color": colour},
+            "hovertemplate": "%{x}<br>" + label(key, lang) + ": %{y:.1f}" + unit + "<extra></extra>",
+        }
+        for suffix, key, colour in series
+    ]
+    return {"data": traces, "layout": _layout(title={"text": label(indicator, lang), "font": {"size": 14}})}
+
+
+def _empty(lang: str) -> dict:
+    return {"text": label("no_data", lang), "showarrow": False, "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5}
+
+
+def choropleth(children: dict, table: pd.DataFrame, indicator: str, lang: str, tile_url, uirevision: str) -> dict:
+    """The child units shaded by the indicator (darker is worse); a click drills down."""
+    if table.empty:
+        units = None
+    else:
+        units = table[["code", "name"]].assign(
+            value=table[indicator], shown=[shown(indicator, v) for v in table[indicator]]
+        )
+    traces = shading_trace(children, units, label(indicator, lang), indicator not in LOWER_IS_BETTER)
+    layers = outline_layer(children.get("outline"), "#8ecae6", 2.0)
+    figure = map_figure(traces, children, layers, tile_url, uirevision, legend=False)
+    figure["layout"]["map"]["zoom"] = children["zoom"] - 0.8  # a card, smaller than the command map
+    return figure
+
+
+def department_bars(departments: pd.DataFrame, lang: str) -> dict:
+    """Departments by their mean 反向评价 (1-5), best at the top, with response hours in the hover."""
+    if departments.empty:
+        return {"data": [], "layout": _layout(annotations=[_empty(lang)])}
+    frame = departments.iloc[::-1]
+    colours = [GOOD if r >= 4 else BAD if r < 3 else ACCENT for r in frame["rating"].fillna(0)]
+    trace = {
+        "type": "bar",
+        "orientation": "h",
+        "x": as_list(frame["rating"]),
+        "y": as_list(frame["department"]),
+        "marker": {"color": colours},
+        "customdata": [[h, w] for h, w in zip(frame["response_h"].round(1), frame["whistles"], strict=True)],
+        "hovertemplate": "%{y}: %{x:.2f}<br>响应 %{customdata[0]} h · 吹哨 %{customdata[1]}<extra></extra>",
+        "name": label("rating", lang),
+    }
+    layout = _layout(title={"text": label("departments", lang), "font": {"size": 14}})
+    layout["xaxis"].update(range=[0, 5])
+    return {"data": [trace], "layout": layout}
+
+
+def trend_lines(trend: pd.DataFrame, indicator: str, lang: str) -> dict:
+    """The indicator week by week, with 按期结案率 and 结案率 for reference."""
+    keys = list(dict.fromkeys([indicator, "closure_rate", "on_time_closure_rate"]))
+    weeks = [str(w)[:10] for w in trend["week"]] if len(trend) else []
+    traces = [
+        {
+            "type": "scatter",
+            "mode": "lines+markers",
+            "x": weeks,
+            "y": _scale(key, trend[key]) if len(trend) else [],
+            "name": label(key, lang),
+            "line": {"width": 3 if key == indicator else 1.5},
+        }
+        for key in keys
+    ]
+    return {"data": traces, "layout": _layout(title={"text": label("trend", lang), "font": {"size": 14}})}

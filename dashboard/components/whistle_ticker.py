@@ -1,0 +1,46 @@
+"""吹哨超时: the overdue whistles of a unit on the command centre's ticker (a department that has not reported,
+or not resolved, by its deadline).  An item opens its incident in the incident panel, like the other lists."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+from dash import html
+
+from dashboard.components.panels import LINK, overdue_text
+from dashboard.i18n import t
+from pipelines.store.governance import overdue_whistles
+from pipelines.vocabulary import LEVEL_TABLES
+
+TICKER_WHISTLES = 6
+_TITLES = {"zh": ("吹哨超时", "未报到", "未办结"), "en": ("Overdue whistles", "not reported", "not resolved")}
+
+
+def overdue_for(data, level: str, code: str | None, now: dt.datetime) -> pd.DataFrame:
+    column = LEVEL_TABLES[level][1] if level in LEVEL_TABLES else None
+    with data.cursor() as cur:
+        return overdue_whistles(cur, now, TICKER_WHISTLES, column, code)
+
+
+def whistle_list(frame: pd.DataFrame, now: dt.datetime, lang: str) -> list:
+    """The list's heading and items (nothing when no whistle is overdue)."""
+    if frame.empty:
+        return []
+    title, unreported, unresolved = _TITLES["en" if lang == "en" else "zh"]
+    items = [
+        html.Li(
+            className="gt-tick gt-late",
+            id={"type": LINK, "id": r.incident_id, "list": "whistle"},
+            n_clicks=0,
+            title=t("click_incident", lang),
+            children=[
+                html.Span(overdue_text(now - r.late_since, lang), className="gt-tick-time"),
+                html.Span(r.department, className="gt-tick-cat"),
+                html.Span(unreported if r.late_for == "report" else unresolved, className="gt-tick-where"),
+                html.Span(r.incident_id, className="gt-tick-id"),
+            ],
+        )
+        for r in frame.itertuples()
+    ]
+    return [html.H3(title), html.Ul(items, className="gt-tick-list", id="command-ticker-whistles")]

@@ -1,0 +1,133 @@
+"""The leader cockpit's view model: indicators of a unit and its children for a period, the period before
+(环比) and the same period a year earlier (同比, when the history reaches back that far), 红黑榜, the
+department ranking and weekly trends.  One :func:`cockpit` call per (unit, window, minute), memoised."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+
+from pipelines.store.loop_indicators import (
+    INDICATORS,
+    LOWER_IS_BETTER,
+    child_level,
+    department_ranking,
+    indicators,
+)
+
+WINDOWS = {"24h": 1, "7d": 7, "30d": 30}
+TREND_WEEKS = 12
+BOARD_SIZE = 5
+LABELS = {
+    "closure_rate": ("结案率", "Closure rate"),
+    "on_time_closure_rate": ("按期结案率", "On-time closure rate"),
+    "rework_rate": ("返工率", "Rework rate"),
+    "avg_handling_h": ("平均处置时长(小时)", "Avg handling (h)"),
+    "satisfaction": ("群众满意度", "Resident satisfaction"),
+    "community_evaluation": ("社区评价", "Community evaluation"),
+    "whistle_response_h": ("吹哨响应(小时)", "Whistle response (h)"),
+    "whistle_on_time_rate": ("按时报到率", "On-time report rate"),
+    "deliberation_done_rate": ("议事办结率", "Deliberation done rate"),
+    "current": ("本期", "This period"),
+    "previous": ("上期(环比)", "Previous period"),
+    "last_year": ("去年同期(同比)", "Same period last year"),
+    "red_list": ("红榜", "Red list (best)"),
+    "black_list": ("黑榜", "Black list (worst)"),
+    "departments": ("部门排名(反向评价)", "Departments (rated by streets)"),
+    "rating": ("评价", "Rating"),
+    "trend": ("趋势(周)", "Weekly trend"),
+    "weekly_report": ("导出周报", "Weekly report"),
+    "indicator": ("指标", "Indicator"),
+    "no_data": ("本期无数据", "No data in this period"),
+}
+PERCENT = frozenset(
+    {"closure_rate", "on_time_closure_rate", "rework_rate", "whistle_on_time_rate", "deliberation_done_rate"}
+)
+
+
+def label(key: str, lang: str) -> str:
+    zh, en = LABELS.get(key, (key, key))
+    return en if lang == "en" else zh
+
+
+def shown(indicator: str, value) -> str:
+    """A value as the cockpit prints it (percent for rates, one decimal otherwise, — when missing)."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "—"
+    return f"{value * 100:.1f}%" if indicator in PERCENT else f"{value:.1f}"
+
+
+def periods(until: dt.datetime, window: str) -> dict[str, tuple[dt.datetime, dt.datetime]]:
+    days = dt.timedelta(days=WINDOWS.get(window, 7))
+    year = dt.timedelta(days=364)  # whole weeks: the same weekdays a year earlier
+    return {
+        "current": (until - days, until),
+        "previous": (until - 2 * days, until - days),
+        "last_year": (until - days - year, until - year),
+    }
+
+
+def cockpit(data, level: str, code: str | None, window: str) -> dict:
+    """Everything the cockpit draws for a unit and window, as of the current minute.
+
+    Memoised per minute rather than per data version: a live feed changes the data every few seconds,
+    and a leader's weekly figures need not follow each report (they are at most a minute old)."""
+    until = data.clock().replace(second=0, microsecond=0)
+    return _cockpit(data, level, code, window if window in WINDOWS else "7d", until)
+
+
+@lru_cache(maxsize=64)
+def _cockpit(data, level: str, code: str | None, window: str, until: dt.datetime) -> dict:
+    child = child_level(level) if level != "grid" else None
+    spans = periods(until, window)
+    with data.cursor() as cur:
+        unit = {name: _one(indicators(cur, *span, level, code)) for name, span in spans.items()}
+        kids = {name: indicators(cur, *span, level, code, by=child) for name, span in spans.items()} if child else {}
+        departments = department_ranking(cur, *spans["current"])
+        trend = indicators(cur, until - dt.timedelta(weeks=TREND_WEEKS), until, level, code, by="week")
+    names = data.shapes.children(level, code)["frame"][["code", "name"]] if child else pd.DataFrame()
+    return {
+        "level": level,
+        "code": code,
+        "child": child,
+        "window": window,
+        "spans": spans,
+        "unit": unit,
+        "children": _children(kids, names),
+        "has_last_year": bool(unit["last_year"].get("due")),
+        "departments": departments,
+        "trend": trend.sort_values("unit_code").rename(columns={"unit_code": "week"}),
+    }
+
+
+def _one(frame: pd.DataFrame) -> dict:
+    return {} if frame.empty else frame.iloc[0].to_dict()
+
+
+def _children(kids: dict[str, pd.DataFrame], names: pd.DataFrame) -> pd.DataFrame:
+    """One row per child unit with each indicator now, before (_prev) and a year before (_yoy)."""
+    if not kids:
+        return pd.DataFrame()
+    table = names.set_index("code")
+    for name, suffix in (("current", ""), ("previous", "_prev"), ("last_year", "_yoy")):
+        part = kids[name].set_index("unit_code")[["due", *INDICATORS]].add_suffix(suffix)
+        table = table.join(part, how="left")
+    return table.reset_index(names="code")
+
+
+def ranked(children: pd.DataFrame, indicator: str) -> pd.DataFrame:
+    """Children with a value, best first (ascending for lower-is-better indicators)."""
+    if children.empty or indicator not in children:
+        return children
+    has = children[children[indicator].notna()]
+    return has.sort_values([indicator, "code"], ascending=[indicator in LOWER_IS_BETTER, True])
+
+
+def boards(children: pd.DataFrame, indicator: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """红榜 (the best few) and 黑榜 (the worst few, worst first); a unit is on one board only."""
+    order = ranked(children, indicator)
+    size = min(BOARD_SIZE, len(order) // 2)
+    return order.head(size), order.tail(size).iloc[::-1]

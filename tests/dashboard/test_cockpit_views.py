@@ -1,0 +1,57 @@
+"""The cockpit's view model on the demo city: parts, drill-down target, 周报 workbook, whistle ticker."""
+
+from __future__ import annotations
+
+import io
+from types import SimpleNamespace
+
+import openpyxl
+
+from dashboard.components.whistle_ticker import overdue_for, whistle_list
+from dashboard.views import cockpit, leader
+from pipelines.store.loop_indicators import INDICATORS
+
+
+def test_the_cockpit_has_every_part_non_empty(data):
+    level, code = data.shapes.home()
+    kpis, bars, shaded, boards, departments, trend = leader.cockpit_parts(
+        data, level, code, "rework_rate", "7d", "zh", SimpleNamespace(tile_url=None)
+    )
+    assert len(kpis) == len(INDICATORS)
+    assert [t["name"] for t in bars["data"]] == ["本期", "上期(环比)"] and len(bars["data"][0]["x"]) == 5
+    values = bars["data"][0]["y"]
+    assert values == sorted(values)  # 返工率: lower is better, best first
+    assert shaded["data"][0]["type"] == "choroplethmap" and len(shaded["data"][0]["locations"]) == 5
+    assert departments["data"][0]["y"] and trend["data"][0]["x"]
+    assert len(boards) == 2
+
+
+def test_a_click_drills_one_level_down_and_stops_at_the_grid(data):
+    click = {"points": [{"customdata": ["330180001"]}]}
+    assert leader.drill_target(click, "district", "330180") == {"level": "street", "code": "330180001"}
+    assert leader.drill_target(click, "grid", "G") is None and leader.drill_target(None, "street", "S") is None
+
+
+def test_the_weekly_report_is_a_workbook_with_charts(data):
+    level, code = data.shapes.home()
+    content, name = leader.weekly_report(data, level, code, "closure_rate", "7d", "zh")
+    book = openpyxl.load_workbook(io.BytesIO(content))
+    assert name.endswith(".xlsx") and book.sheetnames == ["概览", "排名", "部门", "趋势"]
+    assert book["概览"]["B3"].value == "本期" and book["概览"]["A4"].value == "结案率"
+    assert len(book["排名"]._charts) == 1 and len(book["部门"]._charts) == 1 and len(book["趋势"]._charts) == 1
+    assert book["排名"].max_row == 6  # header + five streets
+
+
+def test_red_and_black_boards_do_not_share_a_unit(data):
+    model = cockpit.cockpit(data, *data.shapes.home(), "30d")
+    red, black = cockpit.boards(model["children"], "closure_rate")
+    assert set(red["code"]).isdisjoint(black["code"])
+    assert red["closure_rate"].min() >= black["closure_rate"].max()
+
+
+def test_overdue_whistles_reach_the_ticker(data):
+    now = data.clock()
+    frame = overdue_for(data, *data.shapes.home(), now)
+    assert len(frame) > 0 and (frame["late_since"] < now).all()
+    heading, items = whistle_list(frame, now, "zh")
+    assert heading.children == "吹哨超时" and len(items.children) == len(frame)
