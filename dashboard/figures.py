@@ -47,14 +47,26 @@ WORLD = {
 }
 
 
-def map_style(tile_url: str | None) -> str | dict:
-    """Drawn without internet: plotly's empty "white-bg" style under a dark fill (see :func:`base_layers`).
+DARK_STYLE = {
+    "version": 8,
+    "sources": {},
+    "layers": [{"id": "background", "type": "background", "paint": {"background-color": BG}}],
+    # MapLibre refuses a style without glyphs once a trace adds a symbol layer; none draws text yet, so
+    # nothing is fetched (plotly's "white-bg" names a remote server the same way)
+    "glyphs": "/assets/glyphs/{fontstack}/{range}.pbf",
+}
+"""The offline style: nothing but a dark background.  Plotly's "white-bg" paints the canvas white whenever a
+layer is not drawn yet (a first paint, a redraw while a GeoJSON source is being tiled): white flashes."""
+
+
+def map_style(tile_url: str | None) -> dict:
+    """Drawn without internet: a dark, empty style (:data:`DARK_STYLE`) under the self-drawn layers.
 
     With a tile URL (an intranet server, or 天地图 with a key) the style is a raster source instead.
-    A constant style string also keeps live refreshes from re-loading the style.
+    A style that stays equal between redraws keeps live refreshes from re-loading it (plotly compares it).
     """
     if not tile_url:
-        return "white-bg"
+        return DARK_STYLE
     return {
         "version": 8,
         "sources": {"tiles": {"type": "raster", "tiles": [tile_url], "tileSize": 256}},

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from dashboard import figures
 from dashboard.components import urls
 from dashboard.i18n import CATEGORY_EN
 from dashboard.models import hex_resolution
@@ -112,7 +113,8 @@ def test_every_map_level_builds_a_small_json_figure(data, level):
     )
     assert len(json.dumps(fig)) < 2 * 2**20
     assert fig["data"], "something is drawn"
-    assert fig["layout"]["map"]["style"] == "white-bg"  # offline: no tiles, no glyphs
+    style = fig["layout"]["map"]["style"]  # offline: no tiles, no glyphs, a dark ground (never white)
+    assert not style["sources"] and style["layers"][0]["paint"]["background-color"] == figures.BG
     units = [trace for trace in fig["data"] if trace.get("name") == "units"]
     assert units and len(units[0]["locations"]) == len(data.shapes.children(level, code)["frame"])
 
