@@ -16,6 +16,14 @@ from dashboard.views import command as view
 dash.register_page(__name__, path="/", name="指挥中心", title="一网统管 · 全息网格地图", order=0)
 
 TOUR_MS = 20_000
+SCREEN = """
+function (_unit) {
+    const wall = new URLSearchParams(window.location.search).get("screen") === "wall";
+    const width = Math.round(window.innerWidth / 160) * 160;  /* steps: a resize by a few pixels changes nothing */
+    return {wall: wall, width: width};
+}
+"""
+"""The screen the page is on (wall or desk, its width), for chart text that scales with it."""
 
 
 def _controls(state: dict, lang: str) -> html.Div:
@@ -68,11 +76,13 @@ def layout(**query) -> html.Div:
             *page_stores("command"),
             dcc.Store(id="command-map-meta"),
             dcc.Store(id="command-map-view"),
+            dcc.Store(id="command-screen"),
             dcc.Interval(id="command-tour", interval=TOUR_MS, disabled=not touring),
             html.Section(
                 className="gt-left",
                 children=[
                     html.Div(id="command-kpis", className="gt-kpis"),
+                    html.Div(id="command-duty", className="gt-duty"),
                     html.H3(t("by_category", lang)),
                     dcc.Graph(id="command-category-chart", config={"displayModeBar": False}, className="gt-chart"),
                 ],
@@ -103,6 +113,8 @@ def register_callbacks(app: Dash, context) -> None:
     data, tile_url = context.data, context.tile_url
     mirror(app, "command")
     shapes = data.shapes
+
+    app.clientside_callback(SCREEN, Output("command-screen", "data"), Input("command-unit", "data"))
 
     sync_query(
         app,
@@ -174,15 +186,17 @@ def register_callbacks(app: Dash, context) -> None:
         Output("command-category-chart", "figure"),
         Output("command-trend-chart", "figure"),
         Output("command-detail", "children"),
+        Output("command-duty", "children"),
         Input("command-unit", "data"),
         Input("command-window", "value"),
         Input("command-range", "start_date"),
         Input("command-range", "end_date"),
         Input("command-version", "data"),
+        Input("command-screen", "data"),
         State("url", "search"),
     )
-    def update_side(unit, window, start, end, _version, search):
-        role = flask.session.get("role")
-        return view.build_side(data, *unit_of(unit, shapes), window, (start, end), lang_of(search), role)
+    def update_side(unit, window, start, end, _version, screen, search):
+        role, font_px = flask.session.get("role"), view.chart_font_px(screen)
+        return view.build_side(data, *unit_of(unit, shapes), window, (start, end), lang_of(search), role, font_px)
 
     incident_panel.register_callbacks(app, data)

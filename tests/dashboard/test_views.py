@@ -114,7 +114,8 @@ def test_every_map_level_builds_a_small_json_figure(data, level):
     assert len(json.dumps(fig)) < 2 * 2**20
     assert fig["data"], "something is drawn"
     style = fig["layout"]["map"]["style"]  # offline: no tiles, no glyphs, a dark ground (never white)
-    assert not style["sources"] and style["layers"][0]["paint"]["background-color"] == figures.BG
+    assert all(source["type"] == "geojson" for source in style["sources"].values())
+    assert style["layers"][0]["paint"]["background-color"] == figures.BG
     units = [trace for trace in fig["data"] if trace.get("name") == "units"]
     assert units and len(units[0]["locations"]) == len(data.shapes.children(level, code)["frame"])
 
