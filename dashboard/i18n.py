@@ -171,7 +171,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "action_resolve": ("办结", "Resolve"),
     "action_evaluate": ("回访评价", "Record satisfaction"),
     "action_reopen": ("重新办理", "Reopen"),
-    "open_by_affair": ("在办事件 · 公事/家事/共事", "Open incidents by affair class"),
+    "open_by_affair": ("在办事件 · 公事/家事/共事", "Open incidents by affair"),
     "workers_on_duty": ("在岗网格员", "Grid workers on duty"),
     "grids": ("网格", "Grids"),
     "f_priority": ("紧急程度", "Priority"),
@@ -314,7 +314,7 @@ SOURCE_EN = {
     "居民上报": "Resident report",
     "物联感知": "IoT sensor",
 }
-AFFAIR_EN = {"公事": "Public affairs", "家事": "Private affairs", "共事": "Shared affairs"}
+AFFAIR_EN = {"公事": "Public", "家事": "Private", "共事": "Shared"}
 
 
 def term_label(value: str | None, lang: str) -> str:

@@ -11,6 +11,7 @@ import flask
 from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
+from dashboard.components.panels import place
 from dashboard.components.urls import lang_of
 from dashboard.i18n import category_label, status_label, t, term_label
 from dashboard.views import incidents
@@ -44,7 +45,7 @@ def _facts(view: dict, lang: str) -> list[tuple[str, str]]:
         (t("f_source", lang), term_label(view.get("source"), lang)),
         (t("f_assignee", lang), incidents.current_assignee(view) or "—"),
         (t("f_due", lang), (view["due_at"] or "")[:16].replace("T", " ")),
-        (t("f_grid", lang), f"{view['community_name'] or ''} · {view['grid_name'] or view['grid_code'] or ''}"),
+        (t("f_grid", lang), place(view["community_name"], view["grid_name"] or view["grid_code"])),
         (t("f_address", lang), view["address"] or ""),
         (t("f_reporter", lang), reporter),
     ]
