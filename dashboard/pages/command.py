@@ -166,10 +166,11 @@ def register_callbacks(app: Dash, context) -> None:
         Input("command-range", "end_date"),
         Input("command-version", "data"),
         Input("command-map-view", "data"),
+        Input("command-screen", "data"),
         State("command-map-meta", "data"),
         State("url", "search"),
     )
-    def update_map(unit, layers, indicator, window, start, end, _version, known, meta, search):
+    def update_map(unit, layers, indicator, window, start, end, _version, known, screen, meta, search):
         level, code = unit_of(unit, shapes)
         remembered, res = view.map_resolution(data, level, code, known)
         if ctx.triggered_id == "command-map-view" and meta and meta.get("res") == res:
@@ -178,6 +179,7 @@ def register_callbacks(app: Dash, context) -> None:
             data, tile_url, level, code, layers or [], indicator, window, (start, end), res, lang_of(search)
         )
         fig["layout"]["map"].update({k: v for k, v in remembered.items() if k != "unit"})
+        view.scale_text(fig, view.chart_font_px(screen))  # colour bar and legend as large as the charts
         return fig, {"unit": [level, code], "res": res}
 
     @app.callback(

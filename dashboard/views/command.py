@@ -103,6 +103,15 @@ def _duty(data, level: str, code: str | None) -> tuple:
         return (duty_queries.open_by_affair(cur, level, code), *duty_queries.workers_on_duty(cur, level, code))
 
 
+def scale_text(fig: dict, font_px: int) -> dict:
+    """Set a figure's text size (colour bars, legends and hover labels follow ``layout.font``)."""
+    layout = fig["layout"]
+    layout["font"] = {**layout.get("font", {}), "size": font_px}
+    layout["legend"] = {**layout.get("legend", {}), "font": {"size": font_px}}
+    layout["hoverlabel"] = {"font": {"size": font_px}}
+    return fig
+
+
 def chart_font_px(screen: dict | None) -> int:
     """Chart text size for the screen the page is on: 12 px at a desk, 16 px on a 1080p wall, scaled with
     the wall's width (32 px at 4K), so axis and legend text stay readable next to the KPI figures."""
