@@ -55,7 +55,8 @@ def test_a_note_typed_across_live_updates_survives_and_is_stored(server, screens
             assert driver.switch_to.active_element == note, "the note lost the keyboard focus"
         driver.save_screenshot(str(screenshot_dir / "panel-typed-note.png"))
         driver.find_elements(By.CSS_SELECTOR, "#command-incident-controls button")[0].click()
-        WebDriverWait(driver, 10).until(lambda d: d.find_element(By.ID, MESSAGE).text.endswith("✓"))
+        WebDriverWait(driver, 30).until(lambda d: d.find_element(By.ID, MESSAGE).text)  # a loaded machine is slow
+        assert driver.find_element(By.ID, MESSAGE).text.endswith("✓"), driver.find_element(By.ID, MESSAGE).text
         cur = server["app"].gridtwin_data.con.cursor()
         stored = cur.execute(
             "SELECT note, actor FROM incident_events WHERE incident_id = ? ORDER BY occurred_at DESC, event_id DESC"
@@ -154,7 +155,8 @@ def test_english_ticker_keeps_categories_and_places_apart(server, browser, scree
     )
     browser.save_screenshot(str(screenshot_dir / "ticker-en.png"))
     assert overlaps == []
-    cats = browser.execute_script(
-        "return [...document.querySelectorAll('.gt-tick-cat')].map(e => e.scrollWidth <= e.clientWidth + 1)"
+    clipped = browser.execute_script(
+        "return [...document.querySelectorAll('.gt-tick-cat')].filter(e => e.scrollWidth > e.clientWidth + 1)"
+        ".map(e => getComputedStyle(e).textOverflow)"
     )
-    assert sum(cats) >= len(cats) * 0.8, "most English categories fit their column (long ones end in …)"
+    assert set(clipped) <= {"ellipsis"}, "a long English category ends in … instead of being cut"
