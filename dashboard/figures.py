@@ -9,6 +9,8 @@ from dashboard.i18n import category_label, t
 
 BG = "#07111f"
 PANEL = "#0d1b2e"
+BG_CHART = PANEL
+"""Side charts sit on the panels' colour (never transparent over a page that could be drawn light)."""
 TEXT = "#d7e3f4"
 MUTED = "#7f93ad"
 ACCENT = "#28c2ff"
@@ -237,20 +239,31 @@ def _heat_radius(level: str) -> int:
     return {"city": 18, "district": 24, "street": 28, "community": 32, "grid": 36}[level]
 
 
-def _chart_layout(**extra) -> dict:
-    axis = {"gridcolor": "#1c2f48", "zerolinecolor": "#1c2f48"}
+def _chart_layout(font_px: int = 12, **extra) -> dict:
+    """The dark layout of the side charts: text at ``font_px`` (the wall passes larger sizes), margins that
+    grow with the labels (automargin) so no tick label is cut off, transparent and dark backgrounds."""
+    axis = {
+        "gridcolor": "#1c2f48",
+        "zerolinecolor": "#1c2f48",
+        "automargin": True,
+        "tickfont": {"size": font_px},
+        "title": {"font": {"size": font_px}},
+    }
+    pad = max(4, font_px // 3)
     return {
-        "margin": {"l": 8, "r": 8, "t": 8, "b": 8},
-        "paper_bgcolor": "rgba(0,0,0,0)",
-        "plot_bgcolor": "rgba(0,0,0,0)",
-        "font": {"color": TEXT, "family": FONT},
+        "margin": {"l": pad, "r": pad, "t": pad, "b": pad, "pad": 2},
+        "paper_bgcolor": BG_CHART,
+        "plot_bgcolor": BG_CHART,
+        "font": {"color": TEXT, "family": FONT, "size": font_px},
+        "hoverlabel": {"font": {"size": font_px}},
+        "legend": {"font": {"size": font_px}},
         "xaxis": dict(axis),
-        "yaxis": {**axis, "automargin": True},
+        "yaxis": dict(axis),
         **extra,
     }
 
 
-def category_bars(frame: pd.DataFrame, lang: str) -> dict:
+def category_bars(frame: pd.DataFrame, lang: str, font_px: int = 12) -> dict:
     frame = frame.sort_values("n")
     trace = {
         "type": "bar",
@@ -258,19 +271,25 @@ def category_bars(frame: pd.DataFrame, lang: str) -> dict:
         "y": [category_label(c, lang) for c in frame["category"]],
         "orientation": "h",
         "marker": {"color": ACCENT},
-        "hovertemplate": "%{y}: %{x}<extra></extra>",
+        "hovertemplate": "%{y}: %{x:,}<extra></extra>",
     }
-    return {"data": [trace], "layout": _chart_layout()}
+    layout = _chart_layout(font_px)
+    layout["xaxis"].update(tickformat=",d", nticks=4)
+    return {"data": [trace], "layout": layout}
 
 
-def trend_lines(frame: pd.DataFrame, lang: str) -> dict:
+def trend_lines(frame: pd.DataFrame, lang: str, font_px: int = 12) -> dict:
     hours = [h.isoformat() for h in pd.to_datetime(frame["hour"])]
     traces = [
         {"type": "scatter", "x": hours, "y": as_list(frame[column]), "name": t(column, lang), "line": {"color": colour}}
         for column, colour in (("reported", ACCENT), ("resolved", "#4dd4ac"))
     ]
-    layout = _chart_layout(legend={"orientation": "h", "y": 1.12, "x": 0})
-    layout["xaxis"]["tickformat"] = "%H:%M"
+    layout = _chart_layout(font_px)
+    # the legend sits above the plot inside the top margin, which is made tall enough for it
+    layout["legend"].update(orientation="h", y=1.0, x=0, yanchor="bottom")
+    layout["margin"]["t"] = round(font_px * 2.2)
+    layout["xaxis"].update(tickformat="%H:%M", nticks=6)
+    layout["yaxis"].update(tickformat=",d")
     return {"data": traces, "layout": layout}
 
 

@@ -180,6 +180,17 @@ LABELS: dict[str, tuple[str, str]] = {
     "action_rework": ("核查不通过", "Verification failed"),
     "action_evaluate": ("回访评价", "Record satisfaction"),
     "action_reopen": ("重新办理", "Reopen"),
+    "open_by_affair": ("在办事件 · 公事/家事/共事", "Open incidents by affair"),
+    "workers_on_duty": ("在岗网格员", "Grid workers on duty"),
+    "grids": ("网格", "Grids"),
+    "f_priority": ("紧急程度", "Priority"),
+    "f_source": ("来源", "Source"),
+    "current_step": ("当前", "now"),
+    "done": ("已{action}", "{action}: done"),
+    "err_note_required": ("请填写办理意见", "Please write a note"),
+    "err_illegal": ("事件当前为“{status}”，不能{action}", "The incident is {status}: {action} is not possible now"),
+    "err_not_found": ("事件 {id} 不存在", "Incident {id} does not exist"),
+    "err_request": ("无法办理：{reason}", "Not done: {reason}"),
     # 党建引领 (the party page and the grid panel's party block)
     "page_party": ("党建引领", "Party building"),
     "party_indicator": ("指标", "Indicator"),
@@ -303,3 +314,20 @@ def category_label(category: str, lang: str) -> str:
 def status_label(status: str, lang: str) -> str:
     table = STATUS_LABELS_EN if lang == "en" else STATUS_LABELS_ZH
     return table.get(status, status)
+
+
+PRIORITY_EN = {"一般": "Normal", "紧急": "Urgent", "特急": "Critical"}
+SOURCE_EN = {
+    "网格员巡查": "Grid patrol",
+    "12345热线": "12345 hotline",
+    "居民上报": "Resident report",
+    "物联感知": "IoT sensor",
+}
+AFFAIR_EN = {"公事": "Public", "家事": "Private", "共事": "Shared"}
+
+
+def term_label(value: str | None, lang: str) -> str:
+    """A priority, source or affair class in English on ?lang=en (unknown values stay as loaded)."""
+    if not value:
+        return ""
+    return {**PRIORITY_EN, **SOURCE_EN, **AFFAIR_EN}.get(value, value) if lang == "en" else value

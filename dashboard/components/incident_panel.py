@@ -8,24 +8,29 @@ Viewers see reporter names and phones masked and no actions.
 from __future__ import annotations
 
 import flask
-from dash import ALL, Dash, Input, Output, State, ctx, dcc, html
+from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
+from dashboard.components.panels import place
 from dashboard.components.urls import lang_of
-from dashboard.i18n import category_label, status_label, t
+from dashboard.i18n import category_label, status_label, t, term_label
 from dashboard.views import incidents
 
 PREFIX = "command-incident"
 
 
 def panel(lang: str) -> html.Div:
+    """The panel's frame: what the incident is (redrawn on every live update), what may be done to it
+    (drawn once per incident and state, so a live update never wipes a note being typed), the result."""
     return html.Div(
         id=f"{PREFIX}-panel",
         className="gt-incident gt-hidden",
         children=[
             dcc.Store(id=f"{PREFIX}-selected"),
+            dcc.Store(id=f"{PREFIX}-drawn"),
             html.Button("×", id=f"{PREFIX}-close", className="gt-close", n_clicks=0, title=t("close", lang)),
             html.Div(id=f"{PREFIX}-body"),
+            html.Div(id=f"{PREFIX}-controls", className="gt-incident-actions"),
             html.Div(id=f"{PREFIX}-message", className="gt-incident-message"),
         ],
     )
@@ -36,25 +41,40 @@ def _facts(view: dict, lang: str) -> list[tuple[str, str]]:
     return [
         (t("f_category", lang), category_label(view["category"], lang)),
         (t("f_status", lang), status_label(view["status"], lang)),
+        (t("f_priority", lang), term_label(view.get("priority"), lang)),
+        (t("f_source", lang), term_label(view.get("source"), lang)),
+        (t("f_assignee", lang), incidents.current_assignee(view) or "—"),
         (t("f_due", lang), (view["due_at"] or "")[:16].replace("T", " ")),
-        (t("f_grid", lang), f"{view['community_name'] or ''} · {view['grid_name'] or view['grid_code'] or ''}"),
+        (t("f_grid", lang), place(view["community_name"], view["grid_name"] or view["grid_code"])),
         (t("f_address", lang), view["address"] or ""),
         (t("f_reporter", lang), reporter),
-        (t("f_assignee", lang), view["assignee"] or "—"),
     ]
 
 
-def _history_item(h: dict, lang: str) -> html.Li:
+def _history_item(h: dict, lang: str, current: bool) -> html.Li:
     before = status_label(h["from_status"], lang) if h["from_status"] else "—"
     return html.Li(
         [
             html.Span((h["occurred_at"] or "")[5:16].replace("T", " "), className="gt-tick-time"),
-            html.Span(f"{before} → {status_label(h['to_status'], lang)}"),
+            html.Span(
+                [
+                    f"{before} → {status_label(h['to_status'], lang)}",
+                    html.Span(t("current_step", lang), className="gt-badge gt-badge-now") if current else None,
+                ]
+            ),
             html.Span(h["actor"] or "", className="gt-history-actor"),
             html.Span(h["note"] or "", className="gt-history-note"),
         ],
-        className="gt-history-item",
+        className="gt-history-item" + (" gt-current" if current else ""),
     )
+
+
+def _priority_badge(view: dict, lang: str) -> list:
+    priority = view.get("priority")
+    if not priority or priority == "一般":
+        return []
+    level = "critical" if priority == "特急" else "urgent"
+    return [html.Span(term_label(priority, lang), className=f"gt-badge gt-priority gt-priority-{level}")]
 
 
 def _field(name: str, options: list[dict], value) -> dcc.Dropdown:
@@ -102,20 +122,30 @@ def _controls(view: dict, lang: str) -> list:
 
 
 def body(view: dict, lang: str) -> list:
-    """The panel for one incident (``view`` as :func:`dashboard.api.incident_view` builds it)."""
+    """What the incident is (``view`` as :func:`dashboard.api.incident_view` builds it): newest step first."""
     badge = [html.Span(t("overdue_badge", lang), className="gt-badge gt-badge-late")] if view["overdue"] else []
-    controls = _controls(view, lang)
+    steps = view["history"][::-1]
     return [
-        html.H3([f"{t('incident', lang)} · {view['incident_id']}", *badge]),
+        html.H3([f"{t('incident', lang)} · {view['incident_id']}", *_priority_badge(view, lang), *badge]),
         html.P(view["description"] or "", className="gt-incident-text"),
         html.Div(
             [html.Div([html.Small(k), html.B(v)], className="gt-fact") for k, v in _facts(view, lang)],
             className="gt-facts",
         ),
         html.H4(t("history", lang)),
-        html.Ul([_history_item(h, lang) for h in view["history"]], className="gt-history", id=f"{PREFIX}-history"),
-        html.Div(controls, className="gt-incident-actions") if controls else None,
+        html.Ul(
+            [_history_item(h, lang, i == 0) for i, h in enumerate(steps)],
+            className="gt-history",
+            id=f"{PREFIX}-history",
+        ),
     ]
+
+
+def drawn_key(view: dict | None, role: str | None, lang: str) -> list | None:
+    """What the controls depend on: a live update that leaves it alone leaves the controls (and a typed note) alone."""
+    if view is None:
+        return None
+    return [view["incident_id"], view["status"], view["allowed_actions"], role, lang]
 
 
 def register_callbacks(app: Dash, data) -> None:
@@ -135,18 +165,27 @@ def register_callbacks(app: Dash, data) -> None:
     @app.callback(
         Output(f"{PREFIX}-body", "children"),
         Output(f"{PREFIX}-panel", "className"),
+        Output(f"{PREFIX}-controls", "children"),
+        Output(f"{PREFIX}-drawn", "data"),
+        Output(f"{PREFIX}-message", "children"),
         Input(f"{PREFIX}-selected", "data"),
         Input("command-version", "data"),
+        State(f"{PREFIX}-drawn", "data"),
         State("url", "search"),
     )
-    def show(incident_id, _version, search):
-        view = incidents.detail(data, incident_id, flask.session.get("role")) if incident_id else None
+    def show(incident_id, _version, drawn, search):
+        lang, role = lang_of(search), flask.session.get("role")
+        view = incidents.detail(data, incident_id, role) if incident_id else None
         if view is None:
-            return None, "gt-incident gt-hidden"
-        return body(view, lang_of(search)), "gt-incident"
+            return None, "gt-incident gt-hidden", None, None, None
+        key = drawn_key(view, role, lang)
+        controls = no_update if key == drawn else _controls(view, lang)
+        message = no_update if ctx.triggered_id == "command-version" else None
+        return body(view, lang), "gt-incident", controls, key, message
 
     @app.callback(
-        Output(f"{PREFIX}-message", "children"),
+        Output(f"{PREFIX}-message", "children", allow_duplicate=True),
+        Output(f"{PREFIX}-message", "className"),
         Input({"type": f"{PREFIX}-action", "action": ALL}, "n_clicks"),
         State(f"{PREFIX}-selected", "data"),
         State("url", "search"),
@@ -158,8 +197,10 @@ def register_callbacks(app: Dash, data) -> None:
             raise PreventUpdate
         lang = lang_of(search)
         if not incidents.may_act(flask.session.get("role")):
-            return t("dispatchers_only", lang)
+            return t("dispatchers_only", lang), "gt-incident-message gt-error"
         action = ctx.triggered_id["action"]
         fields = {state["id"]["name"]: state.get("value") for state in ctx.states_list[2]}
-        refused = incidents.act(data, incident_id, action, fields, flask.session.get("user"))
-        return refused or f"{t(f'action_{action}', lang)} ✓"
+        refused = incidents.act(data, incident_id, action, fields, flask.session.get("user"), lang)
+        if refused:
+            return refused, "gt-incident-message gt-error"
+        return t("done", lang).format(action=t(f"action_{action}", lang)) + " ✓", "gt-incident-message gt-ok"

@@ -8,7 +8,7 @@ import pandas as pd
 from dash import html
 
 from dashboard.components.tiles import fmt, kpi_tile
-from dashboard.i18n import category_label, status_label, t
+from dashboard.i18n import category_label, status_label, t, term_label
 
 LINK = "command-incident-link"
 """Pattern id type of every clickable incident (the incident panel listens to all of them)."""
@@ -34,6 +34,15 @@ def overdue_text(delta: dt.timedelta, lang: str) -> str:
     return t("overdue_hours", lang).format(n=hours)
 
 
+def place(community: str | None, grid: str | None) -> str:
+    """Where an incident is, for the ticker: the community and the grid without repeating the community's
+    name (grid names usually start with it: 翠苑一区社区 · 第3网格 instead of 翠苑一区社区 · 翠苑一区社区第3网格)."""
+    community, grid = community or "", grid or ""
+    if community and grid.startswith(community) and len(grid) > len(community):
+        grid = grid[len(community) :].lstrip(" ·-_")
+    return f"{community} · {grid}" if community and grid else community or grid
+
+
 def _ticker_item(row, late: bool, now: dt.datetime, fresh: dt.datetime, lang: str) -> html.Li:
     is_new = not late and row.reported_at >= fresh
     when = f"{row.reported_at:%H:%M}" if not late else overdue_text(now - row.due_at, lang)
@@ -44,10 +53,12 @@ def _ticker_item(row, late: bool, now: dt.datetime, fresh: dt.datetime, lang: st
         title=t("click_incident", lang),
         **{"data-id": row.incident_id},
         children=[
-            html.Span(t("new", lang), className="gt-badge") if is_new else None,
+            html.Span(t("new", lang) if is_new else "", className="gt-badge"),  # always there: columns align
             html.Span(when, className="gt-tick-time"),
-            html.Span(category_label(row.category, lang), className="gt-tick-cat"),
-            html.Span(f"{row.community or ''} · {row.grid or ''}", className="gt-tick-where"),
+            html.Span(
+                category_label(row.category, lang), className="gt-tick-cat", title=category_label(row.category, lang)
+            ),
+            html.Span(place(row.community, row.grid), className="gt-tick-where", title=f"{row.community} {row.grid}"),
             html.Span(status_label(row.status, lang), className=f"gt-status gt-status-{row.status}"),
             html.Span(row.incident_id, className="gt-tick-id"),
         ],
@@ -60,13 +71,13 @@ def ticker_lists(newest: pd.DataFrame, overdue: pd.DataFrame, now: dt.datetime, 
         html.H3(t("newest", lang)),
         html.Ul(
             [_ticker_item(r, False, now, fresh, lang) for r in newest.itertuples()],
-            className="gt-tick-list",
+            className=f"gt-tick-list gt-tick-{lang}",
             id="command-ticker-newest",
         ),
         html.H3(t("overdue_list", lang)),
         html.Ul(
             [_ticker_item(r, True, now, fresh, lang) for r in overdue.itertuples()],
-            className="gt-tick-list",
+            className=f"gt-tick-list gt-tick-{lang}",
             id="command-ticker-overdue",
         ),
     ]
@@ -107,4 +118,44 @@ def grid_panel(detail: tuple, lang: str, mask_phone, mask_name=str, party: list 
         html.Div(party or [], className="gt-grid-party", id="command-grid-party"),
         html.H4(f"{t('open_incidents', lang)} ({len(incidents)})"),
         html.Ul(open_items or [html.Li(t("no_open", lang))], className="gt-open-list"),
+    ]
+
+
+AFFAIR_ORDER = ("公事", "家事", "共事")
+
+
+def duty_block(affairs: pd.DataFrame, workers: int, grids: int, lang: str) -> list:
+    """Open incidents split by who handles them (公事 departments, 家事 residents, 共事 deliberation) as one
+    proportional bar with counts, and the grid workers the unit's grids put on the ground."""
+    counts = dict(zip(affairs["affair_class"], affairs["n"], strict=True))
+    total = sum(counts.values())
+    parts = [(k, int(counts.get(k, 0))) for k in AFFAIR_ORDER]
+    bar = [
+        html.Div(
+            className=f"gt-affair-part gt-affair-{i}",
+            style={"flexGrow": n},
+            title=f"{term_label(k, lang)} {fmt(n)}",
+        )
+        for i, (k, n) in enumerate(parts)
+        if n
+    ]
+    legend = [
+        html.Div(
+            [html.Span(className=f"gt-affair-dot gt-affair-{i}"), html.Span(term_label(k, lang)), html.B(fmt(n))],
+            className="gt-affair-item",
+            id=f"command-affair-{i}",
+        )
+        for i, (k, n) in enumerate(parts)
+    ]
+    return [
+        html.H3([t("open_by_affair", lang), html.Small(fmt(total), className="gt-h-count")]),
+        html.Div(bar, className="gt-affair-bar"),
+        html.Div(legend, className="gt-affair-legend"),
+        html.Div(
+            [
+                html.Div([html.Small(t("workers_on_duty", lang)), html.B(fmt(workers), id="command-workers")]),
+                html.Div([html.Small(t("grids", lang)), html.B(fmt(grids))]),
+            ],
+            className="gt-duty-facts",
+        ),
     ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 from dash import html
+from dash.dash_table.Format import Format, Group, Scheme
 
 TABLE_STYLE = {
     "style_as_list_view": True,
@@ -39,3 +40,12 @@ def fmt(value, digits: int = 0) -> str:
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return "—"
     return f"{value:,.{digits}f}"
+
+
+def table_column(key: str, name: str, decimals: int | None) -> dict:
+    """A DataTable column; a number column (``decimals`` given) shows thousands separators and fixed decimals
+    (the same in Chinese and English: 1,234.5) and sorts as a number."""
+    if decimals is None:
+        return {"name": name, "id": key}
+    number = Format(precision=decimals, scheme=Scheme.fixed, group=Group.yes, groups=3, group_delimiter=",")
+    return {"name": name, "id": key, "type": "numeric", "format": number}

@@ -16,6 +16,14 @@ from dashboard.views import command as view
 dash.register_page(__name__, path="/", name="指挥中心", title="一网统管 · 全息网格地图", order=0)
 
 TOUR_MS = 20_000
+SCREEN = """
+function (_unit) {
+    const wall = new URLSearchParams(window.location.search).get("screen") === "wall";
+    const width = Math.round(window.innerWidth / 160) * 160;  /* steps: a resize by a few pixels changes nothing */
+    return {wall: wall, width: width};
+}
+"""
+"""The screen the page is on (wall or desk, its width), for chart text that scales with it."""
 
 
 def _controls(state: dict, lang: str) -> html.Div:
@@ -71,11 +79,13 @@ def layout(**query) -> html.Div:
             dcc.Store(id="command-viewport"),
             dcc.Store(id="command-map-focus"),
             dcc.Store(id="command-flight"),
+            dcc.Store(id="command-screen"),
             dcc.Interval(id="command-tour", interval=TOUR_MS, disabled=not touring),
             html.Section(
                 className="gt-left",
                 children=[
                     html.Div(id="command-kpis", className="gt-kpis"),
+                    html.Div(id="command-duty", className="gt-duty"),
                     html.H3(t("by_category", lang)),
                     dcc.Graph(id="command-category-chart", config={"displayModeBar": False}, className="gt-chart"),
                 ],
@@ -106,6 +116,8 @@ def register_callbacks(app: Dash, context) -> None:
     data, tile_url = context.data, context.tile_url
     mirror(app, "command")
     shapes = data.shapes
+
+    app.clientside_callback(SCREEN, Output("command-screen", "data"), Input("command-unit", "data"))
 
     sync_query(
         app,
@@ -158,10 +170,11 @@ def register_callbacks(app: Dash, context) -> None:
         Input("command-version", "data"),
         Input("command-map-view", "data"),
         Input("command-viewport", "data"),
+        Input("command-screen", "data"),
         State("command-map-meta", "data"),
         State("url", "search"),
     )
-    def update_map(unit, layers, indicator, window, start, end, _version, known, viewport, meta, search):
+    def update_map(unit, layers, indicator, window, start, end, _version, known, viewport, screen, meta, search):
         level, code = unit_of(unit, shapes)
         remembered, res = view.map_resolution(data, level, code, known, viewport)
         if ctx.triggered_id == "command-map-view" and meta and meta.get("res") == res:
@@ -181,7 +194,9 @@ def register_callbacks(app: Dash, context) -> None:
             state["screen"],
             viewport,
         )
-        return view.with_view(fig, remembered), {"unit": [level, code], "res": res}
+        fig = view.with_view(fig, remembered)
+        view.scale_text(fig, view.chart_font_px(screen))  # colour bar and legend as large as the charts
+        return fig, {"unit": [level, code], "res": res}
 
     @app.callback(
         Output("command-kpis", "children"),
@@ -189,16 +204,18 @@ def register_callbacks(app: Dash, context) -> None:
         Output("command-category-chart", "figure"),
         Output("command-trend-chart", "figure"),
         Output("command-detail", "children"),
+        Output("command-duty", "children"),
         Input("command-unit", "data"),
         Input("command-window", "value"),
         Input("command-range", "start_date"),
         Input("command-range", "end_date"),
         Input("command-version", "data"),
+        Input("command-screen", "data"),
         State("url", "search"),
     )
-    def update_side(unit, window, start, end, _version, search):
-        role = flask.session.get("role")
-        return view.build_side(data, *unit_of(unit, shapes), window, (start, end), lang_of(search), role)
+    def update_side(unit, window, start, end, _version, screen, search):
+        role, font_px = flask.session.get("role"), view.chart_font_px(screen)
+        return view.build_side(data, *unit_of(unit, shapes), window, (start, end), lang_of(search), role, font_px)
 
     _register_flights(app, data)
     incident_panel.register_callbacks(app, data)

@@ -83,7 +83,7 @@ def layout(**query) -> html.Div:
             ),
             dash_table.DataTable(
                 id="leader-ranking",
-                columns=[{"name": t(label, lang), "id": key} for key, label in view.RANK_COLUMNS],
+                columns=view.ranking_columns(lang),
                 sort_action="native",
                 page_size=25,
                 **TABLE_STYLE,

@@ -18,14 +18,17 @@ dash.register_page(__name__, path="/playback", name="时间回放", title="一�
 def layout(**query) -> html.Div:
     state = parse_query(query)
     lang = state["lang"]
-    day = state.get("day") or current().data.live.latest_day().isoformat()
+    latest = current().data.live.latest_day().isoformat()
+    day = state.get("day") or latest
     return html.Div(
         className="gt-playback",
         children=[
             html.Div(
                 className="gt-controls",
                 children=[
-                    dcc.DatePickerSingle(id="playback-day", date=day, display_format="YYYY-MM-DD"),
+                    dcc.DatePickerSingle(
+                        id="playback-day", date=day, display_format="YYYY-MM-DD", max_date_allowed=latest
+                    ),
                     dcc.RadioItems(
                         id="playback-mode",
                         options=[{"label": t(k, lang), "value": k} for k in view.MODES],
@@ -38,7 +41,16 @@ def layout(**query) -> html.Div:
                 ],
             ),
             dcc.Slider(
-                id="playback-slider", min=0, max=23, step=1, value=0, marks=None, tooltip={"placement": "bottom"}
+                id="playback-slider",
+                min=0,
+                max=23,
+                step=1,
+                value=0,
+                marks=None,
+                # the hour on the handle itself (assets/slider.js), no separate number box
+                tooltip={"placement": "top", "always_visible": True, "transform": "gtHour"},
+                allow_direct_input=False,
+                className="gt-slider",
             ),
             dcc.Interval(id="playback-tick", interval=900, disabled=True),
             *page_stores("playback"),

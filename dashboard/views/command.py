@@ -7,8 +7,8 @@ import math
 
 import pandas as pd
 
-from dashboard import figures, map_style
-from dashboard.components.panels import grid_panel, kpi_tiles, ticker_lists
+from dashboard import duty_queries, figures, map_style
+from dashboard.components.panels import duty_block, grid_panel, kpi_tiles, ticker_lists
 from dashboard.components.whistle_ticker import overdue_for, whistle_list
 from dashboard.models import hex_resolution
 from dashboard.models.live import RECENT_MINUTES
@@ -159,12 +159,16 @@ def clicked_child(click: dict | None, level: str) -> dict | None:
     return {"level": child, "code": custom[0]}
 
 
-def build_side(data, level: str, code: str | None, window: str, custom, lang: str, role: str | None = None) -> tuple:
-    """KPI tiles, ticker, category and trend charts, grid detail (also used by the benchmark).
+def build_side(
+    data, level: str, code: str | None, window: str, custom, lang: str, role: str | None = None, font_px: int = 12
+) -> tuple:
+    """KPI tiles, ticker, category and trend charts (text at ``font_px``), grid detail, and the duty block
+    (open incidents by affair class, grid workers); also used by the benchmark.
 
     Names in the grid detail (网格员, secretary, 楼栋长, team) are whole only for dispatchers and admins."""
     live = data.live
     since, _ = live.window_bounds(window, custom)
+    duty = data.pool.submit(_duty, data, level, code)
     panels = live.side_panels(level, code, since)
     now = live.clock()
     fresh = now - dt.timedelta(minutes=RECENT_MINUTES)
@@ -172,10 +176,35 @@ def build_side(data, level: str, code: str | None, window: str, custom, lang: st
         kpi_tiles(panels["kpis"], lang),
         ticker_lists(panels["newest"], panels["overdue"], now, fresh, lang)
         + whistle_list(overdue_for(data, level, code, now), now, lang),
-        figures.category_bars(panels["categories"], lang),
-        figures.trend_lines(panels["trend"], lang),
+        figures.category_bars(panels["categories"], lang, font_px),
+        figures.trend_lines(panels["trend"], lang, font_px),
         _grid_detail(data, panels["grid"], code, lang, role) if level == "grid" else None,
+        duty_block(*duty.result(), lang),
     )
+
+
+def _duty(data, level: str, code: str | None) -> tuple:
+    with data.cursor() as cur:
+        return (duty_queries.open_by_affair(cur, level, code), *duty_queries.workers_on_duty(cur, level, code))
+
+
+def scale_text(fig: dict, font_px: int) -> dict:
+    """Set a figure's text size (colour bars, legends and hover labels follow ``layout.font``)."""
+    layout = fig["layout"]
+    layout["font"] = {**layout.get("font", {}), "size": font_px}
+    layout["legend"] = {**layout.get("legend", {}), "font": {"size": font_px}}
+    layout["hoverlabel"] = {"font": {"size": font_px}}
+    return fig
+
+
+def chart_font_px(screen: dict | None) -> int:
+    """Chart text size for the screen the page is on: 12 px at a desk, 16 px on a 1080p wall, scaled with
+    the wall's width (32 px at 4K), so axis and legend text stay readable next to the KPI figures."""
+    screen = screen or {}
+    if not screen.get("wall"):
+        return 12
+    width = float(screen.get("width") or 1920)
+    return max(12, min(48, round(16 * width / 1920)))
 
 
 def _grid_detail(data, detail: tuple, grid_code: str | None, lang: str, role: str | None):

@@ -31,8 +31,16 @@ def load(data, level: str, code: str | None, day: str | None, mode: str) -> tupl
         i: (start + dt.timedelta(hours=i)).strftime("%m-%d" if mode == "week" else "%H:00")
         for i in range(0, steps, every)
     }
+    last = last_step(start, steps, data.live.clock())
+    marks = {i: label for i, label in marks.items() if i <= last}
     payload = {"start": start.isoformat(), "steps": steps, "res": res, "rows": frame.to_dict("list")}
-    return payload, steps - 1, marks
+    return payload, last, marks
+
+
+def last_step(start: dt.datetime, steps: int, now: dt.datetime) -> int:
+    """The last hour to play: the hour of ``now`` when the day or week runs into the future (no empty hours)."""
+    reached = int((now - start).total_seconds() // 3600)
+    return max(0, min(steps - 1, reached))
 
 
 def cell_centres(frame: pd.DataFrame) -> pd.DataFrame:

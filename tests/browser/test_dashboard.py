@@ -127,9 +127,19 @@ def test_wall_screen_renders_with_cjk_font(server, screenshot_dir, width, height
         driver.save_screenshot(str(screenshot_dir / f"wall-{width}x{height}.png"))
         assert "gt-wall" in driver.find_element(By.ID, "root").get_attribute("class")
         assert not driver.find_element(By.CSS_SELECTOR, ".gt-controls").is_displayed()
-        # the drawn height of a KPI figure (the 4K layout is the 1080p one zoomed twice)
+        # the drawn height of a KPI figure (every wall size is a multiple of the screen width: twice as large at 4K)
         size = driver.execute_script("return document.querySelector('.gt-kpi-value').getBoundingClientRect().height")
         assert size >= min_font
+        # chart text grows with the screen too, and the map is drawn at the screen's own resolution (not upscaled)
+        tick = driver.execute_script(
+            "return parseFloat(document.querySelector('#command-category-chart .ytick text').style.fontSize)"
+        )
+        assert tick >= min_font * 0.38, f"chart text of {tick}px next to {size}px KPI figures"
+        canvas = driver.execute_script(
+            "const c = document.querySelector('#command-map .maplibregl-canvas');"
+            "return [c.width, c.getBoundingClientRect().width];"
+        )
+        assert canvas[0] >= canvas[1] - 2, f"the map canvas is upscaled: {canvas}"
         assert driver.execute_script("return document.fonts.check('20px \"Noto Sans CJK SC\"', '指挥中心')")
         scrolled = driver.execute_script("return document.documentElement.scrollHeight")
         assert scrolled <= height + 2, "the wall layout fits the screen without scrolling"

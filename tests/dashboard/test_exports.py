@@ -46,3 +46,15 @@ def test_xlsx_text_cells_are_strings_not_formulas():
     assert book["streets"]["A2"].value == "'" + EVIL
     assert book["streets"]["A2"].data_type == "s"
     assert book["streets"]["B3"].value == -2
+
+
+def test_numbers_keep_one_number_of_decimals_per_column_and_stay_numbers():
+    table = pd.DataFrame(
+        {"名称": ["甲", "乙", "丙"], "人口": [1234567, 89, 0], "满意度": [4.1, 4.14, None], "率": [-2.5, 3.0, 10.25]}
+    )
+    rows = list(csv.reader(io.StringIO(csv_bytes(table, {"率": 1}).decode("utf-8-sig"), newline="")))
+    assert rows[1:] == [["甲", "1234567", "4.10", "-2.5"], ["乙", "89", "4.14", "3.0"], ["丙", "0", "", "10.2"]]
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx_bytes(table, "t")))["t"]
+    assert sheet["B2"].value == 1234567 and sheet["B2"].number_format == "#,##0"
+    assert sheet["C2"].value == 4.1 and sheet["C2"].number_format == "#,##0.00"
+    assert sheet["A2"].data_type == "s" and sheet["A2"].number_format == "General"

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from dashboard import figures
 from dashboard.components import urls
 from dashboard.i18n import CATEGORY_EN
 from dashboard.models import hex_resolution
@@ -116,6 +117,8 @@ def test_every_map_level_builds_a_small_json_figure(data, level):
     assert "glyphs" not in style and "sprite" not in style  # offline: names are drawn with the page's fonts
     assert all(source["type"] == "geojson" for source in style["sources"].values())  # no tile or glyph URL
     assert {"gt-ground", "gt-labels"} <= {layer["id"] for layer in style["layers"]}
+    ground = [layer for layer in style["layers"] if layer["type"] == "background"]
+    assert ground and ground[0]["paint"]["background-color"] == figures.BG  # a dark ground, never white
     units = [trace for trace in fig["data"] if trace.get("name") == "units"]
     assert units and len(units[0]["locations"]) == len(data.shapes.children(level, code)["frame"])
 

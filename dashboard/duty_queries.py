@@ -1,0 +1,35 @@
+"""The wall's left column below the KPI tiles: open incidents by affair class (公事/家事/共事) and the unit's
+grid workers.  Small reads beside the command center's other queries (``dashboard.queries``)."""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+
+from dashboard.queries import unit_filter
+
+
+def open_by_affair(con: duckdb.DuckDBPyConnection, level: str, code: str | None) -> pd.DataFrame:
+    """Open incidents of a unit per affair class of their category (``affair_class``, ``n``)."""
+    where, params = unit_filter(level, code, "o.")
+    return con.execute(
+        f"""
+        SELECT coalesce(c.affair_class, '') AS affair_class, count(*) AS n
+        FROM open_incidents o LEFT JOIN categories c ON c.category = o.category
+        WHERE {where} GROUP BY 1 ORDER BY 1
+        """,
+        params,
+    ).df()
+
+
+def workers_on_duty(con: duckdb.DuckDBPyConnection, level: str, code: str | None) -> tuple[int, int]:
+    """(grid workers, grids) of a unit: the people the grids put on the ground."""
+    where, params = unit_filter(level, code, "g.")
+    workers, grids = con.execute(
+        f"""
+        SELECT (SELECT count(*) FROM grid_workers w JOIN grids g USING (grid_code) WHERE {where}),
+               (SELECT count(*) FROM grids g WHERE {where})
+        """,
+        params + params,
+    ).fetchone()
+    return int(workers), int(grids)
