@@ -34,13 +34,16 @@ def whistle_list(frame: pd.DataFrame, now: dt.datetime, lang: str) -> list:
             id={"type": LINK, "id": r.incident_id, "list": "whistle"},
             n_clicks=0,
             title=t("click_incident", lang),
-            children=[
+            **{"data-id": r.incident_id},
+            children=[  # the same columns as the other lists (panels._ticker_item), so they line up
+                html.Span("", className="gt-badge"),
                 html.Span(overdue_text(now - r.late_since, lang), className="gt-tick-time"),
-                html.Span(r.department, className="gt-tick-cat"),
+                html.Span(r.department, className="gt-tick-cat", title=r.department),
                 html.Span(unreported if r.late_for == "report" else unresolved, className="gt-tick-where"),
+                html.Span("", className="gt-status"),
                 html.Span(r.incident_id, className="gt-tick-id"),
             ],
         )
         for r in frame.itertuples()
     ]
-    return [html.H3(title), html.Ul(items, className="gt-tick-list", id="command-ticker-whistles")]
+    return [html.H3(title), html.Ul(items, className=f"gt-tick-list gt-tick-{lang}", id="command-ticker-whistles")]
