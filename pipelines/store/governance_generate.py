@@ -190,16 +190,21 @@ def _deliberations(con, seed: int, end: dt.datetime) -> None:
 
 
 def _note_events(con, notes_sql: str) -> None:
-    """History rows for ``notes_sql`` (incident_id, t, actor, note), each keeping the status it had at ``t``."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _notes AS {notes_sql}")
+    """History rows for ``notes_sql`` (incident_id, t, actor, note), each keeping the status it had at ``t``.
+
+    A join on the incident and ``arg_max`` of the earlier steps: an ASOF join sorted all 58M city events
+    (over 15 minutes); this hashes the notes and probes the events once (10 s for 2M notes).
+    """
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _notes AS SELECT row_number() OVER () AS k, * FROM ({notes_sql})")
     con.execute(
         """
         INSERT INTO incident_events (incident_id, from_status, to_status, occurred_at, actor, note)
-        SELECT n.incident_id, e.to_status, e.to_status, n.t, n.actor, n.note
-        FROM _notes n ASOF JOIN (
-            SELECT incident_id, occurred_at, to_status FROM incident_events
-            WHERE incident_id IN (SELECT incident_id FROM _notes)) e
-          ON n.incident_id = e.incident_id AND n.t >= e.occurred_at
+        SELECT incident_id, status, status, t, actor, note FROM (
+            SELECT n.k, any_value(n.incident_id) AS incident_id, any_value(n.t) AS t, any_value(n.actor) AS actor,
+                   any_value(n.note) AS note, arg_max(e.to_status, e.occurred_at) AS status
+            FROM _notes n JOIN incident_events e ON e.incident_id = n.incident_id AND e.occurred_at <= n.t
+            GROUP BY n.k)
+        ORDER BY t, k
         """
     )
     con.execute("DROP TABLE _notes")
