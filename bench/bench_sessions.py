@@ -26,7 +26,6 @@ import numpy as np
 
 from dashboard.components.urls import DEFAULT_LAYERS
 from pipelines import auth, store
-from pipelines.store.schema import MIGRATIONS
 
 POLL_S = 1.5
 TARGET_MS = 100
@@ -111,17 +110,6 @@ def dependencies(session: Session) -> dict:
     if missing:
         raise SystemExit(f"the server has no callback for {', '.join(sorted(missing))}")
     return found
-
-
-def repair_copy(con) -> None:
-    """Some city files say schema 5 but lack version 3's columns (users.disabled, api_keys.revoked_at, scoped
-    intake tokens): run that (idempotent) migration on the benchmark's copy, never on the original."""
-    found = con.execute(
-        "SELECT count(*) FROM duckdb_columns() WHERE table_name = 'users' AND column_name = 'disabled'"
-    ).fetchone()[0]
-    if not found:
-        print("note: the copy lacks schema version 3's columns; adding them to the copy", flush=True)
-        MIGRATIONS[3](con)
 
 
 def drill_paths(db: Path, n: int) -> list[list[tuple[str, str | None]]]:
@@ -232,7 +220,6 @@ def run_phase(port: int, deps: dict, paths, args, key: str, points) -> dict:
 def run_sessions(args, db: Path, script: Path) -> None:
     """1 then ``args.clients`` concurrent sessions against the real server on ``db``; prints per-view figures."""
     con = store.connect(db)
-    repair_copy(con)
     auth.add_user(con, USER, "viewer", PASSWORD)
     key = auth.new_api_key(con, "bench-writer", "intake")
     end = con.execute("SELECT max(reported_at) FROM incidents").fetchone()[0]

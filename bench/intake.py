@@ -43,7 +43,6 @@ import numpy as np  # noqa: E402
 
 from pipelines import auth, store  # noqa: E402
 from pipelines.generate import generate  # noqa: E402
-from pipelines.store.schema import MIGRATIONS  # noqa: E402
 
 DEMO = Path("/tmp/gridtwin-bench-intake-demo.duckdb")
 
@@ -160,22 +159,10 @@ def prepare(args) -> tuple[Path, dict, int]:
     if Path(str(args.db) + ".wal").exists():
         shutil.copy(str(args.db) + ".wal", str(work) + ".wal")
     con = store.connect(work)
-    repair_copy(con)
     keys = {role: auth.new_api_key(con, f"bench-{role}", role) for role in ("intake", "dispatcher")}
     before = con.execute("SELECT count(*) FROM incidents").fetchone()[0]
     con.close()
     return work, keys, before
-
-
-def repair_copy(con) -> None:
-    """Some city files say schema 5 but lack version 3's columns (users.disabled, api_keys.revoked_at, scoped
-    intake tokens): run that (idempotent) migration on the benchmark's copy, never on the original."""
-    found = con.execute(
-        "SELECT count(*) FROM duckdb_columns() WHERE table_name = 'users' AND column_name = 'disabled'"
-    ).fetchone()[0]
-    if not found:
-        print("note: the copy lacks schema version 3's columns; adding them to the copy", flush=True)
-        MIGRATIONS[3](con)
 
 
 def serve_and_run(work: Path, args, keys, group_commit: bool, phases) -> list[dict]:
