@@ -218,7 +218,7 @@ def in_process(args, db: Path) -> None:
     feed = None
     if args.live:  # new incidents arrive while the views are timed, as on a command centre's server
         feed = LiveFeed(Simulator(data.db, clock=lambda: end), args.live)
-        feed.first_version = data.live.version()
+        first_version = data.live.version()
         feed.start()
 
     district = data.shapes.children("city", None)["frame"]["code"].iloc[0]
@@ -283,7 +283,7 @@ def in_process(args, db: Path) -> None:
     if feed is not None:
         feed.stop()
         feed.join()
-        ticks = data.live.version() - feed.first_version
+        ticks = data.live.version() - first_version
         print(f"\nlive feed: {ticks} ticks (new incidents and steps) during the runs, one every {args.live} s")
     rows += cockpit_rows(data, units, args.repeat)
 

@@ -99,8 +99,7 @@ class PartyModel:
         """Fill what every visit starts with (the city's and each district's tables and covered areas) and load
         the compiled walking-distance code with one centre's area, so no user pays for them (run at start, in the
         background)."""
-        for level in ("district", "street"):
-            self.table(level, None)
+        self.table("district", None)  # the city's rows (views.party.unit_table)
         self.service_areas("city", None)
         for district in self.shapes.children("city", None)["frame"]["code"]:
             self.table("street", district)
