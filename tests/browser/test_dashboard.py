@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import tempfile
 import time
+from pathlib import Path
 
 import pytest
+from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.actions.wheel_input import ScrollOrigin
 from selenium.webdriver.common.by import By
@@ -25,7 +28,18 @@ PAGES = {
 
 
 def wait_for(driver, css: str, timeout: float = 20):
-    return WebDriverWait(driver, timeout).until(ec.presence_of_element_located((By.CSS_SELECTOR, css)))
+    """The first element matching css; on a timeout, says which selector, where, and keeps a screenshot."""
+    try:
+        return WebDriverWait(driver, timeout).until(ec.presence_of_element_located((By.CSS_SELECTOR, css)))
+    except TimeoutException:
+        shot = Path(tempfile.gettempdir()) / f"gridtwin-timeout-{int(time.time() * 1000)}.png"
+        driver.save_screenshot(str(shot))
+        loading = len(driver.find_elements(By.CSS_SELECTOR, "[data-dash-is-loading='true']"))
+        errors = [e["message"][:200] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+        pytest.fail(
+            f"no {css!r} after {timeout} s on {driver.current_url}; {loading} component(s) still loading; "
+            f"console errors: {errors}; screenshot: {shot}"
+        )
 
 
 def settle(driver, seconds: float = 1.5):
