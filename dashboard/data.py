@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -40,18 +41,21 @@ class DashboardData:
         self.live = LiveModel(self, self.shapes)
         self.planner = CoveragePlanner(self)
         self.party = PartyModel(self, self.shapes, self.planner)
+        self.warmed = threading.Event()  # set once warm() has finished, whether or not every cache was built
 
     def cursor(self):
         return self.con.cursor()
 
     def warm(self) -> None:
         """Build the slow-to-build caches before the first page asks (run on a background thread)."""
-        self.shapes.warm()
         try:
+            self.shapes.warm()
             self.planner.warm()  # the area table and the walking network the planner and the party page use
             self.party.warm()
         except Exception:  # a cache left cold is built on first use; the server must not care
-            log.warning("warming the planner and party caches failed; they are built on first use", exc_info=True)
+            log.warning("warming the caches failed; they are built on first use", exc_info=True)
+        finally:
+            self.warmed.set()
 
     def close(self) -> None:
         self.pool.shutdown(wait=True)

@@ -57,6 +57,8 @@ def server(live_db, tmp_path_factory):
     http = make_server(app.server, "127.0.0.1", 0, settings)
     thread = threading.Thread(target=http.run, daemon=True)
     thread.start()
+    # the first test must not race the start-up warm-up (a fresh clone also compiles the path kernels then)
+    assert app.gridtwin_data.warmed.wait(180), "the server's caches did not warm within 180 s"
     yield {"url": f"http://127.0.0.1:{http.effective_port}", "app": app}
     http.close()
     app.gridtwin_data.close()
