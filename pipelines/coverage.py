@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import asdict, dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -302,6 +303,11 @@ class PlannerModel:
     building_links: Attachment | None
     facilities: pd.DataFrame  # facility_id, type, name, lon, lat, x, y
     facility_links: Attachment | None
+
+    @cached_property
+    def building_ids(self) -> pa.Array:
+        """The buildings' ids as Arrow strings, built once (storing a type's rows takes from it)."""
+        return pa.array(self.buildings["building_id"].astype(str).to_numpy(object), pa.string())
 
     def distances_from(self, x: np.ndarray, y: np.ndarray, radius_m: float) -> np.ndarray:
         """Distance from every building to the nearest of the given points (local metres)."""

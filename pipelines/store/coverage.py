@@ -79,7 +79,8 @@ def write_coverage(
         con.execute(f"DELETE FROM {table}")
         if frame is not None:
             append_rows(con, table, frame)
-    refresh_party_facts(con)  # the 党群服务中心 reach per grid
+    if PARTY_CENTRE in set(types["type"]):
+        refresh_centre_reach(con)
     return run_id
 
 
@@ -214,16 +215,79 @@ def type_standard(con: duckdb.DuckDBPyConnection, kind: str) -> dict | None:
     return {"threshold_m": float(row[0]), "cutoff_m": float(cutoff_m), "speed": float(speed)}
 
 
+CENTRE_REACH_SQL = """
+UPDATE party_grid_facts SET centre_reached = r.reached, centre_measured = r.measured
+FROM (
+    SELECT f.grid_code, coalesce(b.reached, 0) AS reached,
+           EXISTS (SELECT 1 FROM coverage_types WHERE type = $centre) AS measured
+    FROM party_grid_facts f LEFT JOIN (
+        SELECT b.grid_code, sum(b.residents) AS reached
+        FROM buildings b JOIN building_access a ON a.building_id = b.building_id AND a.type = $centre
+        WHERE b.residents > 0
+          AND a.distance_m <= (SELECT threshold_m FROM coverage_types WHERE type = $centre)
+        GROUP BY 1) b USING (grid_code)) r
+WHERE party_grid_facts.grid_code = r.grid_code
+"""
+
+
+def refresh_centre_reach(con: duckdb.DuckDBPyConnection) -> None:
+    """The coverage columns of the party facts (residents in reach of a 党群服务中心 per grid), after its
+    distances changed.  The other facts do not depend on coverage: only when they were never counted
+    (the table is empty) are they all counted here (:func:`refresh_party_facts`)."""
+    if con.execute("SELECT count(*) FROM party_grid_facts").fetchone()[0] == 0:
+        refresh_party_facts(con)
+    else:
+        con.execute(CENTRE_REACH_SQL, {"centre": PARTY_CENTRE})
+
+
+def stored_type_access(
+    con: duckdb.DuckDBPyConnection, kind: str, buildings: int
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """(has a row, stored distance or NaN) of ``kind`` for every located building in building-id order (the
+    planner's order); None when the located buildings are not ``buildings`` many (the planner is out of date)."""
+    got = con.execute(
+        "SELECT a.building_id IS NOT NULL AS present, a.distance_m FROM buildings b LEFT JOIN building_access a"
+        " ON a.building_id = b.building_id AND a.type = ? WHERE b.lon IS NOT NULL ORDER BY b.building_id",
+        [kind],
+    ).fetchnumpy()
+    if len(got["present"]) != buildings:
+        return None
+    return np.asarray(got["present"], dtype=bool), np.ma.filled(got["distance_m"].astype(float), np.nan)
+
+
 def replace_type_access(
-    con: duckdb.DuckDBPyConnection, kind: str, facilities: int, access: pa.Table, facility_links: pa.Table | None
+    con: duckdb.DuckDBPyConnection,
+    kind: str,
+    facilities: int,
+    access: pa.Table,
+    facility_links: pa.Table | None,
+    whole: bool = True,
 ) -> None:
-    """Replace one type's per-building distances and its facilities' network links; update its summary row
+    """Store one type's per-building distances and its facilities' network links; update its summary row
     (a type the latest run did not compute gets one, from its service standard).  Call inside a transaction.
 
-    Links of facilities deleted since are left in place: the planner reads links by the current facility ids,
-    and the next full run rewrites them all."""
-    con.execute("DELETE FROM building_access WHERE type = ?", [kind])
-    append_rows(con, "building_access", access)
+    ``whole``: ``access`` holds every building (the type's rows are replaced); otherwise only the buildings
+    whose distance changed (their rows are updated, or added where missing).  Links of facilities deleted
+    since are left in place: the planner reads links by the current facility ids, and the next full run
+    rewrites them all."""
+    if whole:
+        con.execute("DELETE FROM building_access WHERE type = ?", [kind])
+        append_rows(con, "building_access", access)
+    elif access.num_rows:
+        con.register("_changed", access)
+        try:
+            con.execute(
+                "UPDATE building_access SET distance_m = c.distance_m, minutes = c.minutes FROM _changed c"
+                " WHERE building_access.type = ? AND building_access.building_id = c.building_id",
+                [kind],
+            )
+            con.execute(
+                "INSERT INTO building_access SELECT c.* FROM _changed c ANTI JOIN"
+                " (SELECT building_id FROM building_access WHERE type = ?) a USING (building_id)",
+                [kind],
+            )
+        finally:
+            con.unregister("_changed")
     con.execute(
         """
         INSERT INTO coverage_types
@@ -248,4 +312,4 @@ def replace_type_access(
         finally:
             con.unregister("_links")
     if kind == PARTY_CENTRE:
-        refresh_party_facts(con)  # the 党群服务中心 reach per grid
+        refresh_centre_reach(con)
