@@ -29,7 +29,15 @@ from pipelines.domain import ACCESS_CUTOFF_M, WALK_SPEED_M_PER_MIN
 from pipelines.errors import GridtwinError
 from pipelines.roadclass import RoadFilter, walkable_roads
 from pipelines.standards import CUSTOM_TIER, mark_required, required_types
-from pipelines.store.coverage import latest_run, network_tables, planner_points, service_standards, write_coverage
+from pipelines.store.coverage import (
+    coverage_buildings,
+    facility_points,
+    latest_run,
+    network_tables,
+    planner_points,
+    service_standards,
+    write_coverage,
+)
 from pipelines.store.meta import bump_data_version
 
 NETWORK = "network"
@@ -103,12 +111,12 @@ def compute_coverage(
     paths_start = time.perf_counter()
     all_dist = _distances(network, placed, targets.picks, max(targets.searches), len(buildings))
     timings["paths"] = time.perf_counter() - paths_start
-    rows, type_frame = _results(buildings, inputs.chosen, targets, all_dist, walk_speed_m_per_min, method)
+    rows, type_frame = _results(inputs, targets, all_dist, walk_speed_m_per_min, method)
     timings["results"] = time.perf_counter() - mark - timings["paths"]
 
     mark = time.perf_counter()
     say("写入数据库")
-    nodes, edges, links = _network_rows(network, frame, buildings, facilities, placed)
+    nodes, edges, links = _network_rows(network, frame, inputs.building_ids, facilities, placed)
     run = {
         "method": method,
         "walk_speed_m_per_min": walk_speed_m_per_min,
@@ -127,7 +135,8 @@ def compute_coverage(
 @dataclass
 class _Inputs:
     roads: np.ndarray
-    buildings: pd.DataFrame
+    building_ids: pa.Array
+    buildings: pd.DataFrame  # residents, lon, lat; in building-id order
     facilities: pd.DataFrame
     chosen: list[str]
     standards: pd.DataFrame
@@ -135,7 +144,8 @@ class _Inputs:
 
 def _read_inputs(con, types: list[str] | None, required: list[str], road_filter: RoadFilter) -> _Inputs:
     """Walkable roads, buildings, facilities, the types to compute and their standards; refuses an empty city."""
-    buildings, facilities = planner_points(con)  # roads come from walkable_roads, filtered by class
+    building_ids, buildings = coverage_buildings(con)
+    facilities = facility_points(con)
     roads = walkable_roads(con, road_filter)
     if buildings.empty:
         raise GridtwinError("no buildings loaded: load them first with `gridtwin load buildings FILE --db PATH`")
@@ -151,7 +161,7 @@ def _read_inputs(con, types: list[str] | None, required: list[str], road_filter:
     mark_required(con, required)
     standards = service_standards(con, loaded_types, CUSTOM_TIER).set_index("type")
     chosen += [t for t in required_types(con) if t not in loaded_types]  # none loaded: reached by nobody
-    return _Inputs(roads, buildings, facilities, chosen, standards)
+    return _Inputs(roads, building_ids, buildings, facilities, chosen, standards)
 
 
 @dataclass
@@ -212,13 +222,13 @@ def _distances(network, placed: _Placed, picks: list[np.ndarray], search_m: floa
     return all_dist
 
 
-def _results(buildings: pd.DataFrame, chosen, targets: _Targets, all_dist, speed: float, method: str):
+def _results(inputs: _Inputs, targets: _Targets, all_dist, speed: float, method: str):
     """The per-building access table (Arrow) and the per-type summary frame."""
     rows, type_rows = [], []
-    building_ids = pa.array(buildings["building_id"].to_numpy())
-    residents = buildings["residents"].to_numpy()
+    building_ids = inputs.building_ids
+    residents = inputs.buildings["residents"].to_numpy()
     for kind, (tier, threshold, required), idx, dist in zip(
-        chosen, targets.thresholds, targets.picks, all_dist, strict=True
+        inputs.chosen, targets.thresholds, targets.picks, all_dist, strict=True
     ):
         unreached = ~np.isfinite(dist)  # stored as NULL: not reached within the search distance
         rows.append(
@@ -246,7 +256,7 @@ def _results(buildings: pd.DataFrame, chosen, targets: _Targets, all_dist, speed
     return pa.concat_tables(rows), pd.DataFrame(type_rows)
 
 
-def _network_rows(network, frame: LocalFrame, buildings: pd.DataFrame, facilities: pd.DataFrame, placed: _Placed):
+def _network_rows(network, frame: LocalFrame, building_ids: pa.Array, facilities: pd.DataFrame, placed: _Placed):
     """Nodes, edges and links of the network as Arrow tables to store (None for straight lines)."""
     if network is None:
         return None, None, None
@@ -270,18 +280,18 @@ def _network_rows(network, frame: LocalFrame, buildings: pd.DataFrame, facilitie
     )
     links = pa.concat_tables(
         [
-            _links_table("building", buildings["building_id"], placed.b_links),
+            _links_table("building", building_ids, placed.b_links),
             _links_table("facility", facilities["facility_id"], placed.f_links),
         ]
     )
     return nodes, edges, links
 
 
-def _links_table(kind: str, ids: pd.Series, links: Attachment) -> pa.Table:
+def _links_table(kind: str, ids: pd.Series | pa.Array, links: Attachment) -> pa.Table:
     return pa.table(
         {
             "kind": pa.repeat(pa.scalar(kind), len(ids)),
-            "item_id": pa.array(ids.astype(str).to_numpy()),
+            "item_id": ids if isinstance(ids, pa.Array) else pa.array(ids.astype(str).to_numpy()),
             "edge_id": links.edge.astype(np.int32),
             "along_m": links.along_m,
             "offset_m": links.offset_m,

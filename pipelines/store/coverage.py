@@ -160,24 +160,35 @@ def planner_points(con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, pd.Dat
         "SELECT building_id, name, coalesce(residents, 0) AS residents, lon, lat, grid_code, community_code,"
         " street_code, district_code FROM buildings WHERE lon IS NOT NULL ORDER BY building_id"
     ).df()
-    facilities = con.execute(
+    return buildings, facility_points(con)
+
+
+def facility_points(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Facilities with coordinates and a type, by id."""
+    return con.execute(
         "SELECT facility_id, type, name, lon, lat, community_code, street_code FROM facilities"
         " WHERE lon IS NOT NULL AND type IS NOT NULL ORDER BY facility_id"
     ).df()
-    return buildings, facilities
+
+
+def coverage_buildings(con: duckdb.DuckDBPyConnection) -> tuple[pa.Array, pd.DataFrame]:
+    """The located buildings by id (the order :func:`planner_points` gives): their ids as Arrow strings (a
+    million of them stay out of Python objects) and a frame of residents, lon and lat."""
+    table = con.execute(
+        "SELECT building_id, coalesce(residents, 0) AS residents, lon, lat FROM buildings"
+        " WHERE lon IS NOT NULL ORDER BY building_id"
+    ).to_arrow_table()
+    return table["building_id"].combine_chunks(), table.drop_columns(["building_id"]).to_pandas()
 
 
 def access_for_type(con: duckdb.DuckDBPyConnection, kind: str) -> np.ndarray:
     """Stored distance (m, NaN = not reached) from every building to ``kind``, in building-id order."""
-    return (
-        con.execute(
-            "SELECT a.distance_m FROM buildings b LEFT JOIN building_access a"
-            " ON a.building_id = b.building_id AND a.type = ? WHERE b.lon IS NOT NULL ORDER BY b.building_id",
-            [kind],
-        )
-        .fetchnumpy()["distance_m"]
-        .astype(float)
-    )
+    got = con.execute(
+        "SELECT a.distance_m FROM buildings b LEFT JOIN building_access a"
+        " ON a.building_id = b.building_id AND a.type = ? WHERE b.lon IS NOT NULL ORDER BY b.building_id",
+        [kind],
+    ).fetchnumpy()["distance_m"]
+    return np.ma.filled(got.astype(float), np.nan)  # NULL comes back masked
 
 
 # --- one type again on the stored network (pipelines.coverage_update) ---------------------------------------
