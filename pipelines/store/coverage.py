@@ -70,18 +70,43 @@ def write_coverage(
             "INSERT INTO coverage_types SELECT type, tier_minutes, threshold_m, required, method, facilities, run_id"
             " FROM _types"
         )
-        con.execute("DELETE FROM building_access WHERE type IN (SELECT type FROM _types)")
-        con.execute("INSERT INTO building_access SELECT building_id, type, distance_m, minutes FROM _access")
+        kept = con.execute("SELECT count(*) FROM building_access ANTI JOIN _types USING (type)").fetchone()[0]
+        if kept:
+            con.execute("DELETE FROM building_access WHERE type IN (SELECT type FROM _types)")
+            con.execute("INSERT INTO building_access SELECT building_id, type, distance_m, minutes FROM _access")
+        else:  # every stored type is replaced: a new table, not a million deletes to record and vacuum
+            _swap(con, "building_access", "_access")
     finally:
         con.unregister("_types")
         con.unregister("_access")
     for table, frame in (("network_nodes", nodes), ("network_edges", edges), ("network_links", links)):
-        con.execute(f"DELETE FROM {table}")
-        if frame is not None:
-            append_rows(con, table, frame)
+        if frame is None:
+            con.execute(f"DELETE FROM {table}")
+            continue
+        con.register("_frame", frame)
+        try:
+            _swap(con, table, "_frame")
+        finally:
+            con.unregister("_frame")
     if PARTY_CENTRE in set(types["type"]):
         refresh_centre_reach(con)
     return run_id
+
+
+STORED_COLUMNS = {
+    "building_access": ("building_id::VARCHAR", "type::VARCHAR", "distance_m::DOUBLE", "minutes::DOUBLE"),
+    "network_nodes": ("node_id::INTEGER", "x::DOUBLE", "y::DOUBLE", "lon::DOUBLE", "lat::DOUBLE"),
+    "network_edges": ("edge_id::INTEGER", "u::INTEGER", "v::INTEGER", "length_m::DOUBLE"),
+    "network_links": ("kind::VARCHAR", "item_id::VARCHAR", "edge_id::INTEGER", "along_m::DOUBLE", "offset_m::DOUBLE"),
+}
+"""The columns of the tables a full run rewrites whole, as the schema declares them (no keys, no defaults)."""
+
+
+def _swap(con: duckdb.DuckDBPyConnection, table: str, source: str) -> None:
+    """Replace all rows of ``table`` by those of the registered ``source``: the old table is dropped at commit
+    (its blocks freed whole) instead of each of its rows being marked deleted."""
+    columns = ", ".join(f"{c.split('::')[0]}::{c.split('::')[1]} AS {c.split('::')[0]}" for c in STORED_COLUMNS[table])
+    con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT {columns} FROM {source}")
 
 
 def latest_run(con: duckdb.DuckDBPyConnection) -> tuple[str, str] | None:
