@@ -218,9 +218,9 @@ def build_network(lines_lnglat: np.ndarray, snap_m: float = SNAP_M, frame: Local
     xy = np.zeros((len(keys), 2))
     xy[u], xy[v] = start / scale, end / scale
     u, v = np.minimum(u, v), np.maximum(u, v)
-    distinct = np.unique(np.column_stack([u, v])[u != v], axis=0)
-    u, v = distinct[:, 0], distinct[:, 1]
     n = len(keys)
+    distinct = np.unique((u * n + v)[u != v])
+    u, v = distinct // n, distinct % n
     graph = sparse.coo_matrix((np.ones(len(u)), (u, v)), shape=(n, n))
     report.components, label = csgraph.connected_components(graph, directed=False)
     counts = np.bincount(label[u], minlength=report.components) if len(u) else np.zeros(1, np.int64)

@@ -89,7 +89,7 @@ def snap_round(lines: np.ndarray, grid_size: float) -> tuple[np.ndarray, np.ndar
     hot = np.concatenate(
         [pixel_index(a, scale), pixel_index(b, scale), pixel_index(proper_crossings(a, b, tree), scale)]
     )
-    hot = np.unique(hot, axis=0)
+    hot = hot[np.unique(_key(hot), return_index=True)[1]]
     half = 0.5 / scale
     centre_xy = hot / scale
     pix, seg = tree.query(shapely.box(*(centre_xy - half).T, *(centre_xy + half).T))
@@ -111,5 +111,12 @@ def snap_round(lines: np.ndarray, grid_size: float) -> tuple[np.ndarray, np.ndar
     start, end = start[moved], end[moved]
     flip = (start[:, 0] > end[:, 0]) | ((start[:, 0] == end[:, 0]) & (start[:, 1] > end[:, 1]))
     start[flip], end[flip] = end[flip], start[flip].copy()
-    pieces = np.unique(np.column_stack([start, end]), axis=0)
-    return pieces[:, :2], pieces[:, 2:]
+    order = np.lexsort((_key(end), _key(start)))
+    start, end = start[order], end[order]
+    new = np.r_[True, np.any(start[1:] != start[:-1], axis=1) | np.any(end[1:] != end[:-1], axis=1)]
+    return start[new], end[new]
+
+
+def _key(q: np.ndarray) -> np.ndarray:
+    """One int64 per pixel index pair (x in the high half, y in the low half)."""
+    return (q[:, 0] << 32) ^ (q[:, 1] & 0xFFFFFFFF)
