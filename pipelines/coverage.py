@@ -29,15 +29,7 @@ from pipelines.domain import ACCESS_CUTOFF_M, WALK_SPEED_M_PER_MIN
 from pipelines.errors import GridtwinError
 from pipelines.roadclass import RoadFilter, walkable_roads
 from pipelines.standards import CUSTOM_TIER, mark_required, required_types
-from pipelines.store.coverage import (
-    coverage_buildings,
-    facility_points,
-    latest_run,
-    network_tables,
-    planner_points,
-    service_standards,
-    write_coverage,
-)
+from pipelines.store import coverage as stored
 from pipelines.store.meta import bump_data_version
 
 NETWORK = "network"
@@ -126,7 +118,7 @@ def compute_coverage(
         "report": json.dumps({**(asdict(network.report) if network else {}), "frame": [frame.lon0, frame.lat0]}),
     }
     with store.transaction(con):
-        run_id = write_coverage(con, run, type_frame.drop(columns="covered_share"), rows, nodes, edges, links)
+        run_id = stored.write_coverage(con, run, type_frame.drop(columns="covered_share"), rows, nodes, edges, links)
         bump_data_version(con)
     timings["write"] = time.perf_counter() - mark
     return CoverageResult(run_id, method, network.report if network else None, type_frame, timings, road_filter)
@@ -144,8 +136,8 @@ class _Inputs:
 
 def _read_inputs(con, types: list[str] | None, required: list[str], road_filter: RoadFilter) -> _Inputs:
     """Walkable roads, buildings, facilities, the types to compute and their standards; refuses an empty city."""
-    building_ids, buildings = coverage_buildings(con)
-    facilities = facility_points(con)
+    building_ids, buildings = stored.coverage_buildings(con)
+    facilities = stored.facility_points(con)
     roads = walkable_roads(con, road_filter)
     if buildings.empty:
         raise GridtwinError("no buildings loaded: load them first with `gridtwin load buildings FILE --db PATH`")
@@ -159,7 +151,7 @@ def _read_inputs(con, types: list[str] | None, required: list[str], road_filter:
             f"unknown facility type {', '.join(unknown)}: the loaded types are {', '.join(loaded_types)}"
         )
     mark_required(con, required)
-    standards = service_standards(con, loaded_types, CUSTOM_TIER).set_index("type")
+    standards = stored.service_standards(con, loaded_types, CUSTOM_TIER).set_index("type")
     chosen += [t for t in required_types(con) if t not in loaded_types]  # none loaded: reached by nobody
     return _Inputs(roads, building_ids, buildings, facilities, chosen, standards)
 
@@ -378,21 +370,21 @@ class PlannerModel:
 
 def load_planner(con) -> PlannerModel | None:
     """The stored network and links as a :class:`PlannerModel`; None before the first coverage run."""
-    run = latest_run(con)
+    run = stored.latest_run(con)
     if run is None:
         return None
     method, report = run
     frame = LocalFrame(*json.loads(report)["frame"])
-    buildings, facilities = planner_points(con)
+    buildings, facilities = stored.planner_points(con)
     for table in (buildings, facilities):
         table["x"], table["y"] = frame.to_xy(table["lon"].to_numpy(), table["lat"].to_numpy())
     if method == STRAIGHT_LINE:
         return PlannerModel(method, frame, None, buildings, None, facilities, None)
-    nodes, edges, links = network_tables(con)
+    nodes, edges, links = stored.network_tables(con)
     network = WalkNetwork(
         frame, np.column_stack([nodes["x"], nodes["y"]]), edges["u"].astype(np.int64), edges["v"].astype(np.int64)
     )
-    return PlannerModel(
+    model = PlannerModel(
         method,
         frame,
         network,
@@ -401,6 +393,8 @@ def load_planner(con) -> PlannerModel | None:
         facilities,
         _links_for(links, "facility", facilities["facility_id"]),
     )
+    _ = model.building_ids  # the Arrow ids a one-type update writes with, built with the rest of the model
+    return model
 
 
 def _links_for(links: pd.DataFrame, kind: str, ids: pd.Series) -> Attachment:

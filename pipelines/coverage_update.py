@@ -101,13 +101,10 @@ def _store(con, kind: str, planner: PlannerModel, dist: np.ndarray, speed: float
     """Write what changed: the buildings whose distance differs from the stored one (compared in numpy, so a
     moved facility rewrites the few thousand rows around it, not a million), the facility links, the summary."""
     mark = time.perf_counter()
-    before = stored_type_access(con, kind, len(dist))
-    if before is None:  # the stored rows do not line up with the planner's buildings: write them all
-        changed = np.arange(len(dist))
-    else:
-        present, old = before
-        same = (old == dist) | (np.isnan(old) & ~np.isfinite(dist))
-        changed = np.flatnonzero(~(present & same))
+    present, old = stored_type_access(con, kind, planner.building_ids)
+    same = (old == dist) | (np.isnan(old) & ~np.isfinite(dist))
+    changed = np.flatnonzero(~(present & same))
+    whole = not present.any()  # never stored: every row is new
     timings["compare"] = time.perf_counter() - mark
     part = dist[changed]
     access = pa.table(
@@ -120,7 +117,9 @@ def _store(con, kind: str, planner: PlannerModel, dist: np.ndarray, speed: float
     )
     facility_links = None if links is None else _facility_links(ids, links)
     with store.transaction(con):
-        replace_type_access(con, kind, len(ids), access, facility_links, whole=before is None)
+        replace_type_access(
+            con, kind, len(ids), access, facility_links, whole=whole, new_rows=bool((~present[changed]).any())
+        )
         bump_data_version(con)
     timings["rows_written"] = float(len(changed))
 

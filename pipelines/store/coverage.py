@@ -277,18 +277,23 @@ def refresh_centre_reach(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def stored_type_access(
-    con: duckdb.DuckDBPyConnection, kind: str, buildings: int
-) -> tuple[np.ndarray, np.ndarray] | None:
-    """(has a row, stored distance or NaN) of ``kind`` for every located building in building-id order (the
-    planner's order); None when the located buildings are not ``buildings`` many (the planner is out of date)."""
-    got = con.execute(
-        "SELECT a.building_id IS NOT NULL AS present, a.distance_m FROM buildings b LEFT JOIN building_access a"
-        " ON a.building_id = b.building_id AND a.type = ? WHERE b.lon IS NOT NULL ORDER BY b.building_id",
-        [kind],
-    ).fetchnumpy()
-    if len(got["present"]) != buildings:
-        return None
-    return np.asarray(got["present"], dtype=bool), np.ma.filled(got["distance_m"].astype(float), np.nan)
+    con: duckdb.DuckDBPyConnection, kind: str, building_ids: pa.Array
+) -> tuple[np.ndarray, np.ndarray]:
+    """(has a row, stored distance or NaN) of ``kind`` for each of ``building_ids``, in their order (joined on
+    the ids themselves, so the arrays line up with the caller's buildings whatever the table's order)."""
+    n = len(building_ids)
+    con.register("_positions", pa.table({"building_id": building_ids, "pos": np.arange(n, dtype=np.int64)}))
+    try:
+        got = con.execute(
+            "SELECT p.pos, a.distance_m FROM building_access a JOIN _positions p USING (building_id) WHERE a.type = ?",
+            [kind],
+        ).fetchnumpy()
+    finally:
+        con.unregister("_positions")
+    present, old = np.zeros(n, dtype=bool), np.full(n, np.nan)
+    present[got["pos"]] = True
+    old[got["pos"]] = np.ma.filled(got["distance_m"].astype(float), np.nan)
+    return present, old
 
 
 def replace_type_access(
@@ -298,12 +303,13 @@ def replace_type_access(
     access: pa.Table,
     facility_links: pa.Table | None,
     whole: bool = True,
+    new_rows: bool = True,
 ) -> None:
     """Store one type's per-building distances and its facilities' network links; update its summary row
     (a type the latest run did not compute gets one, from its service standard).  Call inside a transaction.
 
     ``whole``: ``access`` holds every building (the type's rows are replaced); otherwise only the buildings
-    whose distance changed (their rows are updated, or added where missing).  Links of facilities deleted
+    whose distance changed (their rows are updated, and with ``new_rows`` added where missing).  Links of facilities deleted
     since are left in place: the planner reads links by the current facility ids, and the next full run
     rewrites them all."""
     if whole:
@@ -317,11 +323,12 @@ def replace_type_access(
                 " WHERE building_access.type = ? AND building_access.building_id = c.building_id",
                 [kind],
             )
-            con.execute(
-                "INSERT INTO building_access SELECT c.* FROM _changed c ANTI JOIN"
-                " (SELECT building_id FROM building_access WHERE type = ?) a USING (building_id)",
-                [kind],
-            )
+            if new_rows:
+                con.execute(
+                    "INSERT INTO building_access SELECT c.* FROM _changed c ANTI JOIN"
+                    " (SELECT building_id FROM building_access WHERE type = ?) a USING (building_id)",
+                    [kind],
+                )
         finally:
             con.unregister("_changed")
     con.execute(
