@@ -151,7 +151,8 @@ def scipy_peer(db: Path, cutoff_m: float) -> dict:
         seconds += time.perf_counter() - start
         want = np.nan_to_num(stored[kind], nan=np.inf)
         both = np.isfinite(dist) & np.isfinite(want)
-        differ = (np.isfinite(dist) != np.isfinite(want)) | (both & (np.abs(dist - want) >= MM))
+        with np.errstate(invalid="ignore"):  # inf - inf where neither reaches: compared by isfinite instead
+            differ = (np.isfinite(dist) != np.isfinite(want)) | (both & (np.abs(dist - want) >= MM))
         compared += len(dist)
         mismatches += int(differ.sum())
         worst = max(worst, float(np.abs(dist[both] - want[both]).max()) if both.any() else 0.0)
