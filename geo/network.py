@@ -6,8 +6,8 @@ Build steps (:func:`build_network`):
    across a city);
 2. snap line ends that nearly meet (within ``snap_m``) to one point, and pull a dangling end
    onto a line it nearly touches (a T-junction drawn a little short);
-3. node everything with GEOS snap-rounding, so every shared vertex, touching end and crossing
-   becomes a junction — pedestrians cross at grade; a footbridge drawn across a road without a
+3. node everything by snap rounding on a 1-cm grid (:mod:`geo.noding`, what GEOS's ``union_all``
+   with a grid size does), so every shared vertex, touching end and crossing becomes a junction — pedestrians cross at grade; a footbridge drawn across a road without a
    shared vertex is therefore treated as a crossing too;
 4. explode into straight segments, number the distinct end points as nodes, drop duplicate
    segments, keep the largest connected part and report what was left out.
@@ -29,11 +29,14 @@ from scipy import sparse
 from scipy.sparse import csgraph
 from scipy.spatial import cKDTree
 
+from geo.noding import snap_round
+
 SNAP_M = 3.0
 """Line ends closer than this are one junction; an end this close to a line is joined onto it."""
 
-ATTACH_SEARCH_M = 60.0
-"""Segments within this box around a point are measured exactly; farther points use a tree search."""
+ATTACH_REACHES_M = (12.0, 60.0)
+"""Segments within a box of these half-widths around a point are measured exactly, the small box first;
+farther points use a tree search."""
 
 GRID_SIZE_M = 0.01
 """Noding precision: coordinates are snap-rounded to 1 cm."""
@@ -208,20 +211,16 @@ def build_network(lines_lnglat: np.ndarray, snap_m: float = SNAP_M, frame: Local
     if len(parts) == 0:
         return WalkNetwork(frame, np.zeros((0, 2)), np.zeros(0, np.int64), np.zeros(0, np.int64), report)
     lines = _snap_ends(frame.geoms_to_xy(parts), snap_m, report)
-    noded = shapely.get_parts(shapely.union_all(lines, grid_size=GRID_SIZE_M))
-    coords, index = shapely.get_coordinates(noded, return_index=True)
-    same_line = index[1:] == index[:-1]
-    a, b = coords[:-1][same_line], coords[1:][same_line]
-    key_a = _node_keys(a)
-    key_b = _node_keys(b)
-    keys, inverse = np.unique(np.concatenate([key_a, key_b]), return_inverse=True)
-    u, v = inverse[: len(a)], inverse[len(a) :]
+    start, end = snap_round(lines, GRID_SIZE_M)  # what union_all(lines, grid_size) nodes, in numpy
+    scale = 1.0 / GRID_SIZE_M
+    keys, inverse = np.unique(np.concatenate([_pixel_keys(start), _pixel_keys(end)]), return_inverse=True)
+    u, v = inverse[: len(start)], inverse[len(start) :]
     xy = np.zeros((len(keys), 2))
-    xy[u], xy[v] = a, b
+    xy[u], xy[v] = start / scale, end / scale
     u, v = np.minimum(u, v), np.maximum(u, v)
-    distinct = np.unique(np.column_stack([u, v])[u != v], axis=0)
-    u, v = distinct[:, 0], distinct[:, 1]
     n = len(keys)
+    distinct = np.unique((u * n + v)[u != v])
+    u, v = distinct // n, distinct % n
     graph = sparse.coo_matrix((np.ones(len(u)), (u, v)), shape=(n, n))
     report.components, label = csgraph.connected_components(graph, directed=False)
     counts = np.bincount(label[u], minlength=report.components) if len(u) else np.zeros(1, np.int64)
@@ -242,9 +241,8 @@ def build_network(lines_lnglat: np.ndarray, snap_m: float = SNAP_M, frame: Local
     return network
 
 
-def _node_keys(xy: np.ndarray) -> np.ndarray:
-    """One int per 1-cm grid position (noded coordinates already sit on that grid)."""
-    q = np.round(xy / GRID_SIZE_M).astype(np.int64)
+def _pixel_keys(q: np.ndarray) -> np.ndarray:
+    """One int per 1-cm grid position (its pixel index pair); orders nodes as earlier versions did."""
     return (q[:, 0] << 32) ^ (q[:, 1] & 0xFFFFFFFF)
 
 
@@ -255,29 +253,40 @@ def _point_segment_distance(x: np.ndarray, y: np.ndarray, network: WalkNetwork, 
     return np.hypot(x - a[:, 0] - ab[:, 0] * t, y - a[:, 1] - ab[:, 1] * t)
 
 
+def _nearest_within(network: WalkNetwork, x: np.ndarray, y: np.ndarray, reach: float):
+    """(point, segment) of the points whose nearest segment lies within ``reach`` m (exact: any segment that
+    close meets the point's box of half-width ``reach``); ties go to the lowest segment number."""
+    point_idx, edge = network.segment_tree.query(shapely.box(x - reach, y - reach, x + reach, y + reach))
+    gap = _point_segment_distance(x[point_idx], y[point_idx], network, edge)
+    order = np.lexsort((edge, gap, point_idx))
+    point_idx, edge, gap = point_idx[order], edge[order], gap[order]
+    first = np.r_[True, point_idx[1:] != point_idx[:-1]] if len(point_idx) else np.zeros(0, bool)
+    first &= gap <= reach  # a farther segment may be beaten by one outside the box
+    return point_idx[first], edge[first]
+
+
 def attach(network: WalkNetwork, x: np.ndarray, y: np.ndarray) -> Attachment:
     """Join points (local metres) to the nearest point of the nearest segment."""
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     if len(x) == 0 or len(network.edge_u) == 0:
         empty = np.zeros(len(x))
         return Attachment(np.full(len(x), -1, dtype=np.int64), empty, np.full(len(x), np.inf))
-    tree = network.segment_tree
-    # candidate segments by envelope (cheap, no GEOS distance per pair), exact distance in numpy;
-    # points with no segment within ATTACH_SEARCH_M fall back to the tree's nearest search
-    point_idx, edge = tree.query(
-        shapely.box(x - ATTACH_SEARCH_M, y - ATTACH_SEARCH_M, x + ATTACH_SEARCH_M, y + ATTACH_SEARCH_M)
-    )
-    gap = _point_segment_distance(x[point_idx], y[point_idx], network, edge)
-    order = np.lexsort((gap, point_idx))
-    point_idx, edge, gap = point_idx[order], edge[order], gap[order]
-    first = np.r_[True, point_idx[1:] != point_idx[:-1]] if len(point_idx) else np.zeros(0, bool)
-    first &= gap <= ATTACH_SEARCH_M  # a farther segment may be beaten by one outside the box
-    point_idx, edge = point_idx[first], edge[first]
-    missing = np.setdiff1d(np.arange(len(x)), point_idx)
+    # candidate segments by envelope (cheap, no GEOS distance per pair), exact distance in numpy: first in a
+    # small box (most points are that close to a road), the rest in a larger one, then the tree's nearest search
+    found_points, found_edges = [], []
+    missing = np.arange(len(x))
+    for reach in ATTACH_REACHES_M:
+        point_idx, edge = _nearest_within(network, x[missing], y[missing], reach)
+        found_points.append(missing[point_idx])
+        found_edges.append(edge)
+        missing = np.delete(missing, point_idx)
     if len(missing):
-        far_idx, far_edge = tree.query_nearest(shapely.points(x[missing], y[missing]), all_matches=False)
-        point_idx = np.concatenate([point_idx, missing[far_idx]])
-        edge = np.concatenate([edge, far_edge])
+        far_idx, far_edge = network.segment_tree.query_nearest(
+            shapely.points(x[missing], y[missing]), all_matches=False
+        )
+        found_points.append(missing[far_idx])
+        found_edges.append(far_edge)
+    point_idx, edge = np.concatenate(found_points), np.concatenate(found_edges)
     order = np.argsort(point_idx)
     edge = edge[order].astype(np.int64)
     a = network.node_xy[network.edge_u[edge]]

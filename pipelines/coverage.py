@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import asdict, dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -28,7 +29,7 @@ from pipelines.domain import ACCESS_CUTOFF_M, WALK_SPEED_M_PER_MIN
 from pipelines.errors import GridtwinError
 from pipelines.roadclass import RoadFilter, walkable_roads
 from pipelines.standards import CUSTOM_TIER, mark_required, required_types
-from pipelines.store.coverage import latest_run, network_tables, planner_points, service_standards, write_coverage
+from pipelines.store import coverage as stored
 from pipelines.store.meta import bump_data_version
 
 NETWORK = "network"
@@ -102,12 +103,12 @@ def compute_coverage(
     paths_start = time.perf_counter()
     all_dist = _distances(network, placed, targets.picks, max(targets.searches), len(buildings))
     timings["paths"] = time.perf_counter() - paths_start
-    rows, type_frame = _results(buildings, inputs.chosen, targets, all_dist, walk_speed_m_per_min, method)
+    rows, type_frame = _results(inputs, targets, all_dist, walk_speed_m_per_min, method)
     timings["results"] = time.perf_counter() - mark - timings["paths"]
 
     mark = time.perf_counter()
     say("写入数据库")
-    nodes, edges, links = _network_rows(network, frame, buildings, facilities, placed)
+    nodes, edges, links = _network_rows(network, frame, inputs.building_ids, facilities, placed)
     run = {
         "method": method,
         "walk_speed_m_per_min": walk_speed_m_per_min,
@@ -117,7 +118,7 @@ def compute_coverage(
         "report": json.dumps({**(asdict(network.report) if network else {}), "frame": [frame.lon0, frame.lat0]}),
     }
     with store.transaction(con):
-        run_id = write_coverage(con, run, type_frame.drop(columns="covered_share"), rows, nodes, edges, links)
+        run_id = stored.write_coverage(con, run, type_frame.drop(columns="covered_share"), rows, nodes, edges, links)
         bump_data_version(con)
     timings["write"] = time.perf_counter() - mark
     return CoverageResult(run_id, method, network.report if network else None, type_frame, timings, road_filter)
@@ -126,7 +127,8 @@ def compute_coverage(
 @dataclass
 class _Inputs:
     roads: np.ndarray
-    buildings: pd.DataFrame
+    building_ids: pa.Array
+    buildings: pd.DataFrame  # residents, lon, lat; in building-id order
     facilities: pd.DataFrame
     chosen: list[str]
     standards: pd.DataFrame
@@ -134,7 +136,8 @@ class _Inputs:
 
 def _read_inputs(con, types: list[str] | None, required: list[str], road_filter: RoadFilter) -> _Inputs:
     """Walkable roads, buildings, facilities, the types to compute and their standards; refuses an empty city."""
-    buildings, facilities = planner_points(con)  # roads come from walkable_roads, filtered by class
+    building_ids, buildings = stored.coverage_buildings(con)
+    facilities = stored.facility_points(con)
     roads = walkable_roads(con, road_filter)
     if buildings.empty:
         raise GridtwinError("no buildings loaded: load them first with `gridtwin load buildings FILE --db PATH`")
@@ -148,9 +151,9 @@ def _read_inputs(con, types: list[str] | None, required: list[str], road_filter:
             f"unknown facility type {', '.join(unknown)}: the loaded types are {', '.join(loaded_types)}"
         )
     mark_required(con, required)
-    standards = service_standards(con, loaded_types, CUSTOM_TIER).set_index("type")
+    standards = stored.service_standards(con, loaded_types, CUSTOM_TIER).set_index("type")
     chosen += [t for t in required_types(con) if t not in loaded_types]  # none loaded: reached by nobody
-    return _Inputs(roads, buildings, facilities, chosen, standards)
+    return _Inputs(roads, building_ids, buildings, facilities, chosen, standards)
 
 
 @dataclass
@@ -211,13 +214,13 @@ def _distances(network, placed: _Placed, picks: list[np.ndarray], search_m: floa
     return all_dist
 
 
-def _results(buildings: pd.DataFrame, chosen, targets: _Targets, all_dist, speed: float, method: str):
+def _results(inputs: _Inputs, targets: _Targets, all_dist, speed: float, method: str):
     """The per-building access table (Arrow) and the per-type summary frame."""
     rows, type_rows = [], []
-    building_ids = pa.array(buildings["building_id"].to_numpy())
-    residents = buildings["residents"].to_numpy()
+    building_ids = inputs.building_ids
+    residents = inputs.buildings["residents"].to_numpy()
     for kind, (tier, threshold, required), idx, dist in zip(
-        chosen, targets.thresholds, targets.picks, all_dist, strict=True
+        inputs.chosen, targets.thresholds, targets.picks, all_dist, strict=True
     ):
         unreached = ~np.isfinite(dist)  # stored as NULL: not reached within the search distance
         rows.append(
@@ -245,7 +248,7 @@ def _results(buildings: pd.DataFrame, chosen, targets: _Targets, all_dist, speed
     return pa.concat_tables(rows), pd.DataFrame(type_rows)
 
 
-def _network_rows(network, frame: LocalFrame, buildings: pd.DataFrame, facilities: pd.DataFrame, placed: _Placed):
+def _network_rows(network, frame: LocalFrame, building_ids: pa.Array, facilities: pd.DataFrame, placed: _Placed):
     """Nodes, edges and links of the network as Arrow tables to store (None for straight lines)."""
     if network is None:
         return None, None, None
@@ -269,18 +272,18 @@ def _network_rows(network, frame: LocalFrame, buildings: pd.DataFrame, facilitie
     )
     links = pa.concat_tables(
         [
-            _links_table("building", buildings["building_id"], placed.b_links),
+            _links_table("building", building_ids, placed.b_links),
             _links_table("facility", facilities["facility_id"], placed.f_links),
         ]
     )
     return nodes, edges, links
 
 
-def _links_table(kind: str, ids: pd.Series, links: Attachment) -> pa.Table:
+def _links_table(kind: str, ids: pd.Series | pa.Array, links: Attachment) -> pa.Table:
     return pa.table(
         {
             "kind": pa.repeat(pa.scalar(kind), len(ids)),
-            "item_id": pa.array(ids.astype(str).to_numpy()),
+            "item_id": ids if isinstance(ids, pa.Array) else pa.array(ids.astype(str).to_numpy()),
             "edge_id": links.edge.astype(np.int32),
             "along_m": links.along_m,
             "offset_m": links.offset_m,
@@ -302,6 +305,11 @@ class PlannerModel:
     building_links: Attachment | None
     facilities: pd.DataFrame  # facility_id, type, name, lon, lat, x, y
     facility_links: Attachment | None
+
+    @cached_property
+    def building_ids(self) -> pa.Array:
+        """The buildings' ids as Arrow strings, built once (storing a type's rows takes from it)."""
+        return pa.array(self.buildings["building_id"].astype(str).to_numpy(object), pa.string())
 
     def distances_from(self, x: np.ndarray, y: np.ndarray, radius_m: float) -> np.ndarray:
         """Distance from every building to the nearest of the given points (local metres)."""
@@ -362,21 +370,21 @@ class PlannerModel:
 
 def load_planner(con) -> PlannerModel | None:
     """The stored network and links as a :class:`PlannerModel`; None before the first coverage run."""
-    run = latest_run(con)
+    run = stored.latest_run(con)
     if run is None:
         return None
     method, report = run
     frame = LocalFrame(*json.loads(report)["frame"])
-    buildings, facilities = planner_points(con)
+    buildings, facilities = stored.planner_points(con)
     for table in (buildings, facilities):
         table["x"], table["y"] = frame.to_xy(table["lon"].to_numpy(), table["lat"].to_numpy())
     if method == STRAIGHT_LINE:
         return PlannerModel(method, frame, None, buildings, None, facilities, None)
-    nodes, edges, links = network_tables(con)
+    nodes, edges, links = stored.network_tables(con)
     network = WalkNetwork(
         frame, np.column_stack([nodes["x"], nodes["y"]]), edges["u"].astype(np.int64), edges["v"].astype(np.int64)
     )
-    return PlannerModel(
+    model = PlannerModel(
         method,
         frame,
         network,
@@ -385,6 +393,8 @@ def load_planner(con) -> PlannerModel | None:
         facilities,
         _links_for(links, "facility", facilities["facility_id"]),
     )
+    _ = model.building_ids  # the Arrow ids a one-type update writes with, built with the rest of the model
+    return model
 
 
 def _links_for(links: pd.DataFrame, kind: str, ids: pd.Series) -> Attachment:

@@ -4,15 +4,15 @@ A full run (:func:`pipelines.coverage.compute_coverage`) builds the walking netw
 building to it; neither depends on the facilities.  :func:`recompute_type` reuses both from a
 :class:`~pipelines.coverage.PlannerModel` (the stored network, loaded once and cached by the caller),
 joins the type's current facilities (plus optional hypothetical sites) to the network, runs the one
-shortest-path pass of that type and, unless asked only to compute, replaces that type's stored
-distances, its facility links and its summary row.  The distances are those a full run gives on the
+shortest-path pass of that type and, unless asked only to compute, stores that type's distances (only the
+rows that changed), its facility links and its summary row.  The distances are those a full run gives on the
 same network (same kernel, same links).
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -23,7 +23,7 @@ from geo.network import attach
 from pipelines import store
 from pipelines.coverage import PlannerModel, load_planner
 from pipelines.errors import GridtwinError
-from pipelines.store.coverage import replace_type_access, type_facilities, type_standard
+from pipelines.store.coverage import replace_type_access, stored_type_access, type_facilities, type_standard
 from pipelines.store.meta import bump_data_version
 
 
@@ -41,6 +41,8 @@ class TypeUpdate:
     facilities: int
     stored: bool
     seconds: float
+    timings_s: dict[str, float] = field(default_factory=dict)
+    """Seconds per step (read, compute, compare, store) and ``rows_written``."""
 
 
 def recompute_type(
@@ -61,6 +63,7 @@ def recompute_type(
     ``kind`` changed in the database, or to test sites.
     """
     started = time.perf_counter()
+    timings: dict[str, float] = {}
     planner = planner if planner is not None else load_planner(con)
     if planner is None:
         raise GridtwinError("no coverage computed yet: run `gridtwin coverage --db PATH` once first")
@@ -75,6 +78,8 @@ def recompute_type(
         ex, ey = planner.frame.to_xy(np.asarray(extra_lon, float), np.asarray(extra_lat, float))
         x, y = np.concatenate([x, ex]), np.concatenate([y, ey])
     search_m = max(cutoff_m, threshold_m)
+    timings["read"] = time.perf_counter() - started
+    mark = time.perf_counter()
     links = None
     if planner.network is None:
         dist = straight_line_distance(np.column_stack([x, y]), planner.buildings[["x", "y"]].to_numpy(), search_m)
@@ -83,21 +88,40 @@ def recompute_type(
         dist = nearest_distance(planner.network, links, planner.building_links, search_m)
     residents = planner.buildings["residents"].to_numpy(float)
     covered = float(residents[dist <= threshold_m].sum() / max(residents.sum(), 1))
+    timings["compute"] = time.perf_counter() - mark
     stored = write and not hypothetical
     if stored:
-        access = pa.table(
-            {
-                "building_id": pa.array(planner.buildings["building_id"].to_numpy(object), pa.string()),
-                "type": pa.repeat(pa.scalar(kind), len(dist)),
-                "distance_m": pa.array(dist, mask=~np.isfinite(dist)),
-                "minutes": pa.array(dist / speed, mask=~np.isfinite(dist)),
-            }
+        mark = time.perf_counter()
+        _store(con, kind, planner, dist, speed, facilities["facility_id"], links, timings)
+        timings["store"] = time.perf_counter() - mark
+    return TypeUpdate(kind, dist, threshold_m, covered, len(x), stored, time.perf_counter() - started, timings)
+
+
+def _store(con, kind: str, planner: PlannerModel, dist: np.ndarray, speed: float, ids: pd.Series, links, timings):
+    """Write what changed: the buildings whose distance differs from the stored one (compared in numpy, so a
+    moved facility rewrites the few thousand rows around it, not a million), the facility links, the summary."""
+    mark = time.perf_counter()
+    present, old = stored_type_access(con, kind, planner.building_ids)
+    same = (old == dist) | (np.isnan(old) & ~np.isfinite(dist))
+    changed = np.flatnonzero(~(present & same))
+    whole = not present.any()  # never stored: every row is new
+    timings["compare"] = time.perf_counter() - mark
+    part = dist[changed]
+    access = pa.table(
+        {
+            "building_id": planner.building_ids.take(pa.array(changed)),
+            "type": pa.repeat(pa.scalar(kind), len(changed)),
+            "distance_m": pa.array(part, mask=~np.isfinite(part)),
+            "minutes": pa.array(part / speed, mask=~np.isfinite(part)),
+        }
+    )
+    facility_links = None if links is None else _facility_links(ids, links)
+    with store.transaction(con):
+        replace_type_access(
+            con, kind, len(ids), access, facility_links, whole=whole, new_rows=bool((~present[changed]).any())
         )
-        facility_links = None if links is None else _facility_links(facilities["facility_id"], links)
-        with store.transaction(con):
-            replace_type_access(con, kind, len(facilities), access, facility_links)
-            bump_data_version(con)
-    return TypeUpdate(kind, dist, threshold_m, covered, len(x), stored, time.perf_counter() - started)
+        bump_data_version(con)
+    timings["rows_written"] = float(len(changed))
 
 
 def _facility_links(ids: pd.Series, links) -> pa.Table:

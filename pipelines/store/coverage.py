@@ -70,17 +70,43 @@ def write_coverage(
             "INSERT INTO coverage_types SELECT type, tier_minutes, threshold_m, required, method, facilities, run_id"
             " FROM _types"
         )
-        con.execute("DELETE FROM building_access WHERE type IN (SELECT type FROM _types)")
-        con.execute("INSERT INTO building_access SELECT building_id, type, distance_m, minutes FROM _access")
+        kept = con.execute("SELECT count(*) FROM building_access ANTI JOIN _types USING (type)").fetchone()[0]
+        if kept:
+            con.execute("DELETE FROM building_access WHERE type IN (SELECT type FROM _types)")
+            con.execute("INSERT INTO building_access SELECT building_id, type, distance_m, minutes FROM _access")
+        else:  # every stored type is replaced: a new table, not a million deletes to record and vacuum
+            _swap(con, "building_access", "_access")
     finally:
         con.unregister("_types")
         con.unregister("_access")
     for table, frame in (("network_nodes", nodes), ("network_edges", edges), ("network_links", links)):
-        con.execute(f"DELETE FROM {table}")
-        if frame is not None:
-            append_rows(con, table, frame)
-    refresh_party_facts(con)  # the 党群服务中心 reach per grid
+        if frame is None:
+            con.execute(f"DELETE FROM {table}")
+            continue
+        con.register("_frame", frame)
+        try:
+            _swap(con, table, "_frame")
+        finally:
+            con.unregister("_frame")
+    if PARTY_CENTRE in set(types["type"]):
+        refresh_centre_reach(con)
     return run_id
+
+
+STORED_COLUMNS = {
+    "building_access": ("building_id::VARCHAR", "type::VARCHAR", "distance_m::DOUBLE", "minutes::DOUBLE"),
+    "network_nodes": ("node_id::INTEGER", "x::DOUBLE", "y::DOUBLE", "lon::DOUBLE", "lat::DOUBLE"),
+    "network_edges": ("edge_id::INTEGER", "u::INTEGER", "v::INTEGER", "length_m::DOUBLE"),
+    "network_links": ("kind::VARCHAR", "item_id::VARCHAR", "edge_id::INTEGER", "along_m::DOUBLE", "offset_m::DOUBLE"),
+}
+"""The columns of the tables a full run rewrites whole, as the schema declares them (no keys, no defaults)."""
+
+
+def _swap(con: duckdb.DuckDBPyConnection, table: str, source: str) -> None:
+    """Replace all rows of ``table`` by those of the registered ``source``: the old table is dropped at commit
+    (its blocks freed whole) instead of each of its rows being marked deleted."""
+    columns = ", ".join(f"{c.split('::')[0]}::{c.split('::')[1]} AS {c.split('::')[0]}" for c in STORED_COLUMNS[table])
+    con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT {columns} FROM {source}")
 
 
 def latest_run(con: duckdb.DuckDBPyConnection) -> tuple[str, str] | None:
@@ -159,24 +185,35 @@ def planner_points(con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, pd.Dat
         "SELECT building_id, name, coalesce(residents, 0) AS residents, lon, lat, grid_code, community_code,"
         " street_code, district_code FROM buildings WHERE lon IS NOT NULL ORDER BY building_id"
     ).df()
-    facilities = con.execute(
+    return buildings, facility_points(con)
+
+
+def facility_points(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Facilities with coordinates and a type, by id."""
+    return con.execute(
         "SELECT facility_id, type, name, lon, lat, community_code, street_code FROM facilities"
         " WHERE lon IS NOT NULL AND type IS NOT NULL ORDER BY facility_id"
     ).df()
-    return buildings, facilities
+
+
+def coverage_buildings(con: duckdb.DuckDBPyConnection) -> tuple[pa.Array, pd.DataFrame]:
+    """The located buildings by id (the order :func:`planner_points` gives): their ids as Arrow strings (a
+    million of them stay out of Python objects) and a frame of residents, lon and lat."""
+    table = con.execute(
+        "SELECT building_id, coalesce(residents, 0) AS residents, lon, lat FROM buildings"
+        " WHERE lon IS NOT NULL ORDER BY building_id"
+    ).to_arrow_table()
+    return table["building_id"].combine_chunks(), table.drop_columns(["building_id"]).to_pandas()
 
 
 def access_for_type(con: duckdb.DuckDBPyConnection, kind: str) -> np.ndarray:
     """Stored distance (m, NaN = not reached) from every building to ``kind``, in building-id order."""
-    return (
-        con.execute(
-            "SELECT a.distance_m FROM buildings b LEFT JOIN building_access a"
-            " ON a.building_id = b.building_id AND a.type = ? WHERE b.lon IS NOT NULL ORDER BY b.building_id",
-            [kind],
-        )
-        .fetchnumpy()["distance_m"]
-        .astype(float)
-    )
+    got = con.execute(
+        "SELECT a.distance_m FROM buildings b LEFT JOIN building_access a"
+        " ON a.building_id = b.building_id AND a.type = ? WHERE b.lon IS NOT NULL ORDER BY b.building_id",
+        [kind],
+    ).fetchnumpy()["distance_m"]
+    return np.ma.filled(got.astype(float), np.nan)  # NULL comes back masked
 
 
 # --- one type again on the stored network (pipelines.coverage_update) ---------------------------------------
@@ -214,16 +251,86 @@ def type_standard(con: duckdb.DuckDBPyConnection, kind: str) -> dict | None:
     return {"threshold_m": float(row[0]), "cutoff_m": float(cutoff_m), "speed": float(speed)}
 
 
+CENTRE_REACH_SQL = """
+UPDATE party_grid_facts SET centre_reached = r.reached, centre_measured = r.measured
+FROM (
+    SELECT f.grid_code, coalesce(b.reached, 0) AS reached,
+           EXISTS (SELECT 1 FROM coverage_types WHERE type = $centre) AS measured
+    FROM party_grid_facts f LEFT JOIN (
+        SELECT b.grid_code, sum(b.residents) AS reached
+        FROM buildings b JOIN building_access a ON a.building_id = b.building_id AND a.type = $centre
+        WHERE b.residents > 0
+          AND a.distance_m <= (SELECT threshold_m FROM coverage_types WHERE type = $centre)
+        GROUP BY 1) b USING (grid_code)) r
+WHERE party_grid_facts.grid_code = r.grid_code
+"""
+
+
+def refresh_centre_reach(con: duckdb.DuckDBPyConnection) -> None:
+    """The coverage columns of the party facts (residents in reach of a 党群服务中心 per grid), after its
+    distances changed.  The other facts do not depend on coverage: only when they were never counted
+    (the table is empty) are they all counted here (:func:`refresh_party_facts`)."""
+    if con.execute("SELECT count(*) FROM party_grid_facts").fetchone()[0] == 0:
+        refresh_party_facts(con)
+    else:
+        con.execute(CENTRE_REACH_SQL, {"centre": PARTY_CENTRE})
+
+
+def stored_type_access(
+    con: duckdb.DuckDBPyConnection, kind: str, building_ids: pa.Array
+) -> tuple[np.ndarray, np.ndarray]:
+    """(has a row, stored distance or NaN) of ``kind`` for each of ``building_ids``, in their order (joined on
+    the ids themselves, so the arrays line up with the caller's buildings whatever the table's order)."""
+    n = len(building_ids)
+    con.register("_positions", pa.table({"building_id": building_ids, "pos": np.arange(n, dtype=np.int64)}))
+    try:
+        got = con.execute(
+            "SELECT p.pos, a.distance_m FROM building_access a JOIN _positions p USING (building_id) WHERE a.type = ?",
+            [kind],
+        ).fetchnumpy()
+    finally:
+        con.unregister("_positions")
+    present, old = np.zeros(n, dtype=bool), np.full(n, np.nan)
+    present[got["pos"]] = True
+    old[got["pos"]] = np.ma.filled(got["distance_m"].astype(float), np.nan)
+    return present, old
+
+
 def replace_type_access(
-    con: duckdb.DuckDBPyConnection, kind: str, facilities: int, access: pa.Table, facility_links: pa.Table | None
+    con: duckdb.DuckDBPyConnection,
+    kind: str,
+    facilities: int,
+    access: pa.Table,
+    facility_links: pa.Table | None,
+    whole: bool = True,
+    new_rows: bool = True,
 ) -> None:
-    """Replace one type's per-building distances and its facilities' network links; update its summary row
+    """Store one type's per-building distances and its facilities' network links; update its summary row
     (a type the latest run did not compute gets one, from its service standard).  Call inside a transaction.
 
-    Links of facilities deleted since are left in place: the planner reads links by the current facility ids,
-    and the next full run rewrites them all."""
-    con.execute("DELETE FROM building_access WHERE type = ?", [kind])
-    append_rows(con, "building_access", access)
+    ``whole``: ``access`` holds every building (the type's rows are replaced); otherwise only the buildings
+    whose distance changed (their rows are updated, and with ``new_rows`` added where missing).  Links of facilities deleted
+    since are left in place: the planner reads links by the current facility ids, and the next full run
+    rewrites them all."""
+    if whole:
+        con.execute("DELETE FROM building_access WHERE type = ?", [kind])
+        append_rows(con, "building_access", access)
+    elif access.num_rows:
+        con.register("_changed", access)
+        try:
+            con.execute(
+                "UPDATE building_access SET distance_m = c.distance_m, minutes = c.minutes FROM _changed c"
+                " WHERE building_access.type = ? AND building_access.building_id = c.building_id",
+                [kind],
+            )
+            if new_rows:
+                con.execute(
+                    "INSERT INTO building_access SELECT c.* FROM _changed c ANTI JOIN"
+                    " (SELECT building_id FROM building_access WHERE type = ?) a USING (building_id)",
+                    [kind],
+                )
+        finally:
+            con.unregister("_changed")
     con.execute(
         """
         INSERT INTO coverage_types
@@ -248,4 +355,4 @@ def replace_type_access(
         finally:
             con.unregister("_links")
     if kind == PARTY_CENTRE:
-        refresh_party_facts(con)  # the 党群服务中心 reach per grid
+        refresh_centre_reach(con)

@@ -133,3 +133,26 @@ def test_planner_model_what_if_service_area_and_sites(demo_db):
     assert list(sites["rank"]) == [1, 2, 3]
     assert (np.diff(sites["gain"]) <= 0).all()
     assert sites["cumulative"].iloc[-1] == sites["gain"].sum()
+
+
+def test_demo_roads_are_noded_as_geos_union_all_nodes_them(demo_db):
+    """The numpy noder on a whole generated city's walkable roads: the same pieces as union_all(grid_size)."""
+    from geo import network as walk
+    from geo.noding import pixel_index, snap_round
+    from pipelines.roadclass import RoadFilter, walkable_roads
+
+    con = store.connect(demo_db, read_only=True)
+    roads = walkable_roads(con, RoadFilter())
+    con.close()
+    parts = shapely.get_parts(roads)
+    frame = walk.LocalFrame.around(*shapely.get_coordinates(parts).T)
+    lines = walk._snap_ends(frame.geoms_to_xy(parts), walk.SNAP_M, walk.NetworkReport())
+    start, end = snap_round(lines, walk.GRID_SIZE_M)
+    noded = shapely.get_parts(shapely.union_all(lines, grid_size=walk.GRID_SIZE_M))
+    coords, index = shapely.get_coordinates(noded, return_index=True)
+    same = index[1:] == index[:-1]
+    a, b = (pixel_index(c, 1 / walk.GRID_SIZE_M).tolist() for c in (coords[:-1][same], coords[1:][same]))
+    geos = {tuple(sorted([tuple(p), tuple(q)])) for p, q in zip(a, b, strict=True) if p != q}
+    ours = {(tuple(p), tuple(q)) for p, q in zip(start.tolist(), end.tolist(), strict=True)}
+    assert len(ours) == len(start) > 1000
+    assert ours == geos

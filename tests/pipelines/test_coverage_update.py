@@ -79,3 +79,31 @@ def test_refusals_are_one_clear_message(demo_copy, tmp_path):
     with pytest.raises(GridtwinError, match="no coverage computed yet"):
         recompute_type(empty, KIND)
     empty.close()
+
+
+def party_facts(con):
+    return con.execute("SELECT * FROM party_grid_facts ORDER BY grid_code").df()
+
+
+def test_only_changed_rows_are_written_and_party_reach_equals_a_full_recount(demo_copy):
+    from pipelines.store.party_indicators import refresh_party_facts
+
+    centre = "党群服务中心"
+    con = store.connect(demo_copy)
+    planner = coverage.load_planner(con)
+    unchanged = recompute_type(con, centre, planner)
+    assert unchanged.timings_s["rows_written"] == 0  # same facilities: nothing to write
+    ids = [r[0] for r in con.execute("SELECT facility_id FROM facilities WHERE type = ?", [centre]).fetchall()]
+    con.execute("DELETE FROM facilities WHERE facility_id = ?", [ids[0]])
+    update = recompute_type(con, centre, planner)
+    assert 0 < update.timings_s["rows_written"] < len(planner.buildings)
+    assert np.array_equal(stored(con)[centre], update.distance_m)
+    incremental = party_facts(con)
+    refresh_party_facts(con)
+    assert incremental.equals(party_facts(con))
+    assert incremental["centre_reached"].sum() > 0
+    coverage.compute_coverage(con, types=[centre])  # a full run's partial recount gives the full recount too
+    full_run = party_facts(con)
+    refresh_party_facts(con)
+    assert full_run.equals(party_facts(con))
+    con.close()
