@@ -1,0 +1,172 @@
+"""The closed loop's daily roll-up ``loop_daily``: per grid and day, the sums the indicators are made of.
+
+A row holds, for one grid (and its community, street, district codes) and one day:
+
+- by deadline day (``due_at``): ``due`` 应结案数, ``closed`` 结案数 (办结 now, whenever), ``closed_on_time``
+  按期结案数 (办结 by the deadline); archived incidents are left out;
+- by resolution day (``resolved_at``, from ``resolutions``): ``resolved``, ``handling_us`` / ``handling_n``
+  (microseconds from report to resolution), ``satisfaction_sum`` / ``satisfaction_n`` (evaluated ones);
+- by check day (``verified_at``): ``reworked`` (checks that failed), ``evaluation_sum`` / ``evaluation_n``
+  (the community's 核查 scores).
+
+A (grid, day) may have several rows: readers sum them.  Writes that only add rows (a new incident, a new
+check) append their own contribution; writes that change an incident (a transition, a reopen) recompute the
+(grid, day) keys it touched, old and new, from the base tables (:func:`kept`); a full rewrite of the derived
+tables rebuilds it (:func:`rebuild`).  The whistles and 议事 parts of the indicators are small tables and
+are read directly.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import duckdb
+import pyarrow as pa
+
+SUMS = (
+    "due",
+    "closed",
+    "closed_on_time",
+    "resolved",
+    "handling_us",
+    "handling_n",
+    "satisfaction_sum",
+    "satisfaction_n",
+    "reworked",
+    "evaluation_sum",
+    "evaluation_n",
+)
+CODES = "grid_code, community_code, street_code, district_code"
+
+LOOP_DAILY_SCHEMA = f"""
+-- Daily roll-up of the loop's indicator sums per grid (pipelines.store.loop_rollup), kept by the write path.
+CREATE TABLE IF NOT EXISTS loop_daily (
+    day DATE, grid_code VARCHAR, community_code VARCHAR, street_code VARCHAR, district_code VARCHAR,
+    {", ".join(f"{c} BIGINT DEFAULT 0" for c in SUMS)});
+"""
+
+# source part: (time column, SELECT expressions) over a relation with the incident / resolution / check columns
+PART_SELECTS = {
+    "due": (
+        "due_at",
+        "count(*) AS due, count(resolved_at) AS closed,"
+        " count(*) FILTER (WHERE resolved_at <= due_at) AS closed_on_time",
+    ),
+    "resolved": (
+        "resolved_at",
+        "count(*) AS resolved, sum(datediff('microsecond', reported_at, resolved_at)) AS handling_us,"
+        " count(reported_at) AS handling_n,"
+        " sum(satisfaction) FILTER (WHERE status = 'evaluated') AS satisfaction_sum,"
+        " count(satisfaction) FILTER (WHERE status = 'evaluated') AS satisfaction_n",
+    ),
+    "checks": (
+        "verified_at",
+        "count(*) FILTER (WHERE NOT passed) AS reworked,"
+        " sum(score) FILTER (WHERE kind = '核查') AS evaluation_sum,"
+        " count(score) FILTER (WHERE kind = '核查') AS evaluation_n",
+    ),
+}
+_SOURCES = {
+    "due": "incidents t WHERE due_at IS NOT NULL AND NOT coalesce(archived, false)",
+    "resolved": "resolutions t WHERE true",
+    "checks": "verifications t WHERE true",
+}
+_KEYED = (
+    " AND t.{time} >= $lo AND t.{time} < $hi AND EXISTS (SELECT 1 FROM _loop_keys k"
+    " WHERE k.grid_code IS NOT DISTINCT FROM t.grid_code AND k.day = t.{time}::DATE)"
+)
+
+
+def _rows_sql(sources: dict[str, str], extra: str = "") -> str:
+    """One row per (day, grid codes) with every sum, from the given part sources (FROM … WHERE …)."""
+    parts = []
+    for part, source in sources.items():
+        time, select = PART_SELECTS[part]
+        where = extra.format(time=time)
+        parts.append(f"SELECT t.{time}::DATE AS day, {CODES}, {select} FROM {source}{where} GROUP BY ALL")
+    union = " UNION ALL BY NAME ".join(f"({p})" for p in parts)
+    named = [c for c in SUMS if any(re.search(rf" AS {c}\b", PART_SELECTS[p][1]) for p in sources)]
+    sums = ", ".join(f"coalesce(sum({c}), 0) AS {c}" for c in named)
+    return f"SELECT day, {CODES}, {sums} FROM ({union}) GROUP BY ALL"
+
+
+def rebuild(con: duckdb.DuckDBPyConnection) -> None:
+    """Rewrite ``loop_daily`` from the base tables, in day order (a period reads few row groups)."""
+    con.execute("DELETE FROM loop_daily")
+    con.execute(f"INSERT INTO loop_daily BY NAME {_rows_sql(_SOURCES)} ORDER BY day, grid_code")
+
+
+@contextmanager
+def kept(con: duckdb.DuckDBPyConnection, ids_relation: str) -> Iterator[None]:
+    """Keep ``loop_daily`` right across a change of the incidents in ``ids_relation`` (a registered relation
+    with incident_id) that rewrites ``resolutions``: the (grid, day) keys they touch before and after the
+    change are recomputed from the base tables."""
+    _touched_keys(con, ids_relation, "CREATE OR REPLACE TEMP TABLE _loop_keys AS")
+    yield
+    _touched_keys(con, ids_relation, "INSERT INTO _loop_keys")
+    refresh_keys(con)
+
+
+def _touched_keys(con, ids_relation: str, into: str) -> None:
+    ids = f"incident_id IN (SELECT incident_id FROM {ids_relation})"
+    con.execute(
+        f"""
+        {into} SELECT DISTINCT grid_code, day FROM (
+            SELECT grid_code, due_at::DATE AS day FROM incidents WHERE {ids}
+            UNION ALL SELECT grid_code, resolved_at::DATE FROM resolutions WHERE {ids}
+            UNION ALL SELECT grid_code, verified_at::DATE FROM verifications WHERE {ids}
+        ) WHERE day IS NOT NULL
+        """
+    )
+
+
+def refresh_keys(con: duckdb.DuckDBPyConnection) -> None:
+    """Recompute the rows of the (grid_code, day) keys in the temp table ``_loop_keys`` (then dropped)."""
+    lo, hi = con.execute("SELECT min(day), max(day) + 1 FROM _loop_keys").fetchone()
+    if lo is not None:
+        con.execute(
+            "DELETE FROM loop_daily t WHERE day >= $lo AND day < $hi AND EXISTS (SELECT 1 FROM _loop_keys k"
+            " WHERE k.grid_code IS NOT DISTINCT FROM t.grid_code AND k.day = t.day)",
+            {"lo": lo, "hi": hi},
+        )
+        con.execute(f"INSERT INTO loop_daily BY NAME {_rows_sql(_SOURCES, _KEYED)}", {"lo": lo, "hi": hi})
+    con.execute("DROP TABLE IF EXISTS _loop_keys")
+
+
+def add_incidents(con: duckdb.DuckDBPyConnection, rows: pa.Table) -> None:
+    """Append the contribution of incidents never stored before (a batch or an intake), their deadline and
+    resolution parts, from the rows themselves (no read of ``incidents``)."""
+    if len(rows) == 0:
+        return
+    present = set(rows.column_names)
+    typed = {
+        "archived": "BOOLEAN",
+        "resolved_at": "TIMESTAMP",
+        "satisfaction": "TINYINT",
+        "status": "VARCHAR",
+        "due_at": "TIMESTAMP",
+        "reported_at": "TIMESTAMP",
+        **{c.strip(): "VARCHAR" for c in CODES.split(",")},
+    }
+    columns = ", ".join(c if c in present else f"NULL::{kind} AS {c}" for c, kind in typed.items())
+    con.register("_loop_new", rows)
+    try:
+        sources = {
+            "due": _SOURCES["due"].replace("incidents t", f"(SELECT {columns} FROM _loop_new) t"),
+            "resolved": f"(SELECT {columns} FROM _loop_new) t WHERE resolved_at IS NOT NULL",
+        }
+        con.execute(f"INSERT INTO loop_daily BY NAME {_rows_sql(sources)}")
+    finally:
+        con.unregister("_loop_new")
+
+
+def add_check(con: duckdb.DuckDBPyConnection, incident_id: str, verified_at, kind: str, passed: bool, score) -> None:
+    """Append the contribution of one new check (核查 or 回访) of a stored incident."""
+    evaluated = kind == "核查" and score is not None
+    con.execute(
+        f"INSERT INTO loop_daily (day, {CODES}, reworked, evaluation_sum, evaluation_n)"
+        f" SELECT ?::DATE, {CODES}, ?, ?, ? FROM incidents WHERE incident_id = ?",
+        [verified_at, int(not passed), int(score) if evaluated else 0, int(evaluated), incident_id],
+    )
