@@ -157,9 +157,9 @@ def _grouped(con, select, source, time_column, where, since, until, level, code,
 
 def _rolled_sums(con, first: dt.date, last: dt.date, level, code, by) -> pd.DataFrame:
     select = ", ".join(f"sum({c}) AS {c}" for c in SUMS)
-    return _grouped(
-        con, select, "loop_daily t", "t.day", "t.day >= $since AND t.day < $until", first, last, level, code, by
-    )
+    table = "loop_district_daily" if level == "city" and by in (None, "district", "week") else "loop_daily"
+    where = "t.day >= $since AND t.day < $until"
+    return _grouped(con, select, f"{table} t", "t.day", where, first, last, level, code, by)
 
 
 def _averages(sums: pd.DataFrame) -> pd.DataFrame:

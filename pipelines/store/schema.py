@@ -218,7 +218,8 @@ def _governance(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _loop_daily(con: duckdb.DuckDBPyConnection) -> None:
-    """6 → 7: fill the new ``loop_daily`` (created by ``SCHEMA``) from incidents, resolutions and checks."""
+    """6 → 7: fill the new ``loop_daily`` and ``loop_district_daily`` (created by ``SCHEMA``) from the
+    incidents and checks."""
     part = "SELECT t.{t}::DATE AS day, grid_code, community_code, street_code, district_code, {s} FROM {f} GROUP BY ALL"
     parts = [
         part.format(
@@ -262,7 +263,13 @@ def _loop_daily(con: duckdb.DuckDBPyConnection) -> None:
         + ", ".join(f"coalesce(sum({c}), 0) AS {c}" for c in sums)
         + " FROM ("
         + " UNION ALL BY NAME ".join(f"({p})" for p in parts)
-        + ") GROUP BY ALL ORDER BY day, grid_code"
+        + ") GROUP BY ALL ORDER BY grid_code, day"
+    )
+    con.execute("DELETE FROM loop_district_daily")
+    con.execute(
+        "INSERT INTO loop_district_daily BY NAME SELECT day, district_code, "
+        + ", ".join(f"sum({c}) AS {c}" for c in sums)
+        + " FROM loop_daily GROUP BY ALL ORDER BY day, district_code"
     )
 
 

@@ -212,6 +212,7 @@ def test_version_6_gets_the_daily_roll_up_filled(tmp_path):
     store.connect(path).close()
     con = duckdb.connect(str(path))
     con.execute("DROP TABLE loop_daily")
+    con.execute("DROP TABLE loop_district_daily")
     con.execute("UPDATE meta SET value = '6' WHERE key = 'schema_version'")
     con.close()
     con = store.connect(path)
@@ -222,6 +223,7 @@ def test_version_6_gets_the_daily_roll_up_filled(tmp_path):
             " FROM loop_daily GROUP BY ALL ORDER BY ALL"
         ).fetchall()
         # A B due 11-02 in G1, open; C D due 11-02 in G2, resolved 11-01 (D evaluated)
+        assert con.execute("SELECT sum(due), sum(resolved) FROM loop_district_daily").fetchone() == (4, 2)
         assert rows == [
             ("2026-11-01", "G2", 0, 0, 2, 1),
             ("2026-11-02", "G1", 2, 0, 0, 0),
