@@ -157,7 +157,7 @@ def _whistle_fields(view: dict, lang: str) -> html.Div:
                 id={"type": f"{PREFIX}-field", "name": "reason"},
                 type="text",
                 placeholder=t("whistle_reason", lang),
-                className="gt-input gt-note",
+                className="gt-input gt-reason",
                 maxLength=4000,
             ),
             _button(t("action_escalate", lang), "escalate"),

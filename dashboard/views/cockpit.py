@@ -37,6 +37,7 @@ LABELS = {
     "red_list": ("红榜", "Red list (best)"),
     "black_list": ("黑榜", "Black list (worst)"),
     "departments": ("部门排名(反向评价)", "Departments (rated by streets)"),
+    "departments_by_response": ("部门排名(吹哨响应小时，本期无评价)", "Departments by response hours (none rated)"),
     "rating": ("评价", "Rating"),
     "trend": ("趋势(周)", "Weekly trend"),
     "weekly_report": ("导出周报", "Weekly report"),
