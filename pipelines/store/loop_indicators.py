@@ -110,22 +110,62 @@ def indicators(
     the period are read from the daily roll-up ``loop_daily`` (``rollup=False``: everything from the history).
     """
     days, edges = _split(since, until) if rollup else (None, [(since, until)])
-    sums = [_rolled_sums(con, *days, level, code, by)] if days else []
-    for lo, hi in edges:
+    params: dict = {"since": since, "until": until} | ({} if level == "city" else {"code": code})
+    sums = []
+    if days:
+        table = "loop_district_daily" if level == "city" and by in (None, "district", "week") else "loop_daily"
+        params |= {"first": days[0], "last": days[1]}
+        select = ", ".join(f"sum({c}) AS {c}" for c in SUMS)
+        sums.append(_part_sql(select, f"{table} t", "t.day", "$first", "$last", level, by))
+    for n, (lo, hi) in enumerate(edges):
+        params |= {f"lo{n}": lo, f"hi{n}": hi}
         for part, source in _ROLLED.items():
             time, select = PART_SELECTS[part]
-            where = f"t.{time} >= $since AND t.{time} < $until"
-            sums.append(_grouped(con, select, source, f"t.{time}", where, lo, hi, level, code, by))
-    frames = [_averages(pd.concat(sums).groupby("unit_code").sum())]
+            sums.append(_part_sql(select, source, f"t.{time}", f"$lo{n}", f"$hi{n}", level, by))
+    union = " UNION ALL BY NAME ".join(f"({q})" for q in sums)
+    ctes = [f"sums_part AS (SELECT unit_code, {', '.join(f'sum({c}) AS {c}' for c in SUMS)} FROM ({union}) GROUP BY 1)"]
     for part, (source, time_column, select) in _DIRECT.items():
         if part == "tasks" and "grid" in (level, by):
             continue  # deliberations belong to communities, not grids
         alias = "d" if part == "tasks" else "t"
-        where = f"{time_column} >= $since AND {time_column} < $until"
-        frames.append(_grouped(con, select, source, time_column, where, since, until, level, code, by, alias))
-    table = pd.concat(frames, axis=1)
-    table = table[table.index.notna()]
-    return finish(table)
+        ctes.append(f"{part}_part AS ({_part_sql(select, source, time_column, '$since', '$until', level, by, alias)})")
+    names = [c.split(" AS ", 1)[0] for c in ctes]
+    joined = " ".join([names[0], *(f"FULL JOIN {n} USING (unit_code)" for n in names[1:])])
+    sql = f"WITH {', '.join(ctes)} SELECT {_output('tasks_part' in names)} FROM {joined} WHERE unit_code IS NOT NULL"
+    return con.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql}).df()
+
+
+def _part_sql(select, source, time_column, lo, hi, level, by, alias="t") -> str:
+    key, unit = _unit_sql(level, by, alias, time_column)
+    joiner = " AND " if " WHERE " in f" {source} " else " WHERE "
+    where = f"{time_column} >= {lo} AND {time_column} < {hi}"
+    return f"SELECT {key} AS unit_code, {select} FROM {source}{joiner}{where}{unit} GROUP BY 1"
+
+
+def _output(tasks: bool) -> str:
+    """The SELECT list of :func:`indicators`: ``unit_code``, the counts (0 when missing), the indicators."""
+    counts = {c: f"coalesce({c}, 0)::BIGINT" for c in ("due", "closed", "closed_on_time", "resolved", "reworked")}
+    counts["whistles"] = "coalesce(whistles, 0)::BIGINT"
+    counts["deliberation_tasks"] = "coalesce(deliberation_tasks, 0)::BIGINT" if tasks else "0::BIGINT"
+    counts["tasks_done"] = "coalesce(tasks_done, 0)::BIGINT" if tasks else "0::BIGINT"
+    values = {
+        "closure_rate": "closed / nullif(due, 0)",
+        "on_time_closure_rate": "closed_on_time / nullif(due, 0)",
+        "rework_rate": "coalesce(reworked, 0) / nullif(resolved, 0)",
+        "avg_handling_h": "handling_us / 3.6e9 / nullif(handling_n, 0)",
+        "satisfaction": "satisfaction_sum / nullif(satisfaction_n, 0)",
+        "community_evaluation": "evaluation_sum / nullif(evaluation_n, 0)",
+        "whistle_response_h": "whistle_response_h",
+        "whistle_on_time_rate": "whistle_on_time_rate",
+        "deliberation_done_rate": "tasks_done / nullif(deliberation_tasks, 0)" if tasks else "NULL",
+    }
+    return ", ".join(
+        [
+            "unit_code",
+            *(f"{e} AS {c}" for c, e in counts.items()),
+            *(f"({values[c]})::DOUBLE AS {c}" for c in INDICATORS),
+        ]
+    )
 
 
 def _split(since: dt.datetime, until: dt.datetime) -> tuple[tuple[dt.date, dt.date] | None, list]:
@@ -145,46 +185,6 @@ def _unit_sql(level: str, by: str | None, alias: str, time_column: str) -> tuple
         key = f"date_trunc('week', {time_column})::DATE"
     where = "" if level == "city" else f" AND {alias}.{LEVEL_TABLES[level][1]} = $code"
     return key, where
-
-
-def _grouped(con, select, source, time_column, where, since, until, level, code, by, alias="t") -> pd.DataFrame:
-    key, unit = _unit_sql(level, by, alias, time_column)
-    joiner = " AND " if " WHERE " in f" {source} " else " WHERE "
-    sql = f"SELECT {key} AS unit_code, {select} FROM {source}{joiner}{where}{unit} GROUP BY 1"
-    params = {"since": since, "until": until, "code": code}
-    return con.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql}).df().set_index("unit_code")
-
-
-def _rolled_sums(con, first: dt.date, last: dt.date, level, code, by) -> pd.DataFrame:
-    select = ", ".join(f"sum({c}) AS {c}" for c in SUMS)
-    table = "loop_district_daily" if level == "city" and by in (None, "district", "week") else "loop_daily"
-    where = "t.day >= $since AND t.day < $until"
-    return _grouped(con, select, f"{table} t", "t.day", where, first, last, level, code, by)
-
-
-def _averages(sums: pd.DataFrame) -> pd.DataFrame:
-    """The summed parts with their means (hours, scores) in place of the sums they come from."""
-    sums = sums.astype("float64")
-
-    def mean(total: str, n: str, scale: float = 1.0) -> pd.Series:
-        return sums[total] / scale / sums[n].where(sums[n] > 0)
-
-    return sums.assign(
-        avg_handling_h=mean("handling_us", "handling_n", 3.6e9),
-        satisfaction=mean("satisfaction_sum", "satisfaction_n"),
-        community_evaluation=mean("evaluation_sum", "evaluation_n"),
-    )[
-        [
-            "due",
-            "closed",
-            "closed_on_time",
-            "resolved",
-            "reworked",
-            "avg_handling_h",
-            "satisfaction",
-            "community_evaluation",
-        ]
-    ]
 
 
 def finish(table: pd.DataFrame) -> pd.DataFrame:
