@@ -112,26 +112,23 @@ def rebuild(con: duckdb.DuckDBPyConnection) -> None:
 
 @contextmanager
 def kept(con: duckdb.DuckDBPyConnection, ids_relation: str) -> Iterator[None]:
-    """Keep ``loop_daily`` right across a change of the incidents in ``ids_relation`` (a registered relation
-    with incident_id) that rewrites ``resolutions``: the (grid, day) keys they touch before and after the
-    change are recomputed from the base tables."""
-    _touched_keys(con, ids_relation, "CREATE OR REPLACE TEMP TABLE _loop_keys AS")
-    yield
-    _touched_keys(con, ids_relation, "INSERT INTO _loop_keys")
-    refresh_keys(con)
-
-
-def _touched_keys(con, ids_relation: str, into: str) -> None:
+    """Keep the roll-up right across the rewrite of ``resolutions`` for the incidents in ``ids_relation`` (a
+    registered relation with incident_id) after ``incidents`` changed: the (grid, day) keys they touch — the
+    deadline day, the resolution day now (``incidents``) and before (``resolutions``, not yet rewritten) —
+    are recomputed from the base tables once the rewrite is done.  Their checks did not change (a new
+    check is appended by :func:`add_check`)."""
     ids = f"incident_id IN (SELECT incident_id FROM {ids_relation})"
     con.execute(
         f"""
-        {into} SELECT DISTINCT grid_code, district_code, day FROM (
-            SELECT grid_code, district_code, due_at::DATE AS day FROM incidents WHERE {ids}
+        CREATE OR REPLACE TEMP TABLE _loop_keys AS SELECT DISTINCT grid_code, district_code, day FROM (
+            SELECT grid_code, district_code, unnest([due_at::DATE, resolved_at::DATE]) AS day FROM incidents
+            WHERE {ids}
             UNION ALL SELECT grid_code, district_code, resolved_at::DATE FROM resolutions WHERE {ids}
-            UNION ALL SELECT grid_code, district_code, verified_at::DATE FROM verifications WHERE {ids}
         ) WHERE day IS NOT NULL
         """
     )
+    yield
+    refresh_keys(con)
 
 
 def refresh_keys(con: duckdb.DuckDBPyConnection) -> None:
