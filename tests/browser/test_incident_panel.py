@@ -137,11 +137,16 @@ def test_panel_shows_priority_source_assignee_newest_step_and_red_localised_erro
             (status,) = cur.execute("SELECT status FROM incidents WHERE incident_id = ?", [incident_id]).fetchone()
             assert status == "in_progress", "a refused action changes nothing"
         # 吹哨 with the suggested department, then that department's 报到 (the button appears with the whistle)
-        driver.find_element(By.CSS_SELECTOR, "#command-incident-whistle .gt-reason").send_keys("Overdue twice")
-        driver.find_element(By.CSS_SELECTOR, "#command-incident-whistle button").click()
+        reason = driver.find_element(By.CSS_SELECTOR, "#command-incident-whistle .gt-reason input")
+        driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", reason)
+        reason.send_keys("Overdue twice")
+        button = driver.find_element(By.CSS_SELECTOR, "#command-incident-whistle button[id*='escalate']")
+        driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", button)
+        button.click()
+        WebDriverWait(driver, 30).until(lambda d: d.find_element(By.ID, MESSAGE).text != refusal)
+        assert driver.find_element(By.ID, MESSAGE).text == "Blow the whistle: done ✓"
         report = "#command-incident-controls button[id*='report:']"
         WebDriverWait(driver, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, report))
-        assert driver.find_element(By.ID, MESSAGE).text == "Blow the whistle: done ✓"
         driver.find_element(By.CSS_SELECTOR, report).click()
         WebDriverWait(driver, 30).until(lambda d: not d.find_elements(By.CSS_SELECTOR, report))
         assert driver.find_element(By.ID, MESSAGE).text == "Department report: done ✓"
