@@ -87,3 +87,16 @@ def test_the_colour_bar_sits_below_the_mode_bar(data):
     shaded = leader.cockpit_parts(data, level, code, "closure_rate", "7d", "zh", SimpleNamespace(tile_url=None))[2]
     bar = shaded["data"][0]["colorbar"]
     assert bar["y"] + bar["len"] / 2 <= 0.75  # the mode bar takes the card's top right corner
+
+
+def test_periods_are_whole_days_but_today_and_the_trend_starts_on_a_monday():
+    import datetime as dt
+
+    until = dt.datetime(2026, 11, 22, 18, 0)  # a Sunday evening
+    spans = cockpit.periods(until, "7d")
+    assert spans["current"] == (dt.datetime(2026, 11, 16), until)  # Monday 00:00 … now: 7 calendar days
+    assert spans["previous"] == (dt.datetime(2026, 11, 9), dt.datetime(2026, 11, 16))
+    assert spans["last_year"][0] == dt.datetime(2025, 11, 17)  # 52 weeks earlier: the same weekday
+    assert cockpit.periods(until, "24h")["current"] == (until - dt.timedelta(hours=24), until)
+    since = cockpit.trend_since(until)
+    assert since == dt.datetime(2026, 8, 31) and since.weekday() == 0 and (until - since).days // 7 + 1 == 12
