@@ -156,7 +156,7 @@ def insert_new_incidents(con: duckdb.DuckDBPyConnection, rows: list[dict], actor
         "(?, NULL, 'reported', ?, ?, ?)",
         [[r["incident_id"], r["reported_at"], actor, note] for r, actor in zip(rows, actors, strict=True)],
     )
-    loop_rollup.add_incidents(con, pa.Table.from_pylist(rows))
+    loop_rollup.add_incidents(con, loop_rollup.incident_fields(rows))
 
 
 def _insert_values(con: duckdb.DuckDBPyConnection, target: str, marks: str, rows: list) -> None:

@@ -156,23 +156,36 @@ def refresh_keys(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("DROP TABLE IF EXISTS _loop_keys")
 
 
+_INCIDENT_FIELDS = pa.schema(
+    [
+        ("due_at", pa.timestamp("us")),
+        ("resolved_at", pa.timestamp("us")),
+        ("reported_at", pa.timestamp("us")),
+        ("status", pa.string()),
+        ("satisfaction", pa.int8()),
+        ("archived", pa.bool_()),
+        *((c.strip(), pa.string()) for c in CODES.split(",")),
+    ]
+)
+"""The incident columns the roll-up reads (a missing one is NULL)."""
+
+
+def incident_fields(rows: list[dict]) -> pa.Table:
+    """The roll-up's columns of new incident rows (dicts), typed (free text never reaches the roll-up)."""
+    return pa.Table.from_pylist([{k: r.get(k) for k in _INCIDENT_FIELDS.names} for r in rows], schema=_INCIDENT_FIELDS)
+
+
 def add_incidents(con: duckdb.DuckDBPyConnection, rows: pa.Table) -> None:
     """Append the contribution of incidents never stored before (a batch or an intake), their deadline and
     resolution parts, from the rows themselves (no read of ``incidents``)."""
     if len(rows) == 0:
         return
     present = set(rows.column_names)
-    typed = {
-        "archived": "BOOLEAN",
-        "resolved_at": "TIMESTAMP",
-        "satisfaction": "TINYINT",
-        "status": "VARCHAR",
-        "due_at": "TIMESTAMP",
-        "reported_at": "TIMESTAMP",
-        **{c.strip(): "VARCHAR" for c in CODES.split(",")},
-    }
-    columns = ", ".join(c if c in present else f"NULL::{kind} AS {c}" for c, kind in typed.items())
-    con.register("_loop_new", rows)
+    columns = ", ".join(
+        c if c in present else f"NULL::{_SQL_TYPES[f.type]} AS {c}"
+        for c, f in zip(_INCIDENT_FIELDS.names, _INCIDENT_FIELDS, strict=True)
+    )
+    con.register("_loop_new", rows.select([c for c in _INCIDENT_FIELDS.names if c in present]))
     try:
         sources = {
             "due": _SOURCES["due"].replace("incidents t", f"(SELECT {columns} FROM _loop_new) t"),
@@ -181,6 +194,9 @@ def add_incidents(con: duckdb.DuckDBPyConnection, rows: pa.Table) -> None:
         _append(con, _rows_sql(sources))
     finally:
         con.unregister("_loop_new")
+
+
+_SQL_TYPES = {pa.timestamp("us"): "TIMESTAMP", pa.string(): "VARCHAR", pa.int8(): "TINYINT", pa.bool_(): "BOOLEAN"}
 
 
 def _append(con, rows_sql: str, params: list | None = None) -> None:
