@@ -114,7 +114,7 @@ def cockpit_rows(data, units, repeat: int) -> list:
                 data.con, *spans["current"], level, code, by=child
             ),
             "trend": lambda level=level, code=code: loop_indicators.indicators(
-                data.con, until - dt.timedelta(weeks=cockpit.TREND_WEEKS), until, level, code, by="week"
+                data.con, cockpit.trend_since(until), until, level, code, by="week"
             ),
         }
         for part, work in queries.items():

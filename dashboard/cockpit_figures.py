@@ -73,6 +73,9 @@ def choropleth(children: dict, table: pd.DataFrame, indicator: str, lang: str, t
             value=table[indicator], shown=[shown(indicator, v) for v in table[indicator]]
         )
     traces = shading_trace(children, units, label(indicator, lang), indicator not in LOWER_IS_BETTER)
+    for trace in traces:
+        if "colorbar" in trace:  # below the mode bar (top right), whose buttons hid the colour bar's title
+            trace["colorbar"].update(y=0.42, len=0.6, yanchor="middle")
     layers = outline_layer(children.get("outline"), "#8ecae6", 2.0)
     figure = map_figure(traces, children, layers, tile_url, uirevision, legend=False)
     figure["layout"]["map"]["zoom"] = children["zoom"] - 0.8  # a card, smaller than the command map
@@ -80,36 +83,53 @@ def choropleth(children: dict, table: pd.DataFrame, indicator: str, lang: str, t
 
 
 def department_bars(departments: pd.DataFrame, lang: str) -> dict:
-    """Departments by their mean 反向评价 (1-5), best at the top, with response hours in the hover."""
+    """Departments by their mean 反向评价 (1-5), best at the top, with response hours in the hover.
+
+    Departments not rated in the period have no bar (an empty row said nothing); when none was rated, the
+    departments are shown by whistle response hours instead (fastest at the top), so the card is never blank
+    while whistles were blown."""
     if departments.empty:
         return {"data": [], "layout": _layout(annotations=[_empty(lang)])}
-    frame = departments.iloc[::-1]
-    colours = [GOOD if r >= 4 else BAD if r < 3 else ACCENT for r in frame["rating"].fillna(0)]
+    rated = departments[departments["rating"].notna()]
+    by_rating = not rated.empty
+    frame = rated if by_rating else departments[departments["response_h"].notna()]
+    if frame.empty:
+        return {"data": [], "layout": _layout(annotations=[_empty(lang)])}
+    frame = frame.iloc[::-1] if by_rating else frame.sort_values("response_h", ascending=False)
+    metric = "rating" if by_rating else "response_h"
+    if by_rating:
+        colours = [GOOD if r >= 4 else BAD if r < 3 else ACCENT for r in frame["rating"]]
+    else:
+        colours = [BAD if late is not None and late < 0.5 else ACCENT for late in frame["on_time_rate"]]
     trace = {
         "type": "bar",
         "orientation": "h",
-        "x": as_list(frame["rating"]),
+        "x": as_list(frame[metric]),
         "y": as_list(frame["department"]),
         "marker": {"color": colours},
         "customdata": [[h, w] for h, w in zip(frame["response_h"].round(1), frame["whistles"], strict=True)],
         "hovertemplate": "%{y}: %{x:.2f}<br>响应 %{customdata[0]} h · 吹哨 %{customdata[1]}<extra></extra>",
-        "name": label("rating", lang),
+        "name": label("rating" if by_rating else "whistle_response_h", lang),
     }
-    layout = _layout(title={"text": label("departments", lang), "font": {"size": 14}})
-    layout["xaxis"].update(range=[0, 5])
+    title = label("departments", lang) if by_rating else label("departments_by_response", lang)
+    layout = _layout(title={"text": title, "font": {"size": 14}})
+    if by_rating:
+        layout["xaxis"].update(range=[0, 5])
     return {"data": [trace], "layout": layout}
 
 
 def trend_lines(trend: pd.DataFrame, indicator: str, lang: str) -> dict:
     """The indicator week by week, with 按期结案率 and 结案率 for reference."""
     keys = list(dict.fromkeys([indicator, "closure_rate", "on_time_closure_rate"]))
-    weeks = [str(w)[:10] for w in trend["week"]] if len(trend) else []
+    if not len(trend):
+        return {"data": [], "layout": _layout(annotations=[_empty(lang)])}
+    weeks = [str(w)[:10] for w in trend["week"]]
     traces = [
         {
             "type": "scatter",
             "mode": "lines+markers",
             "x": weeks,
-            "y": _scale(key, trend[key]) if len(trend) else [],
+            "y": _scale(key, trend[key]),
             "name": label(key, lang),
             "line": {"width": 3 if key == indicator else 1.5},
         }

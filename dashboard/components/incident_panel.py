@@ -15,6 +15,7 @@ from dashboard.components.panels import place
 from dashboard.components.urls import lang_of
 from dashboard.i18n import category_label, status_label, t, term_label
 from dashboard.views import incidents
+from pipelines.vocabulary import DONE_STATUSES, WHISTLE_LEVELS
 
 PREFIX = "command-incident"
 
@@ -87,22 +88,14 @@ def _field(name: str, options: list[dict], value) -> dcc.Dropdown:
     )
 
 
-def _controls(view: dict, lang: str) -> list:
+def _controls(view: dict, lang: str, role: str | None = None) -> list:
+    """The note, the loop's allowed steps, then 吹哨 (level, departments, reason) and each pending 报到."""
     actions = view["allowed_actions"]
-    if not actions:
+    whistle = incidents.may_act(role, "escalate") and view["status"] not in DONE_STATUSES
+    pending = [w for w in view.get("whistles", []) if not w["reported_at"]] if incidents.may_act(role, "report") else []
+    if not (actions or whistle or pending):
         return []
-    department = view["suggestions"]["department"]
-    options = [{"label": f"{t('department', lang)} {department}", "value": f"department:{department}"}]
-    options += [
-        {"label": f"{w['role']} {w['name']} {w['phone']}", "value": f"worker:{w['worker_id']}"}
-        for w in view["suggestions"]["grid_workers"]
-    ]
-    controls = []
-    if "dispatch" in actions:
-        controls.append(_field("assignee", options, options[0]["value"]))
-    if "evaluate" in actions:
-        scores = [{"label": t("score", lang).format(n=n), "value": n} for n in range(5, 0, -1)]
-        controls.append(_field("satisfaction", scores, 5))
+    controls = _step_fields(view, lang) if actions else []
     controls.append(
         dcc.Input(
             id={"type": f"{PREFIX}-field", "name": "note"},
@@ -112,13 +105,66 @@ def _controls(view: dict, lang: str) -> list:
             maxLength=4000,
         )
     )
+    controls += [_button(t(f"action_{a}", lang), a) for a in actions]
+    if whistle:
+        controls.append(_whistle_fields(view, lang))
     controls += [
-        html.Button(
-            t(f"action_{a}", lang), id={"type": f"{PREFIX}-action", "action": a}, className="gt-button", n_clicks=0
-        )
-        for a in actions
+        _button(t("action_report", lang).format(department=w["department"]), f"report:{w['whistle_id']}")
+        for w in pending
     ]
     return controls
+
+
+def _button(label: str, action: str) -> html.Button:
+    return html.Button(label, id={"type": f"{PREFIX}-action", "action": action}, className="gt-button", n_clicks=0)
+
+
+def _step_fields(view: dict, lang: str) -> list:
+    actions = view["allowed_actions"]
+    department = view["suggestions"]["department"]
+    options = [{"label": f"{t('department', lang)} {department}", "value": f"department:{department}"}]
+    options += [
+        {"label": f"{w['role']} {w['name']} {w['phone']}", "value": f"worker:{w['worker_id']}"}
+        for w in view["suggestions"]["grid_workers"]
+    ]
+    fields = []
+    if "dispatch" in actions:
+        fields.append(_field("assignee", options, options[0]["value"]))
+    if "evaluate" in actions:
+        scores = [{"label": t("score", lang).format(n=n), "value": n} for n in range(5, 0, -1)]
+        fields.append(_field("satisfaction", scores, 5))
+    return fields
+
+
+def _whistle_fields(view: dict, lang: str) -> html.Div:
+    """吹哨报到: who blows (street or community), which departments must report, and why."""
+    levels = [{"label": t(f"whistle_{level}", lang), "value": level} for level in WHISTLE_LEVELS]
+    suggested = view["suggestions"]["department"]
+    departments = sorted({*view.get("departments", []), *([suggested] if suggested else [])})
+    return html.Div(
+        [
+            html.Small(t("whistle_heading", lang)),
+            _field("level", levels, WHISTLE_LEVELS[0]),
+            dcc.Dropdown(
+                id={"type": f"{PREFIX}-field", "name": "departments"},
+                options=[{"label": d, "value": d} for d in departments],
+                value=[suggested] if suggested else [],
+                multi=True,
+                placeholder=t("whistle_departments", lang),
+                className="gt-dropdown",
+            ),
+            dcc.Input(
+                id={"type": f"{PREFIX}-field", "name": "reason"},
+                type="text",
+                placeholder=t("whistle_reason", lang),
+                className="gt-input gt-reason",
+                maxLength=4000,
+            ),
+            _button(t("action_escalate", lang), "escalate"),
+        ],
+        className="gt-whistle",
+        id=f"{PREFIX}-whistle",
+    )
 
 
 def body(view: dict, lang: str) -> list:
@@ -145,7 +191,8 @@ def drawn_key(view: dict | None, role: str | None, lang: str) -> list | None:
     """What the controls depend on: a live update that leaves it alone leaves the controls (and a typed note) alone."""
     if view is None:
         return None
-    return [view["incident_id"], view["status"], view["allowed_actions"], role, lang]
+    whistles = [[w["whistle_id"], bool(w["reported_at"])] for w in view.get("whistles", [])]
+    return [view["incident_id"], view["status"], view["allowed_actions"], role, lang, whistles]
 
 
 def register_callbacks(app: Dash, data) -> None:
@@ -179,7 +226,7 @@ def register_callbacks(app: Dash, data) -> None:
         if view is None:
             return None, "gt-incident gt-hidden", None, None, None
         key = drawn_key(view, role, lang)
-        controls = no_update if key == drawn else _controls(view, lang)
+        controls = no_update if key == drawn else _controls(view, lang, role)
         message = no_update if ctx.triggered_id == "command-version" else None
         return body(view, lang), "gt-incident", controls, key, message
 
@@ -196,11 +243,25 @@ def register_callbacks(app: Dash, data) -> None:
         if not ctx.triggered or not ctx.triggered[0]["value"] or not incident_id:
             raise PreventUpdate
         lang = lang_of(search)
-        if not incidents.may_act(flask.session.get("role")):
-            return t("dispatchers_only", lang), "gt-incident-message gt-error"
         action = ctx.triggered_id["action"]
         fields = {state["id"]["name"]: state.get("value") for state in ctx.states_list[2]}
-        refused = incidents.act(data, incident_id, action, fields, flask.session.get("user"), lang)
+        refused, label = perform(
+            data, incident_id, action, fields, flask.session.get("role"), flask.session.get("user"), lang
+        )
         if refused:
             return refused, "gt-incident-message gt-error"
-        return t("done", lang).format(action=t(f"action_{action}", lang)) + " ✓", "gt-incident-message gt-ok"
+        return t("done", lang).format(action=label) + " ✓", "gt-incident-message gt-ok"
+
+
+def perform(data, incident_id: str, action: str, fields: dict, role, user, lang: str) -> tuple[str | None, str]:
+    """Take a panel action (a loop step, ``escalate`` or ``report:<whistle id>``) for ``role``: (refusal or None,
+    the action's label).  The role is checked here, once, on the API's permission table."""
+    kind, _, whistle_id = action.partition(":")
+    label = t("action_report_done", lang) if kind == "report" else t(f"action_{kind}", lang)
+    if not incidents.may_act(role, kind):
+        return t("dispatchers_only", lang), label
+    if kind == "escalate":
+        return incidents.escalate(data, incident_id, fields, user, lang), label
+    if kind == "report":
+        return incidents.report(data, whistle_id, fields, user, lang), label
+    return incidents.act(data, incident_id, kind, fields, user, lang), label

@@ -37,6 +37,7 @@ LABELS = {
     "red_list": ("红榜", "Red list (best)"),
     "black_list": ("黑榜", "Black list (worst)"),
     "departments": ("部门排名(反向评价)", "Departments (rated by streets)"),
+    "departments_by_response": ("部门排名(吹哨响应小时，本期无评价)", "Departments by response hours (none rated)"),
     "rating": ("评价", "Rating"),
     "trend": ("趋势(周)", "Weekly trend"),
     "weekly_report": ("导出周报", "Weekly report"),
@@ -61,13 +62,27 @@ def shown(indicator: str, value) -> str:
 
 
 def periods(until: dt.datetime, window: str) -> dict[str, tuple[dt.datetime, dt.datetime]]:
-    days = dt.timedelta(days=WINDOWS.get(window, 7))
+    """This period, the one before (环比) and the same one a year earlier (同比).
+
+    ``24h`` is the last 24 hours; ``7d`` and ``30d`` are that many calendar days, today (up to ``until``)
+    included, and the period before is the same number of whole days before them: whole days are read
+    from the daily roll-up, only today from the history."""
+    days = WINDOWS.get(window, 7)
+    length = dt.timedelta(days=days)
     year = dt.timedelta(days=364)  # whole weeks: the same weekdays a year earlier
+    midnight = dt.datetime.combine(until.date() - dt.timedelta(days=days - 1), dt.time())
+    start = until - length if days == 1 else midnight
     return {
-        "current": (until - days, until),
-        "previous": (until - 2 * days, until - days),
-        "last_year": (until - days - year, until - year),
+        "current": (start, until),
+        "previous": (start - length, start),
+        "last_year": (start - year, until - year),
     }
+
+
+def trend_since(until: dt.datetime) -> dt.datetime:
+    """The Monday that starts the first of the trend's ``TREND_WEEKS`` weeks (the last one is this week)."""
+    monday = until.date() - dt.timedelta(days=until.weekday())
+    return dt.datetime.combine(monday - dt.timedelta(weeks=TREND_WEEKS - 1), dt.time())
 
 
 def cockpit(data, level: str, code: str | None, window: str) -> dict:
@@ -87,7 +102,7 @@ def _cockpit(data, level: str, code: str | None, window: str, until: dt.datetime
         unit = {name: _one(indicators(cur, *span, level, code)) for name, span in spans.items()}
         kids = {name: indicators(cur, *span, level, code, by=child) for name, span in spans.items()} if child else {}
         departments = department_ranking(cur, *spans["current"])
-        trend = indicators(cur, until - dt.timedelta(weeks=TREND_WEEKS), until, level, code, by="week")
+        trend = indicators(cur, trend_since(until), until, level, code, by="week")
     names = data.shapes.children(level, code)["frame"][["code", "name"]] if child else pd.DataFrame()
     return {
         "level": level,

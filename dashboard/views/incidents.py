@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from dashboard.i18n import status_label, t
 from pipelines.auth import Actor, permission_allowed
-from pipelines.incidents import intake
+from pipelines.incidents import governance, intake
 from pipelines.incidents.machine import IllegalTransition
 from pipelines.incidents.repository import incident_record
 from pipelines.incidents.view import incident_view
+from pipelines.store.categories import category_deadlines
 
 DISPATCH_NOTE = "派单至"
 """How a dispatch's history note names its assignee when no note was typed (the generator writes the same)."""
@@ -22,7 +23,11 @@ def detail(data, incident_id: str, role: str | None) -> dict | None:
     """The incident as the API shows it to ``role`` (history, suggestions, allowed actions), or None."""
     with data.cursor() as cur:
         record = incident_record(cur, incident_id)
-        return None if record is None else incident_view(cur, record, role, data.clock())
+        if record is None:
+            return None
+        view = incident_view(cur, record, role, data.clock())
+        view["departments"] = sorted(set(category_deadlines(cur)["department"].dropna()))  # who may be whistled
+        return view
 
 
 def current_assignee(view: dict) -> str | None:
@@ -43,9 +48,45 @@ def current_assignee(view: dict) -> str | None:
     return None
 
 
-def may_act(role: str | None) -> bool:
-    """May a dashboard user with ``role`` move incidents along the loop (the one permission check)?"""
-    return permission_allowed(Actor("user", role=role), "incident.act")
+ACTION_PERMISSIONS = {"escalate": "incident.escalate", "report": "whistle.report"}
+"""The permission of each panel action that is not a step of the loop (those need ``incident.act``)."""
+
+
+def may_act(role: str | None, action: str = "act") -> bool:
+    """May a dashboard user with ``role`` take ``action`` (a loop step, ``escalate`` 吹哨 or ``report`` 报到)?
+    The one permission check of the panel, on the API's permission table."""
+    return permission_allowed(Actor("user", role=role), ACTION_PERMISSIONS.get(action, "incident.act"))
+
+
+def escalate(data, incident_id: str, fields: dict, user: str | None, lang: str = "zh") -> str | None:
+    """吹哨 from the panel's fields (level, departments, reason) through the API's write path; None when done."""
+    body = {
+        "level": fields.get("level") or "street",
+        "departments": list(fields.get("departments") or []),
+        "reason": (fields.get("reason") or "").strip() or None,
+    }
+    if not body["departments"]:
+        return t("err_whistle_departments", lang)
+    if not body["reason"]:
+        return t("err_whistle_reason", lang)
+    return _governance(governance.escalate, data, incident_id, body, user, lang)
+
+
+def report(data, whistle_id: str, fields: dict, user: str | None, lang: str = "zh") -> str | None:
+    """A department's 报到 on a whistle (the note as its report); None when done."""
+    body = {"note": (fields.get("note") or "").strip() or None}
+    return _governance(governance.whistle_step, data, whistle_id, "report", body, user, lang)
+
+
+def _governance(step, data, key: str, *args) -> str | None:
+    *body, user, lang = args
+    try:
+        step(data.db, key, *body, data.clock(), user)
+    except intake.NotFound as exc:
+        return t("err_request", lang).format(reason=exc)
+    except intake.RequestError as exc:
+        return t("err_request", lang).format(reason=exc)
+    return None
 
 
 def payload(action: str, fields: dict) -> dict:

@@ -156,7 +156,7 @@ def service_names(db: Database, asked: object = None) -> frozenset[str]:
     """The category names, read once per database and again only when ``asked`` is not among them
     (categories are added by loads and never removed)."""
     names = _SERVICES.get(db)
-    if names is None or asked not in names:
+    if names is None or (isinstance(asked, str) and asked not in names):  # a non-text code is refused later
         with db.cursor() as cur:
             names = _SERVICES[db] = frozenset(category_rules(cur))
     return names

@@ -14,6 +14,7 @@ import json
 
 import pandas as pd
 
+from pipelines.store import loop_rollup
 from pipelines.store.meta import bump_data_version
 
 GOVERNANCE_SCHEMA = """
@@ -184,6 +185,7 @@ def record_verification(
         f" SELECT incident_id, ?, ?, ?, ?, ?, ?, {_CODES} FROM incidents WHERE incident_id = ?",
         [now, kind, passed, score, actor, note, incident_id],
     )
+    loop_rollup.add_check(con, incident_id, now, kind, passed, score)
 
 
 # --- 议事协商 ------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ import datetime as dt
 import duckdb
 
 from pipelines.domain import CATEGORIES
+from pipelines.store import loop_rollup
 from pipelines.store.governance import GOVERNANCE_TABLES
 from pipelines.vocabulary import sql_in
 
@@ -38,6 +39,7 @@ def generate_governance(con: duckdb.DuckDBPyConnection, seed: int, end: dt.datet
     _checks(con, seed)
     _whistles(con, seed, end)
     _deliberations(con, seed, end)
+    loop_rollup.rebuild(con)  # the checks changed wholesale
     return {
         t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
         for t in ("verifications", "whistles", "deliberations")

@@ -15,15 +15,16 @@ from geo.h3cells import COVER_RES, POINT_RES, parent_sql_macro
 from pipelines.domain import CATEGORIES, LIFE_CIRCLE_LABELS, LIFE_CIRCLES_M, SERVICE_STANDARDS
 from pipelines.errors import GridtwinError
 from pipelines.store.governance import GOVERNANCE_SCHEMA
+from pipelines.store.loop_rollup import LOOP_DAILY_SCHEMA
 from pipelines.store.party import PARTY_SCHEMA, seed_standards
 from pipelines.vocabulary import OPEN_SQL
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 """1: before the derived tables ``open_incidents`` and ``resolutions``; 2: with them; 3: server-side
 sessions, disabled users, revoked-key times, idempotency tokens scoped to a caller and bound to a payload,
 and no signing secret in ``meta``; 4: the party tables; 5: ``incidents.archived`` (old open items of a
 historical import, kept out of ``open_incidents``); 6: the governance tables (吹哨报到, 核查, 议事协商) and
-``assignments.level`` (分级置办)."""
+``assignments.level`` (分级置办); 7: the loop's daily roll-up ``loop_daily`` (derived, for the cockpit)."""
 
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -123,6 +124,7 @@ CREATE TABLE IF NOT EXISTS intake_tokens (
     PRIMARY KEY (caller, token));
 {PARTY_SCHEMA}
 {GOVERNANCE_SCHEMA}
+{LOOP_DAILY_SCHEMA}
 {parent_sql_macro()};
 CREATE OR REPLACE MACRO h3_resolution(cell) AS ((cell::UBIGINT >> 52) & 15::UBIGINT);
 """
@@ -215,12 +217,69 @@ def _governance(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("ALTER TABLE assignments ADD COLUMN IF NOT EXISTS level VARCHAR")
 
 
+def _loop_daily(con: duckdb.DuckDBPyConnection) -> None:
+    """6 → 7: fill the new ``loop_daily`` and ``loop_district_daily`` (created by ``SCHEMA``) from the
+    incidents and checks."""
+    part = "SELECT t.{t}::DATE AS day, grid_code, community_code, street_code, district_code, {s} FROM {f} GROUP BY ALL"
+    parts = [
+        part.format(
+            t="due_at",
+            s="count(*) AS due, count(resolved_at) AS closed,"
+            " count(*) FILTER (WHERE resolved_at <= due_at) AS closed_on_time",
+            f="incidents t WHERE due_at IS NOT NULL AND NOT coalesce(archived, false)",
+        ),
+        part.format(
+            t="resolved_at",
+            s="count(*) AS resolved, sum(datediff('microsecond', reported_at, resolved_at)) AS handling_us,"
+            " count(reported_at) AS handling_n,"
+            " sum(satisfaction) FILTER (WHERE status = 'evaluated') AS satisfaction_sum,"
+            " count(satisfaction) FILTER (WHERE status = 'evaluated') AS satisfaction_n",
+            f="incidents t WHERE resolved_at IS NOT NULL",
+        ),
+        part.format(
+            t="verified_at",
+            s="count(*) FILTER (WHERE NOT passed) AS reworked,"
+            " sum(score) FILTER (WHERE kind = '核查') AS evaluation_sum,"
+            " count(score) FILTER (WHERE kind = '核查') AS evaluation_n",
+            f="verifications t",
+        ),
+    ]
+    sums = (
+        "due",
+        "closed",
+        "closed_on_time",
+        "resolved",
+        "handling_us",
+        "handling_n",
+        "satisfaction_sum",
+        "satisfaction_n",
+        "reworked",
+        "evaluation_sum",
+        "evaluation_n",
+    )
+    con.execute("DELETE FROM loop_daily")
+    con.execute(
+        "INSERT INTO loop_daily BY NAME SELECT day, grid_code, community_code, street_code, district_code, "
+        + ", ".join(f"coalesce(sum({c}), 0) AS {c}" for c in sums)
+        + " FROM ("
+        + " UNION ALL BY NAME ".join(f"({p})" for p in parts)
+        + ") GROUP BY ALL ORDER BY grid_code, day"
+    )
+    con.execute("DELETE FROM loop_district_daily")
+    con.execute(
+        "INSERT INTO loop_district_daily BY NAME SELECT day, district_code, "
+        + ", ".join(f"sum({c}) AS {c}" for c in sums)
+        + " FROM loop_daily GROUP BY ALL ORDER BY day, district_code"
+    )
+
+
 MIGRATIONS = {
     2: _add_derived_tables,
     3: _sessions_and_scoped_tokens,
     4: _add_party_tables,
     5: _archived_incidents,
     6: _governance,
+    7: _loop_daily,
 }
 """version: the step that upgrades a file from the version before it."""
 

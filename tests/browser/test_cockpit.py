@@ -22,11 +22,11 @@ def test_cockpit_draws_drills_down_and_exports_the_weekly_report(server, tmp_pat
     driver = make_driver(width=1600, height=1400, downloads=tmp_path, server=server)
     try:
         driver.get(server["url"] + "/leader?ind=closure_rate")
-        for css in (
+        for css in (  # each card draws its chart, or says it has no data (never a blank card)
             BARS,
             "#leader-map .maplibregl-canvas",
-            "#leader-departments g.point path",
-            "#leader-trend .scatterlayer .trace",
+            "#leader-departments g.point path, #leader-departments .annotation-text",
+            "#leader-trend .scatterlayer .trace, #leader-trend .annotation-text",
         ):
             wait_for(driver, css)
         settle(driver)

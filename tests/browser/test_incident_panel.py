@@ -88,10 +88,16 @@ def _facts(driver) -> dict[str, str]:
 
 
 def _in_progress_overdue(driver, cur) -> str:
+    """An overdue incident in progress, not whistled yet, whose category has a department (the whistle's
+    suggested one)."""
     for item in driver.find_elements(By.CSS_SELECTOR, "#command-ticker-overdue li"):
         incident_id = item.get_attribute("data-id")
-        (status,) = cur.execute("SELECT status FROM incidents WHERE incident_id = ?", [incident_id]).fetchone()
-        if status == "in_progress":
+        row = cur.execute(
+            "SELECT status, c.department FROM incidents i JOIN categories c USING (category) WHERE incident_id = ?"
+            " AND NOT EXISTS (SELECT 1 FROM whistles w WHERE w.incident_id = i.incident_id)",
+            [incident_id],
+        ).fetchone()
+        if row and row[0] == "in_progress" and row[1]:
             return incident_id
     raise AssertionError("the demo's overdue list holds incidents in progress")
 
@@ -130,6 +136,25 @@ def test_panel_shows_priority_source_assignee_newest_step_and_red_localised_erro
             driver.save_screenshot(str(screenshot_dir / f"panel-error-{lang}.png"))
             (status,) = cur.execute("SELECT status FROM incidents WHERE incident_id = ?", [incident_id]).fetchone()
             assert status == "in_progress", "a refused action changes nothing"
+        # 吹哨 with the suggested department, then that department's 报到 (the button appears with the whistle)
+        reason = driver.find_element(By.CSS_SELECTOR, "#command-incident-whistle .gt-reason input")
+        driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", reason)
+        reason.send_keys("Overdue twice")
+        button = driver.find_element(By.CSS_SELECTOR, "#command-incident-whistle button[id*='escalate']")
+        driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", button)
+        button.click()
+        WebDriverWait(driver, 30).until(lambda d: d.find_element(By.ID, MESSAGE).text != refusal)
+        assert driver.find_element(By.ID, MESSAGE).text == "Blow the whistle: done ✓"
+        report = "#command-incident-controls button[id*='report:']"
+        WebDriverWait(driver, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, report))
+        driver.find_element(By.CSS_SELECTOR, report).click()
+        WebDriverWait(driver, 30).until(lambda d: not d.find_elements(By.CSS_SELECTOR, report))
+        assert driver.find_element(By.ID, MESSAGE).text == "Department report: done ✓"
+        reported = cur.execute(
+            "SELECT reason, reported_at IS NOT NULL FROM whistles WHERE incident_id = ?", [incident_id]
+        ).fetchall()
+        assert reported == [("Overdue twice", True)]
+        driver.save_screenshot(str(screenshot_dir / "panel-whistle.png"))
         assert console_errors(driver) == []
     finally:
         driver.quit()

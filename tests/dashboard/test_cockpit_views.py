@@ -5,7 +5,9 @@ from __future__ import annotations
 import io
 from types import SimpleNamespace
 
+import numpy as np
 import openpyxl
+import pandas as pd
 
 from dashboard.components.whistle_ticker import overdue_for, whistle_list
 from dashboard.views import cockpit, leader
@@ -55,3 +57,46 @@ def test_overdue_whistles_reach_the_ticker(data):
     assert len(frame) > 0 and (frame["late_since"] < now).all()
     heading, items = whistle_list(frame, now, "zh")
     assert heading.children == "吹哨超时" and len(items.children) == len(frame)
+
+
+def test_departments_without_ratings_have_no_empty_rows_and_an_unrated_period_ranks_by_response():
+    from dashboard import cockpit_figures
+
+    frame = pd.DataFrame(
+        {
+            "department": ["城管执法", "交警大队", "住建局"],
+            "whistles": [3, 2, 1],
+            "rating": [4.5, np.nan, 2.0],
+            "response_h": [1.0, 3.5, np.nan],
+            "on_time_rate": [1.0, 0.0, np.nan],
+        }
+    )
+    rated = cockpit_figures.department_bars(frame, "zh")["data"][0]
+    assert rated["y"] == ["住建局", "城管执法"] and rated["x"] == [2.0, 4.5]  # best at the top, 交警大队 unrated
+    unrated = cockpit_figures.department_bars(frame.assign(rating=np.nan), "en")
+    assert unrated["data"][0]["y"] == ["交警大队", "城管执法"] and unrated["data"][0]["x"] == [3.5, 1.0]
+    assert "response" in unrated["layout"]["title"]["text"]
+    nothing = cockpit_figures.department_bars(frame.iloc[:0], "zh")
+    assert nothing["data"] == [] and nothing["layout"]["annotations"][0]["text"] == "本期无数据"
+    empty_trend = cockpit_figures.trend_lines(pd.DataFrame(columns=["week", "closure_rate"]), "closure_rate", "zh")
+    assert empty_trend["data"] == [] and empty_trend["layout"]["annotations"]
+
+
+def test_the_colour_bar_sits_below_the_mode_bar(data):
+    level, code = data.shapes.home()
+    shaded = leader.cockpit_parts(data, level, code, "closure_rate", "7d", "zh", SimpleNamespace(tile_url=None))[2]
+    bar = shaded["data"][0]["colorbar"]
+    assert bar["y"] + bar["len"] / 2 <= 0.75  # the mode bar takes the card's top right corner
+
+
+def test_periods_are_whole_days_but_today_and_the_trend_starts_on_a_monday():
+    import datetime as dt
+
+    until = dt.datetime(2026, 11, 22, 18, 0)  # a Sunday evening
+    spans = cockpit.periods(until, "7d")
+    assert spans["current"] == (dt.datetime(2026, 11, 16), until)  # Monday 00:00 … now: 7 calendar days
+    assert spans["previous"] == (dt.datetime(2026, 11, 9), dt.datetime(2026, 11, 16))
+    assert spans["last_year"][0] == dt.datetime(2025, 11, 17)  # 52 weeks earlier: the same weekday
+    assert cockpit.periods(until, "24h")["current"] == (until - dt.timedelta(hours=24), until)
+    since = cockpit.trend_since(until)
+    assert since == dt.datetime(2026, 8, 31) and since.weekday() == 0 and (until - since).days // 7 + 1 == 12

@@ -1,0 +1,222 @@
+"""The closed loop's daily roll-up ``loop_daily``: per grid and day, the sums the indicators are made of.
+
+A row holds, for one grid (and its community, street, district codes) and one day:
+
+- by deadline day (``due_at``): ``due`` 应结案数, ``closed`` 结案数 (办结 now, whenever), ``closed_on_time``
+  按期结案数 (办结 by the deadline); archived incidents are left out;
+- by resolution day (``resolved_at``, from ``resolutions``): ``resolved``, ``handling_us`` / ``handling_n``
+  (microseconds from report to resolution), ``satisfaction_sum`` / ``satisfaction_n`` (evaluated ones);
+- by check day (``verified_at``): ``reworked`` (checks that failed), ``evaluation_sum`` / ``evaluation_n``
+  (the community's 核查 scores).
+
+A (grid, day) may have several rows: readers sum them.  Writes that only add rows (a new incident, a new
+check) append their own contribution; writes that change an incident (a transition, a reopen) recompute the
+(grid, day) keys it touched, old and new, from the base tables (:func:`kept`); a full rewrite of the derived
+tables rebuilds it (:func:`rebuild`).  The whistles and 议事 parts of the indicators are small tables and
+are read directly.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import duckdb
+import pyarrow as pa
+
+SUMS = (
+    "due",
+    "closed",
+    "closed_on_time",
+    "resolved",
+    "handling_us",
+    "handling_n",
+    "satisfaction_sum",
+    "satisfaction_n",
+    "reworked",
+    "evaluation_sum",
+    "evaluation_n",
+)
+CODES = "grid_code, community_code, street_code, district_code"
+
+LOOP_DAILY_SCHEMA = f"""
+-- Daily roll-up of the loop's indicator sums per grid (pipelines.store.loop_rollup), kept by the write path.
+CREATE TABLE IF NOT EXISTS loop_daily (
+    day DATE, grid_code VARCHAR, community_code VARCHAR, street_code VARCHAR, district_code VARCHAR,
+    {", ".join(f"{c} BIGINT DEFAULT 0" for c in SUMS)});
+-- The same sums per district and day (the city's figures read these few thousand rows).
+CREATE TABLE IF NOT EXISTS loop_district_daily (
+    day DATE, district_code VARCHAR, {", ".join(f"{c} BIGINT DEFAULT 0" for c in SUMS)});
+"""
+
+# source part: (time column, SELECT expressions) over a relation with the incident / resolution / check columns
+PART_SELECTS = {
+    "due": (
+        "due_at",
+        "count(*) AS due, count(resolved_at) AS closed,"
+        " count(*) FILTER (WHERE resolved_at <= due_at) AS closed_on_time",
+    ),
+    "resolved": (
+        "resolved_at",
+        "count(*) AS resolved, sum(datediff('microsecond', reported_at, resolved_at)) AS handling_us,"
+        " count(reported_at) AS handling_n,"
+        " sum(satisfaction) FILTER (WHERE status = 'evaluated') AS satisfaction_sum,"
+        " count(satisfaction) FILTER (WHERE status = 'evaluated') AS satisfaction_n",
+    ),
+    "checks": (
+        "verified_at",
+        "count(*) FILTER (WHERE NOT passed) AS reworked,"
+        " sum(score) FILTER (WHERE kind = '核查') AS evaluation_sum,"
+        " count(score) FILTER (WHERE kind = '核查') AS evaluation_n",
+    ),
+}
+_SOURCES = {
+    "due": "incidents t WHERE due_at IS NOT NULL AND NOT coalesce(archived, false)",
+    "resolved": "resolutions t WHERE true",
+    "checks": "verifications t WHERE true",
+}
+_KEYED = (
+    " AND t.{time} >= $lo AND t.{time} < $hi AND EXISTS (SELECT 1 FROM _loop_keys k"
+    " WHERE k.grid_code IS NOT DISTINCT FROM t.grid_code AND k.day = t.{time}::DATE)"
+)
+
+
+def _rows_sql(sources: dict[str, str], extra: str = "") -> str:
+    """One row per (day, grid codes) with every sum, from the given part sources (FROM … WHERE …)."""
+    parts = []
+    for part, source in sources.items():
+        time, select = PART_SELECTS[part]
+        where = extra.format(time=time)
+        parts.append(f"SELECT t.{time}::DATE AS day, {CODES}, {select} FROM {source}{where} GROUP BY ALL")
+    union = " UNION ALL BY NAME ".join(f"({p})" for p in parts)
+    named = [c for c in SUMS if any(re.search(rf" AS {c}\b", PART_SELECTS[p][1]) for p in sources)]
+    sums = ", ".join(f"coalesce(sum({c}), 0) AS {c}" for c in named)
+    return f"SELECT day, {CODES}, {sums} FROM ({union}) GROUP BY ALL"
+
+
+_DISTRICT_SUMS = ", ".join(f"sum({c}) AS {c}" for c in SUMS)
+
+
+def rebuild(con: duckdb.DuckDBPyConnection) -> None:
+    """Rewrite ``loop_daily`` from the base tables in grid order (a unit's rows are a few row groups, found by
+    the hierarchical codes' min/max), and ``loop_district_daily`` from it."""
+    con.execute("DELETE FROM loop_daily")
+    con.execute(f"INSERT INTO loop_daily BY NAME {_rows_sql(_SOURCES)} ORDER BY grid_code, day")
+    con.execute("DELETE FROM loop_district_daily")
+    con.execute(
+        f"INSERT INTO loop_district_daily BY NAME SELECT day, district_code, {_DISTRICT_SUMS} FROM loop_daily"
+        " GROUP BY ALL ORDER BY day, district_code"
+    )
+
+
+@contextmanager
+def kept(con: duckdb.DuckDBPyConnection, ids_relation: str) -> Iterator[None]:
+    """Keep the roll-up right across the rewrite of ``resolutions`` for the incidents in ``ids_relation`` (a
+    registered relation with incident_id) after ``incidents`` changed: the (grid, day) keys they touch — the
+    deadline day, the resolution day now (``incidents``) and before (``resolutions``, not yet rewritten) —
+    are recomputed from the base tables once the rewrite is done.  Their checks did not change (a new
+    check is appended by :func:`add_check`)."""
+    ids = f"incident_id IN (SELECT incident_id FROM {ids_relation})"
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _loop_keys AS SELECT DISTINCT grid_code, district_code, day FROM (
+            SELECT grid_code, district_code, unnest([due_at::DATE, resolved_at::DATE]) AS day FROM incidents
+            WHERE {ids}
+            UNION ALL SELECT grid_code, district_code, resolved_at::DATE FROM resolutions WHERE {ids}
+        ) WHERE day IS NOT NULL
+        """
+    )
+    yield
+    refresh_keys(con)
+
+
+def refresh_keys(con: duckdb.DuckDBPyConnection) -> None:
+    """Recompute the rows of the (grid_code, day) keys in the temp table ``_loop_keys`` (then dropped)."""
+    lo, hi = con.execute("SELECT min(day), max(day) + 1 FROM _loop_keys").fetchone()
+    if lo is not None:
+        con.execute(
+            "DELETE FROM loop_daily t WHERE day >= $lo AND day < $hi AND EXISTS (SELECT 1 FROM _loop_keys k"
+            " WHERE k.grid_code IS NOT DISTINCT FROM t.grid_code AND k.day = t.day)",
+            {"lo": lo, "hi": hi},
+        )
+        con.execute(f"INSERT INTO loop_daily BY NAME {_rows_sql(_SOURCES, _KEYED)}", {"lo": lo, "hi": hi})
+        districts = (
+            " AND EXISTS (SELECT 1 FROM _loop_keys k"
+            " WHERE k.district_code IS NOT DISTINCT FROM t.district_code AND k.day = t.day)"
+        )
+        con.execute(
+            f"DELETE FROM loop_district_daily t WHERE day >= $lo AND day < $hi{districts}", {"lo": lo, "hi": hi}
+        )
+        con.execute(
+            f"INSERT INTO loop_district_daily BY NAME SELECT day, district_code, {_DISTRICT_SUMS} FROM loop_daily t"
+            f" WHERE day >= $lo AND day < $hi{districts} GROUP BY ALL",
+            {"lo": lo, "hi": hi},
+        )
+    con.execute("DROP TABLE IF EXISTS _loop_keys")
+
+
+_INCIDENT_FIELDS = pa.schema(
+    [
+        ("due_at", pa.timestamp("us")),
+        ("resolved_at", pa.timestamp("us")),
+        ("reported_at", pa.timestamp("us")),
+        ("status", pa.string()),
+        ("satisfaction", pa.int8()),
+        ("archived", pa.bool_()),
+        *((c.strip(), pa.string()) for c in CODES.split(",")),
+    ]
+)
+"""The incident columns the roll-up reads (a missing one is NULL)."""
+
+
+def incident_fields(rows: list[dict]) -> pa.Table:
+    """The roll-up's columns of new incident rows (dicts), typed (free text never reaches the roll-up)."""
+    return pa.Table.from_pylist([{k: r.get(k) for k in _INCIDENT_FIELDS.names} for r in rows], schema=_INCIDENT_FIELDS)
+
+
+def add_incidents(con: duckdb.DuckDBPyConnection, rows: pa.Table) -> None:
+    """Append the contribution of incidents never stored before (a batch or an intake), their deadline and
+    resolution parts, from the rows themselves (no read of ``incidents``)."""
+    if len(rows) == 0:
+        return
+    present = set(rows.column_names)
+    columns = ", ".join(
+        c if c in present else f"NULL::{_SQL_TYPES[f.type]} AS {c}"
+        for c, f in zip(_INCIDENT_FIELDS.names, _INCIDENT_FIELDS, strict=True)
+    )
+    con.register("_loop_new", rows.select([c for c in _INCIDENT_FIELDS.names if c in present]))
+    try:
+        sources = {
+            "due": _SOURCES["due"].replace("incidents t", f"(SELECT {columns} FROM _loop_new) t"),
+            "resolved": f"(SELECT {columns} FROM _loop_new) t WHERE resolved_at IS NOT NULL",
+        }
+        _append(con, _rows_sql(sources))
+    finally:
+        con.unregister("_loop_new")
+
+
+_SQL_TYPES = {pa.timestamp("us"): "TIMESTAMP", pa.string(): "VARCHAR", pa.int8(): "TINYINT", pa.bool_(): "BOOLEAN"}
+
+
+def _append(con, rows_sql: str, params: list | None = None) -> None:
+    """Append rows (day, codes, sums) to ``loop_daily`` and their district sums to ``loop_district_daily``."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _loop_delta AS {rows_sql}", params)
+    con.execute("INSERT INTO loop_daily BY NAME SELECT * FROM _loop_delta")
+    names = [r[0] for r in con.execute("DESCRIBE _loop_delta").fetchall() if r[0] in SUMS]
+    con.execute(
+        f"INSERT INTO loop_district_daily BY NAME SELECT day, district_code,"
+        f" {', '.join(f'sum({c}) AS {c}' for c in names)} FROM _loop_delta GROUP BY ALL"
+    )
+    con.execute("DROP TABLE _loop_delta")
+
+
+def add_check(con: duckdb.DuckDBPyConnection, incident_id: str, verified_at, kind: str, passed: bool, score) -> None:
+    """Append the contribution of one new check (核查 or 回访) of a stored incident."""
+    evaluated = kind == "核查" and score is not None
+    _append(
+        con,
+        f"SELECT ?::DATE AS day, {CODES}, ?::BIGINT AS reworked, ?::BIGINT AS evaluation_sum,"
+        " ?::BIGINT AS evaluation_n FROM incidents WHERE incident_id = ?",
+        [verified_at, int(not passed), int(score) if evaluated else 0, int(evaluated), incident_id],
+    )
