@@ -3,6 +3,7 @@
     python bench/browser.py                         # the demo (generated into a temporary file)
     python bench/browser.py --db /tmp/city.duckdb   # a copy of the city-scale database (it is written to)
     python bench/browser.py --screenshot out.png --screen wall --size 1920x1080
+    python bench/browser.py --trace --skip coverage,live  # plus one first paint's and one drill-down's timeline
 
 Starts the app on the production server (waitress) on a free port, as ``gridtwin serve`` does, and drives
 Debian's ``/usr/bin/chromium`` through selenium.  Prints, with the load average of the machine:
@@ -12,6 +13,9 @@ Debian's ``/usr/bin/chromium`` through selenium.  Prints, with the load average 
 - drill-down: a click on a child unit (sent through plotly's own click event) → the new unit's map
   drawn and idle in the browser;
 - live: an incident committed by the simulator → its line in the ticker.
+
+``--trace`` prints every static file and callback request of one warm first paint and of one drill-down
+(sent, answered, size) and when ``Plotly.react`` finished drawing each graph: what is on the critical path.
 
 Not a test: nothing is asserted; timings depend on the machine and its load.
 """
