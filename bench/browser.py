@@ -3,6 +3,7 @@
     python bench/browser.py                         # the demo (generated into a temporary file)
     python bench/browser.py --db /tmp/city.duckdb   # a copy of the city-scale database (it is written to)
     python bench/browser.py --screenshot out.png --screen wall --size 1920x1080
+    python bench/browser.py --trace --skip coverage,live  # plus one first paint's and one drill-down's timeline
 
 Starts the app on the production server (waitress) on a free port, as ``gridtwin serve`` does, and drives
 Debian's ``/usr/bin/chromium`` through selenium.  Prints, with the load average of the machine:
@@ -12,6 +13,9 @@ Debian's ``/usr/bin/chromium`` through selenium.  Prints, with the load average 
 - drill-down: a click on a child unit (sent through plotly's own click event) → the new unit's map
   drawn and idle in the browser;
 - live: an incident committed by the simulator → its line in the ticker.
+
+``--trace`` prints every static file and callback request of one warm first paint and of one drill-down
+(sent, answered, size) and when ``Plotly.react`` finished drawing each graph: what is on the critical path.
 
 Not a test: nothing is asserted; timings depend on the machine and its load.
 """
@@ -62,6 +66,44 @@ const t0 = performance.now();
 gd.emit('plotly_click', {points: [{curveNumber: gd.data.indexOf(units), pointNumber: i,
     location: units.locations[i], customdata: units.customdata[i], z: units.z[i]}]});
 return [t0, units.customdata[i][0]];
+"""
+
+
+TRACER = """
+window.__gtTrace = [];
+const realFetch = window.fetch;
+window.fetch = function (url, init) {
+    const t0 = performance.now();
+    let what = String(url).split('?')[0].replace(location.origin, '');
+    try { if (init && init.body) { what = JSON.parse(init.body).output; } } catch (e) {}
+    return realFetch.apply(this, arguments).then(function (r) {
+        const t1 = performance.now();
+        const clone = r.clone();
+        clone.text().then(function (body) {
+            window.__gtTrace.push([t0, t1, performance.now(), what, body.length, r.status]);
+        });
+        return r;
+    });
+};
+let plotly;
+Object.defineProperty(window, 'Plotly', {configurable: true, get: () => plotly, set: function (value) {
+    plotly = value;
+    const react = value.react;
+    value.react = function (gd) {
+        const t0 = performance.now();
+        const id = gd && gd.parentElement && gd.parentElement.id;
+        return react.apply(this, arguments).then(function (r) {
+            window.__gtTrace.push([t0, performance.now(), performance.now(), 'Plotly.react ' + id, 0, 0]);
+            return r;
+        });
+    };
+}});
+"""
+"""Logs every callback request of the page: [sent, headers in, body read, outputs, characters, status]."""
+RESOURCES = """
+return performance.getEntriesByType('resource').filter(e => !e.name.includes('_dash-update-component'))
+    .map(e => [e.startTime, e.responseEnd, e.name.split('?')[0].replace(location.origin, ''), e.transferSize,
+               e.decodedBodySize]);
 """
 
 
@@ -161,6 +203,38 @@ def live_latency(driver, app, url: str, events: int) -> list[float]:
     return samples
 
 
+def trace_first_paint(driver, url: str) -> None:
+    """One warm load of ``url`` with every static file and callback on a timeline (ms from navigation)."""
+    driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": TRACER})
+    driver.get("about:blank")
+    driver.get(url)
+    arrived = poll(driver, FIGURE_IN, 60)
+    ready = poll(driver, MAP_READY, 60)
+    time.sleep(0.5)
+    rows = [(a, b, str(name), n, n) for a, b, name, n, _ in driver.execute_script(RESOURCES)]
+    rows += [(a, c, f"cb {what}", n, n) for a, _, c, what, n, _ in driver.execute_script("return window.__gtTrace")]
+    print("  timeline of one warm first paint (ms from navigation start: sent → read, size):")
+    for start, end, name, size, _ in sorted(rows):
+        print(f"    {start:7.0f} → {end:7.0f}  {size / 1024:8.1f} KB  {name[:110]}")
+    print(f"    figure in {arrived or 0:7.0f}; map drawn and idle {(ready or [0])[0]:7.0f}")
+
+
+def trace_drill(driver, url: str) -> None:
+    """One drill-down with its callbacks on a timeline (ms from the click)."""
+    driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": TRACER})
+    driver.get(url)
+    poll(driver, MAP_READY, 60)
+    time.sleep(1.0)
+    driver.execute_script("window.__gtTrace = [];")
+    t0, code = driver.execute_script(CLICK_CHILD, 3)
+    drawn = f"const r = (() => {{{MAP_READY}}})(); return r && r[1].endsWith(':{code}') ? r : null"
+    done = poll(driver, drawn, 30)
+    print("  timeline of one drill-down (ms from the click: sent → headers → read, size):")
+    for a, b, c, what, n, status in sorted(driver.execute_script("return window.__gtTrace")):
+        print(f"    {a - t0:7.0f} → {b - t0:7.0f} → {c - t0:7.0f}  {n / 1024:8.1f} KB  {status}  {str(what)[:100]}")
+    print(f"    map drawn and idle {(done[0] - t0) if done else -1:7.0f}")
+
+
 def summary(samples: list[float]) -> str:
     if not samples:
         return "no sample"
@@ -195,6 +269,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", default="1920x1080", help="browser window, WIDTHxHEIGHT (default: 1920x1080)")
     parser.add_argument("--screen", default="", help="'wall' for the wall-screen layout")
     parser.add_argument("--query", default="", help="extra query string for the page, e.g. 'layers=grids,hex'")
+    parser.add_argument("--skip", default="", help="parts to leave out, e.g. 'coverage,live'")
+    parser.add_argument("--trace", action="store_true", help="print one first paint's request timeline")
     parser.add_argument("--screenshot", type=Path, help="only take a screenshot of / into this file")
     args = parser.parse_args(argv)
     width, height = (int(v) for v in args.size.lower().split("x"))
@@ -215,10 +291,19 @@ def main(argv: list[str] | None = None) -> int:
             warm = [first_paint(driver, url, MAP_READY, cold=False, arrived=arrived) for _ in range(args.repeat)]
             print(f"first paint /          cold {cold:.2f} s; warm {summary([w for w in warm if w])}")
             print(f"  of which figure in   {summary(arrived)} (then the browser draws the map until idle)")
-            cover = [first_paint(driver, base + "/coverage", COVERAGE_READY, cold=False) for _ in range(args.repeat)]
-            print(f"first paint /coverage  {summary([c for c in cover if c])}")
-            print(f"drill-down click→map   {summary(drill_down(driver, url, args.repeat))}")
-            print(f"live commit→ticker     {summary(live_latency(driver, app, url, args.repeat))}")
+            if args.trace:
+                trace_first_paint(driver, url)
+            if "coverage" not in args.skip:
+                cover = [
+                    first_paint(driver, base + "/coverage", COVERAGE_READY, cold=False) for _ in range(args.repeat)
+                ]
+                print(f"first paint /coverage  {summary([c for c in cover if c])}")
+            if args.trace:
+                trace_drill(driver, url)
+            if "drill" not in args.skip:
+                print(f"drill-down click→map   {summary(drill_down(driver, url, args.repeat))}")
+            if "live" not in args.skip:
+                print(f"live commit→ticker     {summary(live_latency(driver, app, url, args.repeat))}")
             print(load())
         finally:
             driver.quit()

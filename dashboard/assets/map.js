@@ -3,11 +3,16 @@
 (function () {
   "use strict";
   const noUpdate = () => window.dash_clientside.no_update;
+  const FLIGHT_DELAY_MS = 80;
 
   function mapOf(graphId) {
     const gd = document.querySelector("#" + graphId + " .js-plotly-plot");
     const sub = gd && gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot;
-    return sub && sub.map ? { gd: gd, map: sub.map } : null;
+    if (!sub || !sub.map) { return null; }
+    /* Names appear at once instead of fading in: in a software-rendered browser each fade step is a whole
+       frame drawn and read back, and those frames slowed the child's map after a drill-down. */
+    sub.map._fadeDuration = 0;
+    return { gd: gd, map: sub.map };
   }
 
   function extent(geometry) {
@@ -37,9 +42,14 @@
         const units = found.gd.data.find((t) => t.name === "units");
         const feature = units && units.geojson.features.find((f) => String(f.id) === String(point.customdata[0]));
         if (!feature) { return noUpdate(); }
-        found.map.fitBounds(extent(feature.geometry), {
-          padding: 24, duration: 600, pitch: found.map.getPitch(), bearing: found.map.getBearing(), essential: true,
-        });
+        /* The flight starts once the child's requests have left: its frames keep the page's thread busy
+           (software WebGL), and the requests waited behind them. */
+        const map = found.map;
+        window.setTimeout(function () {
+          map.fitBounds(extent(feature.geometry), {
+            padding: 24, duration: 600, pitch: map.getPitch(), bearing: map.getBearing(), essential: true,
+          });
+        }, FLIGHT_DELAY_MS);
         return point.customdata[0];
       },
       /* An opened incident: fly to it, and keep the view like an operator's own zoom (relayout). */

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import dash
 import flask
 from dash import ClientsideFunction, Dash, Input, Output, State, ctx, dcc, html, no_update
@@ -11,6 +13,7 @@ from dashboard.components import incident_panel
 from dashboard.components.shell import mirror, page_stores, sync_query, unit_of
 from dashboard.components.urls import ALL_LAYERS, INDICATORS, WINDOW_KEYS, lang_of, parse_query
 from dashboard.i18n import t
+from dashboard.queries import CHILD
 from dashboard.views import command as view
 
 dash.register_page(__name__, path="/", name="指挥中心", title="一网统管 · 全息网格地图", order=0)
@@ -24,6 +27,19 @@ function (_unit) {
 }
 """
 """The screen the page is on (wall or desk, its width), for chart text that scales with it."""
+DRILL = """
+function (click, unit) {
+    const CHILD = %s;
+    const point = click && click.points && click.points[0];
+    const custom = point && point.customdata;
+    const child = unit && CHILD[unit.level];
+    if (!custom || custom.length < 3 || custom[2] !== "unit" || !child || child === "building") {
+        return window.dash_clientside.no_update;
+    }
+    return {level: child, code: String(custom[0])};
+}
+"""
+"""A click on a child unit (the same rule as :func:`dashboard.views.command.clicked_child`): the unit to show."""
 
 
 def _controls(state: dict, lang: str) -> html.Div:
@@ -131,18 +147,25 @@ def register_callbacks(app: Dash, context) -> None:
         },
     )
 
-    @app.callback(
+    # a click drills down in the browser: the child's map is asked for at once, not after a round trip
+    app.clientside_callback(
+        DRILL % json.dumps(CHILD),
         Output("unit", "data", allow_duplicate=True),
         Input("command-map", "clickData"),
+        State("command-unit", "data"),
+        prevent_initial_call=True,
+    )
+
+    @app.callback(
+        Output("unit", "data", allow_duplicate=True),
         Input("command-tour", "n_intervals"),
         State("command-unit", "data"),
         prevent_initial_call=True,
     )
-    def drill(click, tour, unit):
-        level, code = unit_of(unit, shapes)
-        if ctx.triggered_id == "command-tour" and tour:
-            return view.next_tour_stop(data, level, code)
-        return view.clicked_child(click, level) or no_update
+    def tour_stop(tour, unit):
+        if not tour:
+            raise PreventUpdate
+        return view.next_tour_stop(data, *unit_of(unit, shapes))
 
     @app.callback(
         Output("command-map-view", "data"),
