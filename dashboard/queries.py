@@ -15,6 +15,7 @@ import datetime as dt
 import duckdb
 import pandas as pd
 
+from pipelines.incidents.recent import recent_since
 from pipelines.store.meta import REFERENCE_VERSION
 from pipelines.vocabulary import DONE_SQL
 
@@ -211,8 +212,25 @@ def most_overdue(con: duckdb.DuckDBPyConnection, level: str, code: str | None, n
 
 def unit_week(con: duckdb.DuckDBPyConnection, level: str, code: str | None, week: dt.datetime, now: dt.datetime):
     """(incidents reported, incidents resolved) in the unit since ``week``: few rows for a community or grid,
-    so the side panels aggregate them in memory instead of scanning the week once per panel."""
+    so the side panels aggregate them in memory instead of scanning the week once per panel.
+
+    Read from ``recent_incidents`` (in grid order: the unit's rows only) when it reaches back to ``week``,
+    else from ``incidents`` and ``resolutions`` (time order: the whole city's week is scanned).
+    """
     where, params = unit_filter(level, code)
+    since = recent_since(con)
+    if since is not None and week >= since:
+        rows = con.execute(
+            f"SELECT {_TICKER_COLUMNS}, resolved_at, satisfaction FROM recent_incidents WHERE {where}"
+            " AND ((reported_at >= ? AND reported_at <= ?) OR (resolved_at >= ? AND resolved_at <= ?))",
+            [*params, week, now, week, now],
+        ).df()
+        reported = rows["reported_at"].between(week, now)
+        done = rows["resolved_at"].between(week, now)
+        return (
+            rows.loc[reported, _TICKER_COLUMNS.split(", ")].reset_index(drop=True),
+            rows.loc[done, ["resolved_at", "reported_at", "status", "satisfaction"]].reset_index(drop=True),
+        )
     reported = con.execute(
         f"SELECT {_TICKER_COLUMNS} FROM incidents WHERE {where} AND reported_at >= ? AND reported_at <= ?",
         [*params, week, now],

@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 
 from pipelines.errors import GridtwinError
 from pipelines.incidents.machine import next_status_sql
+from pipelines.incidents.recent import append_recent, append_recent_rows, rebuild_recent, sync_recent
 from pipelines.store.meta import bump_data_version
 from pipelines.store.rows import as_arrow
 from pipelines.store.schema import OPEN_COLUMNS, RESOLVED_COLUMNS
@@ -155,6 +156,7 @@ def insert_new_incidents(con: duckdb.DuckDBPyConnection, rows: list[dict], actor
         "(?, NULL, 'reported', ?, ?, ?)",
         [[r["incident_id"], r["reported_at"], actor, note] for r, actor in zip(rows, actors, strict=True)],
     )
+    append_recent_rows(con, rows)
 
 
 def _insert_values(con: duckdb.DuckDBPyConnection, target: str, marks: str, rows: list) -> None:
@@ -260,6 +262,7 @@ def _insert_incidents(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, grid_
             resolved = resolved.append_column("satisfaction", pa.nulls(len(resolved), pa.int8()))
         _append(con, "resolutions", resolved.select(_RESOLVED_NAMES))
     _append(con, "incident_events", _imported_history(rows, actor, note))
+    append_recent(con, rows)
 
 
 _OPEN_NAMES = [c.strip() for c in OPEN_COLUMNS.split(",")]
@@ -325,7 +328,7 @@ def _append(con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table) -> None:
 
 
 def sync_derived_tables(con: duckdb.DuckDBPyConnection, ids=None) -> None:
-    """Bring ``open_incidents`` and ``resolutions`` in step with ``incidents``.
+    """Bring ``open_incidents``, ``resolutions`` and ``recent_incidents`` in step with ``incidents``.
 
     For the given ids (a frame with incident_id), or all (then resolutions are rewritten in resolved_at order).
     """
@@ -337,6 +340,7 @@ def sync_derived_tables(con: duckdb.DuckDBPyConnection, ids=None) -> None:
             f"INSERT INTO resolutions SELECT {RESOLVED_COLUMNS} FROM incidents WHERE resolved_at IS NOT NULL"
             " ORDER BY resolved_at"
         )
+        rebuild_recent(con)
         return
     con.register("_sync_ids", as_arrow(ids))
     try:
@@ -349,6 +353,7 @@ def sync_derived_tables(con: duckdb.DuckDBPyConnection, ids=None) -> None:
                 f"INSERT INTO {table} SELECT {columns} FROM incidents"
                 f" WHERE {condition} AND incident_id IN (SELECT incident_id FROM _sync_ids)"
             )
+        sync_recent(con, "_sync_ids")
     finally:
         con.unregister("_sync_ids")
 
