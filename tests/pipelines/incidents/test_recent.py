@@ -97,3 +97,27 @@ def test_the_migration_builds_it_for_a_schema_6_file(db):
         schema.ensure_schema(cur)
         assert schema.file_version(cur) == 7
         assert recent.recent_since(cur) is not None and _held(cur) == _expected(cur)
+
+
+def test_open311_pages_equal_the_correlated_history_query(db):
+    """The page read in two steps (ids, then their rows and latest history) equals the one-statement query."""
+    last = "(SELECT max(occurred_at) FROM incident_events e WHERE e.incident_id = i.incident_id) AS updated_at"
+    start, end = DEMO_END - dt.timedelta(days=30), DEMO_END
+    with db.write() as cur:  # one incident of the page moves on now: its latest history row is the new one
+        moved = cur.execute(
+            "SELECT incident_id FROM incidents WHERE status = 'reported' ORDER BY reported_at DESC LIMIT 1"
+        ).fetchone()[0]
+        repository.apply_transition(cur, moved, "reported", "accepted", DEMO_END, "test", None)
+    with db.cursor() as cur:
+        for args in ((None, None, None, 40, 0), (["噪声扰民"], ["accepted", "reported"], None, 25, 3)):
+            got = repository.open311_requests(cur, start, end, *args)
+            want = cur.execute(
+                f"SELECT {repository.INCIDENT_FIELDS}, {last} FROM {repository.INCIDENT_JOINS}"
+                " WHERE i.reported_at >= ? AND i.reported_at <= ?"
+                + (" AND i.category IN ('噪声扰民') AND i.status IN ('accepted', 'reported')" if args[0] else "")
+                + " ORDER BY i.reported_at DESC, i.incident_id DESC LIMIT ? OFFSET ?",
+                [start, end, args[3], args[4]],
+            ).df()
+            assert len(got) > 5 and got.equals(want)
+        one = repository.open311_requests(cur, dt.datetime.min, dt.datetime.max, None, None, [moved], 1)
+        assert one["updated_at"].iloc[0] == DEMO_END and one["status"].iloc[0] == "accepted"
