@@ -10,7 +10,7 @@ import pytest
 
 from dashboard import queries
 from pipelines.area import read_area
-from pipelines.incidents import intake, recent, repository
+from pipelines.incidents import intake, open311_reads, recent, repository
 from pipelines.store import Database, schema
 from tests.conftest import DEMO_END
 
@@ -110,7 +110,7 @@ def test_open311_pages_equal_the_correlated_history_query(db):
         repository.apply_transition(cur, moved, "reported", "accepted", DEMO_END, "test", None)
     with db.cursor() as cur:
         for args in ((None, None, None, 40, 0), (["噪声扰民"], ["accepted", "reported"], None, 25, 3)):
-            got = repository.open311_requests(cur, start, end, *args)
+            got = open311_reads.open311_requests(cur, start, end, *args)
             want = cur.execute(
                 f"SELECT {repository.INCIDENT_FIELDS}, {last} FROM {repository.INCIDENT_JOINS}"
                 " WHERE i.reported_at >= ? AND i.reported_at <= ?"
@@ -119,5 +119,5 @@ def test_open311_pages_equal_the_correlated_history_query(db):
                 [start, end, args[3], args[4]],
             ).df()
             assert len(got) > 5 and got.equals(want)
-        one = repository.open311_requests(cur, dt.datetime.min, dt.datetime.max, None, None, [moved], 1)
+        one = open311_reads.open311_requests(cur, dt.datetime.min, dt.datetime.max, None, None, [moved], 1)
         assert one["updated_at"].iloc[0] == DEMO_END and one["status"].iloc[0] == "accepted"
