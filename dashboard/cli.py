@@ -8,8 +8,10 @@ the two that need a web server.
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
+import threading
 from pathlib import Path
 
 from pipelines import cli as pipelines_cli
@@ -60,15 +62,41 @@ def serve(db: Path, args, live_feed: bool) -> None:
             print("live feed on: a simulated incident arrives every few seconds; Ctrl+C stops")
         sys.stdout.flush()
         signal.signal(signal.SIGTERM, _stop)  # a service manager's stop closes the database like Ctrl+C
+        signal.signal(signal.SIGINT, _stop)  # also when started in the background of a script (SIGINT ignored)
         http.run()
     finally:
         if app.gridtwin_feed is not None:
             app.gridtwin_feed.stop()
-        app.gridtwin_data.close()
+        _close(app.gridtwin_data)
 
 
 def _stop(signum, frame) -> None:
     raise KeyboardInterrupt
+
+
+WARM_THREAD = "gridtwin-warm-caches"
+"""The name of the thread ``create_app`` starts to build the slow caches (a minute or more at city scale)."""
+STOP_WAIT_S = 2.0
+
+
+def _close(data) -> None:
+    """Close the database, or, while the caches are still being built, leave without closing it.
+
+    Closing DuckDB under a query that another thread runs aborts the process, and the cache build takes
+    minutes at city scale: so the process ends at once instead, after taking the write lock (no commit
+    is half done; every acknowledged write is committed, the file is whole).
+    """
+    warming = [t for t in threading.enumerate() if t.name == WARM_THREAD]
+    for thread in warming:
+        thread.join(STOP_WAIT_S)
+    if not any(t.is_alive() for t in warming):
+        data.close()
+        return
+    data.db.lock.acquire(timeout=10 * STOP_WAIT_S)
+    print("interrupted: nothing partial was committed (the caches were still being built)", file=sys.stderr)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(130)
 
 
 def build_parser() -> argparse.ArgumentParser:

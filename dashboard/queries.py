@@ -1,6 +1,7 @@
-"""The SQL the live pages read with (hierarchy, shapes, incidents, KPIs, ranking), parameterised.
+"""The SQL the live pages read incidents with (hierarchy codes, incidents, KPIs, ranking), parameterised.
 
-The planner's reads are in :mod:`dashboard.coverage_queries`; the store's own reads in :mod:`pipelines.store`.
+Shapes (names, polygons, buildings, roads, facilities) are read in :mod:`dashboard.shape_queries`, the
+planner's reads in :mod:`dashboard.coverage_queries`; the store's own reads in :mod:`pipelines.store`.
 
 A *unit* is one node of the hierarchy the page is looking at: ``("city", None)``,
 ``("district", code)``, ``("street", code)``, ``("community", code)`` or
@@ -14,6 +15,7 @@ import datetime as dt
 import duckdb
 import pandas as pd
 
+from pipelines.incidents.recent import recent_since
 from pipelines.store.meta import REFERENCE_VERSION
 from pipelines.vocabulary import DONE_SQL
 
@@ -65,64 +67,6 @@ def data_version(con: duckdb.DuckDBPyConnection, key: str = "data_version") -> i
 def reference_version(con: duckdb.DuckDBPyConnection) -> int:
     """Moves with loads, coverage runs and party edits, not with incidents (see ``pipelines.store.meta``)."""
     return data_version(con, REFERENCE_VERSION)
-
-
-def district_codes(con: duckdb.DuckDBPyConnection) -> list[str]:
-    return [r[0] for r in con.execute("SELECT district_code FROM districts ORDER BY district_code").fetchall()]
-
-
-def unit_names(con: duckdb.DuckDBPyConnection, level: str, code: str) -> dict[str, tuple[str, str]]:
-    """The unit and its ancestors: level -> (code, name), from the grid table's names."""
-    if level == "city" or code is None:
-        return {}
-    column = CODE_COLUMN[level]
-    row = con.execute(
-        f"""
-        SELECT district_code, district_name, street_code, street_name, community_code, community_name,
-               grid_code, name
-        FROM grids WHERE {column} = ? LIMIT 1
-        """,
-        [code],
-    ).fetchone()
-    if row is None:
-        return {}
-    chain = {
-        "district": (row[0], row[1] or row[0]),
-        "street": (row[2], row[3] or row[2]),
-        "community": (row[4], row[5] or row[4]),
-        "grid": (row[6], row[7] or row[6]),
-    }
-    keep = LEVELS[1 : LEVELS.index(level) + 1]
-    return {lvl: chain[lvl] for lvl in keep}
-
-
-def child_shapes(con: duckdb.DuckDBPyConnection, level: str, code: str | None) -> pd.DataFrame:
-    """code, name, population, geometry (WKB) of the unit's children (buildings for a grid)."""
-    child = CHILD[level]
-    where, params = ("TRUE", []) if level == "city" else (f"{PARENT_COLUMN[level]} = ?", [code])
-    if child == "building":
-        return con.execute(
-            f"SELECT building_id AS code, coalesce(name, building_id) AS name, residents AS population, geometry"
-            f" FROM buildings WHERE {where} AND geometry IS NOT NULL ORDER BY building_id",
-            params,
-        ).df()
-    return con.execute(
-        f"SELECT {CODE_COLUMN[child]} AS code, coalesce(name, {CODE_COLUMN[child]}) AS name, population, geometry"
-        f" FROM {TABLE[child]} WHERE {where} ORDER BY 1",
-        params,
-    ).df()
-
-
-def unit_shape(con: duckdb.DuckDBPyConnection, level: str, code: str | None) -> bytes | None:
-    if level == "city" or code is None:
-        return None
-    row = con.execute(f"SELECT geometry FROM {TABLE[level]} WHERE {CODE_COLUMN[level]} = ?", [code]).fetchone()
-    return None if row is None or row[0] is None else bytes(row[0])
-
-
-def outline_shapes(con: duckdb.DuckDBPyConnection, level: str) -> pd.DataFrame:
-    """Every polygon of an administrative level (for outline layers)."""
-    return con.execute(f"SELECT {CODE_COLUMN[level]} AS code, geometry FROM {TABLE[level]}").df()
 
 
 def child_indicators(
@@ -268,8 +212,25 @@ def most_overdue(con: duckdb.DuckDBPyConnection, level: str, code: str | None, n
 
 def unit_week(con: duckdb.DuckDBPyConnection, level: str, code: str | None, week: dt.datetime, now: dt.datetime):
     """(incidents reported, incidents resolved) in the unit since ``week``: few rows for a community or grid,
-    so the side panels aggregate them in memory instead of scanning the week once per panel."""
+    so the side panels aggregate them in memory instead of scanning the week once per panel.
+
+    Read from ``recent_incidents`` (in grid order: the unit's rows only) when it reaches back to ``week``,
+    else from ``incidents`` and ``resolutions`` (time order: the whole city's week is scanned).
+    """
     where, params = unit_filter(level, code)
+    since = recent_since(con)
+    if since is not None and week >= since:
+        rows = con.execute(
+            f"SELECT {_TICKER_COLUMNS}, resolved_at, satisfaction FROM recent_incidents WHERE {where}"
+            " AND ((reported_at >= ? AND reported_at <= ?) OR (resolved_at >= ? AND resolved_at <= ?))",
+            [*params, week, now, week, now],
+        ).df()
+        reported = rows["reported_at"].between(week, now)
+        done = rows["resolved_at"].between(week, now)
+        return (
+            rows.loc[reported, _TICKER_COLUMNS.split(", ")].reset_index(drop=True),
+            rows.loc[done, ["resolved_at", "reported_at", "status", "satisfaction"]].reset_index(drop=True),
+        )
     reported = con.execute(
         f"SELECT {_TICKER_COLUMNS} FROM incidents WHERE {where} AND reported_at >= ? AND reported_at <= ?",
         [*params, week, now],
@@ -286,14 +247,6 @@ def unit_open(con: duckdb.DuckDBPyConnection, level: str, code: str | None) -> p
     """Open incidents of a unit (few for a community or grid: overdue count and list come from these)."""
     where, params = unit_filter(level, code)
     return con.execute(f"SELECT {_TICKER_COLUMNS} FROM open_incidents WHERE {where}", params).df()
-
-
-def building_counts(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    return con.execute("SELECT grid_code, count(*) AS n FROM buildings GROUP BY 1").df()
-
-
-def grid_names(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    return con.execute("SELECT grid_code, name, community_name FROM grids").df()
 
 
 def category_counts(con: duckdb.DuckDBPyConnection, level: str, code: str | None, since: dt.datetime, now):
@@ -406,30 +359,6 @@ def playback_counts(
         GROUP BY 1, 2
         """,
         [start, res, *params, start, end],
-    ).df()
-
-
-def buildings_in(con: duckdb.DuckDBPyConnection, level: str, code: str | None) -> pd.DataFrame:
-    where, params = unit_filter(level, code)
-    return con.execute(
-        "SELECT building_id AS code, grid_code, community_code, coalesce(height_m, 3.0 * floors, 9.0) AS height_m, geometry"
-        f" FROM buildings WHERE {where} AND geometry IS NOT NULL",
-        params,
-    ).df()
-
-
-def roads_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    return con.execute("SELECT class, geometry FROM roads").df()
-
-
-def facilities_in(
-    con: duckdb.DuckDBPyConnection, level: str, code: str | None, limit: int, kind: str | None = None
-) -> pd.DataFrame:
-    where, params = unit_filter(level, code)
-    return con.execute(
-        f"SELECT facility_id, type, name, lon, lat FROM facilities WHERE {where} AND (?::VARCHAR IS NULL OR type = ?)"
-        " ORDER BY facility_id LIMIT ?",
-        [*params, kind, kind, limit],
     ).df()
 
 

@@ -18,7 +18,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from dashboard.api.shared import Gate, needs, open311_error, parse_int, parse_time, payload, split
 from pipelines.auth import permission_allowed
 from pipelines.incidents import intake
-from pipelines.incidents.repository import open311_requests
+from pipelines.incidents.open311_reads import open311_requests
 from pipelines.incidents.view import clean
 from pipelines.masking import building_address
 from pipelines.store.categories import category_deadlines

@@ -11,7 +11,7 @@ import threading
 import numpy as np
 import pandas as pd
 
-from dashboard import coverage_queries, queries
+from dashboard import coverage_queries, queries, shape_queries
 from dashboard.models.jobs import Jobs
 from geo.shapes import feature_collection, hexagons
 from pipelines.coverage import CoverageResult, compute_coverage, load_planner
@@ -59,7 +59,7 @@ class CoveragePlanner:
 
     def _home(self) -> tuple[str, str | None]:
         with self._db.cursor() as cur:
-            districts = queries.district_codes(cur)
+            districts = shape_queries.district_codes(cur)
         return ("district", districts[0]) if len(districts) == 1 else ("city", None)
 
     def run(self) -> dict | None:

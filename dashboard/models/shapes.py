@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from dashboard import queries
+from dashboard import queries, shape_queries
 from geo.shapes import bounds_view, feature_collection, lines_collection, outlines
 from pipelines.store.rows import geometries
 
@@ -42,15 +42,15 @@ class ShapeCache:
     def home(self) -> tuple[str, str | None]:
         """The top unit: the district when there is only one, else the whole city."""
         with self._db.cursor() as cur:
-            districts = queries.district_codes(cur)
+            districts = shape_queries.district_codes(cur)
         return ("district", districts[0]) if len(districts) == 1 else ("city", None)
 
     def breadcrumb(self, level: str, code: str | None) -> list[tuple[str, str | None, str | None]]:
         """[(level, code, name)] from the top unit down to this one (name None: "whole city")."""
         home_level, home_code = self.home()
         with self._db.cursor() as cur:
-            chain = queries.unit_names(cur, level, code)
-            home_name = queries.unit_names(cur, home_level, home_code).get(home_level, (None, None))[1]
+            chain = shape_queries.unit_names(cur, level, code)
+            home_name = shape_queries.unit_names(cur, home_level, home_code).get(home_level, (None, None))[1]
         crumbs = [(home_level, home_code, home_name)]
         top = queries.LEVELS.index(home_level)
         crumbs += [(lvl, c, name) for lvl, (c, name) in chain.items() if queries.LEVELS.index(lvl) > top]
@@ -60,7 +60,7 @@ class ShapeCache:
         if level == "city":
             return "city", None
         with self._db.cursor() as cur:
-            chain = queries.unit_names(cur, level, code)
+            chain = shape_queries.unit_names(cur, level, code)
         up = queries.LEVELS[queries.LEVELS.index(level) - 1]
         return (up, chain[up][0]) if up in chain else ("city", None)
 
@@ -69,8 +69,8 @@ class ShapeCache:
     def children(self, level: str, code: str | None) -> dict:
         """Children of a unit: ids, names, population, simplified GeoJSON, view centre and zoom."""
         with self._db.cursor() as cur:
-            frame = queries.child_shapes(cur, level, code)
-            unit = queries.unit_shape(cur, level, code)
+            frame = shape_queries.child_shapes(cur, level, code)
+            unit = shape_queries.unit_shape(cur, level, code)
         geoms = geometries(frame.pop("geometry")) if len(frame) else np.array([], dtype=object)
         outline = shapely.from_wkb(unit) if unit is not None else None
         extent = outline if outline is not None else shapely.union_all(geoms) if len(geoms) else None
@@ -97,7 +97,7 @@ class ShapeCache:
     def buildings(self, level: str, code: str | None) -> tuple[dict, pd.DataFrame]:
         """Building footprints inside a unit (GeoJSON, ids = building codes) and their grid and height."""
         with self._db.cursor() as cur:
-            frame = queries.buildings_in(cur, level, code)
+            frame = shape_queries.buildings_in(cur, level, code)
         geojson = feature_collection(frame["code"], geometries(frame.pop("geometry")), 5e-6)
         return geojson, frame.set_index("code")
 
@@ -106,7 +106,7 @@ class ShapeCache:
         with self._lock:
             if self._roads is None:
                 with self._db.cursor() as cur:
-                    frame = queries.roads_frame(cur)
+                    frame = shape_queries.roads_frame(cur)
                 geoms = geometries(frame["geometry"])
                 self._roads = (geoms, shapely.STRtree(geoms))
         geoms, tree = self._roads
@@ -116,19 +116,19 @@ class ShapeCache:
     def facilities(self, level, code, kind: str | None = None) -> pd.DataFrame:
         """Service facilities inside a unit (of one type, or all)."""
         with self._db.cursor() as cur:
-            return queries.facilities_in(cur, level, code, MAX_FACILITIES, kind)
+            return shape_queries.facilities_in(cur, level, code, MAX_FACILITIES, kind)
 
     # --- names ---------------------------------------------------------------
     @lru_cache(maxsize=1)  # noqa: B019 - grid names change only with a load, which needs the server stopped
     def grid_names(self) -> dict[str, tuple[str, str]]:
         with self._db.cursor() as cur:
-            frame = queries.grid_names(cur)
+            frame = shape_queries.grid_names(cur)
         return dict(zip(frame["grid_code"], zip(frame["name"], frame["community_name"], strict=True), strict=True))
 
     @lru_cache(maxsize=1)  # noqa: B019 - buildings change only with a load, which needs the server stopped
     def building_counts(self) -> dict[str, int]:
         with self._db.cursor() as cur:
-            frame = queries.building_counts(cur)
+            frame = shape_queries.building_counts(cur)
         return dict(zip(frame["grid_code"], frame["n"].astype(int), strict=True))
 
     def named(self, frame: pd.DataFrame) -> pd.DataFrame:

@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 
 from pipelines.errors import GridtwinError
 from pipelines.incidents.machine import next_status_sql
+from pipelines.incidents.recent import append_recent, append_recent_rows, rebuild_recent, sync_recent
 from pipelines.store import loop_rollup
 from pipelines.store.meta import bump_data_version
 from pipelines.store.rows import as_arrow
@@ -53,34 +54,6 @@ def incident_history(con: duckdb.DuckDBPyConnection, incident_id: str) -> pd.Dat
         "SELECT event_id, from_status, to_status, occurred_at, actor, note FROM incident_events"
         " WHERE incident_id = ? ORDER BY occurred_at, event_id",
         [incident_id],
-    ).df()
-
-
-def open311_requests(
-    con: duckdb.DuckDBPyConnection,
-    start: dt.datetime,
-    end: dt.datetime,
-    service_codes: list[str] | None,
-    statuses: list[str] | None,
-    ids: list[str] | None,
-    limit: int,
-    offset: int = 0,
-) -> pd.DataFrame:
-    """Incidents for Open311's GET requests: by time window, services, open/closed statuses or ids (a page of them)."""
-    where, params = ["i.reported_at >= ? AND i.reported_at <= ?"], [start, end]
-    if ids:
-        where, params = [f"i.incident_id IN ({', '.join('?' * len(ids))})"], list(ids)
-    if service_codes:
-        where.append(f"i.category IN ({', '.join('?' * len(service_codes))})")
-        params += service_codes
-    if statuses:
-        where.append(f"i.status IN ({', '.join('?' * len(statuses))})")
-        params += statuses
-    last = "(SELECT max(occurred_at) FROM incident_events e WHERE e.incident_id = i.incident_id) AS updated_at"
-    return con.execute(
-        f"SELECT {INCIDENT_FIELDS}, {last} FROM {INCIDENT_JOINS} WHERE {' AND '.join(where)}"
-        " ORDER BY i.reported_at DESC, i.incident_id DESC LIMIT ? OFFSET ?",
-        [*params, limit, offset],
     ).df()
 
 
@@ -157,6 +130,7 @@ def insert_new_incidents(con: duckdb.DuckDBPyConnection, rows: list[dict], actor
         [[r["incident_id"], r["reported_at"], actor, note] for r, actor in zip(rows, actors, strict=True)],
     )
     loop_rollup.add_incidents(con, loop_rollup.incident_fields(rows))
+    append_recent_rows(con, rows)
 
 
 def _insert_values(con: duckdb.DuckDBPyConnection, target: str, marks: str, rows: list) -> None:
@@ -263,6 +237,7 @@ def _insert_incidents(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, grid_
         _append(con, "resolutions", resolved.select(_RESOLVED_NAMES))
     _append(con, "incident_events", _imported_history(rows, actor, note))
     loop_rollup.add_incidents(con, rows)
+    append_recent(con, rows)
 
 
 _OPEN_NAMES = [c.strip() for c in OPEN_COLUMNS.split(",")]
@@ -328,7 +303,7 @@ def _append(con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table) -> None:
 
 
 def sync_derived_tables(con: duckdb.DuckDBPyConnection, ids=None) -> None:
-    """Bring ``open_incidents``, ``resolutions`` and ``loop_daily`` in step with ``incidents``.
+    """Bring ``open_incidents``, ``resolutions``, ``loop_daily`` and ``recent_incidents`` in step with ``incidents``.
 
     For the given ids (a frame with incident_id), or all (then resolutions are rewritten in resolved_at order).
     """
@@ -341,6 +316,7 @@ def sync_derived_tables(con: duckdb.DuckDBPyConnection, ids=None) -> None:
             " ORDER BY resolved_at"
         )
         loop_rollup.rebuild(con)
+        rebuild_recent(con)
         return
     con.register("_sync_ids", as_arrow(ids))
     try:
@@ -354,6 +330,7 @@ def sync_derived_tables(con: duckdb.DuckDBPyConnection, ids=None) -> None:
                     f"INSERT INTO {table} SELECT {columns} FROM incidents"
                     f" WHERE {condition} AND incident_id IN (SELECT incident_id FROM _sync_ids)"
                 )
+            sync_recent(con, "_sync_ids")
     finally:
         con.unregister("_sync_ids")
 

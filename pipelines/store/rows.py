@@ -116,6 +116,7 @@ CITY_TABLES = (
     "incident_events",
     "open_incidents",
     "resolutions",
+    "recent_incidents",
     "assignments",
     "intake_tokens",
     "rejects",

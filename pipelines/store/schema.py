@@ -19,12 +19,13 @@ from pipelines.store.loop_rollup import LOOP_DAILY_SCHEMA
 from pipelines.store.party import PARTY_SCHEMA, seed_standards
 from pipelines.vocabulary import OPEN_SQL
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 """1: before the derived tables ``open_incidents`` and ``resolutions``; 2: with them; 3: server-side
 sessions, disabled users, revoked-key times, idempotency tokens scoped to a caller and bound to a payload,
 and no signing secret in ``meta``; 4: the party tables; 5: ``incidents.archived`` (old open items of a
 historical import, kept out of ``open_incidents``); 6: the governance tables (吹哨报到, 核查, 议事协商) and
-``assignments.level`` (分级置办); 7: the loop's daily roll-up ``loop_daily`` (derived, for the cockpit)."""
+ ``assignments.level`` (分级置办); 7: the loop's daily roll-up ``loop_daily`` (derived, for the cockpit);
+8: ``recent_incidents`` (the last days' incidents in grid order)."""
 
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -78,6 +79,12 @@ CREATE TABLE IF NOT EXISTS open_incidents (
 -- satisfaction "of what was resolved lately" read this instead of scanning resolved_at across all history.
 CREATE TABLE IF NOT EXISTS resolutions (
     incident_id VARCHAR, resolved_at TIMESTAMP, reported_at TIMESTAMP, status VARCHAR, satisfaction TINYINT,
+    grid_code VARCHAR, community_code VARCHAR, street_code VARCHAR, district_code VARCHAR);
+-- Incidents reported or resolved since meta.recent_since, in grid order, kept in step like open_incidents
+-- (pipelines.incidents.recent): a community's or grid's week without scanning the whole city's week.
+CREATE TABLE IF NOT EXISTS recent_incidents (
+    incident_id VARCHAR, category VARCHAR, status VARCHAR, priority VARCHAR, reported_at TIMESTAMP,
+    due_at TIMESTAMP, resolved_at TIMESTAMP, satisfaction TINYINT,
     grid_code VARCHAR, community_code VARCHAR, street_code VARCHAR, district_code VARCHAR);
 -- Append-only history of every status transition (过程追踪).
 CREATE TABLE IF NOT EXISTS incident_events (
@@ -273,6 +280,13 @@ def _loop_daily(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+def _recent_incidents(con: duckdb.DuckDBPyConnection) -> None:
+    """7 → 8: ``recent_incidents`` (the last days' incidents in grid order) is built from ``incidents``."""
+    from pipelines.incidents.recent import rebuild_recent  # the incident family's module; it imports the store
+
+    rebuild_recent(con)
+
+
 MIGRATIONS = {
     2: _add_derived_tables,
     3: _sessions_and_scoped_tokens,
@@ -280,6 +294,7 @@ MIGRATIONS = {
     5: _archived_incidents,
     6: _governance,
     7: _loop_daily,
+    8: _recent_incidents,
 }
 """version: the step that upgrades a file from the version before it."""
 

@@ -109,3 +109,23 @@ def test_points_without_coordinates_are_unassigned():
     lng, lat = np.array([np.nan, 120.0005]), np.array([np.nan, 30.0005])
     got = assign_points(lng, lat, latlng_to_cells(lat, lng, POINT_RES), build_cover(geoms), geoms)
     assert got.tolist() == [-1, 0]
+
+
+def test_a_few_points_at_a_time_get_the_same_grids(tiles_and_extras):
+    """Intake assigns one point per request (GEOS over the candidates, not the compiled kernel): same answers."""
+    geoms = tiles_and_extras
+    rng = np.random.default_rng(12)
+    west, south, east, north = shapely.total_bounds(geoms)
+    edge_lng, edge_lat = boundary_points(geoms, per_edge=2, rng=rng)
+    lng = np.concatenate([rng.uniform(west - 0.002, east + 0.002, 1_500), edge_lng, [np.nan]])
+    lat = np.concatenate([rng.uniform(south - 0.002, north + 0.002, 1_500), edge_lat, [np.nan]])
+    cells = latlng_to_cells(lat, lng, POINT_RES)
+    cover = build_cover(geoms)
+    got = np.concatenate(
+        [
+            assign_points(lng[k : k + 10], lat[k : k + 10], cells[k : k + 10], cover, geoms)
+            for k in range(0, len(lng), 10)
+        ]
+    )
+    assert np.array_equal(got, exact_assignment(geoms, lng, lat))
+    assert (got == -1).sum() > 10 and len(np.unique(got)) > 50
