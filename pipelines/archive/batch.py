@@ -90,12 +90,15 @@ def area_from_file(grids_path: str | Path) -> tuple[AreaPayload, pa.Table, list[
     return payload, grids, notes
 
 
-def reassign(archive: str, grids_path: str, out: str, client) -> list[str]:
-    """Write ``out``: the archive's incidents, events, buildings and facilities assigned to the new grids."""
+def reassign(archive: str, grids_path: str, out: str, client, prepared=None) -> list[str]:
+    """Write ``out``: the archive's incidents, events, buildings and facilities assigned to the new grids.
+
+    ``prepared`` is :func:`area_from_file`'s result when the caller already read the grids.
+    """
     if layout.filesystem(out) == layout.filesystem(archive):
         raise GridtwinError("--to must differ from --archive: the new archive is written beside the old one")
     todo = archive_partitions(archive)
-    area, grids, notes = area_from_file(grids_path)
+    area, grids, notes = prepared or area_from_file(grids_path)
     shared = client.scatter(area, broadcast=True)
     futures = [client.submit(partitions.reassign_partition, archive, out, d, m, shared, pure=False) for d, m in todo]
     layers = [

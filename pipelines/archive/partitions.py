@@ -30,6 +30,10 @@ class AreaPayload:
     wkb: np.ndarray
     codes: pd.DataFrame
 
+    def code_arrays(self) -> dict[str, pa.Array]:
+        """Each code column as an Arrow string array by grid position (taken by grid index)."""
+        return {c: pa.array(self.codes[c].to_numpy(dtype=object), type=pa.string()) for c in CODE_COLUMNS}
+
     def locator(self) -> Locator:
         cached = _LOCATORS.get(self.token)
         if cached is None:
@@ -65,10 +69,10 @@ def assign_table(table: pa.Table, area: AreaPayload) -> pa.Table:
     lat = table.column("lat").to_numpy(zero_copy_only=False).astype(np.float64)
     cells = table.column("h3_cell").fill_null(0).to_numpy(zero_copy_only=False).astype(np.uint64)
     index = area.locator().assign(lon, lat, cells)
-    missing = index < 0
+    positions = pa.array(index, mask=index < 0)
+    arrays = area.code_arrays()
     for column in CODE_COLUMNS:
-        values = area.codes[column].to_numpy(dtype=object)[np.where(missing, 0, index)]
-        codes = pa.array(values, type=pa.string(), mask=missing | pd.isna(values))
+        codes = arrays[column].take(positions)
         table = table.set_column(table.column_names.index(column), column, codes)
     return table
 
@@ -88,20 +92,17 @@ def reassign_partition(archive: str, out: str, district: str, month: str, area: 
     incidents = assign_table(incidents, area)
     new_district = incidents.column("district_code").fill_null(layout.NO_DISTRICT)
     events = read_files(fs, partition_paths(fs, root, "incident_events", district, month))
-    event_district = None
-    if events is not None:
-        lookup = pc.index_in(events.column("incident_id"), incidents.column("incident_id"))
-        event_district = pc.take(new_district, lookup.fill_null(0))
+    event_district = None if events is None else _event_districts(events, incidents, new_district, district)
     name = f"part-{district}-{month}.parquet"
-    for target in pc.unique(new_district).to_pylist():
-        keep = pc.equal(new_district, target)
-        rows = incidents.filter(keep)
+    targets = pc.unique(new_district).to_pylist()
+    for target in targets:
+        rows = incidents if len(targets) == 1 else incidents.filter(pc.equal(new_district, target))
         metadata = dict(rows.schema.metadata or {})
         metadata[b"geo"] = layout.geo_metadata(rows.column("bbox").combine_chunks(), ["Point"])
         rows = rows.replace_schema_metadata(metadata)
         layout.write_file(ofs, f"{oroot}/{layout.partition_dir('incidents', target, month)}/{name}", rows)
         if events is not None:
-            moved = events.filter(pc.equal(event_district, target))
+            moved = events if len(targets) == 1 else events.filter(pc.equal(event_district, target))
             if moved.num_rows:
                 layout.write_file(
                     ofs, f"{oroot}/{layout.partition_dir('incident_events', target, month)}/{name}", moved
@@ -111,6 +112,17 @@ def reassign_partition(archive: str, out: str, district: str, month: str, area: 
         "outside": int(pc.sum(pc.is_null(incidents.column("grid_code"))).as_py() or 0),
         "moved": int(pc.sum(pc.not_equal(new_district, district)).as_py() or 0),
     }
+
+
+def _event_districts(events: pa.Table, incidents: pa.Table, new_district: pa.Array, district: str) -> pa.Array:
+    """Each event's new district: its incident's (only the incidents that moved are looked up)."""
+    moved = pc.not_equal(new_district, district)
+    result = pa.array(np.full(events.num_rows, district, dtype=object), type=pa.string())
+    if not pc.any(moved).as_py():
+        return result
+    moved_ids = incidents.column("incident_id").filter(moved)
+    lookup = pc.index_in(events.column("incident_id"), moved_ids)
+    return pc.if_else(pc.is_valid(lookup), pc.take(new_district.filter(moved), lookup), result)
 
 
 def reassign_layer(archive: str, out: str, table: str, area: AreaPayload) -> dict:
