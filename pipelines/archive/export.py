@@ -64,9 +64,10 @@ def export_archive(db_path: str | Path, to: str, row_group_rows: int = layout.RO
 
 
 def _export_partitions(con, fs, root, table, old, new, summary, row_group_rows) -> None:
-    for district, month, n, h in rows_of.partition_fingerprints(con, table):
+    for found in rows_of.partition_fingerprints(con, table):
+        district, month = found.pop("district"), found.pop("month")
         relative = f"{layout.partition_dir(table, district, month)}/part-0.parquet"
-        entry = {"rows": int(n), "fingerprint": str(h)}
+        entry = {"rows": int(found.pop("n")), "fingerprint": str(found.pop("h"))} | found
         new[relative] = entry
         if old.get(relative) == entry and fs.exists(f"{root}/{relative}"):
             summary.unchanged += 1

@@ -148,3 +148,14 @@ def partition_files(fs, root: str, table: str) -> list[str]:
 
 def _strip(path: str) -> str:
     return path.split("://", 1)[-1] if "://" in path else path
+
+
+def open_cold_history(con, archive: str):
+    """The archive's cold history beside the database on ``con`` (see :class:`pipelines.store.cold.ColdHistory`)."""
+    from pipelines.errors import GridtwinError
+    from pipelines.store.cold import ColdHistory
+
+    fs, root = filesystem(archive)
+    if not partition_files(fs, root, "incidents"):
+        raise GridtwinError(f"--archive {archive} holds no incidents: write one with `gridtwin export --to {archive}`")
+    return ColdHistory.open(con, str(archive), read_manifest(fs, root))

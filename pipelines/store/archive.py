@@ -15,7 +15,11 @@ PRIVATE_COLUMNS = ("reporter_name", "reporter_phone")
 
 _PARTITION = "coalesce(i.district_code, '_') AS district, coalesce(strftime(i.reported_at, '%Y-%m'), '_') AS month"
 _FINGERPRINTS = {
-    "incidents": f"SELECT {_PARTITION}, count(*) AS n, bit_xor(hash(i)) AS h FROM incidents i GROUP BY ALL",
+    "incidents": f"""SELECT {_PARTITION}, count(*) AS n, bit_xor(hash(i)) AS h,
+        strftime(min(i.due_at), '%Y-%m-%dT%H:%M:%S.%f') AS due_min, strftime(max(i.due_at), '%Y-%m-%dT%H:%M:%S.%f') AS due_max,
+        strftime(min(i.resolved_at), '%Y-%m-%dT%H:%M:%S.%f') AS resolved_min,
+        strftime(max(i.resolved_at), '%Y-%m-%dT%H:%M:%S.%f') AS resolved_max
+        FROM incidents i GROUP BY ALL""",
     "incident_events": f"""SELECT {_PARTITION}, count(*) AS n, bit_xor(hash(e)) AS h
         FROM incident_events e JOIN incidents i USING (incident_id) GROUP BY ALL""",
 }
@@ -33,9 +37,13 @@ _LAYERS = {
 }
 
 
-def partition_fingerprints(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str, int, int]]:
-    """(district, month, rows, fingerprint) of every partition of ``incidents`` or ``incident_events``."""
-    return con.execute(_FINGERPRINTS[table]).fetchall()
+def partition_fingerprints(con: duckdb.DuckDBPyConnection, table: str) -> list[dict]:
+    """district, month, rows (n), fingerprint (h) of every partition of ``incidents`` or ``incident_events``;
+    for incidents also the range of ``due_at`` and ``resolved_at`` (ISO text, None when all null), which lets
+    a reader pick the partitions a window on those columns can touch."""
+    cursor = con.execute(_FINGERPRINTS[table])
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def partition_rows(con: duckdb.DuckDBPyConnection, table: str, district: str, month: str) -> pa.Table:

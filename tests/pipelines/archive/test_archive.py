@@ -21,6 +21,7 @@ from pipelines.archive.export import export_archive
 from pipelines.archive.synthetic import synthetic_incidents
 from pipelines.area import read_area
 from pipelines.cli import main
+from pipelines.incidents.repository import sync_derived_tables
 from pipelines.loaders import load_file
 from pipelines.store.rows import append_rows
 
@@ -54,6 +55,7 @@ def city(tmp_path_factory, data_dir):
         with store.transaction(con):
             append_rows(con, "incidents", incidents.assign(h3_cell=cells, grid_index=index), area.code_table)
             append_rows(con, "incident_events", events)
+            sync_derived_tables(con)
     finally:
         con.close()
     new_grids = _grids(data_dir, folder / "new_grids.geojson", shift_deg=0.0004, recode=(1, 2, 5))
@@ -214,3 +216,49 @@ def test_cli_runs_on_a_scheduler_address_and_names_bad_input(archive, client, tm
     assert "give `local` or a scheduler address" in capsys.readouterr().err
     assert main(["export", "--db", str(tmp_path / "missing.duckdb"), "--to", str(tmp_path / "a")]) == 1
     assert "does not exist" in capsys.readouterr().err
+
+
+def _by_unit(frame):
+    return frame.sort_values("unit_code", na_position="last").reset_index(drop=True)
+
+
+def test_cold_history_gives_the_all_in_duckdb_indicators(city, archive, tmp_path):
+    from pipelines.store.loop_indicators import indicators
+
+    _, db, _ = city
+    hot = tmp_path / "hot.duckdb"
+    shutil.copy(db, hot)
+    con = store.connect(hot)
+    try:  # the database keeps October on; August and September live only in the archive
+        con.execute(
+            "DELETE FROM incident_events WHERE incident_id IN (SELECT incident_id FROM incidents"
+            " WHERE reported_at < '2026-10-01')"
+        )
+        con.execute("DELETE FROM incidents WHERE reported_at < '2026-10-01'")
+        sync_derived_tables(con)
+    finally:
+        con.close()
+    full = duckdb.connect(str(db), read_only=True)
+    con = duckdb.connect(str(hot), read_only=True)
+    try:
+        cold = layout.open_cold_history(con, str(archive))
+        assert cold.hot_start >= dt.datetime(2026, 10, 1)
+        windows = [
+            (dt.datetime(2026, 8, 3), dt.datetime(2026, 8, 17)),  # wholly cold
+            (dt.datetime(2026, 9, 20), dt.datetime(2026, 10, 11)),  # across the hot start
+            (dt.datetime(2026, 8, 1), dt.datetime(2026, 11, 1)),  # everything
+        ]
+        for since, until in windows:
+            assert cold.reaches(since)
+            for level, code, by in (("city", None, None), ("city", None, "district"), ("district", "330107", "week")):
+                expected = indicators(full, since, until, level, code, by)
+                with cold.cursor(con, since, until) as cur:
+                    got = indicators(cur, since, until, level, code, by)
+                pd.testing.assert_frame_equal(_by_unit(got), _by_unit(expected))  # groups come in any order
+                assert expected["due"].sum() > 0
+        assert cold.months(*windows[0]) == ["2026-08"]  # the other months' partitions are never opened
+        assert cold.months(dt.datetime(2025, 1, 1), dt.datetime(2025, 2, 1)) == []
+        assert not cold.reaches(dt.datetime(2026, 10, 2))
+    finally:
+        con.close()
+        full.close()
