@@ -40,6 +40,7 @@ class DashboardData:
         self.live = LiveModel(self, self.shapes)
         self.planner = CoveragePlanner(self)
         self.party = PartyModel(self, self.shapes, self.planner)
+        self.cold = None  # `gridtwin serve --archive`: history older than the file's, for the cockpit's 同比
 
     def cursor(self):
         return self.con.cursor()

@@ -150,12 +150,19 @@ def _strip(path: str) -> str:
     return path.split("://", 1)[-1] if "://" in path else path
 
 
-def open_cold_history(con, archive: str):
-    """The archive's cold history beside the database on ``con`` (see :class:`pipelines.store.cold.ColdHistory`)."""
+def require_incidents(archive: str) -> None:
+    """Refuse, with the fix in the message, an archive that holds no incident partition."""
     from pipelines.errors import GridtwinError
-    from pipelines.store.cold import ColdHistory
 
     fs, root = filesystem(archive)
     if not partition_files(fs, root, "incidents"):
         raise GridtwinError(f"--archive {archive} holds no incidents: write one with `gridtwin export --to {archive}`")
+
+
+def open_cold_history(con, archive: str):
+    """The archive's cold history beside the database on ``con`` (see :class:`pipelines.store.cold.ColdHistory`)."""
+    from pipelines.store.cold import ColdHistory
+
+    require_incidents(archive)
+    fs, root = filesystem(archive)
     return ColdHistory.open(con, str(archive), read_manifest(fs, root))
