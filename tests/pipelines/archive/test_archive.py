@@ -119,6 +119,17 @@ def test_export_writes_valid_sorted_geoparquet_per_district_and_month(city, arch
     assert gpd.read_parquet(archive / "grids.parquet").crs.to_epsg() == 4326
 
 
+def test_dask_geopandas_opens_the_archive_as_one_geodataframe(archive):
+    import dask
+    import dask_geopandas
+
+    frame = dask_geopandas.read_parquet(archive / "incidents")
+    assert frame.crs.to_epsg() == 4326 and {"district", "month", "geometry"} <= set(frame.columns)
+    with dask.config.set(scheduler="synchronous"):
+        assert len(frame) == 3000
+        assert frame[frame["month"] == "2026-09"].geometry.x.between(120.0, 121.0).all().compute()
+
+
 def test_reexport_rewrites_only_the_changed_partition(city, tmp_path):
     _, db, _ = city
     copy = tmp_path / "copy.duckdb"
