@@ -97,6 +97,9 @@ def reassign(archive: str, grids_path: str, out: str, client, prepared=None) -> 
     """
     if layout.filesystem(out) == layout.filesystem(archive):
         raise GridtwinError("--to must differ from --archive: the new archive is written beside the old one")
+    ofs, oroot = layout.filesystem(out)
+    if layout.partition_files(ofs, oroot, "incidents"):
+        raise GridtwinError(f"--to {out} already holds an archive: give a new folder (old files would stay mixed in)")
     todo = archive_partitions(archive)
     area, grids, notes = prepared or area_from_file(grids_path)
     shared = client.scatter(area, broadcast=True)
@@ -107,7 +110,6 @@ def reassign(archive: str, grids_path: str, out: str, client, prepared=None) -> 
     ]
     results = client.gather(futures)
     layer_results = client.gather(layers)
-    ofs, oroot = layout.filesystem(out)
     layout.write_file(
         ofs,
         f"{oroot}/grids.parquet",

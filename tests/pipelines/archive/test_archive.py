@@ -21,6 +21,7 @@ from pipelines.archive.export import export_archive
 from pipelines.archive.synthetic import synthetic_incidents
 from pipelines.area import read_area
 from pipelines.cli import main
+from pipelines.errors import GridtwinError
 from pipelines.incidents.repository import sync_derived_tables
 from pipelines.loaders import load_file
 from pipelines.store.rows import append_rows
@@ -197,8 +198,9 @@ def test_reassign_on_two_workers_equals_loading_the_new_grids(city, archive, cli
     assert placed == 0
     events = _archive_rows(out, "incident_events", "incident_id")
     assert len(events) == len(_db_rows(db, "SELECT 1 FROM incident_events"))
-    buildings = pd.read_parquet(out / "grids.parquet")
-    assert len(buildings) == 6
+    assert len(pd.read_parquet(out / "grids.parquet")) == 6
+    with pytest.raises(GridtwinError, match="already holds an archive"):
+        batch.reassign(str(archive), str(new_grids), str(out), client)
 
 
 def test_aggregate_on_two_workers_equals_duckdb_on_the_database(city, archive, client, tmp_path):
