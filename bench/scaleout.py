@@ -169,6 +169,23 @@ def row_groups(archive: str, area, sizes=(8_192, 32_768, 131_072, 1_048_576)) ->
     con.close()
 
 
+def export_bench(db: Path, work: Path) -> None:
+    """`gridtwin export` of a database (read-only), then the same export again with nothing changed."""
+    from pipelines.archive.export import export_archive
+
+    target = str(work / "export")
+    print(f"  export of {db}, {load()}")
+    started = time.perf_counter()
+    first = export_archive(db, target)
+    first_s = time.perf_counter() - started
+    size = sum(f.stat().st_size for f in Path(target).rglob("*.parquet")) / 2**30
+    print(f"    first export   {first_s:8.1f} s  {first.lines()[0]}; {size:.2f} GiB")
+    started = time.perf_counter()
+    again = export_archive(db, target)
+    print(f"    re-export      {time.perf_counter() - started:8.1f} s  {again.lines()[0]}")
+    shutil.rmtree(target, ignore_errors=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--incidents", type=int, default=100_000_000)
@@ -177,10 +194,17 @@ def main() -> None:
     parser.add_argument("--workers", default="1,2", help="worker counts to measure")
     parser.add_argument("--row-groups", action="store_true", help="also compare row-group sizes")
     parser.add_argument("--keep", action="store_true", help="keep the generated archive")
+    parser.add_argument("--export-db", type=Path, help="only time `gridtwin export` of this database (read-only)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="gridtwin-scaleout-", dir="/tmp"))
-    print(f"scale-out bench: {args.incidents:,} incidents, grids of {args.grids_db}, {load()}")
+    what = (
+        f"export of {args.export_db}" if args.export_db else f"{args.incidents:,} incidents, grids of {args.grids_db}"
+    )
+    print(f"scale-out bench: {what}, {load()}")
     try:
+        if args.export_db:
+            export_bench(args.export_db, work)
+            return
         con = store.connect(args.grids_db, read_only=True)
         try:
             area = read_area(con)
