@@ -275,3 +275,12 @@ def test_cold_history_gives_the_all_in_duckdb_indicators(city, archive, tmp_path
     finally:
         con.close()
         full.close()
+
+
+def test_point_wkb_matches_shapely_and_missing_coordinates_are_null():
+    lon, lat = np.array([120.1, np.nan, 120.3, -0.5]), np.array([30.1, 30.2, np.nan, 51.25])
+    wkb, box = layout.point_geometry(lon, lat)
+    assert wkb.is_null().to_pylist() == [False, True, True, False] == box.is_null().to_pylist()
+    assert wkb[0].as_py() == shapely.to_wkb(shapely.Point(120.1, 30.1))
+    assert shapely.equals(shapely.from_wkb(wkb[3].as_py()), shapely.Point(-0.5, 51.25))
+    assert box.field("xmin")[3].as_py() == -0.5 == box.field("xmax")[3].as_py()
