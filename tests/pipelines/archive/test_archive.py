@@ -57,6 +57,12 @@ def city(tmp_path_factory, data_dir):
             append_rows(con, "incidents", incidents.assign(h3_cell=cells, grid_index=index), area.code_table)
             append_rows(con, "incident_events", events)
             sync_derived_tables(con)
+            spots = incidents.iloc[:200]  # facilities too: a redraw re-assigns every point layer
+            facilities = pd.DataFrame(
+                {"facility_id": "F" + spots["incident_id"], "type": "幼儿园", "name": "测试幼儿园"}
+                | {"lon": spots["lon"], "lat": spots["lat"], "h3_cell": cells[:200], "grid_index": index[:200]}
+            )
+            append_rows(con, "facilities", facilities[index[:200] >= 0], area.code_table)
     finally:
         con.close()
     new_grids = _grids(data_dir, folder / "new_grids.geojson", shift_deg=0.0004, recode=(1, 2, 5))
@@ -199,6 +205,11 @@ def test_reassign_on_two_workers_equals_loading_the_new_grids(city, archive, cli
     events = _archive_rows(out, "incident_events", "incident_id")
     assert len(events) == len(_db_rows(db, "SELECT 1 FROM incident_events"))
     assert len(pd.read_parquet(out / "grids.parquet")) == 6
+    facilities = pd.read_parquet(out / "facilities.parquet", columns=["facility_id", *CODES])
+    expected = _db_rows(single, f"SELECT facility_id, {', '.join(CODES)} FROM facilities")
+    assert len(expected) > 100 and facilities.sort_values("facility_id").reset_index(drop=True).equals(
+        expected.sort_values("facility_id").reset_index(drop=True)
+    )
     with pytest.raises(GridtwinError, match="already holds an archive"):
         batch.reassign(str(archive), str(new_grids), str(out), client)
 
