@@ -54,9 +54,10 @@ def peak_gib() -> float:
 
 
 def _worker_peak() -> float:
-    import resource as r
-
-    return r.getrusage(r.RUSAGE_SELF).ru_maxrss / 2**20
+    """The worker's own peak resident memory (VmHWM: ru_maxrss would carry its parent's peak across exec)."""
+    with open("/proc/self/status") as f:
+        line = next(x for x in f if x.startswith("VmHWM:"))
+    return int(line.split()[1]) / 2**20
 
 
 def redraw(grids_db: Path, path: Path, shift_deg: float = 0.0003) -> None:
