@@ -25,6 +25,10 @@ def cmd_serve(args) -> None:
     db = Path(args.db)
     if not db.exists():
         raise GridtwinError(f"database {db} does not exist: build one with `gridtwin generate --db {db}`")
+    if args.archive:
+        from pipelines.archive.layout import require_incidents
+
+        require_incidents(args.archive)  # before the app starts its threads
     serve(db, args, live_feed=args.live)
 
 
@@ -49,6 +53,11 @@ def serve(db: Path, args, live_feed: bool) -> None:
     settings = Settings.from_env(secure_cookies=args.secure_cookies, behind_proxy=args.behind_proxy)
     app = create_app(db, tile_url=args.tiles, live_feed=live_feed, settings=settings)
     try:
+        if getattr(args, "archive", None):
+            from pipelines.archive.layout import open_cold_history
+
+            app.gridtwin_data.cold = open_cold_history(app.gridtwin_data.con, args.archive)
+            print(f"cold history before {app.gridtwin_data.cold.hot_start} from the archive {args.archive}")
         try:
             http = make_server(app.server, args.host, args.port, settings, threads=args.threads)
         except OSError as exc:
@@ -107,6 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", default=DEFAULT_DB)
     _server_options(p)
     p.add_argument("--live", action="store_true", help="also run the simulated live incident feed")
+    p.add_argument("--archive", help="GeoParquet archive (gridtwin export) holding history older than the database's")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("demo", help="build the demo city if missing and start the dashboard with a live feed")

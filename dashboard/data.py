@@ -42,6 +42,7 @@ class DashboardData:
         self.planner = CoveragePlanner(self)
         self.party = PartyModel(self, self.shapes, self.planner)
         self.warmed = threading.Event()  # set once warm() has finished, whether or not every cache was built
+        self.cold = None  # `gridtwin serve --archive`: history older than the file's, for the cockpit's 同比
 
     def cursor(self):
         return self.con.cursor()

@@ -1,6 +1,7 @@
-"""The pipelines' commands of `gridtwin`: generate, load, summary, rejects, coverage, user, apikey, simulate.
+"""The pipelines' commands of `gridtwin`: generate, load, summary, rejects, coverage, user, apikey, simulate, export, batch.
 
-The account commands (user, apikey) are in :mod:`pipelines.cli_accounts`.
+The account commands (user, apikey) are in :mod:`pipelines.cli_accounts`, the archive ones (export, batch)
+in :mod:`pipelines.cli_archive`.
 
 :func:`add_commands` puts them on an argparse sub-command set and :func:`main` runs a parsed
 command, turning a :class:`~pipelines.errors.GridtwinError` into one line and exit code 1.  The
@@ -18,6 +19,7 @@ from pathlib import Path
 
 from pipelines import cli_load, store
 from pipelines.cli_accounts import DEFAULT_DB, add_account_commands
+from pipelines.cli_archive import add_archive_commands
 from pipelines.errors import GridtwinError
 from pipelines.incidents.repository import incident_status_counts, overdue_count
 from pipelines.kinds import KINDS
@@ -360,6 +362,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_coverage)
 
     add_account_commands(sub)
+    add_archive_commands(sub)
 
     p = sub.add_parser("simulate", help="post realistic incidents to a running server and move some along")
     p.add_argument("--url", required=True, help="the server, e.g. http://localhost:8050")

@@ -99,8 +99,12 @@ def _cockpit(data, level: str, code: str | None, window: str, until: dt.datetime
     child = child_level(level) if level != "grid" else None
     spans = periods(until, window)
     with data.cursor() as cur:
-        unit = {name: _one(indicators(cur, *span, level, code)) for name, span in spans.items()}
-        kids = {name: indicators(cur, *span, level, code, by=child) for name, span in spans.items()} if child else {}
+        unit = {name: _one(_indicators(data, cur, *span, level, code)) for name, span in spans.items()}
+        kids = (
+            {name: _indicators(data, cur, *span, level, code, by=child) for name, span in spans.items()}
+            if child
+            else {}
+        )
         departments = department_ranking(cur, *spans["current"])
         trend = indicators(cur, trend_since(until), until, level, code, by="week")
     names = data.shapes.children(level, code)["frame"][["code", "name"]] if child else pd.DataFrame()
@@ -116,6 +120,15 @@ def _cockpit(data, level: str, code: str | None, window: str, until: dt.datetime
         "departments": departments,
         "trend": trend.sort_values("unit_code").rename(columns={"unit_code": "week"}),
     }
+
+
+def _indicators(data, cur, since: dt.datetime, until: dt.datetime, level: str, code: str | None, by=None):
+    """The indicators of a span; a span before the database's hot period also reads the archive (serve --archive)."""
+    cold = getattr(data, "cold", None)
+    if cold is None or not cold.reaches(since):
+        return indicators(cur, since, until, level, code, by)
+    with cold.cursor(data.con, since, until) as cold_cur:
+        return indicators(cold_cur, since, until, level, code, by)
 
 
 def _one(frame: pd.DataFrame) -> dict:

@@ -1,0 +1,241 @@
+"""Scale-out benchmark: a synthetic incident archive on disk, processed by `gridtwin batch` on 1 and 2 local workers.
+
+    flock /tmp/gridtwin-bench.lock python bench/scaleout.py                       # 100M incidents
+    flock /tmp/gridtwin-bench.lock python bench/scaleout.py --incidents 20000000 --grids-db /tmp/city-6.duckdb
+
+Steps, each timed:
+1. build the archive under /tmp, one chunk (``--chunk`` incidents, one month) at a time: points spread
+   over the grids' extent, located on the grids of ``--grids-db`` (read-only; the 65,025-grid city by
+   default), split by district, written as GeoParquet with their events — never the archive in memory;
+2. the redraw: every grid moved 30 m east (GeoParquet), read as `gridtwin load grids` reads it;
+3. with 1 and then 2 worker processes (``LocalCluster``, 1 thread each, 4 GB limit): ``reassign`` and
+   ``aggregate``, throughput in incidents per second and each worker's peak resident memory;
+4. an archive-backed dashboard query (one district's incidents per category over one month) with
+   partition pruning (filter on the hive columns) and without (same filter on the data columns,
+   hive folders ignored), and a small-area query, reading only the row groups whose bbox meets it;
+5. ``--row-groups``: one partition rewritten at several row-group sizes, the small-area query timed on each.
+Generated files are deleted at the end (``--keep`` keeps them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
+    sys.path.pop(0)
+
+import duckdb
+import geopandas as gpd
+import numpy as np
+import pyarrow.compute as pc
+import shapely
+
+from pipelines import store
+from pipelines.archive import batch, layout, partitions
+from pipelines.archive.synthetic import write_synthetic_archive
+from pipelines.area import read_area
+
+MONTHS = [f"2025-{m:02d}" for m in range(1, 13)]
+
+
+def load() -> str:
+    return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg()) + f" on {os.cpu_count()} cores"
+
+
+def peak_gib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+
+
+def _worker_peak() -> float:
+    """The worker's own peak resident memory (VmHWM: ru_maxrss would carry its parent's peak across exec)."""
+    with open("/proc/self/status") as f:
+        line = next(x for x in f if x.startswith("VmHWM:"))
+    return int(line.split()[1]) / 2**20
+
+
+def redraw(grids_db: Path, path: Path, shift_deg: float = 0.0003) -> None:
+    con = store.connect(grids_db, read_only=True)
+    try:
+        frame = con.execute(
+            "SELECT grid_code, name, community_code, street_code, district_code, community_name, street_name,"
+            " district_name, geometry FROM grids"
+        ).df()
+    finally:
+        con.close()
+    geoms = shapely.from_wkb(frame.pop("geometry").map(bytes).to_numpy())
+    gdf = gpd.GeoDataFrame(
+        frame, geometry=shapely.transform(geoms, lambda xy: xy + np.array([shift_deg, 0.0])), crs=4326
+    )
+    gdf.to_parquet(path)
+
+
+def run_jobs(archive: str, out: str, prepared, workers: int, rows: int) -> None:
+    with batch.dask_client("local", workers, "4GB") as client:
+        client.run(lambda: __import__("pipelines.archive.partitions"))
+        started = time.perf_counter()
+        batch.reassign(archive, "", out, client, prepared=prepared)
+        reassign_s = time.perf_counter() - started
+        after_reassign = client.run(_worker_peak)
+        started = time.perf_counter()
+        table = batch.aggregate(archive, f"{out}-agg.parquet", client)
+        aggregate_s = time.perf_counter() - started
+        peaks = client.run(_worker_peak)
+    assert int(table["incidents"].sum()) == rows
+    print(f"  {workers} worker(s), {load()}")
+    print(f"    reassign  {reassign_s:8.1f} s  {rows / reassign_s:12,.0f} incidents/s")
+    print(f"    aggregate {aggregate_s:8.1f} s  {rows / aggregate_s:12,.0f} incidents/s")
+    print(
+        "    peak resident memory per worker: after reassign "
+        + ", ".join(f"{v:.2f}" for v in after_reassign.values())
+        + " GiB; after both "
+        + ", ".join(f"{v:.2f}" for v in peaks.values())
+        + " GiB"
+    )
+    shutil.rmtree(out, ignore_errors=True)
+
+
+def timed(con, sql: str, repeat: int = 3) -> tuple[float, object]:
+    best, result = float("inf"), None
+    for _ in range(repeat):
+        started = time.perf_counter()
+        result = con.execute(sql).fetchall()
+        best = min(best, time.perf_counter() - started)
+    return best, result
+
+
+def queries(archive: str, area) -> None:
+    glob = f"{archive}/incidents/district=*/month=*/*.parquet"
+    found = [p for p in batch.archive_partitions(archive) if p[0] != layout.NO_DISTRICT]
+    district, month = found[len(found) // 2]
+    con = duckdb.connect()
+    con.execute("SET threads = 2")
+    pruned = (
+        f"SELECT category, count(*) FROM read_parquet('{glob}', hive_partitioning = true,"
+        " hive_types = {'district': VARCHAR, 'month': VARCHAR})"
+        f" WHERE district = '{district}' AND month = '{month}' GROUP BY ALL ORDER BY ALL"
+    )
+    unpruned = (
+        f"SELECT category, count(*) FROM read_parquet('{glob}', hive_partitioning = false)"
+        f" WHERE district_code = '{district}' AND reported_at >= '{month}-01'"
+        f" AND reported_at < '{month}-01'::DATE + INTERVAL 1 MONTH GROUP BY ALL ORDER BY ALL"
+    )
+    with_s, a = timed(con, pruned)
+    without_s, b = timed(con, unpruned)
+    assert a == b
+    print(f"  query: one district × one month by category ({sum(n for _, n in a):,} incidents), {load()}")
+    print(f"    with partition pruning    {with_s * 1000:8.1f} ms")
+    print(f"    without (data columns)    {without_s * 1000:8.1f} ms  ({without_s / with_s:.1f}x)")
+    west, south, east, north = shapely.bounds(area.geoms[len(area.geoms) // 2])
+    small = (
+        f"SELECT count(*) FROM read_parquet('{glob}', hive_partitioning = true,"
+        " hive_types = {'district': VARCHAR, 'month': VARCHAR})"
+        f" WHERE month = '{month}' AND bbox.xmin <= {east} AND bbox.xmax >= {west}"
+        f" AND bbox.ymin <= {north} AND bbox.ymax >= {south}"
+    )
+    small_s, c = timed(con, small)
+    print(f"    one grid's bbox, one month, all districts: {small_s * 1000:8.1f} ms ({c[0][0]:,} incidents)")
+    con.close()
+
+
+def row_groups(archive: str, area, sizes=(8_192, 32_768, 131_072, 1_048_576)) -> None:
+    fs, root = layout.filesystem(archive)
+    found = [p for p in batch.archive_partitions(archive) if p[0] != layout.NO_DISTRICT]
+    rows = partitions.read_files(fs, partitions.partition_paths(fs, root, "incidents", *found[0]))
+    rows = rows.take(pc.sort_indices(rows, [("h3_cell", "ascending")]))
+    west, south, east, north = shapely.bounds(area.geoms[len(area.geoms) // 2])
+    con = duckdb.connect()
+    con.execute("SET threads = 2")
+    print(f"  row-group size on one partition ({rows.num_rows:,} rows), one grid's bbox, {load()}")
+    for size in sizes:
+        path = f"{root}/rg-{size}.parquet"
+        layout.write_file(fs, path, rows, size)
+        sql = (
+            f"SELECT count(*) FROM read_parquet('{path}') WHERE bbox.xmin <= {east} AND bbox.xmax >= {west}"
+            f" AND bbox.ymin <= {north} AND bbox.ymax >= {south}"
+        )
+        best, _ = timed(con, sql, repeat=5)
+        full, _ = timed(con, f"SELECT category, count(*) FROM read_parquet('{path}') GROUP BY ALL", repeat=3)
+        mib = os.path.getsize(path) / 2**20
+        print(
+            f"    {size:>9,} rows/group: {mib:7.1f} MiB, small area {best * 1000:6.1f} ms, full scan {full * 1000:6.1f} ms"
+        )
+        os.remove(path)
+    con.close()
+
+
+def export_bench(db: Path, work: Path) -> None:
+    """`gridtwin export` of a database (read-only), then the same export again with nothing changed."""
+    from pipelines.archive.export import export_archive
+
+    target = str(work / "export")
+    print(f"  export of {db}, {load()}")
+    started = time.perf_counter()
+    first = export_archive(db, target)
+    first_s = time.perf_counter() - started
+    size = sum(f.stat().st_size for f in Path(target).rglob("*.parquet")) / 2**30
+    print(f"    first export   {first_s:8.1f} s  {first.lines()[0]}; {size:.2f} GiB")
+    started = time.perf_counter()
+    again = export_archive(db, target)
+    print(f"    re-export      {time.perf_counter() - started:8.1f} s  {again.lines()[0]}")
+    shutil.rmtree(target, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--incidents", type=int, default=100_000_000)
+    parser.add_argument("--chunk", type=int, default=1_000_000, help="incidents generated at a time")
+    parser.add_argument("--grids-db", type=Path, default=Path("/tmp/city-6.duckdb"), help="grids (read-only)")
+    parser.add_argument("--workers", default="1,2", help="worker counts to measure")
+    parser.add_argument("--row-groups", action="store_true", help="also compare row-group sizes")
+    parser.add_argument("--keep", action="store_true", help="keep the generated archive")
+    parser.add_argument("--export-db", type=Path, help="only time `gridtwin export` of this database (read-only)")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="gridtwin-scaleout-", dir="/tmp"))
+    what = (
+        f"export of {args.export_db}" if args.export_db else f"{args.incidents:,} incidents, grids of {args.grids_db}"
+    )
+    print(f"scale-out bench: {what}, {load()}")
+    try:
+        if args.export_db:
+            export_bench(args.export_db, work)
+            return
+        con = store.connect(args.grids_db, read_only=True)
+        try:
+            area = read_area(con)
+        finally:
+            con.close()
+        archive = str(work / "archive")
+        started = time.perf_counter()
+        rows = write_synthetic_archive(archive, area, args.incidents, MONTHS, args.chunk)
+        build_s = time.perf_counter() - started
+        size = sum(f.stat().st_size for f in Path(archive).rglob("*.parquet")) / 2**30
+        files = len(layout.partition_files(*layout.filesystem(archive), "incidents"))
+        print(f"  archive: {rows:,} incidents in {files:,} files, {size:.2f} GiB, built in {build_s:.1f} s")
+        print(f"    ({rows / build_s:,.0f} incidents/s; peak memory of this process {peak_gib():.2f} GiB)")
+        started = time.perf_counter()
+        redraw(args.grids_db, work / "new_grids.parquet")
+        prepared = batch.area_from_file(work / "new_grids.parquet")
+        print(
+            f"  redraw: {len(prepared[0].codes):,} grids moved 30 m, read and covered in {time.perf_counter() - started:.1f} s"
+        )
+        for workers in (int(w) for w in args.workers.split(",")):
+            run_jobs(archive, str(work / f"new-{workers}"), prepared, workers, rows)
+        queries(archive, area)
+        if args.row_groups:
+            row_groups(archive, area)
+    finally:
+        if args.keep:
+            print(f"  kept {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

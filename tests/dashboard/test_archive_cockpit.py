@@ -1,0 +1,89 @@
+"""The leader cockpit compares years when last year lives in an archive (`gridtwin serve --archive`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from dashboard.data import DashboardData
+from dashboard.views import cockpit
+from pipelines import store
+from pipelines.archive.export import export_archive
+from pipelines.archive.layout import open_cold_history
+from pipelines.archive.synthetic import synthetic_incidents
+from pipelines.area import read_area
+from pipelines.incidents.repository import sync_derived_tables
+from pipelines.loaders import load_file
+from pipelines.store.rows import append_rows
+
+UNTIL = dt.datetime(2026, 10, 28)
+HOT_START = dt.datetime(2026, 1, 1)
+
+
+@pytest.fixture(scope="module")
+def two_years(tmp_path_factory, data_dir):
+    """Six test grids with 4,000 incidents over two years; the hot copy keeps 2026 only, the archive all."""
+    folder = tmp_path_factory.mktemp("cold")
+    full = folder / "full.duckdb"
+    load_file(full, "grids", data_dir / "grids.geojson", progress=False)
+    con = store.connect(full)
+    try:
+        area = read_area(con)
+        incidents, events = synthetic_incidents(
+            np.random.default_rng(5), 4000, area.bounds, dt.datetime(2025, 1, 1), UNTIL, 1
+        )
+        cells, index = area.locate(incidents["lon"].to_numpy(), incidents["lat"].to_numpy())
+        with store.transaction(con):
+            append_rows(con, "incidents", incidents.assign(h3_cell=cells, grid_index=index), area.code_table)
+            append_rows(con, "incident_events", events)
+            sync_derived_tables(con)
+    finally:
+        con.close()
+    export_archive(full, str(folder / "archive"))
+    hot = folder / "hot.duckdb"
+    shutil.copy(full, hot)
+    con = store.connect(hot)
+    try:
+        con.execute("DELETE FROM incidents WHERE reported_at < ?", [HOT_START])
+        sync_derived_tables(con)
+    finally:
+        con.close()
+    return full, hot, folder / "archive"
+
+
+def _model(path, archive=None):
+    data = DashboardData(path, clock=lambda: UNTIL)
+    try:
+        if archive is not None:
+            data.cold = open_cold_history(data.con, str(archive))
+        return cockpit._cockpit(data, "city", None, "30d", UNTIL)
+    finally:
+        data.close()
+
+
+def test_last_year_comes_from_the_archive_and_equals_the_all_in_one_database(two_years):
+    full, hot, archive = two_years
+    expected = _model(full)
+    without = _model(hot)
+    with_archive = _model(hot, archive)
+    assert expected["has_last_year"] and not without["has_last_year"] and with_archive["has_last_year"]
+    for span in ("current", "previous", "last_year"):
+        got = pd.Series(with_archive["unit"][span], dtype=object)
+        want = pd.Series(expected["unit"][span], dtype=object)
+        pd.testing.assert_series_equal(got, want)
+    pd.testing.assert_series_equal(  # the hot period alone gives the same with and without the archive
+        pd.Series(with_archive["unit"]["current"], dtype=object), pd.Series(without["unit"]["current"], dtype=object)
+    )
+    assert with_archive["unit"]["last_year"]["due"] > 0
+
+
+def test_serve_refuses_an_archive_without_incidents(two_years, tmp_path, capsys):
+    from dashboard.cli import main
+
+    _, hot, _ = two_years
+    assert main(["serve", "--db", str(hot), "--archive", str(tmp_path), "--port", "0"]) == 1
+    assert "holds no incidents: write one with `gridtwin export" in capsys.readouterr().err
