@@ -1,0 +1,130 @@
+"""Bulk insert of new incidents: the rows, their open state, resolutions and imported history, built in Arrow.
+
+The batch is converted to Arrow once, sorted by ``reported_at`` in numpy and given its grid codes by
+position, so each of the four tables receives one plain append of an Arrow table: no join, sort or
+second scan inside DuckDB.  ``timings`` (a dict, optional) receives the seconds of each stage, which
+``bench/ingest.py`` prints.
+"""
+
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from pipelines.store.rows import as_arrow
+from pipelines.store.schema import OPEN_COLUMNS, RESOLVED_COLUMNS
+from pipelines.vocabulary import GRID_CODE_COLUMNS, OPEN_STATUSES
+
+BATCH_ROWS = 122_880
+"""DuckDB's row-group size: an Arrow table cut into batches of this many rows is scanned and stored by every
+thread at once (one big batch is stored by one thread)."""
+
+OPEN_NAMES = [c.strip() for c in OPEN_COLUMNS.split(",")]
+RESOLVED_NAMES = [c.strip() for c in RESOLVED_COLUMNS.split(",")]
+
+
+@contextmanager
+def stage(timings: dict | None, name: str):
+    """Add the seconds spent in the block to ``timings[name]`` (nothing if ``timings`` is None)."""
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        if timings is not None:
+            timings[name] = timings.get(name, 0.0) + time.perf_counter() - start
+
+
+def batch_table(frame: pd.DataFrame | pa.Table) -> pa.Table:
+    """The batch as one Arrow table (pandas columns converted once, on every core)."""
+    if isinstance(frame, pa.Table):
+        return frame
+    return pa.Table.from_pandas(frame, preserve_index=False)
+
+
+def insert_incidents(
+    con: duckdb.DuckDBPyConnection, batch: pa.Table, grid_codes, actor: str, note: str, timings: dict | None = None
+) -> None:
+    """Append new incidents (``batch`` with ``grid_index``), their open state, resolutions and imported history."""
+    with stage(timings, "sort + grid codes"):
+        rows = located_rows(batch, grid_codes)
+    columns = rows.column_names
+    with stage(timings, "incidents"):
+        append(con, "incidents", rows)
+    with stage(timings, "open_incidents"):
+        live = pc.is_in(rows["status"], value_set=pa.array(OPEN_STATUSES))
+        if "archived" in columns:
+            live = pc.and_(live, pc.invert(pc.fill_null(rows["archived"], False)))
+        append(con, "open_incidents", rows.filter(pc.fill_null(live, False)).select(OPEN_NAMES))
+    with stage(timings, "resolutions"):
+        if "resolved_at" in columns:
+            resolved = rows.filter(pc.is_valid(rows["resolved_at"]))
+            if "satisfaction" not in columns:
+                resolved = resolved.append_column("satisfaction", pa.nulls(len(resolved), pa.int8()))
+            append(con, "resolutions", resolved.select(RESOLVED_NAMES))
+    with stage(timings, "incident_events"):
+        append(con, "incident_events", imported_history(rows, actor, note))
+
+
+def located_rows(batch: pa.Table, grid_codes) -> pa.Table:
+    """The batch in ``reported_at`` order with ``grid_index`` replaced by the grid and upper codes (NULL if none)."""
+    times = batch["reported_at"].to_numpy()
+    if len(times) > 1 and not (times[1:] >= times[:-1]).all():
+        batch = batch.take(pa.array(np.argsort(times, kind="stable")))
+    codes = as_arrow(grid_codes)
+    index = batch["grid_index"].cast(pa.int64())
+    take = pc.index_in(index, value_set=codes["grid_index"].cast(pa.int64()))  # null: outside every grid
+    rows = batch.drop_columns(["grid_index"])
+    for column in GRID_CODE_COLUMNS:
+        rows = rows.append_column(column, codes[column].cast(pa.string()).take(take))
+    return rows
+
+
+def imported_history(rows: pa.Table, actor: str, note: str) -> pa.Table:
+    """One 'reported' event per row, and a second event to its current status for rows past 'reported'."""
+    moved = rows.filter(pc.fill_null(pc.not_equal(rows["status"].cast(pa.string()), "reported"), False))
+    n, m = len(rows), len(moved)
+    moved_at = moved["reported_at"].cast(pa.timestamp("us"))
+    if "resolved_at" in rows.column_names:
+        moved_at = pc.coalesce(moved["resolved_at"].cast(pa.timestamp("us")), moved_at)
+    first = events(
+        rows["incident_id"], pa.nulls(n, pa.string()), repeat("reported", n), rows["reported_at"], actor, note
+    )
+    second = events(moved["incident_id"], repeat("reported", m), moved["status"], moved_at, actor, note)
+    return pa.concat_tables([first, second])
+
+
+def events(ids, from_status, to_status, occurred_at, actor: str, note: str) -> pa.Table:
+    n = len(ids)
+    return pa.table(
+        {
+            "incident_id": ids.cast(pa.string()),
+            "from_status": from_status.cast(pa.string()),
+            "to_status": to_status.cast(pa.string()),
+            "occurred_at": occurred_at.cast(pa.timestamp("us")),
+            "actor": repeat(actor, n),
+            "note": repeat(note, n),
+        }
+    )
+
+
+def repeat(value: str | None, n: int) -> pa.Array:
+    """``value`` n times as one dictionary entry (no n copies of the string in Python)."""
+    return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, dtype=np.int32)), pa.array([value], pa.string()))
+
+
+def append(con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table) -> None:
+    """``INSERT INTO table`` the Arrow rows, cut into row-group sized batches."""
+    if len(rows) == 0:
+        return
+    batches = pa.Table.from_batches(rows.combine_chunks().to_batches(max_chunksize=BATCH_ROWS))
+    con.register("_rows", batches)
+    try:
+        con.execute(f"INSERT INTO {table} ({', '.join(batches.column_names)}) SELECT * FROM _rows")
+    finally:
+        con.unregister("_rows")
