@@ -78,10 +78,12 @@ def located_rows(batch: pa.Table, grid_codes) -> pa.Table:
         batch = batch.take(pa.array(np.argsort(times, kind="stable")))
     codes = as_arrow(grid_codes)
     index = batch["grid_index"].cast(pa.int64())
-    take = pc.index_in(index, value_set=codes["grid_index"].cast(pa.int64()))  # null: outside every grid
+    position = pc.index_in(index, value_set=codes["grid_index"].cast(pa.int64()))  # null: outside every grid
+    position = position.cast(pa.int32()).combine_chunks()
     rows = batch.drop_columns(["grid_index"])
-    for column in GRID_CODE_COLUMNS:
-        rows = rows.append_column(column, codes[column].cast(pa.string()).take(take))
+    for column in GRID_CODE_COLUMNS:  # each code once, every row pointing at it (no copy of the strings per row)
+        dictionary = codes[column].cast(pa.string()).combine_chunks()
+        rows = rows.append_column(column, pa.DictionaryArray.from_arrays(position, dictionary))
     return rows
 
 
@@ -122,7 +124,7 @@ def append(con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table) -> None:
     """``INSERT INTO table`` the Arrow rows, cut into row-group sized batches."""
     if len(rows) == 0:
         return
-    batches = pa.Table.from_batches(rows.combine_chunks().to_batches(max_chunksize=BATCH_ROWS))
+    batches = pa.Table.from_batches(rows.to_batches(max_chunksize=BATCH_ROWS), rows.schema)  # slices, no copy
     con.register("_rows", batches)
     try:
         con.execute(f"INSERT INTO {table} ({', '.join(batches.column_names)}) SELECT * FROM _rows")
