@@ -87,7 +87,7 @@ def incident_frame(n: int, bounds: tuple[float, float, float, float], seed: int)
 
 
 def rate(n: int, seconds: float) -> str:
-    return f"{n / seconds:>12,.0f} pts/s  ({seconds:7.2f} s)"
+    return f"{n / seconds:>12,.0f} pts/s  {seconds:8.2f}"
 
 
 def ratio(baseline_s: float, ours_s: float) -> str:
@@ -96,44 +96,45 @@ def ratio(baseline_s: float, ours_s: float) -> str:
     return f"{times:.2f}× ({'faster' if times >= 1 else 'slower'})"
 
 
-def store_rows(db: Path, located: pd.DataFrame, area) -> tuple[float, float, dict, dict]:
+def store_rows(db: Path, located: pd.DataFrame, area, stages: dict) -> dict:
     """Write the located points the way ``gridtwin load incidents`` does (``loaders.write_incidents``: the same
-    columns and code table); (write s, commit+checkpoint s, seconds per stage, row counts)."""
-    con = store.connect(db)
-    stages: dict[str, float] = {}
+    columns and code table), commit and checkpoint; each stage's (wall, CPU) seconds go to ``stages``."""
+    with bulk.stage(stages, "open the database"):
+        con = store.connect(db)
     try:
-        t0 = time.perf_counter()
         con.execute("BEGIN TRANSACTION")
         upsert_incidents(con, located[INCIDENT_COLUMNS], area.code_table, "bench", "bench/ingest.py", stages)
-        t1 = time.perf_counter()
-        con.execute("COMMIT")
-        con.execute("CHECKPOINT")
-        t2 = time.perf_counter()
-        counts = {
+        with bulk.stage(stages, "commit + checkpoint"):
+            con.execute("COMMIT")
+            con.execute("CHECKPOINT")
+        return {
             t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
             for t in ("incidents", "open_incidents", "resolutions", "incident_events")
         }
     finally:
         con.close()
-    return t1 - t0, t2 - t1, stages, counts
 
 
-def raw_append(db: Path, located: pd.DataFrame, area) -> dict[str, float]:
-    """DuckDB's own append rate, as a ceiling: the same located Arrow rows appended to a table shaped like
-    ``incidents`` with nothing else (no derived tables, no history), then only its non-text columns."""
+def raw_append(db: Path, located: pd.DataFrame, area) -> dict[str, tuple[float, float]]:
+    """DuckDB's own append rate, as a ceiling: the same located Arrow rows appended (committed, checkpointed) to a
+    table shaped like ``incidents`` with nothing else (no derived tables, no history); then only its non-text
+    columns.  (wall, CPU) seconds of each."""
     rows = bulk.located_rows(bulk.batch_table(located[INCIDENT_COLUMNS]), area.code_table)
-    numeric = [c for c in rows.column_names if not pa.types.is_string(rows.schema.field(c).type)]
-    out = {}
+    text = (pa.types.is_string, pa.types.is_large_string, pa.types.is_dictionary, pa.types.is_null)
+    numeric = [f.name for f in rows.schema if not any(test(f.type) for test in text)]
+    out: dict[str, tuple[float, float]] = {}
     con = store.connect(db)
     try:
-        for name, part in (("all columns", rows), ("non-text columns", rows.select(numeric))):
+        for name, part in (
+            ("all 21 columns", rows),
+            (f"only the {len(numeric)} non-text columns", rows.select(numeric)),
+        ):
             con.execute("CREATE OR REPLACE TABLE _ceiling AS SELECT * FROM incidents LIMIT 0")
-            t0 = time.perf_counter()
-            con.execute("BEGIN TRANSACTION")
-            bulk.append(con, "_ceiling", part)
-            con.execute("COMMIT")
-            con.execute("CHECKPOINT")
-            out[name] = time.perf_counter() - t0
+            with bulk.stage(out, name):
+                con.execute("BEGIN TRANSACTION")
+                bulk.append(con, "_ceiling", part)
+                con.execute("COMMIT")
+                con.execute("CHECKPOINT")
             con.execute("DROP TABLE _ceiling")
     finally:
         con.close()
@@ -173,14 +174,15 @@ def run(db: Path, n: int, args) -> None:
     lng, lat = frame["lon"].to_numpy(), frame["lat"].to_numpy()
     area.locate(lng[:10_000], lat[:10_000])  # warm-up: load the compiled kernels
 
+    stages: dict[str, tuple[float, float]] = {}
     t0 = time.perf_counter()
-    cells = latlng_to_cells(lat, lng, POINT_RES)
-    t1 = time.perf_counter()
-    index = locator.assign(lng, lat, cells)
-    t2 = time.perf_counter()
-    located = frame.assign(h3_cell=cells, grid_index=index)[index >= 0]
-    t3 = time.perf_counter()
-    write_s, commit_s, stages, counts = store_rows(db, located, area)
+    with bulk.stage(stages, f"H3 index (res {POINT_RES})"):
+        cells = latlng_to_cells(lat, lng, POINT_RES)
+    with bulk.stage(stages, "grid assignment"):
+        index = locator.assign(lng, lat, cells)
+    with bulk.stage(stages, "keep the located rows"):
+        located = frame.assign(h3_cell=cells, grid_index=index)[index >= 0]
+    counts = store_rows(db, located, area, stages)
     ours = time.perf_counter() - t0
     ceiling = raw_append(db, located, area)
     del located
@@ -198,21 +200,23 @@ def run(db: Path, n: int, args) -> None:
 
     print(f"\ningest benchmark: {n:,} incident points on {len(area.geoms):,} grids (temporary {db}, deleted)")
     print(f"  setup (read grids + cover, compile lookup, once per process): {setup:.2f} s")
-    print(f"  H3 index (res {POINT_RES})        {rate(n, t1 - t0)}")
-    print(f"  grid assignment            {rate(n, t2 - t1)}")
-    print(f"  keep the located rows      {rate(n, t3 - t2)}")
-    print(f"  write (4 tables)           {rate(n, write_s)}")
-    for name, seconds in stages.items():
-        print(f"    {name:<24} {rate(n, seconds)}")
-    print(f"  commit + checkpoint        {rate(n, commit_s)}")
-    for name, seconds in ceiling.items():
-        print(f"  ceiling: DuckDB append of the located incidents table alone, {name}: {rate(n, seconds)}")
+    print(f"  {'stage':<34} {'rate (wall)':>16}  {'wall s':>8} {'CPU s':>8}  (CPU: all threads of the process)")
+    for name, (wall_s, cpu_s) in stages.items():
+        print(f"  {name:<34} {rate(n, wall_s)}  {cpu_s:8.2f}")
+    cpu_total = sum(cpu_s for _, cpu_s in stages.values())
     print(
-        f"  gridtwin end to end        {rate(n, ours)}   stored: " + ", ".join(f"{t} {c:,}" for t, c in counts.items())
+        f"  gridtwin end to end                {rate(n, ours)}  {cpu_total:8.2f}   stored: "
+        + ", ".join(f"{t} {c:,}" for t, c in counts.items())
     )
+    cores = os.cpu_count() or 1
+    print(
+        f"  CPU-bound limit on {cores} idle cores: {n * cores / cpu_total:,.0f} pts/s (CPU s above spread on all cores)"
+    )
+    for name, (wall_s, cpu_s) in ceiling.items():
+        print(f"  ceiling, DuckDB append of the located incidents alone, {name}: {rate(n, wall_s)}  {cpu_s:8.2f}")
     print(f"  baseline geopandas sjoin   {rate(n, baseline)}   (assignment only, nothing stored)")
     print(f"  end to end vs baseline:    {ratio(baseline, ours)}")
-    print(f"  assignment vs baseline:    {ratio(baseline, t2 - t1)}")
+    print(f"  assignment vs baseline:    {ratio(baseline, stages['grid assignment'][0])}")
     print(f"  points outside every grid: {int((index < 0).sum()):,}; disagreements with sjoin: {disagree:,}")
     print(
         f"  peak memory: {peak_gib:.1f} GiB; load average at end {load[0]:.2f}   ({dt.datetime.now():%Y-%m-%d %H:%M})"

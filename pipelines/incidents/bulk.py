@@ -2,7 +2,7 @@
 
 The batch is converted to Arrow once, sorted by ``reported_at`` in numpy and given its grid codes by
 position, so each of the four tables receives one plain append of an Arrow table: no join, sort or
-second scan inside DuckDB.  ``timings`` (a dict, optional) receives the seconds of each stage, which
+second scan inside DuckDB.  ``timings`` (a dict, optional) receives the wall-clock and CPU seconds of each stage, which
 ``bench/ingest.py`` prints.
 """
 
@@ -31,13 +31,15 @@ RESOLVED_NAMES = [c.strip() for c in RESOLVED_COLUMNS.split(",")]
 
 @contextmanager
 def stage(timings: dict | None, name: str):
-    """Add the seconds spent in the block to ``timings[name]`` (nothing if ``timings`` is None)."""
-    start = time.perf_counter()
+    """Add the wall-clock and CPU seconds (of every thread of the process, DuckDB's included) spent in the block
+    to ``timings[name]``, a pair (nothing if ``timings`` is None)."""
+    start, cpu = time.perf_counter(), time.process_time()
     try:
         yield
     finally:
         if timings is not None:
-            timings[name] = timings.get(name, 0.0) + time.perf_counter() - start
+            wall_s, cpu_s = timings.get(name, (0.0, 0.0))
+            timings[name] = (wall_s + time.perf_counter() - start, cpu_s + time.process_time() - cpu)
 
 
 def batch_table(frame: pd.DataFrame | pa.Table) -> pa.Table:
