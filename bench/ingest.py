@@ -22,6 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import duckdb
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -46,7 +47,12 @@ def city_grids(db: Path, source: Path, seed: int) -> None:
     try:
         if source.exists():
             quoted = str(source).replace("'", "''")  # ATTACH takes no parameters
-            con.execute(f"ATTACH '{quoted}' AS source (READ_ONLY)")
+            try:
+                con.execute(f"ATTACH '{quoted}' AS source (READ_ONLY)")
+            except duckdb.IOException as exc:
+                raise SystemExit(
+                    f"cannot read the grids of {source} ({exc}); pass --grids-from another city file"
+                ) from None
             for table in ("grids", "grid_cells"):
                 con.execute(f"INSERT INTO {table} SELECT * FROM source.{table}")
             con.execute("DETACH source")
