@@ -40,7 +40,7 @@ from pipelines.area import read_area
 from pipelines.domain import CATEGORIES, PRIORITIES, SOURCES
 from pipelines.generate import generate
 from pipelines.incidents import bulk
-from pipelines.incidents.repository import upsert_incidents
+from pipelines.incidents.repository import append_arrow, upsert_incidents
 from pipelines.loaders import INCIDENT_COLUMNS
 
 OUTSIDE_SHARE = 0.02
@@ -144,7 +144,7 @@ def raw_append(db: Path, located: pd.DataFrame, area) -> dict[str, tuple[float, 
             con.execute("CREATE OR REPLACE TABLE _ceiling AS SELECT * FROM incidents LIMIT 0")
             with bulk.stage(out, name):
                 con.execute("BEGIN TRANSACTION")
-                bulk.append(con, "_ceiling", part)
+                append_arrow(con, "_ceiling", part)
                 con.execute("COMMIT")
                 con.execute("CHECKPOINT")
             con.execute("DROP TABLE _ceiling")

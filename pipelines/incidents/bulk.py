@@ -9,9 +9,9 @@ second scan inside DuckDB.  ``timings`` (a dict, optional) receives the wall-clo
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -20,10 +20,6 @@ import pyarrow.compute as pc
 from pipelines.store.rows import as_arrow
 from pipelines.store.schema import OPEN_COLUMNS, RESOLVED_COLUMNS
 from pipelines.vocabulary import GRID_CODE_COLUMNS, OPEN_STATUSES
-
-BATCH_ROWS = 122_880
-"""DuckDB's row-group size: an Arrow table cut into batches of this many rows is scanned and stored by every
-thread at once (one big batch is stored by one thread)."""
 
 OPEN_NAMES = [c.strip() for c in OPEN_COLUMNS.split(",")]
 RESOLVED_NAMES = [c.strip() for c in RESOLVED_COLUMNS.split(",")]
@@ -50,27 +46,29 @@ def batch_table(frame: pd.DataFrame | pa.Table) -> pa.Table:
 
 
 def insert_incidents(
-    con: duckdb.DuckDBPyConnection, batch: pa.Table, grid_codes, actor: str, note: str, timings: dict | None = None
+    append: Callable[[str, pa.Table], None], batch: pa.Table, grid_codes, actor: str, note: str, timings=None
 ) -> None:
-    """Append new incidents (``batch`` with ``grid_index``), their open state, resolutions and imported history."""
+    """Append new incidents (``batch`` with ``grid_index``), their open state, resolutions and imported history.
+
+    ``append(table, rows)`` stores Arrow rows (the SQL stays in :mod:`pipelines.incidents.repository`)."""
     with stage(timings, "sort + grid codes"):
         rows = located_rows(batch, grid_codes)
     columns = rows.column_names
     with stage(timings, "incidents"):
-        append(con, "incidents", rows)
+        append("incidents", rows)
     with stage(timings, "open_incidents"):
         live = pc.is_in(rows["status"], value_set=pa.array(OPEN_STATUSES))
         if "archived" in columns:
             live = pc.and_(live, pc.invert(pc.fill_null(rows["archived"], False)))
-        append(con, "open_incidents", rows.filter(pc.fill_null(live, False)).select(OPEN_NAMES))
+        append("open_incidents", rows.filter(pc.fill_null(live, False)).select(OPEN_NAMES))
     with stage(timings, "resolutions"):
         if "resolved_at" in columns:
             resolved = rows.filter(pc.is_valid(rows["resolved_at"]))
             if "satisfaction" not in columns:
                 resolved = resolved.append_column("satisfaction", pa.nulls(len(resolved), pa.int8()))
-            append(con, "resolutions", resolved.select(RESOLVED_NAMES))
+            append("resolutions", resolved.select(RESOLVED_NAMES))
     with stage(timings, "incident_events"):
-        append(con, "incident_events", imported_history(rows, actor, note))
+        append("incident_events", imported_history(rows, actor, note))
 
 
 def located_rows(batch: pa.Table, grid_codes) -> pa.Table:
@@ -120,15 +118,3 @@ def events(ids, from_status, to_status, occurred_at, actor: str, note: str) -> p
 def repeat(value: str | None, n: int) -> pa.Array:
     """``value`` n times as one dictionary entry (no n copies of the string in Python)."""
     return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, dtype=np.int32)), pa.array([value], pa.string()))
-
-
-def append(con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table) -> None:
-    """``INSERT INTO table`` the Arrow rows, cut into row-group sized batches."""
-    if len(rows) == 0:
-        return
-    batches = pa.Table.from_batches(rows.to_batches(max_chunksize=BATCH_ROWS), rows.schema)  # slices, no copy
-    con.register("_rows", batches)
-    try:
-        con.execute(f"INSERT INTO {table} ({', '.join(batches.column_names)}) SELECT * FROM _rows")
-    finally:
-        con.unregister("_rows")

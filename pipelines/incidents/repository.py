@@ -230,7 +230,9 @@ def upsert_incidents(
         existing = _update_existing(con, batch)
     fresh = batch.filter(pc.invert(pc.is_in(batch["incident_id"], value_set=existing))) if len(existing) else batch
     if len(fresh):
-        bulk.insert_incidents(con, fresh, grid_codes, actor, note, timings)
+        bulk.insert_incidents(
+            lambda table, rows: append_arrow(con, table, rows), fresh, grid_codes, actor, note, timings
+        )
     return len(existing)
 
 
@@ -248,6 +250,23 @@ def _update_existing(con: duckdb.DuckDBPyConnection, batch: pa.Table) -> pa.Arra
     finally:
         con.unregister("_batch")
     return existing.combine_chunks()
+
+
+BATCH_ROWS = 122_880
+"""DuckDB's row-group size: an Arrow table cut into batches of this many rows is scanned and stored by every
+thread at once (one big batch is stored by one thread)."""
+
+
+def append_arrow(con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table) -> None:
+    """``INSERT INTO table`` the Arrow rows, cut into row-group sized batches."""
+    if len(rows) == 0:
+        return
+    batches = pa.Table.from_batches(rows.to_batches(max_chunksize=BATCH_ROWS), rows.schema)  # slices, no copy
+    con.register("_rows", batches)
+    try:
+        con.execute(f"INSERT INTO {table} ({', '.join(batches.column_names)}) SELECT * FROM _rows")
+    finally:
+        con.unregister("_rows")
 
 
 def sync_derived_tables(con: duckdb.DuckDBPyConnection, ids=None) -> None:

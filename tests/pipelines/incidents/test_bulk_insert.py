@@ -12,7 +12,7 @@ import pyarrow as pa
 import pytest
 
 from pipelines import store
-from pipelines.incidents import bulk
+from pipelines.incidents import repository
 from pipelines.incidents.repository import upsert_incidents
 from pipelines.store.schema import OPEN_COLUMNS, RESOLVED_COLUMNS
 from pipelines.vocabulary import GRID_CODE_COLUMNS, OPEN_SQL, STATUSES
@@ -139,7 +139,7 @@ CASES = [
 
 @pytest.mark.parametrize(("archived", "name", "grid_codes"), CASES)
 def test_bulk_insert_writes_what_the_sql_path_wrote(tmp_path, monkeypatch, archived, name, grid_codes):
-    monkeypatch.setattr(bulk, "BATCH_ROWS", 700)  # several Arrow batches per table: order kept across them
+    monkeypatch.setattr(repository, "BATCH_ROWS", 700)  # several Arrow batches per table: order kept across them
     frame = variant(sample(3_000, seed=3, archived=archived), name)
     fast, slow = store.connect(tmp_path / "fast.duckdb"), store.connect(tmp_path / "slow.duckdb")
     upsert_incidents(fast, frame, grid_codes, ACTOR, NOTE)
