@@ -237,9 +237,7 @@ TICKER_LOOKBACK = (dt.timedelta(hours=1), dt.timedelta(days=1), dt.timedelta(day
 a quiet grid shows fewer than the full list rather than scanning all history."""
 
 
-_TICKER_COLUMNS = (
-    "incident_id, category, status::VARCHAR AS status, priority, reported_at, due_at, community_code, grid_code"
-)
+_TICKER_COLUMNS = "incident_id, category, status, priority, reported_at, due_at, community_code, grid_code"
 
 
 def newest(con: duckdb.DuckDBPyConnection, level: str, code: str | None, now: dt.datetime, limit: int = 8):
@@ -277,7 +275,7 @@ def unit_week(con: duckdb.DuckDBPyConnection, level: str, code: str | None, week
         [*params, week, now],
     ).df()
     resolved = con.execute(
-        f"SELECT resolved_at, reported_at, status::VARCHAR AS status, satisfaction FROM resolutions"
+        f"SELECT resolved_at, reported_at, status, satisfaction FROM resolutions"
         f" WHERE {where} AND resolved_at >= ? AND resolved_at <= ?",
         [*params, week, now],
     ).df()
@@ -371,8 +369,7 @@ def grid_detail(con: duckdb.DuckDBPyConnection, grid_code: str, now: dt.datetime
     grid, workers = grid_info(con, grid_code)
     incidents = con.execute(
         """
-        SELECT incident_id, category, status::VARCHAR AS status, reported_at, due_at, due_at < ? AS overdue
-        FROM open_incidents
+        SELECT incident_id, category, status, reported_at, due_at, due_at < ? AS overdue FROM open_incidents
         WHERE grid_code = ? ORDER BY due_at LIMIT 50
         """,
         [now, grid_code],

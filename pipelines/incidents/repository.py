@@ -29,8 +29,7 @@ _TO_OPEN = sql_in("$to", OPEN_STATUSES)
 
 
 INCIDENT_FIELDS = (
-    "i.incident_id, i.category, i.affair_class, i.source, i.priority, i.status::VARCHAR AS status, i.reported_at,"
-    " i.due_at,"
+    "i.incident_id, i.category, i.affair_class, i.source, i.priority, i.status, i.reported_at, i.due_at,"
     " i.resolved_at, i.description, i.address, i.reporter_name, i.reporter_phone, i.satisfaction, i.lon, i.lat,"
     " i.grid_code, i.community_code, i.street_code, i.district_code,"
     " a.assignee_type, a.assignee, a.level AS dispatch_level, g.name AS grid_name, g.community_name, g.street_name, c.department"
@@ -50,8 +49,7 @@ def incident_record(con: duckdb.DuckDBPyConnection, incident_id: str) -> dict | 
 
 def incident_history(con: duckdb.DuckDBPyConnection, incident_id: str) -> pd.DataFrame:
     return con.execute(
-        "SELECT event_id, from_status::VARCHAR AS from_status, to_status::VARCHAR AS to_status, occurred_at, actor,"
-        " note FROM incident_events"
+        "SELECT event_id, from_status, to_status, occurred_at, actor, note FROM incident_events"
         " WHERE incident_id = ? ORDER BY occurred_at, event_id",
         [incident_id],
     ).df()

@@ -18,23 +18,14 @@ from pipelines.store.governance import GOVERNANCE_SCHEMA
 from pipelines.store.party import PARTY_SCHEMA, seed_standards
 from pipelines.vocabulary import OPEN_SQL
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 6
 """1: before the derived tables ``open_incidents`` and ``resolutions``; 2: with them; 3: server-side
 sessions, disabled users, revoked-key times, idempotency tokens scoped to a caller and bound to a payload,
 and no signing secret in ``meta``; 4: the party tables; 5: ``incidents.archived`` (old open items of a
 historical import, kept out of ``open_incidents``); 6: the governance tables (吹哨报到, 核查, 议事协商) and
-``assignments.level`` (分级置办); 7: incident statuses stored as the ENUM type ``incident_status`` (one byte
-instead of a string per row: bulk loads append them about three times faster)."""
-
-STATUS_TYPE = (
-    "CREATE TYPE IF NOT EXISTS incident_status AS ENUM"
-    " ('accepted', 'dispatched', 'evaluated', 'in_progress', 'reported', 'resolved', 'verified')"
-)
-"""The closed vocabulary of statuses (``pipelines.vocabulary.STATUSES``) in alphabetical order, so that
-ORDER BY, min and max give what they gave on the strings."""
+``assignments.level`` (分级置办)."""
 
 SCHEMA = f"""
-{STATUS_TYPE};
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
 CREATE SEQUENCE IF NOT EXISTS load_seq;
 CREATE SEQUENCE IF NOT EXISTS event_seq;
@@ -71,7 +62,7 @@ CREATE TABLE IF NOT EXISTS categories (
     category VARCHAR PRIMARY KEY, affair_class VARCHAR, deadline_h INTEGER, department VARCHAR);
 CREATE TABLE IF NOT EXISTS incidents (
     incident_id VARCHAR, category VARCHAR, affair_class VARCHAR, source VARCHAR, priority VARCHAR,
-    status incident_status, reported_at TIMESTAMP, due_at TIMESTAMP, resolved_at TIMESTAMP,
+    status VARCHAR, reported_at TIMESTAMP, due_at TIMESTAMP, resolved_at TIMESTAMP,
     description VARCHAR, address VARCHAR, reporter_name VARCHAR, reporter_phone VARCHAR,
     satisfaction TINYINT, lon DOUBLE, lat DOUBLE, h3_cell UBIGINT,
     grid_code VARCHAR, community_code VARCHAR, street_code VARCHAR, district_code VARCHAR,
@@ -80,17 +71,17 @@ CREATE TABLE IF NOT EXISTS incidents (
 -- (pipelines.incidents.repository.sync_derived_tables):
 -- open and overdue figures read this small table instead of scanning the whole history.
 CREATE TABLE IF NOT EXISTS open_incidents (
-    incident_id VARCHAR, category VARCHAR, status incident_status, priority VARCHAR, reported_at TIMESTAMP,
+    incident_id VARCHAR, category VARCHAR, status VARCHAR, priority VARCHAR, reported_at TIMESTAMP,
     due_at TIMESTAMP, grid_code VARCHAR, community_code VARCHAR, street_code VARCHAR, district_code VARCHAR);
 -- Resolved incidents ordered by resolved_at, kept in step like open_incidents: handling time and
 -- satisfaction "of what was resolved lately" read this instead of scanning resolved_at across all history.
 CREATE TABLE IF NOT EXISTS resolutions (
-    incident_id VARCHAR, resolved_at TIMESTAMP, reported_at TIMESTAMP, status incident_status, satisfaction TINYINT,
+    incident_id VARCHAR, resolved_at TIMESTAMP, reported_at TIMESTAMP, status VARCHAR, satisfaction TINYINT,
     grid_code VARCHAR, community_code VARCHAR, street_code VARCHAR, district_code VARCHAR);
 -- Append-only history of every status transition (过程追踪).
 CREATE TABLE IF NOT EXISTS incident_events (
-    event_id BIGINT DEFAULT nextval('event_seq'), incident_id VARCHAR, from_status incident_status,
-    to_status incident_status, occurred_at TIMESTAMP, actor VARCHAR, note VARCHAR);
+    event_id BIGINT DEFAULT nextval('event_seq'), incident_id VARCHAR, from_status VARCHAR,
+    to_status VARCHAR, occurred_at TIMESTAMP, actor VARCHAR, note VARCHAR);
 CREATE TABLE IF NOT EXISTS loads (
     load_id BIGINT, kind VARCHAR, source_file VARCHAR, file_sha256 VARCHAR, crs VARCHAR,
     loaded_at TIMESTAMP, rows_in BIGINT, rows_loaded BIGINT, rows_rejected BIGINT, rows_repaired BIGINT);
@@ -224,25 +215,12 @@ def _governance(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("ALTER TABLE assignments ADD COLUMN IF NOT EXISTS level VARCHAR")
 
 
-def _status_enum(con: duckdb.DuckDBPyConnection) -> None:
-    """6 → 7: the status columns become ``incident_status`` (created by ``SCHEMA``); every stored value is one of
-    the vocabulary, which the writers have always checked."""
-    present = con.execute(
-        "SELECT table_name, column_name FROM duckdb_columns() WHERE schema_name = 'main'"
-        " AND table_name IN ('incidents', 'open_incidents', 'resolutions', 'incident_events')"
-        " AND column_name IN ('status', 'from_status', 'to_status') AND data_type = 'VARCHAR'"
-    ).fetchall()
-    for table, column in present:
-        con.execute(f"ALTER TABLE {table} ALTER COLUMN {column} TYPE incident_status")
-
-
 MIGRATIONS = {
     2: _add_derived_tables,
     3: _sessions_and_scoped_tokens,
     4: _add_party_tables,
     5: _archived_incidents,
     6: _governance,
-    7: _status_enum,
 }
 """version: the step that upgrades a file from the version before it."""
 

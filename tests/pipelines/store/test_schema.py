@@ -106,7 +106,7 @@ def test_version_2_gets_sessions_and_loses_its_session_secret(tmp_path):
     _version_2_accounts(path)
     con = store.connect(path)
     try:
-        assert meta_value(con, "schema_version") == str(SCHEMA_VERSION) == "7"
+        assert meta_value(con, "schema_version") == str(SCHEMA_VERSION) == "6"
         assert meta_value(con, "session_secret") is None
         assert con.execute("SELECT username, disabled FROM users").fetchall() == [("chief", False)]
         assert con.execute("SELECT key_id, revoked, revoked_at FROM api_keys").fetchall() == [("K1", False, None)]
@@ -131,7 +131,7 @@ def test_version_3_gets_the_party_tables_and_keeps_its_accounts(tmp_path):
 
     con = store.connect(path)
     try:
-        assert meta_value(con, "schema_version") == str(SCHEMA_VERSION) == "7"
+        assert meta_value(con, "schema_version") == str(SCHEMA_VERSION) == "6"
         assert con.execute("SELECT username FROM users").fetchall() == [("chief",)]
         assert con.execute("SELECT count(*) FROM party_orgs").fetchone()[0] == 0
         assert con.execute("SELECT count(*) FROM building_heads").fetchone()[0] == 0
@@ -153,7 +153,7 @@ def test_version_4_gets_archived_incidents_out_of_the_open_table(tmp_path):
     con.close()
     con = store.connect(path)
     try:
-        assert meta_value(con, "schema_version") == str(SCHEMA_VERSION) == "7"
+        assert meta_value(con, "schema_version") == str(SCHEMA_VERSION) == "6"
         assert con.execute("SELECT incident_id FROM open_incidents ORDER BY 1").fetchall() == [("B",)]
         assert con.execute("SELECT incident_id, archived FROM incidents ORDER BY 1").fetchall()[0] == ("A", True)
     finally:
@@ -194,7 +194,7 @@ def test_version_5_gets_the_governance_tables_and_the_dispatch_level(tmp_path):
     con.close()
     con = store.connect(path)
     try:
-        assert meta_value(con, "schema_version") == str(SCHEMA_VERSION) == "7"
+        assert meta_value(con, "schema_version") == str(SCHEMA_VERSION) == "6"
         assert con.execute("SELECT incident_id, assignee, level FROM assignments").fetchall() == [
             ("B", "城管执法", None)
         ]
