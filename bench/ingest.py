@@ -138,7 +138,7 @@ def raw_append(db: Path, located: pd.DataFrame, area) -> dict[str, tuple[float, 
     con = store.connect(db)
     try:
         for name, part in (
-            ("all 21 columns", rows),
+            (f"all {rows.num_columns} columns", rows),
             (f"only the {len(numeric)} non-text columns", rows.select(numeric)),
         ):
             con.execute("CREATE OR REPLACE TABLE _ceiling AS SELECT * FROM incidents LIMIT 0")
