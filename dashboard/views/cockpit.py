@@ -127,8 +127,8 @@ def _indicators(data, cur, since: dt.datetime, until: dt.datetime, level: str, c
     cold = getattr(data, "cold", None)
     if cold is None or not cold.reaches(since):
         return indicators(cur, since, until, level, code, by)
-    with cold.cursor(data.con, since, until) as cold_cur:
-        return indicators(cold_cur, since, until, level, code, by)
+    with cold.cursor(data.con, since, until) as cold_cur:  # the roll-up covers the file only: read the history
+        return indicators(cold_cur, since, until, level, code, by, rollup=False)
 
 
 def _one(frame: pd.DataFrame) -> dict:

@@ -12,19 +12,19 @@ from __future__ import annotations
 import datetime as dt
 
 import duckdb
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipelines.errors import GridtwinError
+from pipelines.incidents import bulk
 from pipelines.incidents.machine import next_status_sql
 from pipelines.incidents.recent import append_recent, append_recent_rows, rebuild_recent, sync_recent
 from pipelines.store import loop_rollup
 from pipelines.store.meta import bump_data_version
 from pipelines.store.rows import as_arrow
 from pipelines.store.schema import OPEN_COLUMNS, RESOLVED_COLUMNS
-from pipelines.vocabulary import GRID_CODE_COLUMNS, OPEN_LIVE_SQL, OPEN_STATUSES, sql_in
+from pipelines.vocabulary import OPEN_LIVE_SQL, OPEN_STATUSES, sql_in
 
 NEXT_STATUS_SQL = next_status_sql()
 _TO_OPEN = sql_in("$to", OPEN_STATUSES)
@@ -187,29 +187,46 @@ def apply_transition(
     bump_data_version(con, reference=False)
 
 
-def upsert_incidents(con: duckdb.DuckDBPyConnection, frame, grid_codes: pd.DataFrame, actor: str, note: str) -> int:
+def upsert_incidents(
+    con: duckdb.DuckDBPyConnection, frame, grid_codes: pd.DataFrame, actor: str, note: str, timings: dict | None = None
+) -> int:
     """Write located incidents (with ``grid_index``) as one batch: new rows, their imported history, their open state.
 
     An id already stored keeps its status, times and history (a file must not reopen or rewrite what the loop
     did with it): only its descriptive fields (description, address) take the file's values when given.
     Returns how many rows were such already-stored ids.  History and open state of the new rows are built from
-    the batch itself rather than read back from ``incidents``.
+    the batch itself rather than read back from ``incidents`` (:mod:`pipelines.incidents.bulk`); ``timings``
+    receives the seconds of each stage.
     """
-    descriptive = [c for c in ("description", "address") if c in frame.columns]
-    con.register("_batch", as_arrow(frame[["incident_id", *descriptive]]))
+    with bulk.stage(timings, "pandas to Arrow"):
+        batch = bulk.batch_table(frame)
+    with bulk.stage(timings, "ids already stored"):
+        existing = _update_existing(con, batch)
+    fresh = batch.filter(pc.invert(pc.is_in(batch["incident_id"], value_set=existing))) if len(existing) else batch
+    if len(fresh):
+        rows = bulk.insert_incidents(
+            lambda table, rows: append_arrow(con, table, rows), fresh, grid_codes, actor, note, timings
+        )
+        with bulk.stage(timings, "loop_daily + recent_incidents"):
+            loop_rollup.add_incidents(con, rows)
+            append_recent(con, rows)
+    return len(existing)
+
+
+def _update_existing(con: duckdb.DuckDBPyConnection, batch: pa.Table) -> pa.Array:
+    """The batch's ids already stored; their description and address take the batch's values where given."""
+    descriptive = [c for c in ("description", "address") if c in batch.column_names]
+    con.register("_batch", batch.select(["incident_id", *descriptive]))
     try:
         existing = con.execute(
             "SELECT incident_id FROM incidents WHERE incident_id IN (SELECT incident_id FROM _batch)"
-        ).fetchnumpy()["incident_id"]
+        ).to_arrow_table()["incident_id"]
         if len(existing) and descriptive:
             updates = ", ".join(f"{c} = coalesce(b.{c}, incidents.{c})" for c in descriptive)
             con.execute(f"UPDATE incidents SET {updates} FROM _batch b WHERE incidents.incident_id = b.incident_id")
     finally:
         con.unregister("_batch")
-    fresh = frame[~frame["incident_id"].isin(existing)] if len(existing) else frame
-    if len(fresh):
-        _insert_incidents(con, fresh, grid_codes, actor, note)
-    return len(existing)
+    return existing.combine_chunks()
 
 
 BATCH_ROWS = 122_880
@@ -217,84 +234,11 @@ BATCH_ROWS = 122_880
 thread at once (one big batch is stored by one thread)."""
 
 
-def _insert_incidents(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, grid_codes, actor: str, note: str) -> None:
-    """Append new incidents, their open state, resolutions and imported history, all built in Arrow.
-
-    The rows are sorted by ``reported_at`` in numpy and their grid codes taken by position, so every
-    statement is a plain append of an Arrow table: no join, sort or second scan inside DuckDB.
-    """
-    rows = _located_rows(frame, grid_codes)
-    columns = rows.column_names
-    _append(con, "incidents", rows)
-    live = pc.is_in(rows["status"], value_set=pa.array(OPEN_STATUSES))
-    if "archived" in columns:
-        live = pc.and_(live, pc.invert(pc.fill_null(rows["archived"], False)))
-    _append(con, "open_incidents", rows.filter(pc.fill_null(live, False)).select(_OPEN_NAMES))
-    if "resolved_at" in columns:
-        resolved = rows.filter(pc.is_valid(rows["resolved_at"]))
-        if "satisfaction" not in columns:
-            resolved = resolved.append_column("satisfaction", pa.nulls(len(resolved), pa.int8()))
-        _append(con, "resolutions", resolved.select(_RESOLVED_NAMES))
-    _append(con, "incident_events", _imported_history(rows, actor, note))
-    loop_rollup.add_incidents(con, rows)
-    append_recent(con, rows)
-
-
-_OPEN_NAMES = [c.strip() for c in OPEN_COLUMNS.split(",")]
-_RESOLVED_NAMES = [c.strip() for c in RESOLVED_COLUMNS.split(",")]
-
-
-def _located_rows(frame: pd.DataFrame, grid_codes) -> pa.Table:
-    """The batch in ``reported_at`` order with ``grid_index`` replaced by the grid and upper codes (NULL if none)."""
-    times = frame["reported_at"].to_numpy()
-    if len(times) > 1 and not (times[1:] >= times[:-1]).all():
-        frame = frame.take(np.argsort(times, kind="stable"))
-    codes = as_arrow(grid_codes)
-    index = pa.array(frame["grid_index"].to_numpy(np.int64))
-    take = pc.index_in(index, value_set=codes["grid_index"].cast(pa.int64()))  # null: outside every grid
-    rows = as_arrow(frame.drop(columns="grid_index"))
-    for column in GRID_CODE_COLUMNS:
-        rows = rows.append_column(column, codes[column].cast(pa.string()).take(take))
-    return rows
-
-
-def _imported_history(rows: pa.Table, actor: str, note: str) -> pa.Table:
-    """One 'reported' event per row, and a second event to its current status for rows past 'reported'."""
-    moved = rows.filter(pc.fill_null(pc.not_equal(rows["status"].cast(pa.string()), "reported"), False))
-    n, m = len(rows), len(moved)
-    moved_at = moved["reported_at"].cast(pa.timestamp("us"))
-    if "resolved_at" in rows.column_names:
-        moved_at = pc.coalesce(moved["resolved_at"].cast(pa.timestamp("us")), moved_at)
-    first = _events(
-        rows["incident_id"], pa.nulls(n, pa.string()), _repeat("reported", n), rows["reported_at"], actor, note
-    )
-    second = _events(moved["incident_id"], _repeat("reported", m), moved["status"], moved_at, actor, note)
-    return pa.concat_tables([first, second])
-
-
-def _events(ids, from_status, to_status, occurred_at, actor: str, note: str) -> pa.Table:
-    n = len(ids)
-    return pa.table(
-        {
-            "incident_id": ids.cast(pa.string()),
-            "from_status": from_status.cast(pa.string()),
-            "to_status": to_status.cast(pa.string()),
-            "occurred_at": occurred_at.cast(pa.timestamp("us")),
-            "actor": _repeat(actor, n),
-            "note": _repeat(note, n),
-        }
-    )
-
-
-def _repeat(value: str | None, n: int) -> pa.Array:
-    """``value`` n times as one dictionary entry (no n copies of the string in Python)."""
-    return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, dtype=np.int32)), pa.array([value], pa.string()))
-
-
-def _append(con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table) -> None:
+def append_arrow(con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table) -> None:
+    """``INSERT INTO table`` the Arrow rows, cut into row-group sized batches."""
     if len(rows) == 0:
         return
-    batches = pa.Table.from_batches(rows.combine_chunks().to_batches(max_chunksize=BATCH_ROWS))
+    batches = pa.Table.from_batches(rows.to_batches(max_chunksize=BATCH_ROWS), rows.schema)  # slices, no copy
     con.register("_rows", batches)
     try:
         con.execute(f"INSERT INTO {table} ({', '.join(batches.column_names)}) SELECT * FROM _rows")

@@ -12,6 +12,7 @@ import pyarrow as pa
 import pytest
 
 from pipelines import store
+from pipelines.incidents import repository
 from pipelines.incidents.repository import upsert_incidents
 from pipelines.store.schema import OPEN_COLUMNS, RESOLVED_COLUMNS
 from pipelines.vocabulary import GRID_CODE_COLUMNS, OPEN_SQL, STATUSES
@@ -114,15 +115,38 @@ def contents(con) -> dict[str, pd.DataFrame]:
     return out
 
 
-@pytest.mark.parametrize("archived", [False, True])
-def test_bulk_insert_writes_what_the_sql_path_wrote(tmp_path, archived):
-    frame = sample(3_000, seed=3, archived=archived)
+def variant(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    """Edge cases of the bulk path: every point outside every grid (all codes NULL), nothing past 'reported'
+    (no second history row, no resolutions), times already in order (no sort)."""
+    if name == "all outside":
+        return frame.assign(grid_index=-1)
+    if name == "all reported":
+        return frame.assign(status="reported", resolved_at=pd.NaT, satisfaction=pd.array([pd.NA] * len(frame), "Int8"))
+    if name == "sorted":
+        return frame.sort_values("reported_at", kind="stable")
+    return frame
+
+
+CASES = [
+    (False, "sample", GRID_CODES),
+    (True, "sample", GRID_CODES),
+    (False, "sample", GRID_CODES.take([3, 0, 4, 1, 2])),  # the code table in another order than grid_index
+    (False, "all outside", GRID_CODES),
+    (True, "all reported", GRID_CODES),
+    (False, "sorted", GRID_CODES),
+]
+
+
+@pytest.mark.parametrize(("archived", "name", "grid_codes"), CASES)
+def test_bulk_insert_writes_what_the_sql_path_wrote(tmp_path, monkeypatch, archived, name, grid_codes):
+    monkeypatch.setattr(repository, "BATCH_ROWS", 700)  # several Arrow batches per table: order kept across them
+    frame = variant(sample(3_000, seed=3, archived=archived), name)
     fast, slow = store.connect(tmp_path / "fast.duckdb"), store.connect(tmp_path / "slow.duckdb")
-    upsert_incidents(fast, frame, GRID_CODES, ACTOR, NOTE)
-    reference_insert(slow, pa.Table.from_pandas(frame, preserve_index=False), GRID_CODES, ACTOR, NOTE)
+    upsert_incidents(fast, frame, grid_codes, ACTOR, NOTE)
+    reference_insert(slow, pa.Table.from_pandas(frame, preserve_index=False), grid_codes, ACTOR, NOTE)
     got, want = contents(fast), contents(slow)
     for table in TABLES:
-        assert len(got[table]) > 0
+        assert len(got[table]) > 0 or (table == "resolutions" and name == "all reported")
         pd.testing.assert_frame_equal(got[table], want[table], obj=table)
     times = fast.execute("SELECT reported_at FROM incidents").fetchnumpy()["reported_at"]
     assert (times[1:] >= times[:-1]).all()  # stored in time order, as before
