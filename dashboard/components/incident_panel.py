@@ -105,7 +105,7 @@ def _controls(view: dict, lang: str, role: str | None = None) -> list:
             maxLength=4000,
         )
     )
-    controls += [_button(t(f"action_{a}", lang), a) for a in actions]
+    controls += [_button(t(f"action_{a}", lang), a, "gt-step") for a in actions]
     if whistle:
         controls.append(_whistle_fields(view, lang))
     controls += [
@@ -115,8 +115,10 @@ def _controls(view: dict, lang: str, role: str | None = None) -> list:
     return controls
 
 
-def _button(label: str, action: str) -> html.Button:
-    return html.Button(label, id={"type": f"{PREFIX}-action", "action": action}, className="gt-button", n_clicks=0)
+def _button(label: str, action: str, kind: str = "") -> html.Button:
+    """An action button; the loop's own steps carry ``gt-step`` (吹哨 and 报到 sit beside them)."""
+    classes = f"gt-button {kind}".strip()
+    return html.Button(label, id={"type": f"{PREFIX}-action", "action": action}, className=classes, n_clicks=0)
 
 
 def _step_fields(view: dict, lang: str) -> list:

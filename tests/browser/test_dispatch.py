@@ -26,11 +26,12 @@ def test_dispatcher_accepts_and_dispatches_from_the_panel(server, screenshot_dir
         incident_id = _open_first_incident(driver, server)
         cur = server["app"].gridtwin_data.con.cursor()
         status = cur.execute("SELECT status FROM incidents WHERE incident_id = ?", [incident_id]).fetchone()[0]
-        buttons = [b.text for b in driver.find_elements(By.CSS_SELECTOR, ".gt-incident-actions button")]
+        steps = ".gt-incident-actions button.gt-step"  # the loop's steps (吹哨 and its fields sit beside them)
+        buttons = [b.text for b in driver.find_elements(By.CSS_SELECTOR, steps)]
         expected = {"reported": ["受理"], "accepted": ["派单"], "dispatched": ["派单", "开始处置"]}
         assert buttons == expected.get(status, buttons)
         before = len(driver.find_elements(By.CSS_SELECTOR, "#command-incident-history li"))
-        driver.find_elements(By.CSS_SELECTOR, ".gt-incident-actions button")[0].click()
+        driver.find_elements(By.CSS_SELECTOR, steps)[0].click()
         WebDriverWait(driver, 10).until(
             lambda d: len(d.find_elements(By.CSS_SELECTOR, "#command-incident-history li")) == before + 1
         )

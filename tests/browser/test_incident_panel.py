@@ -55,7 +55,7 @@ def test_a_note_typed_across_live_updates_survives_and_is_stored(server, screens
             assert note.get_attribute("value") == typed, "a live update wiped or replaced the typed note"
             assert driver.switch_to.active_element == note, "the note lost the keyboard focus"
         driver.save_screenshot(str(screenshot_dir / "panel-typed-note.png"))
-        driver.find_elements(By.CSS_SELECTOR, "#command-incident-controls button.gt-button")[0].click()
+        driver.find_elements(By.CSS_SELECTOR, "#command-incident-controls button.gt-step")[0].click()
         WebDriverWait(driver, 30).until(lambda d: d.find_element(By.ID, MESSAGE).text)  # a loaded machine is slow
         assert driver.find_element(By.ID, MESSAGE).text.endswith("✓"), driver.find_element(By.ID, MESSAGE).text
         cur = server["app"].gridtwin_data.con.cursor()
@@ -127,7 +127,7 @@ def test_panel_shows_priority_source_assignee_newest_step_and_red_localised_erro
             assert "gt-current" in first.get_attribute("class"), "the newest step comes first"
             assert ("处置中" if lang == "zh" else "In progress") in first.text
             # 办结 without a note: refused, in the page's language, drawn as an error
-            driver.find_element(By.CSS_SELECTOR, "#command-incident-controls button.gt-button").click()
+            driver.find_element(By.CSS_SELECTOR, "#command-incident-controls button.gt-step").click()
             WebDriverWait(driver, 10).until(lambda d: d.find_element(By.ID, MESSAGE).text)
             message = driver.find_element(By.ID, MESSAGE)
             assert refusal in message.text
