@@ -5,7 +5,8 @@ department ranking and weekly trends.  One :func:`cockpit` call per (unit, windo
 from __future__ import annotations
 
 import datetime as dt
-from functools import lru_cache
+from concurrent.futures import Future
+from functools import lru_cache, partial
 
 import numpy as np
 import pandas as pd
@@ -98,15 +99,19 @@ def cockpit(data, level: str, code: str | None, window: str) -> dict:
 def _cockpit(data, level: str, code: str | None, window: str, until: dt.datetime) -> dict:
     child = child_level(level) if level != "grid" else None
     spans = periods(until, window)
-    with data.cursor() as cur:
-        unit = {name: _one(_indicators(data, cur, *span, level, code)) for name, span in spans.items()}
-        kids = (
-            {name: _indicators(data, cur, *span, level, code, by=child) for name, span in spans.items()}
-            if child
-            else {}
-        )
-        departments = department_ranking(cur, *spans["current"])
-        trend = indicators(cur, trend_since(until), until, level, code, by="week")
+    span_indicators = partial(_indicators, data)
+    # the queries are independent and DuckDB runs them outside the GIL: side by side, each on its own cursor
+    units = {name: _submit(data, span_indicators, *span, level, code) for name, span in spans.items()}
+    kids = (
+        {name: _submit(data, span_indicators, *span, level, code, by=child) for name, span in spans.items()}
+        if child
+        else {}
+    )
+    ranked = _submit(data, department_ranking, *spans["current"])
+    weeks = _submit(data, indicators, trend_since(until), until, level, code, by="week")
+    unit = {name: _one(job.result()) for name, job in units.items()}
+    kids = {name: job.result() for name, job in kids.items()}
+    departments, trend = ranked.result(), weeks.result()
     names = data.shapes.children(level, code)["frame"][["code", "name"]] if child else pd.DataFrame()
     return {
         "level": level,
@@ -120,6 +125,16 @@ def _cockpit(data, level: str, code: str | None, window: str, until: dt.datetime
         "departments": departments,
         "trend": trend.sort_values("unit_code").rename(columns={"unit_code": "week"}),
     }
+
+
+def _submit(data, query, *args, **kwargs) -> Future:
+    """``query(cursor, *args, **kwargs)`` on the dashboard's query pool, with a cursor of its own."""
+
+    def run():
+        with data.cursor() as cur:
+            return query(cur, *args, **kwargs)
+
+    return data.pool.submit(run)
 
 
 def _indicators(data, cur, since: dt.datetime, until: dt.datetime, level: str, code: str | None, by=None):
