@@ -126,9 +126,7 @@ def start_server(db: Path):
     settings = Settings.from_env()
     started = time.monotonic()
     app = create_app(db, require_login=False, settings=settings)
-    for thread in threading.enumerate():  # as a server that has been up a while: its caches are warm
-        if thread.name == "gridtwin-warm-caches":
-            thread.join()
+    app.gridtwin_data.warmed.wait()  # as a server that has been up a while: its caches are warm
     print(f"server ready, caches warm in {time.monotonic() - started:.1f} s")
     http = make_server(app.server, "127.0.0.1", 0, settings)
     threading.Thread(target=http.run, daemon=True).start()

@@ -11,7 +11,6 @@ import argparse
 import os
 import signal
 import sys
-import threading
 from pathlib import Path
 
 from pipelines import cli as pipelines_cli
@@ -83,8 +82,6 @@ def _stop(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
-WARM_THREAD = "gridtwin-warm-caches"
-"""The name of the thread ``create_app`` starts to build the slow caches (a minute or more at city scale)."""
 STOP_WAIT_S = 2.0
 
 
@@ -95,10 +92,7 @@ def _close(data) -> None:
     minutes at city scale: so the process ends at once instead, after taking the write lock (no commit
     is half done; every acknowledged write is committed, the file is whole).
     """
-    warming = [t for t in threading.enumerate() if t.name == WARM_THREAD]
-    for thread in warming:
-        thread.join(STOP_WAIT_S)
-    if not any(t.is_alive() for t in warming):
+    if data.warmed.wait(STOP_WAIT_S):
         data.close()
         return
     data.db.lock.acquire(timeout=10 * STOP_WAIT_S)
