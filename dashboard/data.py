@@ -47,6 +47,11 @@ class DashboardData:
     def cursor(self):
         return self.con.cursor()
 
+    def run(self, query, *args, **kwargs):
+        """``query(cursor, *args, **kwargs)`` on a cursor of its own: safe from any thread (e.g. the query pool)."""
+        with self.cursor() as cur:
+            return query(cur, *args, **kwargs)
+
     def warm(self) -> None:
         """Build the slow-to-build caches before the first page asks (run on a background thread)."""
         try:

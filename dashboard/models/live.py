@@ -39,8 +39,7 @@ class LiveModel:
         return self._db.clock()
 
     def _run(self, query, *args):
-        with self._db.cursor() as cur:
-            return query(cur, *args)
+        return self._db.run(query, *args)
 
     def version(self) -> int:
         """The change counter (bumped by every write that a page shows)."""

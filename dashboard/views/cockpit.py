@@ -5,7 +5,6 @@ department ranking and weekly trends.  One :func:`cockpit` call per (unit, windo
 from __future__ import annotations
 
 import datetime as dt
-from concurrent.futures import Future
 from functools import lru_cache, partial
 
 import numpy as np
@@ -101,14 +100,17 @@ def _cockpit(data, level: str, code: str | None, window: str, until: dt.datetime
     spans = periods(until, window)
     span_indicators = partial(_indicators, data)
     # the queries are independent and DuckDB runs them outside the GIL: side by side, each on its own cursor
-    units = {name: _submit(data, span_indicators, *span, level, code) for name, span in spans.items()}
+    units = {name: data.pool.submit(data.run, span_indicators, *span, level, code) for name, span in spans.items()}
     kids = (
-        {name: _submit(data, span_indicators, *span, level, code, by=child) for name, span in spans.items()}
+        {
+            name: data.pool.submit(data.run, span_indicators, *span, level, code, by=child)
+            for name, span in spans.items()
+        }
         if child
         else {}
     )
-    ranked = _submit(data, department_ranking, *spans["current"])
-    weeks = _submit(data, indicators, trend_since(until), until, level, code, by="week")
+    ranked = data.pool.submit(data.run, department_ranking, *spans["current"])
+    weeks = data.pool.submit(data.run, indicators, trend_since(until), until, level, code, by="week")
     unit = {name: _one(job.result()) for name, job in units.items()}
     kids = {name: job.result() for name, job in kids.items()}
     departments, trend = ranked.result(), weeks.result()
@@ -125,16 +127,6 @@ def _cockpit(data, level: str, code: str | None, window: str, until: dt.datetime
         "departments": departments,
         "trend": trend.sort_values("unit_code").rename(columns={"unit_code": "week"}),
     }
-
-
-def _submit(data, query, *args, **kwargs) -> Future:
-    """``query(cursor, *args, **kwargs)`` on the dashboard's query pool, with a cursor of its own."""
-
-    def run():
-        with data.cursor() as cur:
-            return query(cur, *args, **kwargs)
-
-    return data.pool.submit(run)
 
 
 def _indicators(data, cur, since: dt.datetime, until: dt.datetime, level: str, code: str | None, by=None):
