@@ -10,11 +10,9 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
-import shapely
 
 from dashboard import queries
 from dashboard.components.urls import parse_day
-from geo.shapes import feature_collection, hexagons
 from pipelines.vocabulary import DONE_STATUSES
 
 WINDOWS = {"1h": dt.timedelta(hours=1), "24h": dt.timedelta(hours=24), "7d": dt.timedelta(days=7)}
@@ -72,13 +70,15 @@ class LiveModel:
 
     def cells(self, level, code, res, since, until) -> tuple[pd.DataFrame, dict]:
         frame = self._run(queries.cell_counts, level, code, res, since, until, MAX_CELLS)
-        cells = frame["cell"].to_numpy(np.uint64)
-        polys = hexagons(cells)
-        centres = shapely.centroid(polys) if len(polys) else polys
-        frame["lon"] = shapely.get_x(centres) if len(polys) else []
-        frame["lat"] = shapely.get_y(centres) if len(polys) else []
-        frame["id"] = [format(int(c), "x") for c in cells]
-        return frame, feature_collection(frame["id"], polys)
+        frame["id"] = [format(int(c), "x") for c in frame["cell"]]
+        shapes = self.shapes.hexagons(frame["cell"].to_numpy(np.uint64))
+        frame["lon"] = [s[1] for s in shapes]
+        frame["lat"] = [s[2] for s in shapes]
+        features = [
+            {"type": "Feature", "id": i, "properties": {}, "geometry": s[0]}
+            for i, s in zip(frame["id"], shapes, strict=True)
+        ]
+        return frame, {"type": "FeatureCollection", "features": features}
 
     def recent(self, level, code) -> pd.DataFrame:
         now = self.clock()

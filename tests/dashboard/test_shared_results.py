@@ -5,11 +5,14 @@ from __future__ import annotations
 import shutil
 import threading
 
+import numpy as np
 import pytest
+import shapely
 
 from dashboard.data import DashboardData
 from dashboard.models.shared import SharedResults
 from dashboard.views import command, leader
+from geo.shapes import feature_collection, hexagons
 from pipelines.area import read_area
 from pipelines.incidents import intake
 from tests.conftest import DEMO_END
@@ -148,3 +151,15 @@ def test_the_map_each_client_gets_is_its_own_to_change(data):
 
 def _street(data) -> str:
     return data.shapes.children("district", "330180")["frame"]["code"].iloc[0]
+
+
+def test_hexagons_kept_per_cell_equal_a_fresh_build(data):
+    """The map's hexagon layer reuses each cell's outline: the same GeoJSON and centres as building them anew."""
+    since, until = data.live.window_bounds("7d")
+    first, _ = data.live.cells("district", "330180", 9, since, until)
+    frame, geojson = data.live.cells("district", "330180", 9, since, until)  # now from the kept outlines
+    assert len(frame) > 10 and frame.equals(first)
+    polys = hexagons(frame["cell"].to_numpy(np.uint64))
+    assert geojson == feature_collection(frame["id"], polys)
+    centres = shapely.centroid(polys)
+    assert np.array_equal(frame["lon"], shapely.get_x(centres)) and np.array_equal(frame["lat"], shapely.get_y(centres))
