@@ -21,11 +21,12 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from dashboard import queries
 from dashboard.models.live import LiveModel
 from dashboard.models.party import PartyModel
 from dashboard.models.planner import CoveragePlanner
 from dashboard.models.shapes import ShapeCache
-from dashboard.models.shared import SharedResults
+from dashboard.models.shared import Changes, SharedResults
 from pipelines.store import Database
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,12 @@ class DashboardData:
         self.planner = CoveragePlanner(self)
         self.party = PartyModel(self, self.shapes, self.planner)
         # the views' results, computed once per (view, arguments, data version) and shared between clients
-        self.shared = SharedResults(self.live.version)
+        changes = Changes(
+            self.live.version,
+            lambda event, limit: self.run(queries.changes_since, event, limit),
+            lambda ids: self.run(queries.incident_units, ids),
+        )
+        self.shared = SharedResults(changes, self.clock, start_event=self.run(queries.last_event))
         self.warmed = threading.Event()  # set once warm() has finished, whether or not every cache was built
         self.cold = None  # `gridtwin serve --archive`: history older than the file's, for the cockpit's 同比
 

@@ -164,11 +164,16 @@ class LiveModel:
         return {**panels, **done}
 
     # --- leader view and playback ---------------------------------------------
-    def ranking(self, level: str, code: str | None, child: str, since: dt.datetime) -> pd.DataFrame:
-        # a ranking of streets needs a unit above streets; of communities, a unit above communities
+    def ranking_unit(self, level: str, code: str | None, child: str) -> tuple[str, str | None]:
+        """The unit whose ``child`` units are ranked: a ranking of streets needs a unit above streets (the
+        unit itself, or its parent's parent ...); of communities, a unit above communities."""
         order = queries.LEVELS
         while order.index(level) >= order.index(child):
             level, code = self.shapes.parent(level, code)
+        return level, code
+
+    def ranking(self, level: str, code: str | None, child: str, since: dt.datetime) -> pd.DataFrame:
+        level, code = self.ranking_unit(level, code, child)
         return self._run(queries.ranking, level, code, child, since, self.clock())
 
     def playback(self, level, code, res, start, end) -> pd.DataFrame:

@@ -41,7 +41,7 @@ def build_command_map(
     size = (viewport or {}).get("width"), (viewport or {}).get("height")
     key = (tile_url, level, code, tuple(layers_value), indicator, window, tuple(custom or ()), res, lang, screen, size)
     args = (data, tile_url, level, code, layers_value, indicator, window, custom, res, lang, screen, viewport)
-    fig = data.shared.get("command-map", key, lambda: _command_map(*args))
+    fig = data.shared.get("command-map", key, lambda: _command_map(*args), (level, code))
     layout = fig["layout"]
     return {**fig, "layout": {**layout, "map": dict(layout.get("map", {}))}}
 
@@ -181,7 +181,8 @@ def build_side(
     Shared between clients per data version (:mod:`dashboard.models.shared`)."""
     reveal = party.may_reveal(role)
     key = (level, code, window, tuple(custom or ()), lang, reveal, font_px)
-    return data.shared.get("command-side", key, lambda: _side(data, level, code, window, custom, lang, reveal, font_px))
+    side = (data, level, code, window, custom, lang, reveal, font_px)
+    return data.shared.get("command-side", key, lambda: _side(*side), (level, code))
 
 
 def _side(data, level: str, code: str | None, window: str, custom, lang: str, reveal: bool, font_px: int) -> tuple:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 import threading
 
@@ -10,7 +11,7 @@ import pytest
 import shapely
 
 from dashboard.data import DashboardData
-from dashboard.models.shared import SharedResults
+from dashboard.models.shared import Changes, SharedResults
 from dashboard.views import command, leader
 from geo.shapes import feature_collection, hexagons
 from pipelines.area import read_area
@@ -21,11 +22,35 @@ CLIENTS = 5
 
 
 class Clock:
-    def __init__(self):
-        self.now = 100.0
+    """The data's clock, moved by hand."""
 
-    def __call__(self) -> float:
+    def __init__(self):
+        self.now = DEMO_END
+
+    def __call__(self) -> dt.datetime:
         return self.now
+
+
+class Store:
+    """What the store would say: the data and reference versions, and the incidents each data version moved."""
+
+    def __init__(self):
+        self.data, self.reference, self.event = 1, 1, 0
+        self.moved: list[tuple[int, str]] = []  # (event id, unit of the incident)
+
+    def write(self, *units, reference=False):
+        for unit in units:
+            self.event += 1
+            self.moved.append((self.event, unit))
+        self.data += 1
+        self.reference += reference
+
+    def changes(self, version=None) -> Changes:
+        def since(event, limit):
+            ids = [u for e, u in self.moved if e > event]
+            return self.data, self.reference, self.event, ids if len(ids) <= limit else None
+
+        return Changes(version or (lambda: self.data), since, lambda ids: {("city", None), *ids})
 
 
 def _at_once(n: int, call) -> list:
@@ -47,13 +72,13 @@ def _at_once(n: int, call) -> list:
 
 def test_identical_concurrent_requests_compute_once():
     """The computation is held until every client has asked: without single flight each would compute."""
-    asked, version = threading.Semaphore(0), [7]
+    asked, store = threading.Semaphore(0), Store()
 
     def current_version():
         asked.release()
-        return version[0]
+        return store.data
 
-    shared = SharedResults(current_version, monotonic=Clock())
+    shared = SharedResults(store.changes(current_version), Clock())
     calls = []
 
     def compute():
@@ -67,23 +92,46 @@ def test_identical_concurrent_requests_compute_once():
     assert all(r is results[0] for r in results)
 
 
-def test_a_new_version_or_one_poll_of_age_recomputes():
-    version, clock = [1], Clock()
-    shared = SharedResults(lambda: version[0], max_age_s=1.5, monotonic=clock)
+def test_a_new_version_or_one_poll_of_clock_recomputes():
+    store, clock = Store(), Clock()
+    shared = SharedResults(store.changes(), clock, max_age_s=1.5)
     count = iter(range(100))
     first = shared.get("view", "k", lambda: next(count))
     assert shared.get("view", "k", lambda: next(count)) == first  # same version, same poll: shared
     assert shared.get("view", "other", lambda: next(count)) != first  # other arguments: their own
-    version[0] = 2
+    store.write()  # a write whose incidents are unknown: nothing carries over
     second = shared.get("view", "k", lambda: next(count))
     assert second != first
-    clock.now += 1.6  # no write, but the clock moved by more than a poll (overdue counts, "just in")
+    clock.now += dt.timedelta(seconds=1.6)  # no write, but the clock moved by more than a poll
     assert shared.get("view", "k", lambda: next(count)) != second
-    assert all(key[2] == 2 for key in shared._entries)  # the old version's entries are gone
+    assert all(key[2] == store.data for key in shared._entries)  # the old version's entries are gone
+
+
+def test_units_untouched_by_a_write_keep_their_results():
+    store = Store()
+    shared = SharedResults(store.changes(), Clock())
+    count = iter(range(100))
+    district_a, district_b = ("district", "A"), ("district", "B")
+    a = shared.get("map", district_a, lambda: next(count), district_a)
+    b = shared.get("map", district_b, lambda: next(count), district_b)
+    city = shared.get("map", "city", lambda: next(count), ("city", None))
+    anything = shared.get("poll", "x", lambda: next(count))  # no unit: it may read anything
+    store.write(district_a)
+    assert shared.get("map", district_b, lambda: next(count), district_b) == b  # carried over
+    assert shared.get("map", district_a, lambda: next(count), district_a) != a
+    assert shared.get("map", "city", lambda: next(count), ("city", None)) != city
+    assert shared.get("poll", "x", lambda: next(count)) != anything
+    b_now = shared.get("map", district_b, lambda: next(count), district_b)
+    store.write(district_a, reference=True)  # reference data changed: nothing is kept
+    assert shared.get("map", district_b, lambda: next(count), district_b) != b_now
+    b_now = shared.get("map", district_b, lambda: next(count), district_b)
+    store.write(*[district_a] * 600)  # too many to follow: nothing is kept
+    assert shared.get("map", district_b, lambda: next(count), district_b) != b_now
+    assert shared.carried == 1
 
 
 def test_a_failure_is_not_remembered():
-    shared = SharedResults(lambda: 1, monotonic=Clock())
+    shared = SharedResults(Store().changes(), Clock())
 
     def broken():
         raise RuntimeError("boom")
@@ -94,7 +142,7 @@ def test_a_failure_is_not_remembered():
 
 
 def test_size_is_bounded():
-    shared = SharedResults(lambda: 1, size=3, monotonic=Clock())
+    shared = SharedResults(Store().changes(), Clock(), size=3)
     for k in range(10):
         shared.get("view", k, lambda k=k: k)
     assert len(shared) == 3
@@ -127,12 +175,20 @@ def test_a_write_is_in_the_next_answer_and_concurrent_clients_share_one_build(da
     rows = leader.ranking_rows(data, "district", "330180", "street", "7d")
     assert leader.ranking_rows(data, "district", "330180", "street", "7d") is rows
 
+    streets = data.shapes.children("district", "330180")["frame"]["code"].tolist()
+    street = data.shapes.parent("community", data.shapes.parent("grid", grid)[1])[1]
+    other = next(s for s in streets if s != street)
+    other_side = command.build_side(data, "street", other, "24h", (None, None), "zh")
+    own_side = command.build_side(data, "street", street, "24h", (None, None), "zh")
+
     incident_id = _report_in(data, grid)  # committed: the next poll sees the counter move
+
+    assert command.build_side(data, "street", other, "24h", (None, None), "zh") is other_side  # untouched: kept
+    assert command.build_side(data, "street", street, "24h", (None, None), "zh") is not own_side
 
     after = command.build_side(data, "grid", grid, "24h", (None, None), "zh")
     assert incident_id in str([c.to_plotly_json() for c in after[1]])  # the ticker's newest
     assert incident_id not in str([c.to_plotly_json() for c in sides[0][1]])
-    street = data.shapes.parent("community", data.shapes.parent("grid", grid)[1])[1]
     new_rows = {r["code"]: r for r in leader.ranking_rows(data, "district", "330180", "street", "7d")}
     old_rows = {r["code"]: r for r in rows}
     assert new_rows[street]["incidents"] == old_rows[street]["incidents"] + 1
