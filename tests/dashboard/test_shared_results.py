@@ -214,7 +214,13 @@ def test_hexagons_kept_per_cell_equal_a_fresh_build(data):
     since, until = data.live.window_bounds("7d")
     first, _ = data.live.cells("district", "330180", 9, since, until)
     frame, geojson = data.live.cells("district", "330180", 9, since, until)  # now from the kept outlines
-    assert len(frame) > 10 and frame.equals(first)
+    by_cell = ["cell", "n", "id", "lon", "lat"]  # ties in the count come back in any order
+    assert len(frame) > 10
+    assert (
+        frame[by_cell]
+        .sort_values("cell", ignore_index=True)
+        .equals(first[by_cell].sort_values("cell", ignore_index=True))
+    )
     polys = hexagons(frame["cell"].to_numpy(np.uint64))
     assert geojson == feature_collection(frame["id"], polys)
     centres = shapely.centroid(polys)
