@@ -76,5 +76,6 @@ class DashboardData:
             self.warmed.set()
 
     def close(self) -> None:
+        self.shared.close()
         self.pool.shutdown(wait=True)
         self.con.close()

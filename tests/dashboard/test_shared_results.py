@@ -130,6 +130,27 @@ def test_units_untouched_by_a_write_keep_their_results():
     assert shared.carried == 1
 
 
+def test_shared_results_a_write_touched_are_computed_ahead_of_their_clients():
+    store = Store()
+    shared = SharedResults(store.changes(), Clock())
+    threads = []
+
+    def compute():
+        threads.append(threading.current_thread().name)
+        return len(threads)
+
+    city, district = ("city", None), ("district", "A")
+    for _ in range(2):  # asked twice: shared
+        shared.get("map", city, compute, city)
+    shared.get("map", district, compute, district)  # asked once
+    store.write(("district", "B"))
+    shared.get("poll", "version", lambda: None)  # any request sees the new version
+    assert shared.get("map", city, lambda: pytest.fail("computed by the client"), city) == 3
+    assert threads[-1].startswith("gridtwin-refresh") and shared.refreshed == 1
+    assert shared.get("map", district, compute, district) == 2  # untouched: carried over
+    shared.close()
+
+
 def test_a_failure_is_not_remembered():
     shared = SharedResults(Store().changes(), Clock())
 
