@@ -21,7 +21,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from dashboard import queries
+from dashboard import change_queries
 from dashboard.models.live import LiveModel
 from dashboard.models.party import PartyModel
 from dashboard.models.planner import CoveragePlanner
@@ -49,10 +49,10 @@ class DashboardData:
         # the views' results, computed once per (view, arguments, data version) and shared between clients
         changes = Changes(
             self.live.version,
-            lambda event, limit: self.run(queries.changes_since, event, limit),
-            lambda ids: self.run(queries.incident_units, ids),
+            lambda event, limit: self.run(change_queries.changes_since, event, limit),
+            lambda ids: self.run(change_queries.incident_units, ids),
         )
-        self.shared = SharedResults(changes, self.clock, start_event=self.run(queries.last_event))
+        self.shared = SharedResults(changes, self.clock, start_event=self.run(change_queries.last_event))
         self.warmed = threading.Event()  # set once warm() has finished, whether or not every cache was built
         self.cold = None  # `gridtwin serve --archive`: history older than the file's, for the cockpit's 同比
 
