@@ -168,8 +168,9 @@ def operator(session: Session, path, times: dict, lock, stop: threading.Event) -
         step += 1
 
 
-def start_server(script: Path, db: Path, clock: dt.datetime, args) -> tuple[subprocess.Popen, int]:
+def start_server(script: Path, db: Path, clock: dt.datetime, args, share: bool = True) -> tuple[subprocess.Popen, int]:
     cmd = [sys.executable, str(script), "--serve", str(db), clock.isoformat(), "--threads", str(args.threads)]
+    cmd += [] if share else ["--no-share"]
     proc = subprocess.Popen([*cmd, "--port", str(args.port)], stdout=subprocess.PIPE, text=True)
     line = proc.stdout.readline()
     if "serving on port" not in line:
@@ -226,28 +227,31 @@ def run_sessions(args, db: Path, script: Path) -> None:
     points = con.execute("SELECT lon, lat FROM grids USING SAMPLE 200 ROWS").fetchall()
     con.close()
     paths = drill_paths(db, max(args.clients, 1))
-    proc, port = start_server(script, db, end, args)
-    try:
-        probe = Session(port)
-        probe.login()
-        deps = dependencies(probe)
-        phases = {}
-        for clients in sorted({1, args.clients}):
-            print(f"HTTP sessions: {clients} client(s) …", flush=True)
-            phases[clients] = run_phase(port, deps, paths[:clients], args, key, points)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=60)
+    phases = {}
+    runs = [(True, sorted({1, args.clients}))] + ([(False, [args.clients])] if args.baseline else [])
+    for share, counts in runs:
+        proc, port = start_server(script, db, end, args, share)
+        try:
+            probe = Session(port)
+            probe.login()
+            deps = dependencies(probe)
+            for clients in counts:
+                label = clients if share else f"{clients} unshared"
+                print(f"HTTP sessions: {label} client(s) …", flush=True)
+                phases[label] = run_phase(port, deps, paths[:clients], args, key, points)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=60)
     report(phases, args)
 
 
 def report(phases: dict, args) -> None:
-    counts = sorted(phases)
+    counts = list(phases)  # 1, N, then "N unshared" (the baseline: each request computes its own view)
     print(
         f"\nHTTP round trips of the Dash callbacks (real server, {args.threads} threads; "
-        f"≥ {args.samples} samples per view; target p95 < {TARGET_MS} ms with 5 clients)"
+        f"≥ {args.samples} samples per view; target p95 < {TARGET_MS} ms with {args.clients} clients)"
     )
-    header = "".join(f"{f'{c} client(s) p50':>18} {'p95':>7} {'n':>5}" for c in counts)
+    header = "".join(f"{f'{c} client(s) p50':>{max(18, len(str(c)) + 15)}} {'p95':>7} {'n':>5}" for c in counts)
     print(f"  {'view':<34}{header}")
     names = sorted({n for phase in phases.values() for n in phase["times"]})
     for name in names:
@@ -255,8 +259,8 @@ def report(phases: dict, args) -> None:
         for c in counts:
             values = np.array(phases[c]["times"].get(name, [np.nan])) * 1000
             p95 = np.percentile(values, 95)
-            over |= c == max(counts) and p95 >= TARGET_MS
-            cells.append(f"{np.percentile(values, 50):>18.1f} {p95:>7.1f} {len(values):>5}")
+            over |= c == args.clients and p95 >= TARGET_MS
+            cells.append(f"{np.percentile(values, 50):>{max(18, len(str(c)) + 15)}.1f} {p95:>7.1f} {len(values):>5}")
         print(f"  {name:<34}{''.join(cells)}{'   ← over target' if over else ''}")
     for c in counts:
         print(f"  {c} client(s): {phases[c]['seconds']:.0f} s")

@@ -166,10 +166,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=8, help="HTTP server threads")
     parser.add_argument("--writes-per-s", type=float, default=1.0, help="Open311 reports per second during sessions")
     parser.add_argument("--skip-inprocess", action="store_true", help="only the HTTP sessions")
+    parser.add_argument(
+        "--baseline",
+        action="store_true",
+        help="also run the N sessions on a server whose views are not shared (each request computes its own)",
+    )
+    parser.add_argument("--no-share", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--serve", nargs=2, metavar=("DB", "CLOCK"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve:
-        return serve(Path(args.serve[0]), args.serve[1], args.port, args.threads)
+        return serve(Path(args.serve[0]), args.serve[1], args.port, args.threads, not args.no_share)
     load = os.getloadavg()
     print(f"load average at start: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} ({os.cpu_count()} CPUs)", flush=True)
     ONLY[0] = args.only
@@ -191,17 +197,19 @@ def main(argv: list[str] | None = None) -> None:
         sessions.run_sessions(args, db, Path(__file__).resolve())
 
 
-def serve(db: Path, clock: str, port: int, threads: int) -> None:
-    """The real server (waitress) on ``db`` with the clock fixed at ``clock``; prints its port, serves until killed."""
+def serve(db: Path, clock: str, port: int, threads: int, share: bool = True) -> None:
+    """The real server (waitress) on ``db`` with the clock fixed at ``clock``; prints its port, serves until killed.
+
+    ``share`` False: each request computes its own view (:class:`~dashboard.models.shared.SharedResults` off)."""
     from dashboard.app import create_app
     from dashboard.security import Settings
     from dashboard.server import make_server
 
     end = dt.datetime.fromisoformat(clock)
     settings = Settings.from_env()
-    http = make_server(
-        create_app(db, clock=lambda: end, settings=settings).server, "127.0.0.1", port, settings, threads
-    )
+    app = create_app(db, clock=lambda: end, settings=settings)
+    app.gridtwin_data.shared.enabled = share
+    http = make_server(app.server, "127.0.0.1", port, settings, threads)
     print(f"serving on port {http.effective_port}", flush=True)
     http.run()
 
@@ -215,6 +223,9 @@ def in_process(args, db: Path) -> None:
     t0 = time.perf_counter()
     data.warm()  # what the server does in the background at start
     print(f"caches warmed at start in {time.perf_counter() - t0:.1f} s (the server does this in the background)")
+    # each run computes its view: what a new data version or a unit no other client shows costs (the HTTP
+    # sessions measure the views as served, shared between clients per data version)
+    data.shared.max_age_s = 0
     feed = None
     if args.live:  # new incidents arrive while the views are timed, as on a command centre's server
         feed = LiveFeed(Simulator(data.db, clock=lambda: end), args.live)

@@ -7,6 +7,9 @@ Flask's threads can query at once.  The models (:mod:`dashboard.models`) share i
 - ``data.live`` — :class:`~dashboard.models.live.LiveModel` (KPIs, ticker, panels, map data, ranking, playback);
 - ``data.planner`` — :class:`~dashboard.models.planner.CoveragePlanner` (coverage, what-if, sites);
 - ``data.party`` — :class:`~dashboard.models.party.PartyModel` (党建引领 tables, map, people, service areas).
+
+``data.shared`` (:class:`~dashboard.models.shared.SharedResults`) holds the views' results per data version,
+so clients asking for the same unit at once cost one computation.
 """
 
 from __future__ import annotations
@@ -18,10 +21,12 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from dashboard import change_queries
 from dashboard.models.live import LiveModel
 from dashboard.models.party import PartyModel
 from dashboard.models.planner import CoveragePlanner
 from dashboard.models.shapes import ShapeCache
+from dashboard.models.shared import Changes, SharedResults
 from pipelines.store import Database
 
 log = logging.getLogger(__name__)
@@ -41,6 +46,13 @@ class DashboardData:
         self.live = LiveModel(self, self.shapes)
         self.planner = CoveragePlanner(self)
         self.party = PartyModel(self, self.shapes, self.planner)
+        # the views' results, computed once per (view, arguments, data version) and shared between clients
+        changes = Changes(
+            self.live.version,
+            lambda event, limit: self.run(change_queries.changes_since, event, limit),
+            lambda ids: self.run(change_queries.incident_units, ids),
+        )
+        self.shared = SharedResults(changes, self.clock, start_event=self.run(change_queries.last_event))
         self.warmed = threading.Event()  # set once warm() has finished, whether or not every cache was built
         self.cold = None  # `gridtwin serve --archive`: history older than the file's, for the cockpit's 同比
 
@@ -64,5 +76,6 @@ class DashboardData:
             self.warmed.set()
 
     def close(self) -> None:
+        self.shared.close()
         self.pool.shutdown(wait=True)
         self.con.close()

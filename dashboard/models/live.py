@@ -10,11 +10,9 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
-import shapely
 
 from dashboard import queries
 from dashboard.components.urls import parse_day
-from geo.shapes import feature_collection, hexagons
 from pipelines.vocabulary import DONE_STATUSES
 
 WINDOWS = {"1h": dt.timedelta(hours=1), "24h": dt.timedelta(hours=24), "7d": dt.timedelta(days=7)}
@@ -72,13 +70,15 @@ class LiveModel:
 
     def cells(self, level, code, res, since, until) -> tuple[pd.DataFrame, dict]:
         frame = self._run(queries.cell_counts, level, code, res, since, until, MAX_CELLS)
-        cells = frame["cell"].to_numpy(np.uint64)
-        polys = hexagons(cells)
-        centres = shapely.centroid(polys) if len(polys) else polys
-        frame["lon"] = shapely.get_x(centres) if len(polys) else []
-        frame["lat"] = shapely.get_y(centres) if len(polys) else []
-        frame["id"] = [format(int(c), "x") for c in cells]
-        return frame, feature_collection(frame["id"], polys)
+        frame["id"] = [format(int(c), "x") for c in frame["cell"]]
+        shapes = self.shapes.hexagons(frame["cell"].to_numpy(np.uint64))
+        frame["lon"] = [s[1] for s in shapes]
+        frame["lat"] = [s[2] for s in shapes]
+        features = [
+            {"type": "Feature", "id": i, "properties": {}, "geometry": s[0]}
+            for i, s in zip(frame["id"], shapes, strict=True)
+        ]
+        return frame, {"type": "FeatureCollection", "features": features}
 
     def recent(self, level, code) -> pd.DataFrame:
         now = self.clock()
@@ -164,11 +164,16 @@ class LiveModel:
         return {**panels, **done}
 
     # --- leader view and playback ---------------------------------------------
-    def ranking(self, level: str, code: str | None, child: str, since: dt.datetime) -> pd.DataFrame:
-        # a ranking of streets needs a unit above streets; of communities, a unit above communities
+    def ranking_unit(self, level: str, code: str | None, child: str) -> tuple[str, str | None]:
+        """The unit whose ``child`` units are ranked: a ranking of streets needs a unit above streets (the
+        unit itself, or its parent's parent ...); of communities, a unit above communities."""
         order = queries.LEVELS
         while order.index(level) >= order.index(child):
             level, code = self.shapes.parent(level, code)
+        return level, code
+
+    def ranking(self, level: str, code: str | None, child: str, since: dt.datetime) -> pd.DataFrame:
+        level, code = self.ranking_unit(level, code, child)
         return self._run(queries.ranking, level, code, child, since, self.clock())
 
     def playback(self, level, code, res, start, end) -> pd.DataFrame:

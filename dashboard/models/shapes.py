@@ -14,13 +14,15 @@ import pandas as pd
 import shapely
 
 from dashboard import queries, shape_queries
-from geo.shapes import bounds_view, feature_collection, lines_collection, outlines
+from geo.shapes import bounds_view, feature_collection, hexagons, lines_collection, outlines
 from pipelines.store.rows import geometries
 
 SIMPLIFY_DEG = {"city": 4e-4, "district": 1.5e-4, "street": 5e-5, "community": 1e-5, "grid": 0.0}
 """Tolerance for the children drawn at each level (about 40 m for districts down to 1 m for grids)."""
 ROAD_LEVELS = ("street", "community", "grid")
 MAX_FACILITIES = 3000
+MAX_HEXAGONS = 200_000
+"""H3 cells whose outline is kept (a city's busy cells at the map's resolutions; about 1 KB each)."""
 
 
 class ShapeCache:
@@ -30,6 +32,8 @@ class ShapeCache:
         self._db = db
         self._lock = threading.Lock()
         self._roads = None
+        self._hexagons: dict[int, tuple[dict, float, float]] = {}
+        self._hexagons_lock = threading.Lock()
 
     def warm(self) -> None:
         """Build the slow-to-build caches (road index, top-level shapes) before the first page asks."""
@@ -101,8 +105,9 @@ class ShapeCache:
         geojson = feature_collection(frame["code"], geometries(frame.pop("geometry")), 5e-6)
         return geojson, frame.set_index("code")
 
+    @lru_cache(maxsize=256)  # noqa: B019 - roads change only with a load, which needs the server stopped
     def roads(self, bounds: tuple[float, float, float, float]) -> dict:
-        """Roads crossing the bounds, as one line layer."""
+        """Roads crossing the bounds, as one line layer (kept per bounds: a unit's roads are drawn once)."""
         with self._lock:
             if self._roads is None:
                 with self._db.cursor() as cur:
@@ -117,6 +122,22 @@ class ShapeCache:
         """Service facilities inside a unit (of one type, or all)."""
         with self._db.cursor() as cur:
             return shape_queries.facilities_in(cur, level, code, MAX_FACILITIES, kind)
+
+    def hexagons(self, cells: np.ndarray) -> list[tuple[dict, float, float]]:
+        """(GeoJSON geometry, centre lon, centre lat) of each H3 cell, built once per cell for the process."""
+        with self._hexagons_lock:
+            known = self._hexagons
+            missing = np.unique(cells[[int(c) not in known for c in cells]]) if len(cells) else cells
+            if len(missing):
+                polys = hexagons(missing)
+                centres = shapely.centroid(polys)
+                features = feature_collection(missing, polys)["features"]
+                if len(known) + len(missing) > MAX_HEXAGONS:
+                    known.clear()  # a long run: start again rather than grow without bound
+                xs, ys = shapely.get_x(centres), shapely.get_y(centres)
+                for cell, feature, x, y in zip(missing, features, xs, ys, strict=True):
+                    known[int(cell)] = (feature["geometry"], float(x), float(y))
+            return [known[int(c)] for c in cells]
 
     # --- names ---------------------------------------------------------------
     @lru_cache(maxsize=1)  # noqa: B019 - grid names change only with a load, which needs the server stopped

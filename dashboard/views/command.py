@@ -34,7 +34,19 @@ BUILDING_KEY = {"community": "grid_code", "grid": None}
 def build_command_map(
     data, tile_url, level, code, layers_value, indicator, window, custom, res, lang, screen="", viewport=None
 ):
-    """The command-center map for one unit (also used by the benchmark), fitted to the map's ``viewport``."""
+    """The command-center map for one unit (also used by the benchmark), fitted to the map's ``viewport``.
+
+    Shared between clients per data version (:mod:`dashboard.models.shared`); the figure returned is the
+    caller's own down to ``layout.map`` (the page sets the remembered view and text size there)."""
+    size = (viewport or {}).get("width"), (viewport or {}).get("height")
+    key = (tile_url, level, code, tuple(layers_value), indicator, window, tuple(custom or ()), res, lang, screen, size)
+    args = (data, tile_url, level, code, layers_value, indicator, window, custom, res, lang, screen, viewport)
+    fig = data.shared.get("command-map", key, lambda: _command_map(*args), (level, code))
+    layout = fig["layout"]
+    return {**fig, "layout": {**layout, "map": dict(layout.get("map", {}))}}
+
+
+def _command_map(data, tile_url, level, code, layers_value, indicator, window, custom, res, lang, screen, viewport):
     shapes, live = data.shapes, data.live
     children = fitted(shapes.children(level, code), viewport, map_camera(screen, level, layers_value)["pitch"])
     since, until = live.window_bounds(window, custom)
@@ -165,7 +177,15 @@ def build_side(
     """KPI tiles, ticker, category and trend charts (text at ``font_px``), grid detail, and the duty block
     (open incidents by affair class, grid workers); also used by the benchmark.
 
-    Names in the grid detail (网格员, secretary, 楼栋长, team) are whole only for dispatchers and admins."""
+    Names in the grid detail (网格员, secretary, 楼栋长, team) are whole only for dispatchers and admins.
+    Shared between clients per data version (:mod:`dashboard.models.shared`)."""
+    reveal = party.may_reveal(role)
+    key = (level, code, window, tuple(custom or ()), lang, reveal, font_px)
+    side = (data, level, code, window, custom, lang, reveal, font_px)
+    return data.shared.get("command-side", key, lambda: _side(*side), (level, code))
+
+
+def _side(data, level: str, code: str | None, window: str, custom, lang: str, reveal: bool, font_px: int) -> tuple:
     live = data.live
     since, _ = live.window_bounds(window, custom)
     duty = data.pool.submit(_duty, data, level, code)
@@ -178,7 +198,7 @@ def build_side(
         + whistle_list(overdue_for(data, level, code, now), now, lang),
         figures.category_bars(panels["categories"], lang, font_px),
         figures.trend_lines(panels["trend"], lang, font_px),
-        _grid_detail(data, panels["grid"], code, lang, role) if level == "grid" else None,
+        _grid_detail(data, panels["grid"], code, lang, reveal) if level == "grid" else None,
         duty_block(*duty.result(), lang),
     )
 
@@ -207,8 +227,7 @@ def chart_font_px(screen: dict | None) -> int:
     return max(12, min(48, round(16 * width / 1920)))
 
 
-def _grid_detail(data, detail: tuple, grid_code: str | None, lang: str, role: str | None):
-    reveal = party.may_reveal(role)
+def _grid_detail(data, detail: tuple, grid_code: str | None, lang: str, reveal: bool):
     names = str if reveal else mask_name
     return grid_panel(detail, lang, mask_phone, names, party.party_block(data, grid_code, reveal, lang))
 

@@ -41,8 +41,15 @@ def ranking_columns(lang: str) -> list[dict]:
 
 
 def ranking_rows(data, level: str, code: str | None, child: str, window: str) -> list[dict]:
-    since = data.clock() - RANK_WINDOWS.get(window, RANK_WINDOWS["7d"])
-    return data.live.ranking(level, code, child, since).to_dict("records")
+    """The ranking table's rows, shared between clients per data version (:mod:`dashboard.models.shared`)."""
+    window = window if window in RANK_WINDOWS else "7d"
+    level, code = data.live.ranking_unit(level, code, child)
+
+    def rows() -> list[dict]:
+        since = data.clock() - RANK_WINDOWS[window]
+        return data.live.ranking(level, code, child, since).to_dict("records")
+
+    return data.shared.get("leader-ranking", (level, code, child, window), rows, (level, code))
 
 
 def export(rows: list[dict] | None, child: str, lang: str, stamp: str, excel: bool) -> tuple[bytes, str]:

@@ -1,0 +1,174 @@
+"""Results shared between the dashboard's clients: computed once per (view, arguments, data version).
+
+A command centre's screens mostly ask for the same unit in the same window: the wall screens and the
+operators' desks poll every 1.5 s and all refresh when the change counter moves.  :class:`SharedResults`
+keys each view's result by its name, its arguments and the data version (``meta.data_version``, bumped in
+the same transaction as every write the pages show), and computes it once:
+
+- *single flight*: a request that finds the same key being computed waits for that computation instead
+  of starting its own, so five clients asking at once cost one query;
+- *a write is in the next answer*: an entry serves only the version it was computed at (a request reads
+  the version before it computes, so whatever was committed before it asked is in its answer) ...
+- ... except that when the version moves only because incidents moved, the entries of units that hold none
+  of those incidents carry over to the new version (a report in one grid leaves the other districts' views
+  as they were; the incidents come from ``incident_events``, read in the same snapshot as the version);
+  a change of reference data (loads, coverage, party, governance settings) drops everything;
+- *never older than a poll by the data's clock*: an entry computed at clock ``t`` serves until
+  ``t + max_age_s`` (overdue counts, sliding windows and the "just in" mark move with the clock);
+- *computed ahead*: results that clients shared (asked more than once) and that a new version's writes
+  touched are computed again at once on a background thread (up to ``REFRESHED``), so the clients that
+  come back — typically every screen showing the whole city — find them computed or in flight;
+- bounded: entries of older versions are dropped, and at most ``size`` are kept.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TypeVar
+
+T = TypeVar("T")
+Unit = tuple[str, str | None]
+
+MAX_AGE_S = 1.5
+"""One poll of an open page (``dashboard.app.POLL_MS``)."""
+SIZE = 512
+REFRESHED = 16
+"""At most this many shared results a new version touched are computed ahead of their clients."""
+REFRESH_THREADS = 2
+TRACKED = 500
+"""At most this many events between two versions are followed to their units; more drop everything."""
+
+
+class _Entry:
+    __slots__ = ("born", "compute", "future", "hits", "unit")
+
+    def __init__(self, born: dt.datetime, unit: Unit | None, compute: Callable):
+        self.born = born
+        self.unit = unit
+        self.compute = compute
+        self.hits = 0
+        self.future: Future = Future()
+
+
+class Changes:
+    """What moved between two data versions, as the store tells it (see :mod:`dashboard.queries`)."""
+
+    def __init__(self, version, since, units):
+        self.version = version  # () -> data version (cheap: read on every request)
+        self.since = since  # (event id, limit) -> (data version, reference version, event id, incident ids | None)
+        self.units = units  # (incident ids) -> units holding them
+
+
+class SharedResults:
+    """Single-flight memo of view results keyed by (name, key, data version), at most one poll old."""
+
+    def __init__(
+        self,
+        changes: Changes,
+        clock: Callable[[], dt.datetime],
+        max_age_s: float = MAX_AGE_S,
+        size: int = SIZE,
+        start_event: int = 0,
+    ):
+        self._changes = changes
+        self._clock = clock
+        self.max_age_s = max_age_s
+        self.size = size
+        self._lock = threading.Lock()
+        self._check_lock = threading.Lock()
+        self._entries: OrderedDict[tuple, _Entry] = OrderedDict()
+        self._version, self._reference, self._event = None, None, start_event
+        self.computed = 0
+        """How many results were computed (the rest were shared): for tests and the benchmark."""
+        self.carried = 0
+        """How many entries a new data version kept (their units untouched by its writes)."""
+        self.refreshed = 0
+        """How many results a new data version computed ahead of their clients (shared ones its writes touched)."""
+        self._ahead = ThreadPoolExecutor(REFRESH_THREADS, thread_name_prefix="gridtwin-refresh")
+        self.enabled = True
+        """False: every request computes its own result (the benchmark's baseline)."""
+
+    def get(self, name: str, key: Hashable, compute: Callable[[], T], unit: Unit | None = None) -> T:
+        """``compute()``'s result for (name, key) at the current data version, computed here or shared.
+
+        ``unit``: the one unit whose incidents the result reads (None: it may read any)."""
+        if not self.enabled:
+            return compute()
+        version = self._current(self._changes.version())
+        full = (name, key, version)
+        now = self._clock()
+        with self._lock:
+            entry = self._entries.get(full)
+            fresh = entry is not None and (
+                not entry.future.done() or (now - entry.born).total_seconds() < self.max_age_s
+            )
+            if fresh:
+                self._entries.move_to_end(full)
+                entry.hits += 1
+            else:
+                entry = _Entry(now, unit, compute)
+                self._entries[full] = entry
+                while len(self._entries) > self.size:
+                    self._entries.popitem(last=False)
+        if not fresh:
+            self._fill(full, entry)
+        return entry.future.result()
+
+    def _fill(self, full: tuple, entry: _Entry) -> None:
+        try:
+            result = entry.compute()
+        except BaseException as exc:  # noqa: BLE001 - raised in every waiter, through the future
+            with self._lock:  # a failure is not remembered: the next request tries again
+                if self._entries.get(full) is entry:
+                    del self._entries[full]
+                self.computed += 1
+            entry.future.set_exception(exc)
+            return
+        with self._lock:
+            self.computed += 1
+        entry.future.set_result(result)
+
+    def _current(self, seen: int) -> int:
+        """The version to key by (at least ``seen``): a new one is checked once, carrying untouched entries."""
+        if seen == self._version:
+            return seen
+        with self._check_lock:
+            if self._version is not None and seen <= self._version:
+                return self._version
+            version, reference, event, ids = self._changes.since(self._event, TRACKED)
+            touched = None if ids is None or reference != self._reference else self._changes.units(ids)
+            now = self._clock()
+            with self._lock:
+                kept, asked = OrderedDict(), []
+                untouched = (lambda unit: unit is not None and unit not in touched) if touched else (lambda _: False)
+                for (name, key, old), entry in self._entries.items():
+                    if old != self._version:
+                        continue
+                    if untouched(entry.unit):
+                        kept[(name, key, version)] = entry
+                    elif entry.hits and entry.future.done() and entry.future.exception() is None:
+                        asked.append((entry.hits, name, key, entry))
+                self.carried += len(kept)
+                # results asked for more than once are computed again now, before their clients come back
+                refresh = []
+                for _, name, key, old_entry in sorted(asked, key=lambda a: -a[0])[:REFRESHED]:
+                    entry = _Entry(now, old_entry.unit, old_entry.compute)
+                    kept[(name, key, version)] = entry
+                    refresh.append(((name, key, version), entry))
+                self.refreshed += len(refresh)
+                self._entries = kept
+                self._version, self._reference, self._event = version, reference, event
+            for full, entry in refresh:
+                self._ahead.submit(self._fill, full, entry)
+            return version
+
+    def close(self) -> None:
+        self._ahead.shutdown(wait=True)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._entries)

@@ -1,0 +1,248 @@
+"""Views shared between clients: one computation per (view, arguments, data version), never stale beyond a poll."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import threading
+
+import numpy as np
+import pytest
+import shapely
+
+from dashboard.data import DashboardData
+from dashboard.models.shared import Changes, SharedResults
+from dashboard.views import command, leader
+from geo.shapes import feature_collection, hexagons
+from pipelines.area import read_area
+from pipelines.incidents import intake
+from tests.conftest import DEMO_END
+
+CLIENTS = 5
+
+
+class Clock:
+    """The data's clock, moved by hand."""
+
+    def __init__(self):
+        self.now = DEMO_END
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+class Store:
+    """What the store would say: the data and reference versions, and the incidents each data version moved."""
+
+    def __init__(self):
+        self.data, self.reference, self.event = 1, 1, 0
+        self.moved: list[tuple[int, str]] = []  # (event id, unit of the incident)
+
+    def write(self, *units, reference=False):
+        for unit in units:
+            self.event += 1
+            self.moved.append((self.event, unit))
+        self.data += 1
+        self.reference += reference
+
+    def changes(self, version=None) -> Changes:
+        def since(event, limit):
+            ids = [u for e, u in self.moved if e > event]
+            return self.data, self.reference, self.event, ids if len(ids) <= limit else None
+
+        return Changes(version or (lambda: self.data), since, lambda ids: {("city", None), *ids})
+
+
+def _at_once(n: int, call) -> list:
+    """``call()`` on ``n`` threads started together; their results in order."""
+    out: list = [None] * n
+    start = threading.Barrier(n)
+
+    def run(k):
+        start.wait()
+        out[k] = call()
+
+    threads = [threading.Thread(target=run, args=(k,)) for k in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    return out
+
+
+def test_identical_concurrent_requests_compute_once():
+    """The computation is held until every client has asked: without single flight each would compute."""
+    asked, store = threading.Semaphore(0), Store()
+
+    def current_version():
+        asked.release()
+        return store.data
+
+    shared = SharedResults(store.changes(current_version), Clock())
+    calls = []
+
+    def compute():
+        for _ in range(CLIENTS):  # every client has read the version, i.e. is inside get()
+            assert asked.acquire(timeout=10)
+        calls.append(1)
+        return {"rows": [1, 2, 3]}
+
+    results = _at_once(CLIENTS, lambda: shared.get("view", ("street", "s1"), compute))
+    assert len(calls) == 1 and shared.computed == 1
+    assert all(r is results[0] for r in results)
+
+
+def test_a_new_version_or_one_poll_of_clock_recomputes():
+    store, clock = Store(), Clock()
+    shared = SharedResults(store.changes(), clock, max_age_s=1.5)
+    count = iter(range(100))
+    first = shared.get("view", "k", lambda: next(count))
+    assert shared.get("view", "k", lambda: next(count)) == first  # same version, same poll: shared
+    assert shared.get("view", "other", lambda: next(count)) != first  # other arguments: their own
+    store.write()  # a write whose incidents are unknown: nothing carries over
+    second = shared.get("view", "k", lambda: next(count))
+    assert second != first
+    clock.now += dt.timedelta(seconds=1.6)  # no write, but the clock moved by more than a poll
+    assert shared.get("view", "k", lambda: next(count)) != second
+    assert all(key[2] == store.data for key in shared._entries)  # the old version's entries are gone
+
+
+def test_units_untouched_by_a_write_keep_their_results():
+    store = Store()
+    shared = SharedResults(store.changes(), Clock())
+    count = iter(range(100))
+    district_a, district_b = ("district", "A"), ("district", "B")
+    a = shared.get("map", district_a, lambda: next(count), district_a)
+    b = shared.get("map", district_b, lambda: next(count), district_b)
+    city = shared.get("map", "city", lambda: next(count), ("city", None))
+    anything = shared.get("poll", "x", lambda: next(count))  # no unit: it may read anything
+    store.write(district_a)
+    assert shared.get("map", district_b, lambda: next(count), district_b) == b  # carried over
+    assert shared.get("map", district_a, lambda: next(count), district_a) != a
+    assert shared.get("map", "city", lambda: next(count), ("city", None)) != city
+    assert shared.get("poll", "x", lambda: next(count)) != anything
+    b_now = shared.get("map", district_b, lambda: next(count), district_b)
+    store.write(district_a, reference=True)  # reference data changed: nothing is kept
+    assert shared.get("map", district_b, lambda: next(count), district_b) != b_now
+    b_now = shared.get("map", district_b, lambda: next(count), district_b)
+    store.write(*[district_a] * 600)  # too many to follow: nothing is kept
+    assert shared.get("map", district_b, lambda: next(count), district_b) != b_now
+    assert shared.carried == 1
+
+
+def test_shared_results_a_write_touched_are_computed_ahead_of_their_clients():
+    store = Store()
+    shared = SharedResults(store.changes(), Clock())
+    threads = []
+
+    def compute():
+        threads.append(threading.current_thread().name)
+        return len(threads)
+
+    city, district = ("city", None), ("district", "A")
+    for _ in range(2):  # asked twice: shared
+        shared.get("map", city, compute, city)
+    shared.get("map", district, compute, district)  # asked once
+    store.write(("district", "B"))
+    shared.get("poll", "version", lambda: None)  # any request sees the new version
+    assert shared.get("map", city, lambda: pytest.fail("computed by the client"), city) == 3
+    assert threads[-1].startswith("gridtwin-refresh") and shared.refreshed == 1
+    assert shared.get("map", district, compute, district) == 2  # untouched: carried over
+    shared.close()
+
+
+def test_a_failure_is_not_remembered():
+    shared = SharedResults(Store().changes(), Clock())
+
+    def broken():
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        shared.get("view", "k", broken)
+    assert shared.get("view", "k", lambda: "ok") == "ok"
+
+
+def test_size_is_bounded():
+    shared = SharedResults(Store().changes(), Clock(), size=3)
+    for k in range(10):
+        shared.get("view", k, lambda k=k: k)
+    assert len(shared) == 3
+
+
+@pytest.fixture
+def data(demo_db, tmp_path):
+    path = tmp_path / "demo.duckdb"
+    shutil.copy(demo_db, path)
+    view = DashboardData(path, clock=lambda: DEMO_END)
+    yield view
+    view.close()
+
+
+def _report_in(data, grid: str):
+    """One Open311 report in ``grid`` through the intake's write path."""
+    with data.cursor() as cur:
+        area = read_area(cur)
+        lon, lat = cur.execute("SELECT lon, lat FROM grids WHERE grid_code = ?", [grid]).fetchone()
+        category = cur.execute("SELECT min(category) FROM categories").fetchone()[0]
+    return intake.submit(data.db, area, {"service_code": category, "lat": lat, "long": lon}, DEMO_END, "test")[0]
+
+
+def test_a_write_is_in_the_next_answer_and_concurrent_clients_share_one_build(data):
+    grid = data.shapes.children("community", data.shapes.children("street", _street(data))["frame"]["code"].iloc[0])
+    grid = grid["frame"]["code"].iloc[0]
+    before = data.shared.computed
+    sides = _at_once(CLIENTS, lambda: command.build_side(data, "grid", grid, "24h", (None, None), "zh"))
+    assert data.shared.computed == before + 1 and all(s is sides[0] for s in sides)
+    rows = leader.ranking_rows(data, "district", "330180", "street", "7d")
+    assert leader.ranking_rows(data, "district", "330180", "street", "7d") is rows
+
+    streets = data.shapes.children("district", "330180")["frame"]["code"].tolist()
+    street = data.shapes.parent("community", data.shapes.parent("grid", grid)[1])[1]
+    other = next(s for s in streets if s != street)
+    other_side = command.build_side(data, "street", other, "24h", (None, None), "zh")
+    own_side = command.build_side(data, "street", street, "24h", (None, None), "zh")
+
+    incident_id = _report_in(data, grid)  # committed: the next poll sees the counter move
+
+    assert command.build_side(data, "street", other, "24h", (None, None), "zh") is other_side  # untouched: kept
+    assert command.build_side(data, "street", street, "24h", (None, None), "zh") is not own_side
+
+    after = command.build_side(data, "grid", grid, "24h", (None, None), "zh")
+    assert incident_id in str([c.to_plotly_json() for c in after[1]])  # the ticker's newest
+    assert incident_id not in str([c.to_plotly_json() for c in sides[0][1]])
+    new_rows = {r["code"]: r for r in leader.ranking_rows(data, "district", "330180", "street", "7d")}
+    old_rows = {r["code"]: r for r in rows}
+    assert new_rows[street]["incidents"] == old_rows[street]["incidents"] + 1
+
+
+def test_the_map_each_client_gets_is_its_own_to_change(data):
+    args = ("district", "330180", ["grids"], "window", "24h", (None, None), 9, "zh")
+    fig = command.build_command_map(data, None, *args)
+    command.with_view(fig, {"zoom": 15.5, "unit": ["district", "330180"]})
+    command.scale_text(fig, 32)
+    again = command.build_command_map(data, None, *args)
+    assert again["layout"]["map"].get("zoom") != 15.5
+    assert again["layout"].get("font", {}).get("size") != 32
+    assert again["data"] is fig["data"]  # shared, not rebuilt
+
+
+def _street(data) -> str:
+    return data.shapes.children("district", "330180")["frame"]["code"].iloc[0]
+
+
+def test_hexagons_kept_per_cell_equal_a_fresh_build(data):
+    """The map's hexagon layer reuses each cell's outline: the same GeoJSON and centres as building them anew."""
+    since, until = data.live.window_bounds("7d")
+    first, _ = data.live.cells("district", "330180", 9, since, until)
+    frame, geojson = data.live.cells("district", "330180", 9, since, until)  # now from the kept outlines
+    by_cell = ["cell", "n", "id", "lon", "lat"]  # ties in the count come back in any order
+    assert len(frame) > 10
+    assert (
+        frame[by_cell]
+        .sort_values("cell", ignore_index=True)
+        .equals(first[by_cell].sort_values("cell", ignore_index=True))
+    )
+    polys = hexagons(frame["cell"].to_numpy(np.uint64))
+    assert geojson == feature_collection(frame["id"], polys)
+    centres = shapely.centroid(polys)
+    assert np.array_equal(frame["lon"], shapely.get_x(centres)) and np.array_equal(frame["lat"], shapely.get_y(centres))
