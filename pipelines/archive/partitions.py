@@ -126,7 +126,8 @@ def reassign_layer(archive: str, out: str, table: str, area: AreaPayload) -> dic
     return {"rows": rows.num_rows, "outside": int(pc.sum(pc.is_null(rows.column("grid_code"))).as_py() or 0)}
 
 
-AGGREGATE_COLUMNS = ["grid_code", "reported_at", "due_at", "resolved_at"]
+AGGREGATE_COLUMNS = ["grid_code", "due_at", "resolved_at"]
+"""The month is the partition's: a file holds the incidents reported in it."""
 
 
 def aggregate_file(archive: str, relative: str) -> pd.DataFrame:
@@ -138,18 +139,21 @@ def aggregate_file(archive: str, relative: str) -> pd.DataFrame:
         return pd.DataFrame({"grid_code": [], "month": [], "incidents": [], "closed": [], "closed_on_time": []})
     resolved = pc.is_valid(rows.column("resolved_at"))
     on_time = pc.fill_null(pc.less_equal(rows.column("resolved_at"), rows.column("due_at")), False)
-    frame = pa.table(
-        {
-            "grid_code": rows.column("grid_code"),
-            "closed": pc.cast(resolved, pa.int64()),
-            "closed_on_time": pc.cast(on_time, pa.int64()),
-        }
-    ).to_pandas()
-    counts = frame.groupby("grid_code", dropna=False).agg(
-        incidents=("closed", "size"), closed=("closed", "sum"), closed_on_time=("closed_on_time", "sum")
+    counts = (
+        pa.table(
+            {
+                "grid_code": rows.column("grid_code"),
+                "closed": pc.cast(resolved, pa.int64()),
+                "closed_on_time": pc.cast(on_time, pa.int64()),
+            }
+        )
+        .group_by("grid_code")  # a null grid (outside every grid) is a group of its own
+        .aggregate([([], "count_all"), ("closed", "sum"), ("closed_on_time", "sum")])
+        .to_pandas()
+        .rename(columns={"count_all": "incidents", "closed_sum": "closed", "closed_on_time_sum": "closed_on_time"})
     )
     counts.insert(0, "month", month)
-    return counts.reset_index()
+    return counts[["grid_code", "month", "incidents", "closed", "closed_on_time"]]
 
 
 def combine_counts(parts: list[pd.DataFrame]) -> pd.DataFrame:
