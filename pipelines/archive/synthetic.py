@@ -111,18 +111,29 @@ def write_synthetic_archive(
 
 
 def _write_chunk(fs, base: str, frame: pd.DataFrame, events: pd.DataFrame, month: str, name: str) -> None:
-    """One chunk split by district: rows sorted by H3 cell (ids ascend, so ties stay in id order)."""
-    order = np.argsort(frame["h3_cell"].to_numpy(np.uint64), kind="stable")
+    """One chunk split by district, each district's rows sorted by H3 cell (ids ascend, so ties keep id order)."""
+    district = frame["district_code"].fillna(layout.NO_DISTRICT).to_numpy(dtype=object)
+    names, code = np.unique(district, return_inverse=True)
+    order = np.lexsort((frame["h3_cell"].to_numpy(np.uint64), code))  # by district, then cell; stable
     table = pa.Table.from_pandas(frame, preserve_index=False).take(order)
     wkb, box = layout.point_geometry(frame["lon"].to_numpy()[order], frame["lat"].to_numpy()[order])
     table = layout.with_geometry(table, wkb, box, ["Point"])
-    district = frame["district_code"].fillna(layout.NO_DISTRICT).to_numpy(dtype=object)
-    sorted_district = district[order]
-    owner = pd.Index(frame["incident_id"]).get_indexer(events["incident_id"])  # each event's incident row
-    event_table = pa.Table.from_pandas(events, preserve_index=False)
-    event_district = district[owner]
-    for target in np.unique(district):
-        rows = table.filter(pa.array(sorted_district == target))
+    event_code = code[_event_owner(frame, events)]
+    event_order = np.argsort(event_code, kind="stable")
+    event_table = pa.Table.from_pandas(events, preserve_index=False).take(event_order)
+    starts = np.searchsorted(code[order], np.arange(len(names) + 1))
+    event_starts = np.searchsorted(event_code[event_order], np.arange(len(names) + 1))
+    for i, target in enumerate(names):
+        rows = table.slice(starts[i], starts[i + 1] - starts[i])
         layout.write_file(fs, f"{base}/{layout.partition_dir('incidents', target, month)}/{name}", rows)
-        mine = event_table.filter(pa.array(event_district == target))
+        mine = event_table.slice(event_starts[i], event_starts[i + 1] - event_starts[i])
         layout.write_file(fs, f"{base}/{layout.partition_dir('incident_events', target, month)}/{name}", mine)
+
+
+def _event_owner(incidents: pd.DataFrame, events: pd.DataFrame) -> np.ndarray:
+    """Each event's incident row: :func:`synthetic_incidents` lists every incident's report, in incident order,
+    then the resolution of each resolved incident, in incident order (no string lookup on a million ids)."""
+    owner = np.concatenate([np.arange(len(incidents)), np.flatnonzero(incidents["resolved_at"].notna().to_numpy())])
+    if len(owner) != len(events):
+        raise ValueError("events are not in synthetic_incidents' order")
+    return owner
