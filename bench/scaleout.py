@@ -40,11 +40,13 @@ if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
 import duckdb
 import geopandas as gpd
 import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 import shapely
 
+from geo.h3cells import POINT_RES, latlng_to_cells
 from pipelines import store
-from pipelines.archive import batch, layout
+from pipelines.archive import batch, layout, partitions
 from pipelines.archive.synthetic import write_synthetic_archive
 from pipelines.area import read_area
 
@@ -124,6 +126,37 @@ def run_jobs(archive: str, out: str, prepared, workers: int, rows: int) -> None:
         + " GiB"
     )
     shutil.rmtree(out, ignore_errors=True)
+
+
+def baseline(archive: str, area, work: Path, sample: int = 8) -> None:
+    """The single-machine path in this process on files of the same archive: H3 + exact assignment (what
+    `Area.locate` does), the assignment alone (reassign keeps the stored H3 cells), and `reassign_file`
+    (read, assign, write) called in a loop without Dask."""
+    files = batch.archive_files(archive)
+    files = files[:: max(1, len(files) // sample)][:sample]
+    fs, root = layout.filesystem(archive)
+    paths = [f"{root}/{layout.partition_dir('incidents', d, m)}/{n}.parquet" for d, m, n in files]
+    points = pa.concat_tables([layout.read_file(fs, p, ["lon", "lat", "h3_cell"]) for p in paths])
+    lon, lat = points.column("lon").to_numpy(), points.column("lat").to_numpy()
+    stored = points.column("h3_cell").to_numpy().astype(np.uint64)
+    locator, _ = area.prepared()
+    locator.assign(lon, lat, stored)  # warm: the kernels load from numba's cache once per process
+    started = time.perf_counter()
+    locator.assign(lon, lat, latlng_to_cells(lat, lon, POINT_RES))
+    with_h3 = time.perf_counter() - started
+    started = time.perf_counter()
+    locator.assign(lon, lat, stored)
+    alone = time.perf_counter() - started
+    started = time.perf_counter()
+    for district, month, name in files:
+        partitions.reassign_file(archive, str(work / "baseline"), district, month, name, area)
+    whole = time.perf_counter() - started
+    shutil.rmtree(work / "baseline", ignore_errors=True)
+    n = len(lon)
+    print(f"  baseline in this process, {n:,} incidents of {len(files)} files, {load()}")
+    print(f"    H3 + exact assignment     {n / with_h3:12,.0f} incidents/s")
+    print(f"    assignment (stored cells) {n / alone:12,.0f} incidents/s")
+    print(f"    reassign_file, no Dask    {n / whole:12,.0f} incidents/s (read, assign, write with events)")
 
 
 def timed(con, sql: str, repeat: int = 3) -> tuple[float, object]:
@@ -270,6 +303,7 @@ def main() -> None:
         if args.build_only:
             return
         prepared = redrawn(args.grids_db, work, args.archive)
+        baseline(archive, prepared[0], work)
         for workers in (int(w) for w in args.workers.split(",")):
             run_jobs(archive, str(work / f"new-{workers}"), prepared, workers, rows)
         queries(archive, area)
