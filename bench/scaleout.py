@@ -101,29 +101,27 @@ def redrawn(grids_db: Path, work: Path, kept: str | None):
     return prepared
 
 
-def run_jobs(archive: str, out: str, prepared, workers: int, rows: int) -> None:
+def run_jobs(archive: str, out: str, prepared, workers: int, rows: int, jobs: list[str]) -> None:
+    lines, peaks = [f"  {workers} worker(s):"], []
     with batch.dask_client("local", workers, "4GB") as client:
         client.run(lambda: __import__("pipelines.archive.partitions"))
-        started = time.perf_counter()
-        batch.reassign(archive, "", out, client, prepared=prepared)
-        reassign_s = time.perf_counter() - started
-        reassign_load = load()
-        after_reassign = client.run(_worker_peak)
-        started = time.perf_counter()
-        table = batch.aggregate(archive, f"{out}-agg.parquet", client)
-        aggregate_s = time.perf_counter() - started
-        aggregate_load = load()
-        peaks = client.run(_worker_peak)
-    assert int(table["incidents"].sum()) == rows
-    print(f"  {workers} worker(s):")
-    print(f"    reassign  {reassign_s:8.1f} s  {rows / reassign_s:12,.0f} incidents/s   ({reassign_load})")
-    print(f"    aggregate {aggregate_s:8.1f} s  {rows / aggregate_s:12,.0f} incidents/s   ({aggregate_load})")
+        if "reassign" in jobs:
+            started = time.perf_counter()
+            batch.reassign(archive, "", out, client, prepared=prepared)
+            took = time.perf_counter() - started
+            lines.append(f"    reassign  {took:8.1f} s  {rows / took:12,.0f} incidents/s   ({load()})")
+            peaks.append(("after reassign", client.run(_worker_peak)))
+        if "aggregate" in jobs:
+            started = time.perf_counter()
+            table = batch.aggregate(archive, f"{out}-agg.parquet", client)
+            took = time.perf_counter() - started
+            assert int(table["incidents"].sum()) == rows
+            lines.append(f"    aggregate {took:8.1f} s  {rows / took:12,.0f} incidents/s   ({load()})")
+            peaks.append(("after " + " and ".join(jobs), client.run(_worker_peak)))
+    print("\n".join(lines))
     print(
-        "    peak resident memory (VmHWM) per worker: after reassign "
-        + ", ".join(f"{v:.2f}" for v in after_reassign.values())
-        + " GiB; after both "
-        + ", ".join(f"{v:.2f}" for v in peaks.values())
-        + " GiB"
+        "    peak resident memory (VmHWM) per worker: "
+        + "; ".join(f"{when} " + ", ".join(f"{v:.2f}" for v in got.values()) + " GiB" for when, got in peaks)
     )
     shutil.rmtree(out, ignore_errors=True)
 
@@ -277,6 +275,8 @@ def main() -> None:
     parser.add_argument("--chunk", type=int, default=1_000_000, help="incidents generated at a time")
     parser.add_argument("--grids-db", type=Path, default=Path("/tmp/city.duckdb"), help="grids (read-only)")
     parser.add_argument("--workers", default="1,2", help="worker counts to measure")
+    parser.add_argument("--jobs", default="reassign,aggregate", help="batch jobs to measure")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the in-process baseline")
     parser.add_argument("--row-groups", action="store_true", help="also compare row-group sizes")
     parser.add_argument("--keep", action="store_true", help="keep the generated archive")
     parser.add_argument("--archive", help="build into (or grow, or reuse) this archive folder and keep it")
@@ -303,9 +303,10 @@ def main() -> None:
         if args.build_only:
             return
         prepared = redrawn(args.grids_db, work, args.archive)
-        baseline(archive, prepared[0], work)
+        if not args.no_baseline:
+            baseline(archive, prepared[0], work)
         for workers in (int(w) for w in args.workers.split(",")):
-            run_jobs(archive, str(work / f"new-{workers}"), prepared, workers, rows)
+            run_jobs(archive, str(work / f"new-{workers}"), prepared, workers, rows, args.jobs.split(","))
         queries(archive, area)
         if args.row_groups:
             row_groups(archive, area)

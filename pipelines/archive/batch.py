@@ -156,8 +156,13 @@ def reassign(archive: str, grids_path: str, out: str, client, prepared=None) -> 
 
 def aggregate(archive: str, out: str, client) -> pd.DataFrame:
     """Per grid × report month: incidents, closed, closed on time, closure and on-time rates; written to ``out``."""
-    todo = [f"{layout.partition_dir('incidents', d, m)}/{name}.parquet" for d, m, name in archive_files(archive)]
-    futures = [client.submit(partitions.aggregate_file, archive, relative, pure=False) for relative in todo]
+    by_partition: dict[tuple[str, str], list[str]] = {}
+    for district, month, name in archive_files(archive):
+        by_partition.setdefault((district, month), []).append(name)
+    futures = [  # one task per partition: its result is one row per grid, not one per grid and file
+        client.submit(partitions.aggregate_partition, archive, d, m, names, pure=False)
+        for (d, m), names in by_partition.items()
+    ]
     table = partitions.combine_counts(client.gather(futures))
     ofs, opath = layout.filesystem(out)
     layout.write_file(ofs, opath, pa.Table.from_pandas(table, preserve_index=False))

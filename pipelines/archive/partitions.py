@@ -130,16 +130,31 @@ AGGREGATE_COLUMNS = ["grid_code", "due_at", "resolved_at"]
 """The month is the partition's: a file holds the incidents reported in it."""
 
 
-def aggregate_file(archive: str, relative: str) -> pd.DataFrame:
-    """Per grid of one incidents file (one task): incidents reported in its month, closed, closed by the deadline."""
+def aggregate_partition(archive: str, district: str, month: str, names: list[str]) -> pd.DataFrame:
+    """Per grid of one partition (one task): incidents reported in its month, closed, closed by the deadline.
+
+    The files are read one at a time (three columns each) and their counts summed, so a worker holds one
+    file and returns one row per grid of the partition however many files the partition has."""
     fs, root = layout.filesystem(archive)
-    month = layout.partition_of(relative)[1]
-    rows = layout.read_file(fs, f"{root}/{relative}", AGGREGATE_COLUMNS)
-    if rows.num_rows == 0:
+    folder = f"{root}/{layout.partition_dir('incidents', district, month)}"
+    parts = [_file_counts(layout.read_file(fs, f"{folder}/{name}.parquet", AGGREGATE_COLUMNS)) for name in names]
+    parts = [p for p in parts if p.num_rows]
+    if not parts:
         return pd.DataFrame({"grid_code": [], "month": [], "incidents": [], "closed": [], "closed_on_time": []})
+    total = (
+        pa.concat_tables(parts)
+        .group_by("grid_code")
+        .aggregate([("incidents", "sum"), ("closed", "sum"), ("closed_on_time", "sum")])
+    )
+    counts = total.to_pandas().rename(columns=lambda c: c.removesuffix("_sum"))
+    counts.insert(0, "month", month)
+    return counts[["grid_code", "month", "incidents", "closed", "closed_on_time"]]
+
+
+def _file_counts(rows: pa.Table) -> pa.Table:
     resolved = pc.is_valid(rows.column("resolved_at"))
     on_time = pc.fill_null(pc.less_equal(rows.column("resolved_at"), rows.column("due_at")), False)
-    counts = (
+    return (
         pa.table(
             {
                 "grid_code": rows.column("grid_code"),
@@ -149,11 +164,8 @@ def aggregate_file(archive: str, relative: str) -> pd.DataFrame:
         )
         .group_by("grid_code")  # a null grid (outside every grid) is a group of its own
         .aggregate([([], "count_all"), ("closed", "sum"), ("closed_on_time", "sum")])
-        .to_pandas()
-        .rename(columns={"count_all": "incidents", "closed_sum": "closed", "closed_on_time_sum": "closed_on_time"})
+        .rename_columns({"count_all": "incidents", "closed_sum": "closed", "closed_on_time_sum": "closed_on_time"})
     )
-    counts.insert(0, "month", month)
-    return counts[["grid_code", "month", "incidents", "closed", "closed_on_time"]]
 
 
 def combine_counts(parts: list[pd.DataFrame]) -> pd.DataFrame:

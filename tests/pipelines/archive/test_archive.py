@@ -264,6 +264,13 @@ def test_reassign_of_a_many_file_archive_works_file_by_file(city, redrawn, clien
         " ON e.incident_id = i.incident_id AND replace(e.filename, 'incident_events', 'incidents') = i.filename"
     ).fetchone()[0]
     assert stray == 0 and len(_archive_rows(out, "incident_events")) == len(_archive_rows(whole, "incident_events"))
+    counts = batch.aggregate(whole, str(tmp_path / "agg.parquet"), client)  # one task per partition, 2 files each
+    expected = duckdb.sql(
+        f"SELECT grid_code, strftime(reported_at, '%Y-%m') AS month, count(*) AS incidents,"
+        " count(resolved_at) AS closed, count(*) FILTER (WHERE resolved_at <= due_at) AS closed_on_time"
+        f" FROM read_parquet('{whole}/incidents/*/*/*.parquet') GROUP BY ALL ORDER BY grid_code NULLS LAST, month"
+    ).df()
+    assert counts[expected.columns].astype(expected.dtypes.to_dict()).equals(expected)
     lost = Path(whole) / layout.partition_dir("incident_events", "330106", "2026-08") / "part-99999.parquet"
     shutil.copy(next(lost.parent.glob("*.parquet")), lost)
     with pytest.raises(GridtwinError, match="without the incidents file of the same name"):
