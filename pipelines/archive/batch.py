@@ -1,16 +1,17 @@
-"""`gridtwin batch`: whole-archive jobs on a Dask cluster, one task per partition.
+"""`gridtwin batch`: whole-archive jobs on a Dask cluster, one task per incidents file.
 
 ``reassign`` recomputes every point's grid after a redraw (网格调整) and writes a new archive;
 ``aggregate`` counts incidents per grid × month with 结案率 and 按期结案率.  The scheduler is
 ``local`` (a :class:`distributed.LocalCluster` of worker processes on this machine) or the address of
 a running scheduler (``tcp://host:8786``), whose workers must reach the archive at the same URL
-(a shared folder or object storage such as ``s3://``).  Each task reads one partition, so a worker's
-memory is bounded by the largest partition, whatever the archive's size.
+(a shared folder or object storage such as ``s3://``).  Each task reads one incidents file (and the events
+file of the same name), so a worker's memory is bounded by the largest file, whatever the archive's size.
 """
 
 from __future__ import annotations
 
 import contextlib
+import posixpath
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -60,11 +61,33 @@ def dask_client(scheduler: str, workers: int = 2, memory_limit: str = "4GB") -> 
 
 def archive_partitions(archive: str) -> list[tuple[str, str]]:
     """(district, month) of every incident partition of the archive."""
+    return sorted({(d, m) for d, m, _ in archive_files(archive)})
+
+
+def archive_files(archive: str) -> list[tuple[str, str, str]]:
+    """(district, month, file name without ``.parquet``) of every incidents file: one batch task each.
+
+    Every writer of an archive puts a file's events in the ``incident_events`` file of the same partition and
+    name, so a task reads one file of each; an events file without its incidents file is refused.
+    """
     fs, root = layout.filesystem(archive)
     if not fs.exists(f"{root}/incidents"):
         raise GridtwinError(f"{archive} holds no incidents/ folder: write one with `gridtwin export --to {archive}`")
-    found = {layout.partition_of(p) for p in layout.partition_files(fs, root, "incidents")}
-    return sorted(found)
+
+    def units(table: str) -> set[tuple[str, str, str]]:
+        found = layout.partition_files(fs, root, table)
+        return {(*layout.partition_of(p), posixpath.basename(p).removesuffix(".parquet")) for p in found}
+
+    files = units("incidents")
+    stray = units("incident_events") - files
+    if stray:
+        district, month, name = sorted(stray)[0]
+        raise GridtwinError(
+            f"{archive}: {len(stray):,} incident_events file(s) without the incidents file of the same name,"
+            f" e.g. {layout.partition_dir('incident_events', district, month)}/{name}.parquet;"
+            " write the archive with `gridtwin export`"
+        )
+    return sorted(files)
 
 
 def area_from_file(grids_path: str | Path) -> tuple[AreaPayload, pa.Table, list[str]]:
@@ -100,10 +123,12 @@ def reassign(archive: str, grids_path: str, out: str, client, prepared=None) -> 
     ofs, oroot = layout.filesystem(out)
     if layout.partition_files(ofs, oroot, "incidents"):
         raise GridtwinError(f"--to {out} already holds an archive: give a new folder (old files would stay mixed in)")
-    todo = archive_partitions(archive)
+    todo = archive_files(archive)
     area, grids, notes = prepared or area_from_file(grids_path)
     shared = client.scatter(area, broadcast=True)
-    futures = [client.submit(partitions.reassign_partition, archive, out, d, m, shared, pure=False) for d, m in todo]
+    futures = [
+        client.submit(partitions.reassign_file, archive, out, d, m, name, shared, pure=False) for d, m, name in todo
+    ]
     layers = [
         client.submit(partitions.reassign_layer, archive, out, t, shared, pure=False)
         for t in ("buildings", "facilities")
@@ -117,7 +142,7 @@ def reassign(archive: str, grids_path: str, out: str, client, prepared=None) -> 
     )
     rows = sum(r["rows"] for r in results)
     lines = [
-        f"{rows:,} incidents in {len(todo):,} partitions re-assigned to {len(area.codes):,} grids;"
+        f"{rows:,} incidents in {len(todo):,} files re-assigned to {len(area.codes):,} grids;"
         f" {sum(r['moved'] for r in results):,} changed district, {sum(r['outside'] for r in results):,} outside every grid",
         *(
             f"{t}: {r['rows']:,} re-assigned, {r['outside']:,} outside"
@@ -131,8 +156,13 @@ def reassign(archive: str, grids_path: str, out: str, client, prepared=None) -> 
 
 def aggregate(archive: str, out: str, client) -> pd.DataFrame:
     """Per grid × report month: incidents, closed, closed on time, closure and on-time rates; written to ``out``."""
-    todo = archive_partitions(archive)
-    futures = [client.submit(partitions.aggregate_partition, archive, d, m, pure=False) for d, m in todo]
+    by_partition: dict[tuple[str, str], list[str]] = {}
+    for district, month, name in archive_files(archive):
+        by_partition.setdefault((district, month), []).append(name)
+    futures = [  # one task per partition: its result is one row per grid, not one per grid and file
+        client.submit(partitions.aggregate_partition, archive, d, m, names, pure=False)
+        for (d, m), names in by_partition.items()
+    ]
     table = partitions.combine_counts(client.gather(futures))
     ofs, opath = layout.filesystem(out)
     layout.write_file(ofs, opath, pa.Table.from_pandas(table, preserve_index=False))

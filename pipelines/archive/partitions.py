@@ -1,8 +1,9 @@
-"""The work done on one archive partition: re-assign its points to new grids, or count it per grid.
+"""The work done on one archive file: re-assign its points to new grids, or count it per grid.
 
-These functions run on Dask workers (see :mod:`.batch`) but take and return plain values, so they
-also run in-process.  Assignment is the pipelines' own: :class:`geo.assign.Locator` (H3 cover lookup
-with an exact point-in-polygon check for boundary cells) over an :class:`~pipelines.area.Area`.
+These functions run on Dask workers, one incidents file per task (see :mod:`.batch`), but take and return
+plain values, so they also run in-process.  Assignment is the pipelines' own: :class:`geo.assign.Locator`
+(H3 cover lookup with an exact point-in-polygon check for boundary cells) over an :class:`~pipelines.area.Area`,
+built once per worker process.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from geo.assign import GridCover, Locator
 from pipelines.archive import layout
@@ -30,37 +30,24 @@ class AreaPayload:
     wkb: np.ndarray
     codes: pd.DataFrame
 
-    def code_arrays(self) -> dict[str, pa.Array]:
-        """Each code column as an Arrow string array by grid position (taken by grid index)."""
-        return {c: pa.array(self.codes[c].to_numpy(dtype=object), type=pa.string()) for c in CODE_COLUMNS}
+    def prepared(self) -> tuple[Locator, dict[str, pa.Array]]:
+        """The compiled locator and each code column as an Arrow string array by grid position.
 
-    def locator(self) -> Locator:
-        cached = _LOCATORS.get(self.token)
+        Built once per worker process and area (keyed by ``token``), not once per task.
+        """
+        cached = _PREPARED.get(self.token)
         if cached is None:
             import shapely
 
-            cached = Locator(self.cover, shapely.from_wkb(self.wkb))
-            _LOCATORS.clear()  # one area at a time per worker process
-            _LOCATORS[self.token] = cached
+            locator = Locator(self.cover, shapely.from_wkb(self.wkb))
+            codes = {c: pa.array(self.codes[c].to_numpy(dtype=object), type=pa.string()) for c in CODE_COLUMNS}
+            cached = (locator, codes)
+            _PREPARED.clear()  # one area at a time per worker process
+            _PREPARED[self.token] = cached
         return cached
 
 
-_LOCATORS: dict[str, Locator] = {}
-
-
-def read_files(fs, paths: list[str], columns: list[str] | None = None) -> pa.Table | None:
-    """The rows of several Parquet files as one table (hive folders are not turned into columns)."""
-    tables = []
-    for path in paths:
-        with fs.open(path, "rb") as f:
-            tables.append(pq.read_table(f, columns=columns))
-    if not tables:
-        return None
-    return pa.concat_tables(tables, promote_options="default") if len(tables) > 1 else tables[0]
-
-
-def partition_paths(fs, root: str, table: str, district: str, month: str) -> list[str]:
-    return sorted(fs.glob(f"{root}/{layout.partition_dir(table, district, month)}/*.parquet"))
+_PREPARED: dict[str, tuple[Locator, dict[str, pa.Array]]] = {}
 
 
 def assign_table(table: pa.Table, area: AreaPayload) -> pa.Table:
@@ -68,48 +55,51 @@ def assign_table(table: pa.Table, area: AreaPayload) -> pa.Table:
     lon = table.column("lon").to_numpy(zero_copy_only=False).astype(np.float64)
     lat = table.column("lat").to_numpy(zero_copy_only=False).astype(np.float64)
     cells = table.column("h3_cell").fill_null(0).to_numpy(zero_copy_only=False).astype(np.uint64)
-    index = area.locator().assign(lon, lat, cells)
+    locator, arrays = area.prepared()
+    index = locator.assign(lon, lat, cells)
     positions = pa.array(index, mask=index < 0)
-    arrays = area.code_arrays()
     for column in CODE_COLUMNS:
         codes = arrays[column].take(positions)
         table = table.set_column(table.column_names.index(column), column, codes)
     return table
 
 
-def reassign_partition(archive: str, out: str, district: str, month: str, area: AreaPayload) -> dict:
-    """Re-assign one partition's incidents and move them (with their events) to their new district's partition.
+def reassign_file(archive: str, out: str, district: str, month: str, name: str, area: AreaPayload) -> dict:
+    """Re-assign one incidents file and move its rows (with the events file of the same name) to their new
+    district's partition.
 
-    Output files are named after the source partition, so tasks never write the same file.
+    A task holds one file (not the whole partition), so a worker's memory is bounded by the largest file,
+    whatever the archive's size.  Rows stay in the file's H3 order (a filter keeps it); output files are named
+    ``<name>-<source district>``, so two tasks never write the same file.
     """
     fs, root = layout.filesystem(archive)
     ofs, oroot = layout.filesystem(out)
-    incidents = read_files(fs, partition_paths(fs, root, "incidents", district, month))
-    if incidents is None:
+    source = layout.partition_dir("incidents", district, month)
+    incidents = layout.read_file(fs, f"{root}/{source}/{name}.parquet")
+    if incidents.num_rows == 0:
         return {"rows": 0, "outside": 0, "moved": 0}
-    if incidents.num_rows and len(partition_paths(fs, root, "incidents", district, month)) > 1:
-        incidents = incidents.take(pc.sort_indices(incidents, [("h3_cell", "ascending"), ("incident_id", "ascending")]))
     incidents = assign_table(incidents, area)
-    new_district = incidents.column("district_code").fill_null(layout.NO_DISTRICT)
-    events = read_files(fs, partition_paths(fs, root, "incident_events", district, month))
+    new_district = incidents.column("district_code").fill_null(layout.NO_DISTRICT).combine_chunks()
+    events_path = f"{root}/{layout.partition_dir('incident_events', district, month)}/{name}.parquet"
+    events = layout.read_file(fs, events_path) if fs.exists(events_path) else None
     event_district = None if events is None else _event_districts(events, incidents, new_district, district)
-    name = f"part-{district}-{month}.parquet"
+    written = f"{name}-{district}.parquet"
     targets = pc.unique(new_district).to_pylist()
     for target in targets:
         rows = incidents if len(targets) == 1 else incidents.filter(pc.equal(new_district, target))
         metadata = dict(rows.schema.metadata or {})
-        metadata[b"geo"] = layout.geo_metadata(rows.column("bbox").combine_chunks(), ["Point"])
+        metadata[b"geo"] = layout.geo_metadata(rows.column("bbox"), ["Point"])
         rows = rows.replace_schema_metadata(metadata)
-        layout.write_file(ofs, f"{oroot}/{layout.partition_dir('incidents', target, month)}/{name}", rows)
+        layout.write_file(ofs, f"{oroot}/{layout.partition_dir('incidents', target, month)}/{written}", rows)
         if events is not None:
             moved = events if len(targets) == 1 else events.filter(pc.equal(event_district, target))
             if moved.num_rows:
                 layout.write_file(
-                    ofs, f"{oroot}/{layout.partition_dir('incident_events', target, month)}/{name}", moved
+                    ofs, f"{oroot}/{layout.partition_dir('incident_events', target, month)}/{written}", moved
                 )
     return {
         "rows": incidents.num_rows,
-        "outside": int(pc.sum(pc.is_null(incidents.column("grid_code"))).as_py() or 0),
+        "outside": incidents.column("grid_code").null_count,
         "moved": int(pc.sum(pc.not_equal(new_district, district)).as_py() or 0),
     }
 
@@ -117,12 +107,11 @@ def reassign_partition(archive: str, out: str, district: str, month: str, area: 
 def _event_districts(events: pa.Table, incidents: pa.Table, new_district: pa.Array, district: str) -> pa.Array:
     """Each event's new district: its incident's (only the incidents that moved are looked up)."""
     moved = pc.not_equal(new_district, district)
-    result = pa.array(np.full(events.num_rows, district, dtype=object), type=pa.string())
     if not pc.any(moved).as_py():
-        return result
+        return pa.nulls(events.num_rows, pa.string()).fill_null(district)
     moved_ids = incidents.column("incident_id").filter(moved)
     lookup = pc.index_in(events.column("incident_id"), moved_ids)
-    return pc.if_else(pc.is_valid(lookup), pc.take(new_district.filter(moved), lookup), result)
+    return pc.coalesce(pc.take(new_district.filter(moved), lookup), pa.scalar(district)).combine_chunks()
 
 
 def reassign_layer(archive: str, out: str, table: str, area: AreaPayload) -> dict:
@@ -132,34 +121,51 @@ def reassign_layer(archive: str, out: str, table: str, area: AreaPayload) -> dic
     path = f"{root}/{table}.parquet"
     if not fs.exists(path):
         return {"rows": 0, "outside": 0}
-    rows = assign_table(read_files(fs, [path]), area)
+    rows = assign_table(layout.read_file(fs, path), area)
     layout.write_file(ofs, f"{oroot}/{table}.parquet", rows)
     return {"rows": rows.num_rows, "outside": int(pc.sum(pc.is_null(rows.column("grid_code"))).as_py() or 0)}
 
 
-AGGREGATE_COLUMNS = ["grid_code", "reported_at", "due_at", "resolved_at"]
+AGGREGATE_COLUMNS = ["grid_code", "due_at", "resolved_at"]
+"""The month is the partition's: a file holds the incidents reported in it."""
 
 
-def aggregate_partition(archive: str, district: str, month: str) -> pd.DataFrame:
-    """Per grid of one partition: incidents reported in the month, closed, and closed by the deadline."""
+def aggregate_partition(archive: str, district: str, month: str, names: list[str]) -> pd.DataFrame:
+    """Per grid of one partition (one task): incidents reported in its month, closed, closed by the deadline.
+
+    The files are read one at a time (three columns each) and their counts summed, so a worker holds one
+    file and returns one row per grid of the partition however many files the partition has."""
     fs, root = layout.filesystem(archive)
-    rows = read_files(fs, partition_paths(fs, root, "incidents", district, month), AGGREGATE_COLUMNS)
-    if rows is None or rows.num_rows == 0:
+    folder = f"{root}/{layout.partition_dir('incidents', district, month)}"
+    parts = [_file_counts(layout.read_file(fs, f"{folder}/{name}.parquet", AGGREGATE_COLUMNS)) for name in names]
+    parts = [p for p in parts if p.num_rows]
+    if not parts:
         return pd.DataFrame({"grid_code": [], "month": [], "incidents": [], "closed": [], "closed_on_time": []})
+    total = (
+        pa.concat_tables(parts)
+        .group_by("grid_code")
+        .aggregate([("incidents", "sum"), ("closed", "sum"), ("closed_on_time", "sum")])
+    )
+    counts = total.to_pandas().rename(columns=lambda c: c.removesuffix("_sum"))
+    counts.insert(0, "month", month)
+    return counts[["grid_code", "month", "incidents", "closed", "closed_on_time"]]
+
+
+def _file_counts(rows: pa.Table) -> pa.Table:
     resolved = pc.is_valid(rows.column("resolved_at"))
     on_time = pc.fill_null(pc.less_equal(rows.column("resolved_at"), rows.column("due_at")), False)
-    frame = pa.table(
-        {
-            "grid_code": rows.column("grid_code"),
-            "closed": pc.cast(resolved, pa.int64()),
-            "closed_on_time": pc.cast(on_time, pa.int64()),
-        }
-    ).to_pandas()
-    counts = frame.groupby("grid_code", dropna=False).agg(
-        incidents=("closed", "size"), closed=("closed", "sum"), closed_on_time=("closed_on_time", "sum")
+    return (
+        pa.table(
+            {
+                "grid_code": rows.column("grid_code"),
+                "closed": pc.cast(resolved, pa.int64()),
+                "closed_on_time": pc.cast(on_time, pa.int64()),
+            }
+        )
+        .group_by("grid_code")  # a null grid (outside every grid) is a group of its own
+        .aggregate([([], "count_all"), ("closed", "sum"), ("closed_on_time", "sum")])
+        .rename_columns({"count_all": "incidents", "closed_sum": "closed", "closed_on_time_sum": "closed_on_time"})
     )
-    counts.insert(0, "month", month)
-    return counts.reset_index()
 
 
 def combine_counts(parts: list[pd.DataFrame]) -> pd.DataFrame:

@@ -82,36 +82,58 @@ def located(area: Area, incidents: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_synthetic_archive(
-    root: str, area: Area, total: int, months: list[str], chunk_rows: int = 1_000_000, seed: int = 7
+    root: str,
+    area: Area,
+    total: int,
+    months: list[str],
+    chunk_rows: int = 1_000_000,
+    seed: int = 7,
+    first_chunk: int = 0,
 ) -> int:
-    """Append ``total`` incidents (with events) to the archive at ``root``, one chunk and one month at a time."""
+    """Append ``total`` incidents (with events) to the archive at ``root``, one chunk and one month at a time.
+
+    Chunk ``c`` holds ids from ``c * chunk_rows + 1``, falls in ``months[c % len(months)]`` and draws from its
+    own seed, so an archive can be built in steps (``first_chunk``) and comes out the same.
+    """
     fs, base = layout.filesystem(root)
-    rng = np.random.default_rng(seed)
     chunks = max(1, -(-total // chunk_rows))
     written = 0
-    for chunk in range(chunks):
+    for chunk in range(first_chunk, first_chunk + chunks):
         n = min(chunk_rows, total - written)
         month = months[chunk % len(months)]
         start = dt.datetime.strptime(month + "-01", "%Y-%m-%d")
         end = (start + dt.timedelta(days=32)).replace(day=1)
-        incidents, events = synthetic_incidents(rng, n, area.bounds, start, end, written + 1)
-        frame = located(area, incidents)
-        frame = frame.sort_values(["h3_cell", "incident_id"], kind="stable")
-        district = frame["district_code"].fillna(layout.NO_DISTRICT).to_numpy(dtype=object)
-        events = events.merge(pd.DataFrame({"incident_id": frame["incident_id"], "_d": district}), on="incident_id")
-        for target in np.unique(district):
-            rows = pa.Table.from_pandas(frame[district == target], preserve_index=False)
-            wkb, box = layout.point_geometry(
-                frame["lon"].to_numpy()[district == target], frame["lat"].to_numpy()[district == target]
-            )
-            rows = layout.with_geometry(rows, wkb, box, ["Point"])
-            name = f"part-{chunk:05d}.parquet"
-            layout.write_file(fs, f"{base}/{layout.partition_dir('incidents', target, month)}/{name}", rows)
-            mine = events[events["_d"] == target].drop(columns="_d")
-            layout.write_file(
-                fs,
-                f"{base}/{layout.partition_dir('incident_events', target, month)}/{name}",
-                pa.Table.from_pandas(mine, preserve_index=False),
-            )
+        rng = np.random.default_rng((seed, chunk))
+        incidents, events = synthetic_incidents(rng, n, area.bounds, start, end, chunk * chunk_rows + 1)
+        _write_chunk(fs, base, located(area, incidents), events, month, f"part-{chunk:05d}.parquet")
         written += n
     return written
+
+
+def _write_chunk(fs, base: str, frame: pd.DataFrame, events: pd.DataFrame, month: str, name: str) -> None:
+    """One chunk split by district, each district's rows sorted by H3 cell (ids ascend, so ties keep id order)."""
+    district = frame["district_code"].fillna(layout.NO_DISTRICT).to_numpy(dtype=object)
+    names, code = np.unique(district, return_inverse=True)
+    order = np.lexsort((frame["h3_cell"].to_numpy(np.uint64), code))  # by district, then cell; stable
+    table = pa.Table.from_pandas(frame, preserve_index=False).take(order)
+    wkb, box = layout.point_geometry(frame["lon"].to_numpy()[order], frame["lat"].to_numpy()[order])
+    table = layout.with_geometry(table, wkb, box, ["Point"])
+    event_code = code[_event_owner(frame, events)]
+    event_order = np.argsort(event_code, kind="stable")
+    event_table = pa.Table.from_pandas(events, preserve_index=False).take(event_order)
+    starts = np.searchsorted(code[order], np.arange(len(names) + 1))
+    event_starts = np.searchsorted(event_code[event_order], np.arange(len(names) + 1))
+    for i, target in enumerate(names):
+        rows = table.slice(starts[i], starts[i + 1] - starts[i])
+        layout.write_file(fs, f"{base}/{layout.partition_dir('incidents', target, month)}/{name}", rows)
+        mine = event_table.slice(event_starts[i], event_starts[i + 1] - event_starts[i])
+        layout.write_file(fs, f"{base}/{layout.partition_dir('incident_events', target, month)}/{name}", mine)
+
+
+def _event_owner(incidents: pd.DataFrame, events: pd.DataFrame) -> np.ndarray:
+    """Each event's incident row: :func:`synthetic_incidents` lists every incident's report, in incident order,
+    then the resolution of each resolved incident, in incident order (no string lookup on a million ids)."""
+    owner = np.concatenate([np.arange(len(incidents)), np.flatnonzero(incidents["resolved_at"].notna().to_numpy())])
+    if len(owner) != len(events):
+        raise ValueError("events are not in synthetic_incidents' order")
+    return owner

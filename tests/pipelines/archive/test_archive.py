@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
+from pathlib import Path
 
 import duckdb
 import geopandas as gpd
@@ -18,7 +19,7 @@ import shapely
 from pipelines import store
 from pipelines.archive import batch, layout
 from pipelines.archive.export import export_archive
-from pipelines.archive.synthetic import synthetic_incidents
+from pipelines.archive.synthetic import synthetic_incidents, write_synthetic_archive
 from pipelines.area import read_area
 from pipelines.cli import main
 from pipelines.errors import GridtwinError
@@ -74,6 +75,21 @@ def archive(city):
     folder, db, _ = city
     export_archive(db, str(folder / "arch"))
     return folder / "arch"
+
+
+@pytest.fixture(scope="module")
+def redrawn(city, tmp_path_factory):
+    """The single-machine path: the city database with the new grids loaded (a redraw replaces every grid)."""
+    _, db, new_grids = city
+    single = tmp_path_factory.mktemp("redrawn") / "single.duckdb"
+    shutil.copy(db, single)
+    con = store.connect(single)
+    try:
+        con.execute("DELETE FROM grids")  # a load alone upserts by code
+    finally:
+        con.close()
+    load_file(single, "grids", new_grids, progress=False)
+    return single
 
 
 @pytest.fixture(scope="module")
@@ -175,16 +191,9 @@ def test_reexport_rewrites_only_the_changed_partition(city, tmp_path):
     assert json.loads((root / layout.MANIFEST).read_text()).keys().isdisjoint(gone)
 
 
-def test_reassign_on_two_workers_equals_loading_the_new_grids(city, archive, client, tmp_path):
+def test_reassign_on_two_workers_equals_loading_the_new_grids(city, archive, redrawn, client, tmp_path):
     _, db, new_grids = city
-    single = tmp_path / "single.duckdb"
-    shutil.copy(db, single)
-    con = store.connect(single)
-    try:
-        con.execute("DELETE FROM grids")  # a redraw replaces every grid (a load alone upserts by code)
-    finally:
-        con.close()
-    load_file(single, "grids", new_grids, progress=False)
+    single = redrawn
     expected = _db_rows(single, f"SELECT incident_id, {', '.join(CODES)} FROM incidents")
     out = tmp_path / "new"
     lines = batch.reassign(str(archive), str(new_grids), str(out), client)
@@ -212,6 +221,60 @@ def test_reassign_on_two_workers_equals_loading_the_new_grids(city, archive, cli
     )
     with pytest.raises(GridtwinError, match="already holds an archive"):
         batch.reassign(str(archive), str(new_grids), str(out), client)
+
+
+def test_reassign_of_a_many_file_archive_works_file_by_file(city, redrawn, client, tmp_path):
+    """A synthetic archive built in steps (two files per partition): each file is one task, rows keep their
+    H3 order, every row gets the single-machine grid and its events follow it."""
+    _, db, new_grids = city
+    con = store.connect(db, read_only=True)
+    try:
+        area = read_area(con)
+    finally:
+        con.close()
+    months = ["2026-08", "2026-09"]
+    whole, steps = str(tmp_path / "whole"), str(tmp_path / "steps")
+    assert write_synthetic_archive(whole, area, 2000, months, chunk_rows=500) == 2000
+    write_synthetic_archive(steps, area, 1000, months, chunk_rows=500)
+    write_synthetic_archive(steps, area, 1000, months, chunk_rows=500, first_chunk=2)
+    everything = "SELECT * EXCLUDE (geometry, bbox) FROM read_parquet('{}/incidents/*/*/*.parquet') ORDER BY ALL"
+    assert duckdb.sql(everything.format(whole)).fetchall() == duckdb.sql(everything.format(steps)).fetchall()
+    files = batch.archive_files(whole)
+    assert len(files) > len(batch.archive_partitions(whole))  # several files per partition
+    out = tmp_path / "new"
+    batch.reassign(whole, str(new_grids), str(out), client)
+    got = _archive_rows(out, "incidents", f"incident_id, lon, lat, h3_cell, {', '.join(CODES)}")
+    assert len(got) == 2000
+    con = store.connect(redrawn, read_only=True)
+    try:
+        new_area = read_area(con)
+    finally:
+        con.close()
+    index = new_area.locator.assign(got["lon"].to_numpy(), got["lat"].to_numpy(), got["h3_cell"].to_numpy(np.uint64))
+    codes = new_area.grids[CODES].to_numpy(dtype=object)
+    expected = pd.DataFrame(np.where(index[:, None] >= 0, codes[np.maximum(index, 0)], None), columns=CODES)
+    same = got[CODES].fillna("-").to_numpy(dtype=object) == expected.fillna("-").to_numpy(dtype=object)
+    assert same.all() and 1000 < expected["grid_code"].notna().sum() < 2000
+    for relative in layout.partition_files(*layout.filesystem(str(out)), "incidents"):
+        cells = pq.read_table(out / relative, columns=["h3_cell"]).column("h3_cell").to_numpy()
+        assert (np.diff(cells.astype(np.float64)) >= 0).all()
+    stray = duckdb.sql(
+        f"SELECT count(*) FROM read_parquet('{out}/incident_events/*/*/*.parquet', filename = true) e"
+        f" ANTI JOIN read_parquet('{out}/incidents/*/*/*.parquet', filename = true) i"
+        " ON e.incident_id = i.incident_id AND replace(e.filename, 'incident_events', 'incidents') = i.filename"
+    ).fetchone()[0]
+    assert stray == 0 and len(_archive_rows(out, "incident_events")) == len(_archive_rows(whole, "incident_events"))
+    counts = batch.aggregate(whole, str(tmp_path / "agg.parquet"), client)  # one task per partition, 2 files each
+    expected = duckdb.sql(
+        f"SELECT grid_code, strftime(reported_at, '%Y-%m') AS month, count(*) AS incidents,"
+        " count(resolved_at) AS closed, count(*) FILTER (WHERE resolved_at <= due_at) AS closed_on_time"
+        f" FROM read_parquet('{whole}/incidents/*/*/*.parquet') GROUP BY ALL ORDER BY grid_code NULLS LAST, month"
+    ).df()
+    assert counts[expected.columns].astype(expected.dtypes.to_dict()).equals(expected)
+    lost = Path(whole) / layout.partition_dir("incident_events", "330106", "2026-08") / "part-99999.parquet"
+    shutil.copy(next(lost.parent.glob("*.parquet")), lost)
+    with pytest.raises(GridtwinError, match="without the incidents file of the same name"):
+        batch.archive_files(whole)
 
 
 def test_aggregate_on_two_workers_equals_duckdb_on_the_database(city, archive, client, tmp_path):
