@@ -10,9 +10,9 @@ A row holds, for one grid (and its community, street, district codes) and one da
   (the community's 核查 scores).
 
 A (grid, day) may have several rows: readers sum them.  Writes that only add rows (a new incident, a new
-check) append their own contribution; writes that change an incident (a transition, a reopen) recompute the
-(grid, day) keys it touched, old and new, from the base tables (:func:`kept`); a full rewrite of the derived
-tables rebuilds it (:func:`rebuild`).  The whistles and 议事 parts of the indicators are small tables and
+check) append their own contribution; writes that change an incident (a transition, a reopen) subtract its
+old contribution and add its new one to one row of each (grid, day) key it touches (:func:`kept`); a full
+rewrite of the derived tables rebuilds it (:func:`rebuild`).  The whistles and 议事 parts of the indicators are small tables and
 are read directly.
 """
 
@@ -76,12 +76,6 @@ _SOURCES = {
     "resolved": "resolutions t WHERE true",
     "checks": "verifications t WHERE true",
 }
-_KEYED = (
-    " AND t.{time} >= $lo AND t.{time} < $hi AND EXISTS (SELECT 1 FROM _loop_keys k"
-    " WHERE k.grid_code IS NOT DISTINCT FROM t.grid_code AND k.day = t.{time}::DATE)"
-)
-
-
 def _rows_sql(sources: dict[str, str], extra: str = "") -> str:
     """One row per (day, grid codes) with every sum, from the given part sources (FROM … WHERE …)."""
     parts = []
@@ -113,47 +107,80 @@ def rebuild(con: duckdb.DuckDBPyConnection) -> None:
 @contextmanager
 def kept(con: duckdb.DuckDBPyConnection, ids_relation: str) -> Iterator[None]:
     """Keep the roll-up right across the rewrite of ``resolutions`` for the incidents in ``ids_relation`` (a
-    registered relation with incident_id) after ``incidents`` changed: the (grid, day) keys they touch — the
-    deadline day, the resolution day now (``incidents``) and before (``resolutions``, not yet rewritten) —
-    are recomputed from the base tables once the rewrite is done.  Their checks did not change (a new
-    check is appended by :func:`add_check`)."""
+    registered relation with incident_id) after ``incidents`` changed, by delta: their old contribution (the
+    deadline part with the old resolution time, and the resolution part, both from ``resolutions`` before the
+    rewrite) is subtracted and their new one (from ``incidents``) added to the few keyed rows they touch
+    (:func:`merge_delta`), at a cost proportional to the incidents, not to the days × grids.  Their checks did
+    not change (a new check is appended by :func:`add_check`)."""
     ids = f"incident_id IN (SELECT incident_id FROM {ids_relation})"
+    fields = ", ".join(_INCIDENT_FIELDS.names)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _loop_now AS SELECT incident_id, {fields} FROM incidents WHERE {ids}")
     con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE _loop_keys AS SELECT DISTINCT grid_code, district_code, day FROM (
-            SELECT grid_code, district_code, unnest([due_at::DATE, resolved_at::DATE]) AS day FROM incidents
-            WHERE {ids}
-            UNION ALL SELECT grid_code, district_code, resolved_at::DATE FROM resolutions WHERE {ids}
-        ) WHERE day IS NOT NULL
-        """
+        f"CREATE OR REPLACE TEMP TABLE _loop_was AS SELECT incident_id, {_RESOLUTION_FIELDS} FROM resolutions"
+        f" WHERE {ids}"
     )
+    old_due = (
+        f"(SELECT n.due_at, n.archived, w.resolved_at, {', '.join(f'n.{c}' for c in _CODE_NAMES)}"
+        " FROM _loop_now n LEFT JOIN _loop_was w USING (incident_id)) t"
+        " WHERE due_at IS NOT NULL AND NOT coalesce(archived, false)"
+    )
+    old = _rows_sql({"due": old_due, "resolved": "_loop_was t WHERE true"})
+    new = _rows_sql(
+        {
+            "due": "_loop_now t WHERE due_at IS NOT NULL AND NOT coalesce(archived, false)",
+            "resolved": "_loop_now t WHERE resolved_at IS NOT NULL",
+        }
+    )
+    sums = [c for c in SUMS if c not in _CHECK_SUMS]
+    negated = ", ".join(f"-{c} AS {c}" for c in sums)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _loop_change AS SELECT day, {CODES}, {', '.join(f'sum({c}) AS {c}' for c in sums)}"
+        f" FROM (({new}) UNION ALL (SELECT day, {CODES}, {negated} FROM ({old}))) GROUP BY ALL"
+        f" HAVING {' OR '.join(f'sum({c}) <> 0' for c in sums)}"
+    )
+    con.execute("DROP TABLE _loop_now")
+    con.execute("DROP TABLE _loop_was")
     yield
-    refresh_keys(con)
+    merge_delta(con, "_loop_change")
+    con.execute("DROP TABLE _loop_change")
 
 
-def refresh_keys(con: duckdb.DuckDBPyConnection) -> None:
-    """Recompute the rows of the (grid_code, day) keys in the temp table ``_loop_keys`` (then dropped)."""
-    lo, hi = con.execute("SELECT min(day), max(day) + 1 FROM _loop_keys").fetchone()
-    if lo is not None:
+_CODE_NAMES = [c.strip() for c in CODES.split(",")]
+_RESOLUTION_FIELDS = f"resolved_at, reported_at, status, satisfaction, {CODES}"
+_CHECK_SUMS = ("reworked", "evaluation_sum", "evaluation_n")
+_TARGETS = """
+CREATE OR REPLACE TEMP TABLE _loop_target AS
+SELECT d.*, t.rid FROM {delta} d LEFT JOIN (
+    SELECT day, {key}, min(rowid) AS rid FROM {table}
+    WHERE day >= $lo AND day <= $hi AND ({key} IN (SELECT {key} FROM {delta}) OR {key} IS NULL) GROUP BY ALL
+) t ON t.day = d.day AND t.{key} IS NOT DISTINCT FROM d.{key}
+"""
+
+
+def merge_delta(con: duckdb.DuckDBPyConnection, delta: str) -> None:
+    """Add the signed sums of the table ``delta`` (day, codes, some of :data:`SUMS`; one row per key) to
+    ``loop_daily`` per (grid_code, day) and to ``loop_district_daily`` per (district_code, day): an UPDATE of
+    one existing row per key, an INSERT where the key has no row yet."""
+    names = [r[0] for r in con.execute(f"DESCRIBE {delta}").fetchall() if r[0] in SUMS]
+    lo, hi = con.execute(f"SELECT min(day), max(day) FROM {delta}").fetchone()
+    if lo is None:
+        return
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _loop_district AS SELECT day, district_code,"
+        f" {', '.join(f'sum({c}) AS {c}' for c in names)} FROM {delta} GROUP BY ALL"
+    )
+    for table, key, rows, columns in (
+        ("loop_daily", "grid_code", delta, f"day, {CODES}"),
+        ("loop_district_daily", "district_code", "_loop_district", "day, district_code"),
+    ):
+        con.execute(_TARGETS.format(delta=rows, key=key, table=table), {"lo": lo, "hi": hi})
+        added = ", ".join(f"{c} = {table}.{c} + d.{c}" for c in names)
+        con.execute(f"UPDATE {table} SET {added} FROM _loop_target d WHERE {table}.rowid = d.rid")
         con.execute(
-            "DELETE FROM loop_daily t WHERE day >= $lo AND day < $hi AND EXISTS (SELECT 1 FROM _loop_keys k"
-            " WHERE k.grid_code IS NOT DISTINCT FROM t.grid_code AND k.day = t.day)",
-            {"lo": lo, "hi": hi},
+            f"INSERT INTO {table} BY NAME SELECT {columns}, {', '.join(names)} FROM _loop_target WHERE rid IS NULL"
         )
-        con.execute(f"INSERT INTO loop_daily BY NAME {_rows_sql(_SOURCES, _KEYED)}", {"lo": lo, "hi": hi})
-        districts = (
-            " AND EXISTS (SELECT 1 FROM _loop_keys k"
-            " WHERE k.district_code IS NOT DISTINCT FROM t.district_code AND k.day = t.day)"
-        )
-        con.execute(
-            f"DELETE FROM loop_district_daily t WHERE day >= $lo AND day < $hi{districts}", {"lo": lo, "hi": hi}
-        )
-        con.execute(
-            f"INSERT INTO loop_district_daily BY NAME SELECT day, district_code, {_DISTRICT_SUMS} FROM loop_daily t"
-            f" WHERE day >= $lo AND day < $hi{districts} GROUP BY ALL",
-            {"lo": lo, "hi": hi},
-        )
-    con.execute("DROP TABLE IF EXISTS _loop_keys")
+    con.execute("DROP TABLE _loop_target")
+    con.execute("DROP TABLE _loop_district")
 
 
 _INCIDENT_FIELDS = pa.schema(
