@@ -129,7 +129,7 @@ def insert_new_incidents(con: duckdb.DuckDBPyConnection, rows: list[dict], actor
         "(?, NULL, 'reported', ?, ?, ?)",
         [[r["incident_id"], r["reported_at"], actor, note] for r, actor in zip(rows, actors, strict=True)],
     )
-    loop_rollup.add_incidents(con, loop_rollup.incident_fields(rows))
+    loop_rollup.add_incident_rows(con, rows)
     append_recent_rows(con, rows)
 
 

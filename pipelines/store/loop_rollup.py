@@ -18,11 +18,13 @@ are read directly.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import duckdb
+import pandas as pd
 import pyarrow as pa
 
 SUMS = (
@@ -76,6 +78,8 @@ _SOURCES = {
     "resolved": "resolutions t WHERE true",
     "checks": "verifications t WHERE true",
 }
+
+
 def _rows_sql(sources: dict[str, str], extra: str = "") -> str:
     """One row per (day, grid codes) with every sum, from the given part sources (FROM … WHERE …)."""
     parts = []
@@ -197,11 +201,6 @@ _INCIDENT_FIELDS = pa.schema(
 """The incident columns the roll-up reads (a missing one is NULL)."""
 
 
-def incident_fields(rows: list[dict]) -> pa.Table:
-    """The roll-up's columns of new incident rows (dicts), typed (free text never reaches the roll-up)."""
-    return pa.Table.from_pylist([{k: r.get(k) for k in _INCIDENT_FIELDS.names} for r in rows], schema=_INCIDENT_FIELDS)
-
-
 def add_incidents(con: duckdb.DuckDBPyConnection, rows: pa.Table) -> None:
     """Append the contribution of incidents never stored before (a batch or an intake), their deadline and
     resolution parts, from the rows themselves (no read of ``incidents``)."""
@@ -221,6 +220,52 @@ def add_incidents(con: duckdb.DuckDBPyConnection, rows: pa.Table) -> None:
         _append(con, _rows_sql(sources))
     finally:
         con.unregister("_loop_new")
+
+
+def add_incident_rows(con: duckdb.DuckDBPyConnection, rows: list[dict]) -> None:
+    """:func:`add_incidents` for a few new incidents given as dicts (an intake's group): their sums are added
+    up here, by the rules of :data:`PART_SELECTS`, and appended with one statement per table."""
+    grids: dict[tuple, list[int]] = {}
+    for row in rows:
+        codes = tuple(row.get(c) for c in _CODE_NAMES)
+        for day, part in _contributions(row):
+            totals = grids.setdefault((day, *codes), [0] * len(SUMS))
+            for name, value in part.items():
+                totals[SUMS.index(name)] += value
+    districts: dict[tuple, list[int]] = {}
+    for (day, *codes), totals in grids.items():
+        into = districts.setdefault((day, codes[-1]), [0] * len(SUMS))
+        into[:] = [a + b for a, b in zip(into, totals, strict=True)]
+    for table, columns, keyed in (
+        ("loop_daily", f"day, {CODES}", grids),
+        ("loop_district_daily", "day, district_code", districts),
+    ):
+        if keyed:
+            marks = f"({', '.join('?' * (len(next(iter(keyed))) + len(SUMS)))})"
+            con.execute(
+                f"INSERT INTO {table} ({columns}, {', '.join(SUMS)}) VALUES {', '.join([marks] * len(keyed))}",
+                [value for key, totals in keyed.items() for value in (*key, *totals)],
+            )
+
+
+def _missing(value) -> bool:
+    return value is None or bool(pd.isna(value))  # NaT or NaN from a frame's records
+
+
+def _contributions(row: dict) -> Iterator[tuple[dt.date, dict[str, int]]]:
+    """(day, sums) of one new incident: its deadline part and, when resolved, its resolution part."""
+    due, resolved, reported = (row.get(c) for c in ("due_at", "resolved_at", "reported_at"))
+    done = not _missing(resolved)
+    if not _missing(due) and not row.get("archived"):
+        yield due.date(), {"due": 1, "closed": int(done), "closed_on_time": int(done and resolved <= due)}
+    if done:
+        part = {"resolved": 1}
+        if not _missing(reported):
+            part |= {"handling_us": (resolved - reported) // dt.timedelta(microseconds=1), "handling_n": 1}
+        satisfaction = row.get("satisfaction")
+        if row.get("status") == "evaluated" and not _missing(satisfaction):
+            part |= {"satisfaction_sum": int(satisfaction), "satisfaction_n": 1}
+        yield resolved.date(), part
 
 
 _SQL_TYPES = {pa.timestamp("us"): "TIMESTAMP", pa.string(): "VARCHAR", pa.int8(): "TINYINT", pa.bool_(): "BOOLEAN"}
