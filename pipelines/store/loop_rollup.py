@@ -156,7 +156,7 @@ _TARGETS = """
 CREATE OR REPLACE TEMP TABLE _loop_target AS
 SELECT d.*, t.rid FROM {delta} d LEFT JOIN (
     SELECT day, {key}, min(rowid) AS rid FROM {table}
-    WHERE day >= $lo AND day <= $hi AND ({key} IN (SELECT {key} FROM {delta}) OR {key} IS NULL) GROUP BY ALL
+    WHERE day >= $lo AND day <= $hi AND ({key} IN (SELECT {key} FROM {delta}){nulls}) GROUP BY ALL
 ) t ON t.day = d.day AND t.{key} IS NOT DISTINCT FROM d.{key}
 """
 
@@ -166,18 +166,27 @@ def merge_delta(con: duckdb.DuckDBPyConnection, delta: str) -> None:
     ``loop_daily`` per (grid_code, day) and to ``loop_district_daily`` per (district_code, day): an UPDATE of
     one existing row per key, an INSERT where the key has no row yet."""
     names = [r[0] for r in con.execute(f"DESCRIBE {delta}").fetchall() if r[0] in SUMS]
-    lo, hi = con.execute(f"SELECT min(day), max(day) FROM {delta}").fetchone()
+    lo, hi, *nulls = con.execute(
+        f"SELECT min(day), max(day), bool_or(grid_code IS NULL), bool_or(district_code IS NULL) FROM {delta}"
+    ).fetchone()
     if lo is None:
         return
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE _loop_district AS SELECT day, district_code,"
         f" {', '.join(f'sum({c}) AS {c}' for c in names)} FROM {delta} GROUP BY ALL"
     )
-    for table, key, rows, columns in (
-        ("loop_daily", "grid_code", delta, f"day, {CODES}"),
-        ("loop_district_daily", "district_code", "_loop_district", "day, district_code"),
+    for (table, key, rows, columns), null in zip(
+        (
+            ("loop_daily", "grid_code", delta, f"day, {CODES}"),
+            ("loop_district_daily", "district_code", "_loop_district", "day, district_code"),
+        ),
+        nulls,
+        strict=True,
     ):
-        con.execute(_TARGETS.format(delta=rows, key=key, table=table), {"lo": lo, "hi": hi})
+        # a NULL key (an incident outside every grid) is looked for only when there is one: OR … IS NULL
+        # defeats the pruning of the sorted table's row groups
+        nulls_sql = f" OR {key} IS NULL" if null else ""
+        con.execute(_TARGETS.format(delta=rows, key=key, table=table, nulls=nulls_sql), {"lo": lo, "hi": hi})
         added = ", ".join(f"{c} = {table}.{c} + d.{c}" for c in names)
         con.execute(f"UPDATE {table} SET {added} FROM _loop_target d WHERE {table}.rowid = d.rid")
         con.execute(
