@@ -109,30 +109,28 @@ def rebuild(con: duckdb.DuckDBPyConnection) -> None:
 
 
 @contextmanager
-def kept(con: duckdb.DuckDBPyConnection, ids_relation: str) -> Iterator[None]:
-    """Keep the roll-up right across the rewrite of ``resolutions`` for the incidents in ``ids_relation`` (a
-    registered relation with incident_id) after ``incidents`` changed, by delta: their old contribution (the
+def kept(con: duckdb.DuckDBPyConnection, rows_relation: str) -> Iterator[None]:
+    """Keep the roll-up right across the rewrite of ``resolutions`` for the incidents whose rows, as
+    ``incidents`` holds them after a change, are ``rows_relation``, by delta: their old contribution (the
     deadline part with the old resolution time, and the resolution part, both from ``resolutions`` before the
     rewrite) is subtracted and their new one (from ``incidents``) added to the few keyed rows they touch
     (:func:`merge_delta`), at a cost proportional to the incidents, not to the days × grids.  Their checks did
     not change (a new check is appended by :func:`add_check`)."""
-    ids = f"incident_id IN (SELECT incident_id FROM {ids_relation})"
-    fields = ", ".join(_INCIDENT_FIELDS.names)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _loop_now AS SELECT incident_id, {fields} FROM incidents WHERE {ids}")
+    ids = f"incident_id IN (SELECT incident_id FROM {rows_relation})"
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE _loop_was AS SELECT incident_id, {_RESOLUTION_FIELDS} FROM resolutions"
         f" WHERE {ids}"
     )
     old_due = (
         f"(SELECT n.due_at, n.archived, w.resolved_at, {', '.join(f'n.{c}' for c in _CODE_NAMES)}"
-        " FROM _loop_now n LEFT JOIN _loop_was w USING (incident_id)) t"
+        f" FROM {rows_relation} n LEFT JOIN _loop_was w USING (incident_id)) t"
         " WHERE due_at IS NOT NULL AND NOT coalesce(archived, false)"
     )
     old = _rows_sql({"due": old_due, "resolved": "_loop_was t WHERE true"})
     new = _rows_sql(
         {
-            "due": "_loop_now t WHERE due_at IS NOT NULL AND NOT coalesce(archived, false)",
-            "resolved": "_loop_now t WHERE resolved_at IS NOT NULL",
+            "due": f"{rows_relation} t WHERE due_at IS NOT NULL AND NOT coalesce(archived, false)",
+            "resolved": f"{rows_relation} t WHERE resolved_at IS NOT NULL",
         }
     )
     sums = [c for c in SUMS if c not in _CHECK_SUMS]
@@ -142,7 +140,6 @@ def kept(con: duckdb.DuckDBPyConnection, ids_relation: str) -> Iterator[None]:
         f" FROM (({new}) UNION ALL (SELECT day, {CODES}, {negated} FROM ({old}))) GROUP BY ALL"
         f" HAVING {' OR '.join(f'sum({c}) <> 0' for c in sums)}"
     )
-    con.execute("DROP TABLE _loop_now")
     con.execute("DROP TABLE _loop_was")
     yield
     merge_delta(con, "_loop_change")
