@@ -58,16 +58,15 @@ def rebuild_recent(con: duckdb.DuckDBPyConnection, now: dt.datetime | None = Non
     set_meta(con, _SINCE_KEY, since.isoformat(sep=" "))
 
 
-def sync_recent(con: duckdb.DuckDBPyConnection, ids_table: str) -> None:
-    """Bring the incidents whose ids are in the registered relation ``ids_table`` in step (after any change)."""
+def sync_recent(con: duckdb.DuckDBPyConnection, rows_table: str) -> None:
+    """Bring the incidents in step whose rows (as ``incidents`` holds them now, after any change) are the
+    relation ``rows_table``."""
     since = recent_since(con)
     if since is None:
         return
-    con.execute(f"DELETE FROM recent_incidents WHERE incident_id IN (SELECT incident_id FROM {ids_table})")
+    con.execute(f"DELETE FROM recent_incidents WHERE incident_id IN (SELECT incident_id FROM {rows_table})")
     con.execute(
-        f"INSERT INTO recent_incidents SELECT {RECENT_COLUMNS} FROM incidents"
-        f" WHERE {_KEEP} AND incident_id IN (SELECT incident_id FROM {ids_table})",
-        {"since": since},
+        f"INSERT INTO recent_incidents SELECT {RECENT_COLUMNS} FROM {rows_table} WHERE {_KEEP}", {"since": since}
     )
 
 

@@ -129,7 +129,7 @@ def insert_new_incidents(con: duckdb.DuckDBPyConnection, rows: list[dict], actor
         "(?, NULL, 'reported', ?, ?, ?)",
         [[r["incident_id"], r["reported_at"], actor, note] for r, actor in zip(rows, actors, strict=True)],
     )
-    loop_rollup.add_incidents(con, loop_rollup.incident_fields(rows))
+    loop_rollup.add_incident_rows(con, rows)
     append_recent_rows(con, rows)
 
 
@@ -263,18 +263,20 @@ def sync_derived_tables(con: duckdb.DuckDBPyConnection, ids=None) -> None:
         rebuild_recent(con)
         return
     con.register("_sync_ids", as_arrow(ids))
-    try:
-        with loop_rollup.kept(con, "_sync_ids"):
+    try:  # the incidents' rows are read once (a scan of the incident ids), then every table reads the copy
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _sync_rows AS SELECT * FROM incidents"
+            " WHERE incident_id IN (SELECT incident_id FROM _sync_ids)"
+        )
+        with loop_rollup.kept(con, "_sync_rows"):
             for table, columns, condition in (
                 ("open_incidents", OPEN_COLUMNS, OPEN_LIVE_SQL),
                 ("resolutions", RESOLVED_COLUMNS, "resolved_at IS NOT NULL"),
             ):
-                con.execute(f"DELETE FROM {table} WHERE incident_id IN (SELECT incident_id FROM _sync_ids)")
-                con.execute(
-                    f"INSERT INTO {table} SELECT {columns} FROM incidents"
-                    f" WHERE {condition} AND incident_id IN (SELECT incident_id FROM _sync_ids)"
-                )
-            sync_recent(con, "_sync_ids")
+                con.execute(f"DELETE FROM {table} WHERE incident_id IN (SELECT incident_id FROM _sync_rows)")
+                con.execute(f"INSERT INTO {table} SELECT {columns} FROM _sync_rows WHERE {condition}")
+            sync_recent(con, "_sync_rows")
+        con.execute("DROP TABLE _sync_rows")
     finally:
         con.unregister("_sync_ids")
 

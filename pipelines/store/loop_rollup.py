@@ -10,19 +10,21 @@ A row holds, for one grid (and its community, street, district codes) and one da
   (the community's 核查 scores).
 
 A (grid, day) may have several rows: readers sum them.  Writes that only add rows (a new incident, a new
-check) append their own contribution; writes that change an incident (a transition, a reopen) recompute the
-(grid, day) keys it touched, old and new, from the base tables (:func:`kept`); a full rewrite of the derived
-tables rebuilds it (:func:`rebuild`).  The whistles and 议事 parts of the indicators are small tables and
+check) append their own contribution; writes that change an incident (a transition, a reopen) subtract its
+old contribution and add its new one to one row of each (grid, day) key it touches (:func:`kept`); a full
+rewrite of the derived tables rebuilds it (:func:`rebuild`).  The whistles and 议事 parts of the indicators are small tables and
 are read directly.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import duckdb
+import pandas as pd
 import pyarrow as pa
 
 SUMS = (
@@ -76,10 +78,6 @@ _SOURCES = {
     "resolved": "resolutions t WHERE true",
     "checks": "verifications t WHERE true",
 }
-_KEYED = (
-    " AND t.{time} >= $lo AND t.{time} < $hi AND EXISTS (SELECT 1 FROM _loop_keys k"
-    " WHERE k.grid_code IS NOT DISTINCT FROM t.grid_code AND k.day = t.{time}::DATE)"
-)
 
 
 def _rows_sql(sources: dict[str, str], extra: str = "") -> str:
@@ -111,49 +109,88 @@ def rebuild(con: duckdb.DuckDBPyConnection) -> None:
 
 
 @contextmanager
-def kept(con: duckdb.DuckDBPyConnection, ids_relation: str) -> Iterator[None]:
-    """Keep the roll-up right across the rewrite of ``resolutions`` for the incidents in ``ids_relation`` (a
-    registered relation with incident_id) after ``incidents`` changed: the (grid, day) keys they touch — the
-    deadline day, the resolution day now (``incidents``) and before (``resolutions``, not yet rewritten) —
-    are recomputed from the base tables once the rewrite is done.  Their checks did not change (a new
-    check is appended by :func:`add_check`)."""
-    ids = f"incident_id IN (SELECT incident_id FROM {ids_relation})"
+def kept(con: duckdb.DuckDBPyConnection, rows_relation: str) -> Iterator[None]:
+    """Keep the roll-up right across the rewrite of ``resolutions`` for the incidents whose rows, as
+    ``incidents`` holds them after a change, are ``rows_relation``, by delta: their old contribution (the
+    deadline part with the old resolution time, and the resolution part, both from ``resolutions`` before the
+    rewrite) is subtracted and their new one (from ``incidents``) added to the few keyed rows they touch
+    (:func:`merge_delta`), at a cost proportional to the incidents, not to the days × grids.  Their checks did
+    not change (a new check is appended by :func:`add_check`)."""
+    ids = f"incident_id IN (SELECT incident_id FROM {rows_relation})"
     con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE _loop_keys AS SELECT DISTINCT grid_code, district_code, day FROM (
-            SELECT grid_code, district_code, unnest([due_at::DATE, resolved_at::DATE]) AS day FROM incidents
-            WHERE {ids}
-            UNION ALL SELECT grid_code, district_code, resolved_at::DATE FROM resolutions WHERE {ids}
-        ) WHERE day IS NOT NULL
-        """
+        f"CREATE OR REPLACE TEMP TABLE _loop_was AS SELECT incident_id, {_RESOLUTION_FIELDS} FROM resolutions"
+        f" WHERE {ids}"
     )
+    old_due = (
+        f"(SELECT n.due_at, n.archived, w.resolved_at, {', '.join(f'n.{c}' for c in _CODE_NAMES)}"
+        f" FROM {rows_relation} n LEFT JOIN _loop_was w USING (incident_id)) t"
+        " WHERE due_at IS NOT NULL AND NOT coalesce(archived, false)"
+    )
+    old = _rows_sql({"due": old_due, "resolved": "_loop_was t WHERE true"})
+    new = _rows_sql(
+        {
+            "due": f"{rows_relation} t WHERE due_at IS NOT NULL AND NOT coalesce(archived, false)",
+            "resolved": f"{rows_relation} t WHERE resolved_at IS NOT NULL",
+        }
+    )
+    sums = [c for c in SUMS if c not in _CHECK_SUMS]
+    negated = ", ".join(f"-{c} AS {c}" for c in sums)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _loop_change AS SELECT day, {CODES}, {', '.join(f'sum({c}) AS {c}' for c in sums)}"
+        f" FROM (({new}) UNION ALL (SELECT day, {CODES}, {negated} FROM ({old}))) GROUP BY ALL"
+        f" HAVING {' OR '.join(f'sum({c}) <> 0' for c in sums)}"
+    )
+    con.execute("DROP TABLE _loop_was")
     yield
-    refresh_keys(con)
+    merge_delta(con, "_loop_change")
+    con.execute("DROP TABLE _loop_change")
 
 
-def refresh_keys(con: duckdb.DuckDBPyConnection) -> None:
-    """Recompute the rows of the (grid_code, day) keys in the temp table ``_loop_keys`` (then dropped)."""
-    lo, hi = con.execute("SELECT min(day), max(day) + 1 FROM _loop_keys").fetchone()
-    if lo is not None:
+_CODE_NAMES = [c.strip() for c in CODES.split(",")]
+_RESOLUTION_FIELDS = f"resolved_at, reported_at, status, satisfaction, {CODES}"
+_CHECK_SUMS = ("reworked", "evaluation_sum", "evaluation_n")
+_TARGETS = """
+CREATE OR REPLACE TEMP TABLE _loop_target AS
+SELECT d.*, t.rid FROM {delta} d LEFT JOIN (
+    SELECT day, {key}, min(rowid) AS rid FROM {table}
+    WHERE day >= $lo AND day <= $hi AND ({key} IN (SELECT {key} FROM {delta}){nulls}) GROUP BY ALL
+) t ON t.day = d.day AND t.{key} IS NOT DISTINCT FROM d.{key}
+"""
+
+
+def merge_delta(con: duckdb.DuckDBPyConnection, delta: str) -> None:
+    """Add the signed sums of the table ``delta`` (day, codes, some of :data:`SUMS`; one row per key) to
+    ``loop_daily`` per (grid_code, day) and to ``loop_district_daily`` per (district_code, day): an UPDATE of
+    one existing row per key, an INSERT where the key has no row yet."""
+    names = [r[0] for r in con.execute(f"DESCRIBE {delta}").fetchall() if r[0] in SUMS]
+    lo, hi, *nulls = con.execute(
+        f"SELECT min(day), max(day), bool_or(grid_code IS NULL), bool_or(district_code IS NULL) FROM {delta}"
+    ).fetchone()
+    if lo is None:
+        return
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _loop_district AS SELECT day, district_code,"
+        f" {', '.join(f'sum({c}) AS {c}' for c in names)} FROM {delta} GROUP BY ALL"
+    )
+    for (table, key, rows, columns), null in zip(
+        (
+            ("loop_daily", "grid_code", delta, f"day, {CODES}"),
+            ("loop_district_daily", "district_code", "_loop_district", "day, district_code"),
+        ),
+        nulls,
+        strict=True,
+    ):
+        # a NULL key (an incident outside every grid) is looked for only when there is one: OR … IS NULL
+        # defeats the pruning of the sorted table's row groups
+        nulls_sql = f" OR {key} IS NULL" if null else ""
+        con.execute(_TARGETS.format(delta=rows, key=key, table=table, nulls=nulls_sql), {"lo": lo, "hi": hi})
+        added = ", ".join(f"{c} = {table}.{c} + d.{c}" for c in names)
+        con.execute(f"UPDATE {table} SET {added} FROM _loop_target d WHERE {table}.rowid = d.rid")
         con.execute(
-            "DELETE FROM loop_daily t WHERE day >= $lo AND day < $hi AND EXISTS (SELECT 1 FROM _loop_keys k"
-            " WHERE k.grid_code IS NOT DISTINCT FROM t.grid_code AND k.day = t.day)",
-            {"lo": lo, "hi": hi},
+            f"INSERT INTO {table} BY NAME SELECT {columns}, {', '.join(names)} FROM _loop_target WHERE rid IS NULL"
         )
-        con.execute(f"INSERT INTO loop_daily BY NAME {_rows_sql(_SOURCES, _KEYED)}", {"lo": lo, "hi": hi})
-        districts = (
-            " AND EXISTS (SELECT 1 FROM _loop_keys k"
-            " WHERE k.district_code IS NOT DISTINCT FROM t.district_code AND k.day = t.day)"
-        )
-        con.execute(
-            f"DELETE FROM loop_district_daily t WHERE day >= $lo AND day < $hi{districts}", {"lo": lo, "hi": hi}
-        )
-        con.execute(
-            f"INSERT INTO loop_district_daily BY NAME SELECT day, district_code, {_DISTRICT_SUMS} FROM loop_daily t"
-            f" WHERE day >= $lo AND day < $hi{districts} GROUP BY ALL",
-            {"lo": lo, "hi": hi},
-        )
-    con.execute("DROP TABLE IF EXISTS _loop_keys")
+    con.execute("DROP TABLE _loop_target")
+    con.execute("DROP TABLE _loop_district")
 
 
 _INCIDENT_FIELDS = pa.schema(
@@ -168,11 +205,6 @@ _INCIDENT_FIELDS = pa.schema(
     ]
 )
 """The incident columns the roll-up reads (a missing one is NULL)."""
-
-
-def incident_fields(rows: list[dict]) -> pa.Table:
-    """The roll-up's columns of new incident rows (dicts), typed (free text never reaches the roll-up)."""
-    return pa.Table.from_pylist([{k: r.get(k) for k in _INCIDENT_FIELDS.names} for r in rows], schema=_INCIDENT_FIELDS)
 
 
 def add_incidents(con: duckdb.DuckDBPyConnection, rows: pa.Table) -> None:
@@ -194,6 +226,52 @@ def add_incidents(con: duckdb.DuckDBPyConnection, rows: pa.Table) -> None:
         _append(con, _rows_sql(sources))
     finally:
         con.unregister("_loop_new")
+
+
+def add_incident_rows(con: duckdb.DuckDBPyConnection, rows: list[dict]) -> None:
+    """:func:`add_incidents` for a few new incidents given as dicts (an intake's group): their sums are added
+    up here, by the rules of :data:`PART_SELECTS`, and appended with one statement per table."""
+    grids: dict[tuple, list[int]] = {}
+    for row in rows:
+        codes = tuple(row.get(c) for c in _CODE_NAMES)
+        for day, part in _contributions(row):
+            totals = grids.setdefault((day, *codes), [0] * len(SUMS))
+            for name, value in part.items():
+                totals[SUMS.index(name)] += value
+    districts: dict[tuple, list[int]] = {}
+    for (day, *codes), totals in grids.items():
+        into = districts.setdefault((day, codes[-1]), [0] * len(SUMS))
+        into[:] = [a + b for a, b in zip(into, totals, strict=True)]
+    for table, columns, keyed in (
+        ("loop_daily", f"day, {CODES}", grids),
+        ("loop_district_daily", "day, district_code", districts),
+    ):
+        if keyed:
+            marks = f"({', '.join('?' * (len(next(iter(keyed))) + len(SUMS)))})"
+            con.execute(
+                f"INSERT INTO {table} ({columns}, {', '.join(SUMS)}) VALUES {', '.join([marks] * len(keyed))}",
+                [value for key, totals in keyed.items() for value in (*key, *totals)],
+            )
+
+
+def _missing(value) -> bool:
+    return value is None or bool(pd.isna(value))  # NaT or NaN from a frame's records
+
+
+def _contributions(row: dict) -> Iterator[tuple[dt.date, dict[str, int]]]:
+    """(day, sums) of one new incident: its deadline part and, when resolved, its resolution part."""
+    due, resolved, reported = (row.get(c) for c in ("due_at", "resolved_at", "reported_at"))
+    done = not _missing(resolved)
+    if not _missing(due) and not row.get("archived"):
+        yield due.date(), {"due": 1, "closed": int(done), "closed_on_time": int(done and resolved <= due)}
+    if done:
+        part = {"resolved": 1}
+        if not _missing(reported):
+            part |= {"handling_us": (resolved - reported) // dt.timedelta(microseconds=1), "handling_n": 1}
+        satisfaction = row.get("satisfaction")
+        if row.get("status") == "evaluated" and not _missing(satisfaction):
+            part |= {"satisfaction_sum": int(satisfaction), "satisfaction_n": 1}
+        yield resolved.date(), part
 
 
 _SQL_TYPES = {pa.timestamp("us"): "TIMESTAMP", pa.string(): "VARCHAR", pa.int8(): "TINYINT", pa.bool_(): "BOOLEAN"}
