@@ -30,6 +30,9 @@ COLUMN_SCALE = [0, "#2c7bb6", 0.25, "#00a6ca", 0.5, "#f9d057", 0.75, "#f29e2e", 
 """H3 columns: cool to hot by incident count (as Kepler.gl's hexagon layer)."""
 BELOW_ORDER = ("gt-buildings", "gt-columns", "gt-labels")
 """Style layers drawn above plotly's area traces; an area trace goes below the first of these present."""
+SCENE_SOURCES = ("labels", "buildings", "columns")
+"""The style's own GeoJSON sources: a drill-down or a live update sends their data beside the figure."""
+EMPTY = {"type": "FeatureCollection", "features": []}
 M_PER_DEG = 111_320.0
 UNIT_SUFFIXES = ("社区", "街道", "村", "镇", "区")
 
@@ -43,27 +46,30 @@ def style(
     columns: dict | None = None,
     text_scale: float = 1.0,
     text_colour: str = "#e6f0ff",
+    complete: bool = False,
 ) -> dict:
     """A MapLibre style: background, optional raster tiles, then buildings, H3 columns and names (bottom up).
 
     ``labels``, ``buildings`` and ``columns`` are GeoJSON FeatureCollections from the functions below.
     The same inputs give the same style, so a live refresh that changed nothing does not re-load it.
+    ``complete``: every scene source and layer is present even when empty, so that styles of different
+    units differ only in their sources' data (see :func:`split_scene`).
     """
     # never an empty ``sources``: plotly prunes empty objects from a re-drawn layout and MapLibre then
     # rejects the style ("missing required property sources"); an empty names source is always valid
-    sources: dict = {"labels": {"type": "geojson", "data": {"type": "FeatureCollection", "features": []}}}
+    sources: dict = {"labels": {"type": "geojson", "data": EMPTY}}
     layers: list[dict] = [{"id": "gt-ground", "type": "background", "paint": {"background-color": background}}]
     if tile_url:
         sources["tiles"] = {"type": "raster", "tiles": [tile_url], "tileSize": 256}
         layers.append({"id": "gt-tiles", "type": "raster", "source": "tiles", "paint": {"raster-opacity": 0.55}})
-    if buildings and buildings["features"]:
-        sources["buildings"] = {"type": "geojson", "data": buildings}
+    if complete or (buildings and buildings["features"]):
+        sources["buildings"] = {"type": "geojson", "data": buildings or EMPTY}
         layers.append(_extrusion("gt-buildings", "buildings", UNIT_SCALE, 0.88))
-    if columns and columns["features"]:
-        sources["columns"] = {"type": "geojson", "data": columns}
+    if complete or (columns and columns["features"]):
+        sources["columns"] = {"type": "geojson", "data": columns or EMPTY}
         layers.append(_extrusion("gt-columns", "columns", COLUMN_SCALE, 0.8))
-    if labels and labels["features"]:
-        sources["labels"] = {"type": "geojson", "data": labels}
+    if complete or (labels and labels["features"]):
+        sources["labels"] = {"type": "geojson", "data": labels or EMPTY}
         layers.extend(_label_layers(text_scale, text_colour, background))
     return {"version": 8, "sources": sources, "layers": layers}
 
@@ -74,6 +80,22 @@ def below_for(map_style: dict | str) -> str | None:
         return None
     ids = {layer["id"] for layer in map_style["layers"]}
     return next((i for i in BELOW_ORDER if i in ids), None)
+
+
+def split_scene(map_style: dict) -> tuple[dict, dict]:
+    """The style with empty scene sources, and those sources' data ({source: FeatureCollection}).
+
+    A complete style (every scene layer present) split this way is the same object for every unit of a
+    page, so plotly.js keeps the MapLibre style (no ``setStyle``, no re-created traces) and the browser
+    puts the data into the sources (``assets/map.js``, ``applyScene``): a drill-down is a data patch.
+    """
+    sources = dict(map_style["sources"])
+    scene = {}
+    for name in SCENE_SOURCES:
+        if name in sources:
+            scene[name] = sources[name]["data"]
+            sources[name] = {**sources[name], "data": EMPTY}
+    return {**map_style, "sources": sources}, scene
 
 
 def _extrusion(layer_id: str, source: str, stops: list, opacity: float) -> dict:

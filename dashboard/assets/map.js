@@ -26,8 +26,39 @@
     return [[w, s], [e, n]];
   }
 
+  const SCENE_SOURCES = ["labels", "buildings", "columns"];
+  const SCENE_WAIT_MS = 30000;
+  let latestScene = null;
+
+  /* Puts a scene's names, buildings and columns into the style's sources once the map has its style
+     (on first paint the figure may not be drawn yet).  Marks the graph with the scene's key. */
+  function putScene(scene, graphId, since) {
+    if (scene !== latestScene) { return; }  /* a newer scene arrived meanwhile */
+    const found = mapOf(graphId);
+    let sources = null;
+    try {
+      sources = found && SCENE_SOURCES.map((name) => found.map.getSource(name));
+    } catch (e) { sources = null; }
+    if (!sources || sources.some((source) => !source)) {
+      if (Date.now() - since < SCENE_WAIT_MS) { window.setTimeout(() => putScene(scene, graphId, since), 40); }
+      return;
+    }
+    SCENE_SOURCES.forEach(function (name, i) {
+      if (scene[name]) { sources[i].setData(scene[name]); }
+    });
+    found.gd.dataset.gtScene = scene.key;
+  }
+
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
     gridtwin_map: {
+      /* The map's scene (names, 3D buildings, H3 columns) as data of the style's sources: the style itself
+         stays the same object, so plotly.js keeps the MapLibre style and a drill-down is a data patch. */
+      applyScene: function (scene, graphId) {
+        if (!scene) { return noUpdate(); }
+        latestScene = scene;
+        putScene(scene, graphId, Date.now());
+        return noUpdate();
+      },
       /* The map element's size in CSS pixels: the server fits each unit's view to it. */
       viewport: function (graphId) {
         const el = document.getElementById(graphId);

@@ -9,6 +9,7 @@ import flask
 from dash import ClientsideFunction, Dash, Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
+from dashboard import map_style
 from dashboard.components import incident_panel
 from dashboard.components.shell import mirror, page_stores, sync_query, unit_of
 from dashboard.components.urls import ALL_LAYERS, INDICATORS, WINDOW_KEYS, lang_of, parse_query
@@ -91,6 +92,8 @@ def layout(**query) -> html.Div:
         children=[
             *page_stores("command"),
             dcc.Store(id="command-map-meta"),
+            dcc.Store(id="command-map-scene"),
+            dcc.Store(id="command-scene-applied"),
             dcc.Store(id="command-map-view"),
             dcc.Store(id="command-viewport"),
             dcc.Store(id="command-map-focus"),
@@ -184,6 +187,7 @@ def register_callbacks(app: Dash, context) -> None:
     @app.callback(
         Output("command-map", "figure"),
         Output("command-map-meta", "data"),
+        Output("command-map-scene", "data"),
         Input("command-unit", "data"),
         Input("command-layers", "value"),
         Input("command-indicator", "value"),
@@ -219,7 +223,9 @@ def register_callbacks(app: Dash, context) -> None:
         )
         fig = view.with_view(fig, remembered)
         view.scale_text(fig, view.chart_font_px(screen))  # colour bar and legend as large as the charts
-        return fig, {"unit": [level, code], "res": res}
+        # the style stays the same object for every unit; its names, buildings and columns travel beside it
+        fig["layout"]["map"]["style"], scene = map_style.split_scene(fig["layout"]["map"]["style"])
+        return fig, {"unit": [level, code], "res": res}, {"key": fig["layout"]["uirevision"], **scene}
 
     @app.callback(
         Output("command-kpis", "children"),
@@ -248,6 +254,13 @@ def _register_flights(app: Dash, data) -> None:
     """The map's real size (the server fits views to it) and the smooth flights (assets/map.js)."""
     app.clientside_callback(
         ClientsideFunction("gridtwin_map", "viewport"), Output("command-viewport", "data"), Input("command-map", "id")
+    )
+    app.clientside_callback(
+        ClientsideFunction("gridtwin_map", "applyScene"),
+        Output("command-scene-applied", "data"),
+        Input("command-map-scene", "data"),
+        State("command-map", "id"),
+        prevent_initial_call=True,
     )
     app.clientside_callback(
         ClientsideFunction("gridtwin_map", "flyToChild"),
