@@ -63,7 +63,13 @@
       viewport: function (graphId) {
         const el = document.getElementById(graphId);
         const box = el ? el.getBoundingClientRect() : { width: 0, height: 0 };
-        return { width: Math.round(box.width), height: Math.round(box.height) };
+        const size = { width: Math.round(box.width), height: Math.round(box.height) };
+        /* remembered for the next page load: the server then ships the first map with the page
+           (components/map_reply.py; the screen width in the same steps as the page's SCREEN callback) */
+        const screen = Math.round(window.innerWidth / 160) * 160;
+        document.cookie = "gt_viewport=" + size.width + "x" + size.height + "x" + screen
+          + "; path=/; max-age=31536000; SameSite=Lax";
+        return size;
       },
       /* A click on a child unit: fly to it at once, while the server draws the child's map. */
       flyToChild: function (click, graphId) {
