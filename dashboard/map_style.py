@@ -31,7 +31,7 @@ COLUMN_SCALE = [0, "#2c7bb6", 0.25, "#00a6ca", 0.5, "#f9d057", 0.75, "#f29e2e", 
 BELOW_ORDER = ("gt-buildings", "gt-columns", "gt-labels")
 """Style layers drawn above plotly's area traces; an area trace goes below the first of these present."""
 SCENE_SOURCES = ("labels", "buildings", "columns")
-"""The style's own GeoJSON sources: a drill-down or a live update sends their data beside the figure."""
+"""The style's own GeoJSON sources: the browser puts their data in without re-loading the style."""
 EMPTY = {"type": "FeatureCollection", "features": []}
 M_PER_DEG = 111_320.0
 UNIT_SUFFIXES = ("社区", "街道", "村", "镇", "区")
@@ -53,7 +53,7 @@ def style(
     ``labels``, ``buildings`` and ``columns`` are GeoJSON FeatureCollections from the functions below.
     The same inputs give the same style, so a live refresh that changed nothing does not re-load it.
     ``complete``: every scene source and layer is present even when empty, so that styles of different
-    units differ only in their sources' data (see :func:`split_scene`).
+    units differ only in their sources' data (the browser then patches that data: assets/map.js).
     """
     # never an empty ``sources``: plotly prunes empty objects from a re-drawn layout and MapLibre then
     # rejects the style ("missing required property sources"); an empty names source is always valid
@@ -80,22 +80,6 @@ def below_for(map_style: dict | str) -> str | None:
         return None
     ids = {layer["id"] for layer in map_style["layers"]}
     return next((i for i in BELOW_ORDER if i in ids), None)
-
-
-def split_scene(map_style: dict) -> tuple[dict, dict]:
-    """The style with empty scene sources, and those sources' data ({source: FeatureCollection}).
-
-    A complete style (every scene layer present) split this way is the same object for every unit of a
-    page, so plotly.js keeps the MapLibre style (no ``setStyle``, no re-created traces) and the browser
-    puts the data into the sources (``assets/map.js``, ``applyScene``): a drill-down is a data patch.
-    """
-    sources = dict(map_style["sources"])
-    scene = {}
-    for name in SCENE_SOURCES:
-        if name in sources:
-            scene[name] = sources[name]["data"]
-            sources[name] = {**sources[name], "data": EMPTY}
-    return {**map_style, "sources": sources}, scene
 
 
 def _extrusion(layer_id: str, source: str, stops: list, opacity: float) -> dict:

@@ -1,4 +1,4 @@
-"""The command map's reply — figure, meta and scene — built the same way by the map callback and by the
+"""The command map's reply — figure and meta — built the same way by the map callback and by the
 page's layout, so the first figure ships with the page instead of a callback round trip after it loads.
 
 The server fits each unit to the map's real size, which only the browser knows: ``assets/map.js`` keeps
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 
-from dashboard import map_style
 from dashboard.views import command as view
 
 VIEWPORT_COOKIE = "gt_viewport"
@@ -35,10 +34,10 @@ def signature(unit: tuple, controls: tuple, version, known, viewport, screen) ->
 
 
 def map_reply(data, tile_url, unit: tuple, controls: tuple, version, known, viewport, screen, state) -> tuple:
-    """(figure, meta, scene) of the command map; ``controls`` are (layers, indicator, window, start, end).
+    """(figure, meta) of the command map; ``controls`` are (layers, indicator, window, start, end).
 
-    The figure's style is the complete style with empty scene sources (the same object for every unit);
-    the scene — names, buildings, columns — is put into those sources by the browser (map.js ``applyScene``).
+    The figure's style is complete (every scene layer, even empty): the browser takes the scene's data out
+    of it before plotly.js draws it, so plotly sees one style for every unit (assets/map.js, ``hookReact``).
     """
     level, code = unit
     layers, indicator, window, start, end = controls
@@ -59,11 +58,10 @@ def map_reply(data, tile_url, unit: tuple, controls: tuple, version, known, view
     )
     fig = view.with_view(fig, remembered)
     view.scale_text(fig, view.chart_font_px(screen))  # colour bar and legend as large as the charts
-    fig["layout"]["map"]["style"], scene = map_style.split_scene(fig["layout"]["map"]["style"])
     meta = {
         "unit": [level, code],
         "res": res,
         "version": version,
         "sig": signature(unit, controls, version, known, viewport, screen),
     }
-    return fig, meta, {"key": fig["layout"]["uirevision"], **scene}
+    return fig, meta

@@ -86,7 +86,7 @@ def _controls(state: dict, lang: str) -> html.Div:
 
 def first_map(state: dict) -> dict:
     """The map of the page's unit for its first paint, when this browser told its map's size before (a cookie):
-    figure, meta, scene, viewport and screen (empty otherwise: the map callback then draws it)."""
+    figure, meta, viewport and screen (empty otherwise: the map callback then draws it)."""
     viewport, screen = map_reply.remembered_screen(flask.request.cookies, state["screen"] == "wall")
     if viewport is None:
         return {}
@@ -95,13 +95,13 @@ def first_map(state: dict) -> dict:
     unit = (state["level"], state["code"]) if state["level"] in LEVELS else data.shapes.home()
     controls = (state["layers"], state["ind"], state["window"], state.get("from"), state.get("to"))
     try:
-        fig, meta, scene = map_reply.map_reply(
+        fig, meta = map_reply.map_reply(
             data, context.tile_url, unit, controls, data.live.version(), None, viewport, screen, state
         )
     except Exception:  # the map callback answers (and reports) the same request; the page itself must load
         LOG.exception("first map of %s not built with the page", unit)
         return {}
-    return {"figure": fig, "meta": meta, "scene": scene, "viewport": viewport, "screen": screen}
+    return {"figure": fig, "meta": meta, "viewport": viewport, "screen": screen}
 
 
 def layout(**query) -> html.Div:
@@ -116,8 +116,6 @@ def layout(**query) -> html.Div:
         children=[
             *page_stores("command"),
             dcc.Store(id="command-map-meta", data=first.get("meta")),
-            dcc.Store(id="command-map-scene", data=first.get("scene")),
-            dcc.Store(id="command-scene-applied"),
             dcc.Store(id="command-map-view"),
             dcc.Store(id="command-viewport", data=first.get("viewport")),
             dcc.Store(id="command-map-focus"),
@@ -211,7 +209,6 @@ def register_callbacks(app: Dash, context) -> None:
     @app.callback(
         Output("command-map", "figure"),
         Output("command-map-meta", "data"),
-        Output("command-map-scene", "data"),
         Input("command-unit", "data"),
         Input("command-layers", "value"),
         Input("command-indicator", "value"),
@@ -266,12 +263,6 @@ def _register_flights(app: Dash, data) -> None:
     """The map's real size (the server fits views to it) and the smooth flights (assets/map.js)."""
     app.clientside_callback(
         ClientsideFunction("gridtwin_map", "viewport"), Output("command-viewport", "data"), Input("command-map", "id")
-    )
-    app.clientside_callback(
-        ClientsideFunction("gridtwin_map", "applyScene"),
-        Output("command-scene-applied", "data"),
-        Input("command-map-scene", "data"),
-        State("command-map", "id"),
     )
     app.clientside_callback(
         ClientsideFunction("gridtwin_map", "flyToChild"),
