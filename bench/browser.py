@@ -43,7 +43,6 @@ MAP_READY = """
 const gd = document.querySelector('#command-map .js-plotly-plot');
 const sub = gd && gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot;
 const ready = sub && sub.map && sub.map.loaded() && !sub.map.isMoving()
-    && gd.dataset.gtScene === gd.layout.uirevision
     && document.querySelector('#command-kpis .gt-kpi')
     && !document.querySelector('[data-dash-is-loading="true"]');
 return ready ? [performance.now(), gd.layout.uirevision] : null;

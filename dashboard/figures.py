@@ -156,10 +156,9 @@ def map_figure(
 ) -> dict:
     """A dark, self-drawn map of a unit (the layout every page's map shares).
 
-    With a ``scene`` (the command map) the style carries names, 3D buildings and H3 columns (all of its
-    layers, even empty ones) and the camera has the scene's pitch and bearing; area traces are drawn below them.
+    With a ``scene`` (the command map) the style carries names, 3D buildings and H3 columns and the
+    camera has the scene's pitch and bearing; area traces are drawn below them.
     """
-    complete = bool(scene)  # every scene layer present: the command map's style is the same for every unit
     scene = scene or {}
     style = styles.style(
         BG,
@@ -168,7 +167,6 @@ def map_figure(
         buildings=scene.get("buildings"),
         columns=scene.get("columns"),
         text_scale=scene.get("text_scale", 1.0),
-        complete=complete,
     )
     below = styles.below_for(style)
     if below:

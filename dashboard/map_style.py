@@ -30,9 +30,6 @@ COLUMN_SCALE = [0, "#2c7bb6", 0.25, "#00a6ca", 0.5, "#f9d057", 0.75, "#f29e2e", 
 """H3 columns: cool to hot by incident count (as Kepler.gl's hexagon layer)."""
 BELOW_ORDER = ("gt-buildings", "gt-columns", "gt-labels")
 """Style layers drawn above plotly's area traces; an area trace goes below the first of these present."""
-SCENE_SOURCES = ("labels", "buildings", "columns")
-"""The style's own GeoJSON sources: the browser puts their data in without re-loading the style."""
-EMPTY = {"type": "FeatureCollection", "features": []}
 M_PER_DEG = 111_320.0
 UNIT_SUFFIXES = ("社区", "街道", "村", "镇", "区")
 
@@ -46,30 +43,27 @@ def style(
     columns: dict | None = None,
     text_scale: float = 1.0,
     text_colour: str = "#e6f0ff",
-    complete: bool = False,
 ) -> dict:
     """A MapLibre style: background, optional raster tiles, then buildings, H3 columns and names (bottom up).
 
     ``labels``, ``buildings`` and ``columns`` are GeoJSON FeatureCollections from the functions below.
     The same inputs give the same style, so a live refresh that changed nothing does not re-load it.
-    ``complete``: every scene source and layer is present even when empty, so that styles of different
-    units differ only in their sources' data (the browser then patches that data: assets/map.js).
     """
     # never an empty ``sources``: plotly prunes empty objects from a re-drawn layout and MapLibre then
     # rejects the style ("missing required property sources"); an empty names source is always valid
-    sources: dict = {"labels": {"type": "geojson", "data": EMPTY}}
+    sources: dict = {"labels": {"type": "geojson", "data": {"type": "FeatureCollection", "features": []}}}
     layers: list[dict] = [{"id": "gt-ground", "type": "background", "paint": {"background-color": background}}]
     if tile_url:
         sources["tiles"] = {"type": "raster", "tiles": [tile_url], "tileSize": 256}
         layers.append({"id": "gt-tiles", "type": "raster", "source": "tiles", "paint": {"raster-opacity": 0.55}})
-    if complete or (buildings and buildings["features"]):
-        sources["buildings"] = {"type": "geojson", "data": buildings or EMPTY}
+    if buildings and buildings["features"]:
+        sources["buildings"] = {"type": "geojson", "data": buildings}
         layers.append(_extrusion("gt-buildings", "buildings", UNIT_SCALE, 0.88))
-    if complete or (columns and columns["features"]):
-        sources["columns"] = {"type": "geojson", "data": columns or EMPTY}
+    if columns and columns["features"]:
+        sources["columns"] = {"type": "geojson", "data": columns}
         layers.append(_extrusion("gt-columns", "columns", COLUMN_SCALE, 0.8))
-    if complete or (labels and labels["features"]):
-        sources["labels"] = {"type": "geojson", "data": labels or EMPTY}
+    if labels and labels["features"]:
+        sources["labels"] = {"type": "geojson", "data": labels}
         layers.extend(_label_layers(text_scale, text_colour, background))
     return {"version": 8, "sources": sources, "layers": layers}
 

@@ -3,24 +3,21 @@
 from __future__ import annotations
 
 import json
-import logging
 
 import dash
 import flask
 from dash import ClientsideFunction, Dash, Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
-from dashboard.components import incident_panel, map_reply
+from dashboard.components import incident_panel
 from dashboard.components.shell import mirror, page_stores, sync_query, unit_of
 from dashboard.components.urls import ALL_LAYERS, INDICATORS, WINDOW_KEYS, lang_of, parse_query
 from dashboard.i18n import t
-from dashboard.pages import current
-from dashboard.queries import CHILD, LEVELS
+from dashboard.queries import CHILD
 from dashboard.views import command as view
 
 dash.register_page(__name__, path="/", name="指挥中心", title="一网统管 · 全息网格地图", order=0)
 
-LOG = logging.getLogger(__name__)
 TOUR_MS = 20_000
 SCREEN = """
 function (_unit) {
@@ -84,43 +81,21 @@ def _controls(state: dict, lang: str) -> html.Div:
     )
 
 
-def first_map(state: dict) -> dict:
-    """The map of the page's unit for its first paint, when this browser told its map's size before (a cookie):
-    figure, meta, viewport and screen (empty otherwise: the map callback then draws it)."""
-    viewport, screen = map_reply.remembered_screen(flask.request.cookies, state["screen"] == "wall")
-    if viewport is None:
-        return {}
-    context = current()
-    data = context.data
-    unit = (state["level"], state["code"]) if state["level"] in LEVELS else data.shapes.home()
-    controls = (state["layers"], state["ind"], state["window"], state.get("from"), state.get("to"))
-    try:
-        fig, meta = map_reply.map_reply(
-            data, context.tile_url, unit, controls, data.live.version(), None, viewport, screen, state
-        )
-    except Exception:  # the map callback answers (and reports) the same request; the page itself must load
-        LOG.exception("first map of %s not built with the page", unit)
-        return {}
-    return {"figure": fig, "meta": meta, "viewport": viewport, "screen": screen}
-
-
 def layout(**query) -> html.Div:
     state = parse_query(query)
     lang = state["lang"]
     touring = state["screen"] == "wall" and state["tour"] == "1"
     map_config = {"displaylogo": False, "scrollZoom": True, "modeBarButtonsToRemove": ["select", "lasso"]}
-    first = first_map(state)
-    graph = {"figure": first["figure"]} if first else {}
     return html.Div(
         className="gt-command",
         children=[
             *page_stores("command"),
-            dcc.Store(id="command-map-meta", data=first.get("meta")),
+            dcc.Store(id="command-map-meta"),
             dcc.Store(id="command-map-view"),
-            dcc.Store(id="command-viewport", data=first.get("viewport")),
+            dcc.Store(id="command-viewport"),
             dcc.Store(id="command-map-focus"),
             dcc.Store(id="command-flight"),
-            dcc.Store(id="command-screen", data=first.get("screen")),
+            dcc.Store(id="command-screen"),
             dcc.Interval(id="command-tour", interval=TOUR_MS, disabled=not touring),
             html.Section(
                 className="gt-left",
@@ -135,7 +110,7 @@ def layout(**query) -> html.Div:
                 className="gt-center",
                 children=[
                     _controls(state, lang),
-                    dcc.Graph(id="command-map", className="gt-map", config=map_config, **graph),
+                    dcc.Graph(id="command-map", className="gt-map", config=map_config),
                     html.Div(t("click_hint", lang), className="gt-hint"),
                 ],
             ),
@@ -222,19 +197,29 @@ def register_callbacks(app: Dash, context) -> None:
         State("command-map-meta", "data"),
         State("url", "search"),
     )
-    def update_map(unit, layers, indicator, window, start, end, version, known, viewport, screen, meta, search):
+    def update_map(unit, layers, indicator, window, start, end, _version, known, viewport, screen, meta, search):
         level, code = unit_of(unit, shapes)
-        panned = ctx.triggered_id == "command-map-view" and meta
-        if panned and meta.get("res") == view.map_resolution(data, level, code, known, viewport)[1]:
+        remembered, res = view.map_resolution(data, level, code, known, viewport)
+        if ctx.triggered_id == "command-map-view" and meta and meta.get("res") == res:
             raise PreventUpdate  # a pan, or a zoom within the same hexagon size: the browser already shows it
-        if version in (None, -1) and meta:
-            version = meta.get("version")  # not polled yet: the figure shipped with the page is as new
-        controls = (layers, indicator, window, start, end)
-        if meta and meta.get("sig") == map_reply.signature((level, code), controls, version, known, viewport, screen):
-            raise PreventUpdate  # the page came with this very figure
-        return map_reply.map_reply(
-            data, tile_url, (level, code), controls, version, known, viewport, screen, parse_query(search)
+        state = parse_query(search)
+        fig = view.build_command_map(
+            data,
+            tile_url,
+            level,
+            code,
+            layers or [],
+            indicator,
+            window,
+            (start, end),
+            res,
+            state["lang"],
+            state["screen"],
+            viewport,
         )
+        fig = view.with_view(fig, remembered)
+        view.scale_text(fig, view.chart_font_px(screen))  # colour bar and legend as large as the charts
+        return fig, {"unit": [level, code], "res": res}
 
     @app.callback(
         Output("command-kpis", "children"),
