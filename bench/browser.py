@@ -92,6 +92,7 @@ Object.defineProperty(window, 'Plotly', {configurable: true, get: () => plotly, 
     value.react = function (gd) {
         const t0 = performance.now();
         const id = gd && gd.parentElement && gd.parentElement.id;
+        window.__gtTrace.push([t0, t0, t0, 'Plotly.react called ' + id, 0, 0]);
         return react.apply(this, arguments).then(function (r) {
             window.__gtTrace.push([t0, performance.now(), performance.now(), 'Plotly.react ' + id, 0, 0]);
             return r;
