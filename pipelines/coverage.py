@@ -356,4 +356,5 @@ def load_planner(con) -> PlannerModel | None:
         links_for(links, "facility", facilities["facility_id"]),
     )
     _ = model.building_ids  # the Arrow ids a one-type update writes with, built with the rest of the model
+    _ = network.segment_grid  # what attaching a clicked site or a type's facilities searches
     return model
