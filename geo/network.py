@@ -30,13 +30,16 @@ from scipy.sparse import csgraph
 from scipy.spatial import cKDTree
 
 from geo.noding import snap_round
+from geo.segment_grid import SegmentGrid, build_segment_grid, nearest_segments, segment_parts
 
 SNAP_M = 3.0
 """Line ends closer than this are one junction; an end this close to a line is joined onto it."""
 
-ATTACH_REACHES_M = (12.0, 60.0)
-"""Segments within a box of these half-widths around a point are measured exactly, the small box first;
-farther points use a tree search."""
+ATTACH_REACH_M = 60.0
+"""Points within this of a segment find their nearest one in the grid of segments; farther ones use a tree search."""
+
+ATTACH_CELL_M = 25.0
+"""Side of the cells the segments are bucketed in for :func:`attach`."""
 
 GRID_SIZE_M = 0.01
 """Noding precision: coordinates are snap-rounded to 1 cm."""
@@ -123,8 +126,18 @@ class WalkNetwork:
 
     @cached_property
     def segment_tree(self) -> shapely.STRtree:
-        """A spatial index of :meth:`segments`, built once (attaching one clicked point must not rebuild it)."""
+        """A spatial index of :meth:`segments`, built once (for points far from every road)."""
         return shapely.STRtree(self.segments())
+
+    @cached_property
+    def segment_parts(self) -> tuple[np.ndarray, ...]:
+        """The segments' start, direction and squared length, as :func:`attach` measures distances with them."""
+        return segment_parts(self.node_xy[self.edge_u], self.node_xy[self.edge_v])
+
+    @cached_property
+    def segment_grid(self) -> SegmentGrid:
+        """The segments bucketed in square cells, built once (attaching one clicked point must not rebuild it)."""
+        return build_segment_grid(self.node_xy[self.edge_u], self.node_xy[self.edge_v], ATTACH_CELL_M)
 
     @cached_property
     def csr(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -246,49 +259,19 @@ def _pixel_keys(q: np.ndarray) -> np.ndarray:
     return (q[:, 0] << 32) ^ (q[:, 1] & 0xFFFFFFFF)
 
 
-def _point_segment_distance(x: np.ndarray, y: np.ndarray, network: WalkNetwork, edge: np.ndarray) -> np.ndarray:
-    a = network.node_xy[network.edge_u[edge]]
-    ab = network.node_xy[network.edge_v[edge]] - a
-    t = np.clip(((x - a[:, 0]) * ab[:, 0] + (y - a[:, 1]) * ab[:, 1]) / np.maximum((ab**2).sum(axis=1), 1e-12), 0, 1)
-    return np.hypot(x - a[:, 0] - ab[:, 0] * t, y - a[:, 1] - ab[:, 1] * t)
-
-
-def _nearest_within(network: WalkNetwork, x: np.ndarray, y: np.ndarray, reach: float):
-    """(point, segment) of the points whose nearest segment lies within ``reach`` m (exact: any segment that
-    close meets the point's box of half-width ``reach``); ties go to the lowest segment number."""
-    point_idx, edge = network.segment_tree.query(shapely.box(x - reach, y - reach, x + reach, y + reach))
-    gap = _point_segment_distance(x[point_idx], y[point_idx], network, edge)
-    order = np.lexsort((edge, gap, point_idx))
-    point_idx, edge, gap = point_idx[order], edge[order], gap[order]
-    first = np.r_[True, point_idx[1:] != point_idx[:-1]] if len(point_idx) else np.zeros(0, bool)
-    first &= gap <= reach  # a farther segment may be beaten by one outside the box
-    return point_idx[first], edge[first]
-
-
 def attach(network: WalkNetwork, x: np.ndarray, y: np.ndarray) -> Attachment:
     """Join points (local metres) to the nearest point of the nearest segment."""
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     if len(x) == 0 or len(network.edge_u) == 0:
         empty = np.zeros(len(x))
         return Attachment(np.full(len(x), -1, dtype=np.int64), empty, np.full(len(x), np.inf))
-    # candidate segments by envelope (cheap, no GEOS distance per pair), exact distance in numpy: first in a
-    # small box (most points are that close to a road), the rest in a larger one, then the tree's nearest search
-    found_points, found_edges = [], []
-    missing = np.arange(len(x))
-    for reach in ATTACH_REACHES_M:
-        point_idx, edge = _nearest_within(network, x[missing], y[missing], reach)
-        found_points.append(missing[point_idx])
-        found_edges.append(edge)
-        missing = np.delete(missing, point_idx)
-    if len(missing):
-        far_idx, far_edge = network.segment_tree.query_nearest(
-            shapely.points(x[missing], y[missing]), all_matches=False
-        )
-        found_points.append(missing[far_idx])
-        found_edges.append(far_edge)
-    point_idx, edge = np.concatenate(found_points), np.concatenate(found_edges)
-    order = np.argsort(point_idx)
-    edge = edge[order].astype(np.int64)
+    # the nearest segment within ATTACH_REACH_M from the grid of segments (exact, ties to the lowest number);
+    # a point farther from every road than that asks the tree
+    edge = nearest_segments(network.segment_grid, network.segment_parts, x, y, ATTACH_REACH_M)
+    far = np.flatnonzero(edge < 0)
+    if len(far):
+        far_idx, far_edge = network.segment_tree.query_nearest(shapely.points(x[far], y[far]), all_matches=False)
+        edge[far[far_idx]] = far_edge
     a = network.node_xy[network.edge_u[edge]]
     b = network.node_xy[network.edge_v[edge]]
     ab = b - a

@@ -30,6 +30,7 @@ from pipelines.errors import GridtwinError
 from pipelines.roadclass import RoadFilter, walkable_roads
 from pipelines.standards import CUSTOM_TIER, mark_required, required_types
 from pipelines.store import coverage as stored
+from pipelines.store.coverage_network import links_for, network_rows, network_tables
 from pipelines.store.meta import bump_data_version
 
 NETWORK = "network"
@@ -108,7 +109,11 @@ def compute_coverage(
 
     mark = time.perf_counter()
     say("写入数据库")
-    nodes, edges, links = _network_rows(network, frame, inputs.building_ids, facilities, placed)
+    nodes, edges, links = (
+        network_rows(network, inputs.building_ids, facilities["facility_id"], placed.b_links, placed.f_links)
+        if network
+        else (None, None, None)
+    )
     run = {
         "method": method,
         "walk_speed_m_per_min": walk_speed_m_per_min,
@@ -248,49 +253,6 @@ def _results(inputs: _Inputs, targets: _Targets, all_dist, speed: float, method:
     return pa.concat_tables(rows), pd.DataFrame(type_rows)
 
 
-def _network_rows(network, frame: LocalFrame, building_ids: pa.Array, facilities: pd.DataFrame, placed: _Placed):
-    """Nodes, edges and links of the network as Arrow tables to store (None for straight lines)."""
-    if network is None:
-        return None, None, None
-    lon, lat = frame.to_lnglat(network.node_xy[:, 0], network.node_xy[:, 1])
-    nodes = pa.table(
-        {
-            "node_id": np.arange(network.n_nodes, dtype=np.int32),
-            "x": network.node_xy[:, 0],
-            "y": network.node_xy[:, 1],
-            "lon": lon,
-            "lat": lat,
-        }
-    )
-    edges = pa.table(
-        {
-            "edge_id": np.arange(len(network.edge_u), dtype=np.int32),
-            "u": network.edge_u.astype(np.int32),
-            "v": network.edge_v.astype(np.int32),
-            "length_m": network.edge_length,
-        }
-    )
-    links = pa.concat_tables(
-        [
-            _links_table("building", building_ids, placed.b_links),
-            _links_table("facility", facilities["facility_id"], placed.f_links),
-        ]
-    )
-    return nodes, edges, links
-
-
-def _links_table(kind: str, ids: pd.Series | pa.Array, links: Attachment) -> pa.Table:
-    return pa.table(
-        {
-            "kind": pa.repeat(pa.scalar(kind), len(ids)),
-            "item_id": ids if isinstance(ids, pa.Array) else pa.array(ids.astype(str).to_numpy()),
-            "edge_id": links.edge.astype(np.int32),
-            "along_m": links.along_m,
-            "offset_m": links.offset_m,
-        }
-    )
-
-
 # --- the planner's in-memory model ------------------------------------------------------------
 
 
@@ -380,7 +342,7 @@ def load_planner(con) -> PlannerModel | None:
         table["x"], table["y"] = frame.to_xy(table["lon"].to_numpy(), table["lat"].to_numpy())
     if method == STRAIGHT_LINE:
         return PlannerModel(method, frame, None, buildings, None, facilities, None)
-    nodes, edges, links = stored.network_tables(con)
+    nodes, edges, links = network_tables(con)
     network = WalkNetwork(
         frame, np.column_stack([nodes["x"], nodes["y"]]), edges["u"].astype(np.int64), edges["v"].astype(np.int64)
     )
@@ -389,15 +351,10 @@ def load_planner(con) -> PlannerModel | None:
         frame,
         network,
         buildings,
-        _links_for(links, "building", buildings["building_id"]),
+        links_for(links, "building", buildings["building_id"]),
         facilities,
-        _links_for(links, "facility", facilities["facility_id"]),
+        links_for(links, "facility", facilities["facility_id"]),
     )
     _ = model.building_ids  # the Arrow ids a one-type update writes with, built with the rest of the model
+    _ = network.segment_grid  # what attaching a clicked site or a type's facilities searches
     return model
-
-
-def _links_for(links: pd.DataFrame, kind: str, ids: pd.Series) -> Attachment:
-    own = links[links["kind"] == kind].set_index("item_id").reindex(ids.astype(str).to_numpy())
-    edge = own["edge_id"].fillna(-1).astype(np.int64).to_numpy()
-    return Attachment(edge, own["along_m"].fillna(0.0).to_numpy(), own["offset_m"].fillna(np.inf).to_numpy())

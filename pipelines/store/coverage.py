@@ -114,14 +114,6 @@ def latest_run(con: duckdb.DuckDBPyConnection) -> tuple[str, str] | None:
     return con.execute("SELECT method, report FROM coverage_runs ORDER BY run_id DESC LIMIT 1").fetchone()
 
 
-def network_tables(con: duckdb.DuckDBPyConnection) -> tuple[dict, dict, pd.DataFrame]:
-    """The stored walking network: node arrays, edge arrays and the building/facility links."""
-    nodes = con.execute("SELECT x, y FROM network_nodes ORDER BY node_id").fetchnumpy()
-    edges = con.execute("SELECT u, v FROM network_edges ORDER BY edge_id").fetchnumpy()
-    links = con.execute("SELECT kind, item_id, edge_id, along_m, offset_m FROM network_links").df()
-    return nodes, edges, links
-
-
 def coverage_types_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return con.execute(
         "SELECT type, tier_minutes, threshold_m, required, method, facilities FROM coverage_types"
