@@ -55,7 +55,7 @@ class CoveragePlanner:
             self.areas(*self._home())
             model = self.network()
             if model is not None and model.network is not None:
-                _ = model.network.segment_tree  # a clicked site attaches to it
+                _ = model.network.segment_tree  # a clicked site far from every road searches it
 
     def _home(self) -> tuple[str, str | None]:
         with self._db.cursor() as cur:
