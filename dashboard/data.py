@@ -54,7 +54,7 @@ class DashboardData:
         )
         self.shared = SharedResults(changes, self.clock, start_event=self.run(change_queries.last_event))
         self.warmed = threading.Event()  # set once warm() has finished, whether or not every cache was built
-        self.cold = None  # `gridtwin serve --archive`: history older than the file's, for the cockpit's 同比
+        self.cold = None  # serve --archive: older history (cockpit's 同比, ranking, playback)
 
     def cursor(self):
         return self.con.cursor()
@@ -62,6 +62,14 @@ class DashboardData:
     def run(self, query, *args, **kwargs):
         """``query(cursor, *args, **kwargs)`` on a cursor of its own: safe from any thread (e.g. the query pool)."""
         with self.cursor() as cur:
+            return query(cur, *args, **kwargs)
+
+    def run_span(self, since: dt.datetime, until: dt.datetime, query, *args, **kwargs):
+        """:meth:`run` for a query over incidents and resolutions in [since, until): a span that starts before the
+        file's hot period also reads the archive's older history (``serve --archive``, :mod:`pipelines.store.cold`)."""
+        if self.cold is None or not self.cold.reaches(since):
+            return self.run(query, *args, **kwargs)
+        with self.cold.cursor(self.con, since, until) as cur:
             return query(cur, *args, **kwargs)
 
     def warm(self) -> None:

@@ -174,10 +174,11 @@ class LiveModel:
 
     def ranking(self, level: str, code: str | None, child: str, since: dt.datetime) -> pd.DataFrame:
         level, code = self.ranking_unit(level, code, child)
-        return self._run(queries.ranking, level, code, child, since, self.clock())
+        now = self.clock()
+        return self._db.run_span(since, now, queries.ranking, level, code, child, since, now)
 
     def playback(self, level, code, res, start, end) -> pd.DataFrame:
-        return self._run(queries.playback_counts, level, code, res, start, end)
+        return self._db.run_span(start, end, queries.playback_counts, level, code, res, start, end)
 
 
 def _small_unit_kpis(reported: pd.DataFrame, resolved: pd.DataFrame, overdue: int, now: dt.datetime) -> dict:

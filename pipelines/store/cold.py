@@ -60,14 +60,17 @@ class ColdHistory:
         return self.hot_start is None or since < self.hot_start
 
     def months(self, since: dt.datetime, until: dt.datetime) -> list[str] | None:
-        """Months whose incidents may fall due or be resolved in [since, until); None: all (no manifest)."""
+        """Months whose incidents may be reported (the partition's month), fall due or be resolved in
+        [since, until); None: all (no manifest)."""
         if not self.ranges:
             return None
         lo, hi = since.isoformat(timespec="microseconds"), until.isoformat(timespec="microseconds")
+        first, last = f"{since:%Y-%m}", f"{until:%Y-%m}"
         return sorted(
             month
             for month, r in self.ranges.items()
-            if any(
+            if first <= month <= last
+            or any(
                 r.get(f"{c}_min") is not None and r[f"{c}_min"] < hi and r[f"{c}_max"] >= lo
                 for c in ("due", "resolved")
             )
