@@ -60,7 +60,8 @@ class LiveModel:
     # --- map -----------------------------------------------------------------
     def indicators(self, level: str, code: str | None, since: dt.datetime) -> pd.DataFrame:
         children = self.shapes.children(level, code)["frame"]
-        counts = self._run(queries.child_indicators, level, code, since, self.clock())
+        now = self.clock()
+        counts = self._db.run_span(since, now, queries.child_indicators, level, code, since, now)
         merged = children[["code", "name", "population"]].merge(counts, on="code", how="left")
         for column in ("window_count", "open_count", "overdue_count"):
             merged[column] = merged[column].fillna(0).astype(int)
@@ -69,7 +70,7 @@ class LiveModel:
         return merged
 
     def cells(self, level, code, res, since, until) -> tuple[pd.DataFrame, dict]:
-        frame = self._run(queries.cell_counts, level, code, res, since, until, MAX_CELLS)
+        frame = self._db.run_span(since, until, queries.cell_counts, level, code, res, since, until, MAX_CELLS)
         frame["id"] = [format(int(c), "x") for c in frame["cell"]]
         shapes = self.shapes.hexagons(frame["cell"].to_numpy(np.uint64))
         frame["lon"] = [s[1] for s in shapes]
@@ -99,7 +100,8 @@ class LiveModel:
         return self.shapes.named(newest), self.shapes.named(self._run(queries.most_overdue, level, code, now))
 
     def categories(self, level, code, since):
-        return self._run(queries.category_counts, level, code, since, self.clock())
+        now = self.clock()
+        return self._db.run_span(since, now, queries.category_counts, level, code, since, now)
 
     def trend(self, level, code):
         return self._run(queries.hourly_trend, level, code, self.clock())
@@ -120,7 +122,7 @@ class LiveModel:
             "newest": pool.submit(run, queries.newest, level, code, now),
             "overdue": pool.submit(run, queries.most_overdue, level, code, now),
             "names": pool.submit(self.shapes.grid_names),
-            "categories": pool.submit(run, queries.category_counts, level, code, since, now),
+            "categories": pool.submit(self._db.run_span, since, now, queries.category_counts, level, code, since, now),
             "trend": pool.submit(run, queries.hourly_trend, level, code, now),
         }
         if level == "grid":

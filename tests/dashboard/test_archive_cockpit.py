@@ -81,25 +81,35 @@ def test_last_year_comes_from_the_archive_and_equals_the_all_in_one_database(two
     assert with_archive["unit"]["last_year"]["due"] > 0
 
 
-def _ranking_and_playback(path, archive=None):
-    """The leader ranking of streets since a day of last year, and a week of last year's playback (the first
-    hours of a month included: its incidents fall due only later)."""
+def _windowed_views(path, archive=None):
+    """Views over a window reaching into last year: the leader ranking of streets, the command centre's map
+    shading, categories and H3 counts since that day, and a week of last year's playback (the first hours of a
+    month included: its incidents fall due only later)."""
     data = DashboardData(path, clock=lambda: UNTIL)
     try:
         if archive is not None:
             data.cold = open_cold_history(data.con, str(archive))
-        ranking = data.live.ranking("city", None, "street", dt.datetime(2025, 11, 20))
+        since = dt.datetime(2025, 11, 20)  # the command centre's custom window reaching into last year
+        ranking = data.live.ranking("city", None, "street", since)
         playback = data.live.playback("city", None, 7, dt.datetime(2025, 6, 1), dt.datetime(2025, 6, 8))
+        window = data.live.indicators("city", None, since)[["code", "window_count"]]
+        categories = data.live.categories("city", None, since).sort_values("category", ignore_index=True)
+        cells, _ = data.live.cells("city", None, 7, since, UNTIL)
+        ranking.attrs = {
+            "window": window,
+            "categories": categories,
+            "cells": cells.sort_values("cell", ignore_index=True),
+        }
         return ranking, playback.sort_values(["step", "cell"], ignore_index=True)
     finally:
         data.close()
 
 
-def test_ranking_and_playback_of_last_year_read_the_archive_and_equal_the_all_in_one_database(two_years):
+def test_windows_into_last_year_read_the_archive_and_equal_the_all_in_one_database(two_years):
     full, hot, archive = two_years
-    want_ranking, want_playback = _ranking_and_playback(full)
-    got_ranking, got_playback = _ranking_and_playback(hot, archive)
-    without_ranking, without_playback = _ranking_and_playback(hot)
+    want_ranking, want_playback = _windowed_views(full)
+    got_ranking, got_playback = _windowed_views(hot, archive)
+    without_ranking, without_playback = _windowed_views(hot)
     assert len(want_playback) and want_playback["n"].sum() > 0 and without_playback.empty
     pd.testing.assert_frame_equal(got_playback, want_playback, check_dtype=False)
     assert want_ranking["incidents"].sum() > without_ranking["incidents"].sum()
@@ -110,6 +120,9 @@ def test_ranking_and_playback_of_last_year_read_the_archive_and_equal_the_all_in
         want_ranking.drop(columns="overdue").sort_values("code", ignore_index=True),
         check_dtype=False,
     )
+    for name, count in (("window", "window_count"), ("categories", "n"), ("cells", "n")):
+        assert want_ranking.attrs[name][count].sum() > without_ranking.attrs[name][count].sum()
+        pd.testing.assert_frame_equal(got_ranking.attrs[name], want_ranking.attrs[name], check_dtype=False)
 
 
 def test_serve_refuses_an_archive_without_incidents(two_years, tmp_path, capsys):
