@@ -54,7 +54,7 @@ class DashboardData:
         )
         self.shared = SharedResults(changes, self.clock, start_event=self.run(change_queries.last_event))
         self.warmed = threading.Event()  # set once warm() has finished, whether or not every cache was built
-        self.cold = None  # serve --archive: older history (cockpit's 同比, ranking, playback)
+        self.cold = None  # serve --archive: older history, for windows before the file's (run_span)
 
     def cursor(self):
         return self.con.cursor()
