@@ -10,6 +10,8 @@ Integer sums are exact (int64, no float weights).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -38,56 +40,89 @@ def incident_sums(rows: pa.Table) -> tuple[pa.Table, pa.Table]:
     archived = _flag(rows, "archived", lambda column: column, n)
     evaluated = _flag(rows, "status", lambda column: pc.equal(column.cast(pa.string()), "evaluated"), n)
     satisfaction, rated = _numbers(rows, "satisfaction", n)
-    is_resolved, has_report = ~np.isnat(resolved), ~np.isnat(reported)
-
-    on_due = np.flatnonzero(~np.isnat(due) & ~archived)
-    on_resolved = np.flatnonzero(is_resolved)
-    values = np.zeros((len(on_due) + len(on_resolved), len(PART_SUMS)), dtype=np.int64)
-    head, tail = values[: len(on_due)], values[len(on_due) :]
-    head[:, 0] = 1
-    head[:, 1] = is_resolved[on_due]
-    head[:, 2] = (resolved[on_due] <= due[on_due]) & is_resolved[on_due]
-    tail[:, 3] = 1
-    reported_too = has_report[on_resolved]
-    tail[:, 4] = np.where(reported_too, (resolved[on_resolved] - reported[on_resolved]).astype(np.int64), 0)
-    tail[:, 5] = reported_too
-    counted = evaluated[on_resolved] & rated[on_resolved]
-    tail[:, 6] = np.where(counted, satisfaction[on_resolved], 0)
-    tail[:, 7] = counted
-
-    source = np.concatenate([on_due, on_resolved])  # the incident row behind each contribution
-    days = np.concatenate([_days(due[on_due]), _days(resolved[on_resolved])])
-    codes, size = _code_keys(rows, n)
-    _, grid_sums, grid_first = _group(days, codes[source], size, values)
-    grid_rows = source[grid_first]
-    by_grid = _table(days[grid_first], {c: _codes(rows, c, grid_rows) for c in CODE_NAMES}, grid_sums)
-
-    district, district_size = _value_index(rows, "district_code", n)
-    grid_days = days[grid_first]
-    _, district_sums, district_first = _group(grid_days, district[grid_rows], district_size, grid_sums)
-    by_district = _table(
-        grid_days[district_first],
-        {"district_code": _codes(rows, "district_code", grid_rows[district_first])},
-        district_sums,
+    is_resolved = ~np.isnat(resolved)
+    on_due = np.flatnonzero(~np.isnat(due) & ~archived)  # rows with a deadline part
+    on_resolved = np.flatnonzero(is_resolved)  # rows with a resolution part
+    parts = Parts(
+        due_rows=len(on_due),
+        closed=is_resolved[on_due],
+        on_time=(resolved[on_due] <= due[on_due]) & is_resolved[on_due],
+        reported=~np.isnat(reported[on_resolved]),
+        handling_us=(resolved[on_resolved] - reported[on_resolved]).astype(np.int64),
+        rated=evaluated[on_resolved] & rated[on_resolved],
+        satisfaction=satisfaction[on_resolved],
     )
-    return by_grid, by_district
+    source = np.concatenate([on_due, on_resolved])  # the incident row behind each part
+    days = np.concatenate([_days(due[on_due]), _days(resolved[on_resolved])])
+    out = []
+    for names, (keys, size) in (
+        (CODE_NAMES, _code_keys(rows, n)),
+        (("district_code",), _value_index(rows, "district_code", n)),
+    ):
+        first, group = _groups(days, keys[source], size)
+        codes = {c: _codes(rows, c, source[first]) for c in names}
+        out.append(_table(days[first], codes, parts.sums(group, len(first))))
+    return out[0], out[1]
 
 
-def _group(days: np.ndarray, keys: np.ndarray, size: int, values: np.ndarray):
-    """Sum ``values`` rows per (day, key): (start of each group in key order, sums, first row of each group)."""
+@dataclass(frozen=True)
+class Parts:
+    """The deadline parts (the first ``due_rows``) and resolution parts (the rest) of new incidents: what each
+    adds to the sums of :data:`PART_SELECTS` (``pipelines.store.loop_rollup``)."""
+
+    due_rows: int
+    closed: np.ndarray  # per deadline part: resolved (at all)
+    on_time: np.ndarray  # per deadline part: resolved by the deadline
+    reported: np.ndarray  # per resolution part: has a report time
+    handling_us: np.ndarray  # per resolution part: resolved - reported (garbage where not ``reported``)
+    rated: np.ndarray  # per resolution part: evaluated with a satisfaction
+    satisfaction: np.ndarray
+
+    def sums(self, group: np.ndarray, groups: int) -> dict[str, np.ndarray]:
+        """Each of :data:`PART_SUMS` per group (``group``: the group of each part), exact in int64."""
+        due, resolution = group[: self.due_rows], group[self.due_rows :]
+
+        def count(of: np.ndarray) -> np.ndarray:
+            return np.bincount(of, minlength=groups).astype(np.int64)
+
+        handling = np.zeros(groups, dtype=np.int64)
+        np.add.at(handling, resolution[self.reported], self.handling_us[self.reported])
+        satisfaction = np.zeros(groups, dtype=np.int64)
+        np.add.at(satisfaction, resolution[self.rated], self.satisfaction[self.rated])
+        return {
+            "due": count(due),
+            "closed": count(due[self.closed]),
+            "closed_on_time": count(due[self.on_time]),
+            "resolved": count(resolution),
+            "handling_us": handling,
+            "handling_n": count(resolution[self.reported]),
+            "satisfaction_sum": satisfaction,
+            "satisfaction_n": count(resolution[self.rated]),
+        }
+
+
+def _groups(days: np.ndarray, keys: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Parts grouped by (day, key): (one part of each group, the group of each part)."""
     if len(days) == 0:
-        return np.zeros(0, np.int64), values[:0], np.zeros(0, np.int64)
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
     combined = (days - days.min()) * size + keys
-    order = np.argsort(combined)  # any row of a group stands for its codes: no stable sort needed
+    span = int(combined.max()) + 1
+    if span <= 4 * len(combined) + 1024:  # few possible keys: count them, no sort
+        group = (np.cumsum(np.bincount(combined, minlength=span) > 0) - 1)[combined]
+        first = np.empty(int(group.max()) + 1, dtype=np.int64)
+        first[group] = np.arange(len(group))  # any part of a group stands for its codes
+        return first, group
+    order = np.argsort(combined)
     ordered = combined[order]
-    start = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
-    return start, np.add.reduceat(values[order], start, axis=0), order[start]
+    starts = np.r_[True, ordered[1:] != ordered[:-1]]
+    group = np.empty(len(order), dtype=np.int64)
+    group[order] = np.cumsum(starts) - 1
+    return order[starts], group
 
 
-def _table(days: np.ndarray, codes: dict[str, pa.Array], sums: np.ndarray) -> pa.Table:
+def _table(days: np.ndarray, codes: dict[str, pa.Array], sums: dict[str, np.ndarray]) -> pa.Table:
     columns = {"day": pa.array(days.astype("datetime64[D]"), pa.date32()), **codes}
-    columns |= {name: pa.array(sums[:, k]) for k, name in enumerate(PART_SUMS)}
-    return pa.table(columns)
+    return pa.table(columns | {name: pa.array(values) for name, values in sums.items()})
 
 
 def _times(rows: pa.Table, name: str, n: int) -> np.ndarray:
@@ -141,14 +176,14 @@ def _value_index(rows: pa.Table, name: str, n: int) -> tuple[np.ndarray, int]:
 
 def _code_keys(rows: pa.Table, n: int) -> tuple[np.ndarray, int]:
     """One integer per row for its (grid, community, street, district) codes, equal iff the codes are equal,
-    and an upper bound of these integers."""
+    numbered 0 … k-1, and k."""
     key, size = np.zeros(n, dtype=np.int64), 1
     for name in CODE_NAMES:
         index, count = _value_index(rows, name, n)
         if size * count >= _KEY_LIMIT:
             key, size = _renumber(key)
         key, size = key * count + index, size * count
-    return _renumber(key) if size >= _KEY_LIMIT else (key, size)
+    return _renumber(key)  # dense: the (day, codes) groups can then be counted rather than sorted
 
 
 def _renumber(key: np.ndarray) -> tuple[np.ndarray, int]:
