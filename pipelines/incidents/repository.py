@@ -207,8 +207,9 @@ def upsert_incidents(
         rows = bulk.insert_incidents(
             lambda table, rows: append_arrow(con, table, rows), fresh, grid_codes, actor, note, timings
         )
-        with bulk.stage(timings, "loop_daily + recent_incidents"):
+        with bulk.stage(timings, "loop_daily + district"):
             loop_rollup.add_incidents(con, rows)
+        with bulk.stage(timings, "recent_incidents"):
             append_recent(con, rows)
     return len(existing)
 

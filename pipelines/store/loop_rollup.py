@@ -27,6 +27,8 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
+from pipelines.store.loop_sums import incident_sums
+
 SUMS = (
     "due",
     "closed",
@@ -208,24 +210,17 @@ _INCIDENT_FIELDS = pa.schema(
 
 
 def add_incidents(con: duckdb.DuckDBPyConnection, rows: pa.Table) -> None:
-    """Append the contribution of incidents never stored before (a batch or an intake), their deadline and
-    resolution parts, from the rows themselves (no read of ``incidents``)."""
+    """Append the contribution of incidents never stored before (a batch), their deadline and resolution parts,
+    from the rows themselves (no read of ``incidents``): summed in numpy (:mod:`pipelines.store.loop_sums`), so
+    DuckDB only appends the few resulting rows."""
     if len(rows) == 0:
         return
-    present = set(rows.column_names)
-    columns = ", ".join(
-        c if c in present else f"NULL::{_SQL_TYPES[f.type]} AS {c}"
-        for c, f in zip(_INCIDENT_FIELDS.names, _INCIDENT_FIELDS, strict=True)
-    )
-    con.register("_loop_new", rows.select([c for c in _INCIDENT_FIELDS.names if c in present]))
-    try:
-        sources = {
-            "due": _SOURCES["due"].replace("incidents t", f"(SELECT {columns} FROM _loop_new) t"),
-            "resolved": f"(SELECT {columns} FROM _loop_new) t WHERE resolved_at IS NOT NULL",
-        }
-        _append(con, _rows_sql(sources))
-    finally:
-        con.unregister("_loop_new")
+    for table, sums in zip(("loop_daily", "loop_district_daily"), incident_sums(rows), strict=True):
+        con.register("_loop_sums", sums)
+        try:
+            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _loop_sums")
+        finally:
+            con.unregister("_loop_sums")
 
 
 def add_incident_rows(con: duckdb.DuckDBPyConnection, rows: list[dict]) -> None:
@@ -272,9 +267,6 @@ def _contributions(row: dict) -> Iterator[tuple[dt.date, dict[str, int]]]:
         if row.get("status") == "evaluated" and not _missing(satisfaction):
             part |= {"satisfaction_sum": int(satisfaction), "satisfaction_n": 1}
         yield resolved.date(), part
-
-
-_SQL_TYPES = {pa.timestamp("us"): "TIMESTAMP", pa.string(): "VARCHAR", pa.int8(): "TINYINT", pa.bool_(): "BOOLEAN"}
 
 
 def _append(con, rows_sql: str, params: list | None = None) -> None:

@@ -1,7 +1,9 @@
 """The Arrow bulk insert of new incidents writes exactly what the earlier SQL statements wrote.
 
 ``reference_insert`` is the write path as it was before the bulk insert (join and sort inside DuckDB,
-verbatim SQL); both run on the same sample and every table of the incident family is compared.
+verbatim SQL), followed by the derived tables computed from the stored rows in SQL (the roll-up rebuilt from
+the base tables, the recent incidents selected from ``incidents``); both run on the same sample and every
+table of the incident family is compared, and the comparison is shown to catch a broken fast path.
 """
 
 from __future__ import annotations
@@ -12,12 +14,16 @@ import pyarrow as pa
 import pytest
 
 from pipelines import store
-from pipelines.incidents import repository
+from pipelines.incidents import bulk, recent, repository
 from pipelines.incidents.repository import upsert_incidents
+from pipelines.store import loop_rollup
+from pipelines.store.meta import set_meta
 from pipelines.store.schema import OPEN_COLUMNS, RESOLVED_COLUMNS
 from pipelines.vocabulary import GRID_CODE_COLUMNS, OPEN_SQL, STATUSES
 
 ACTOR, NOTE = "import", "loaded from sample.csv"
+RECENT_SINCE = "2026-10-25 00:00:00"
+"""Inside the sample's 40 days: some incidents belong in ``recent_incidents``, some not."""
 
 
 def reference_insert(con, batch, grid_codes, actor: str, note: str) -> None:
@@ -52,6 +58,12 @@ def reference_insert(con, batch, grid_codes, actor: str, note: str) -> None:
     )
     con.unregister("_batch")
     con.unregister("_grid_codes")
+    loop_rollup.rebuild(con)
+    con.execute(
+        f"INSERT INTO recent_incidents SELECT {recent.RECENT_COLUMNS} FROM incidents"
+        " WHERE reported_at >= $since OR resolved_at >= $since",
+        {"since": RECENT_SINCE},
+    )
 
 
 def sample(n: int, seed: int, archived: bool) -> pd.DataFrame:
@@ -104,14 +116,23 @@ TABLES = {
     "open_incidents": "*",
     "resolutions": "*",
     "incident_events": "incident_id, from_status, to_status, occurred_at, actor, note",
+    "loop_daily": "*",
+    "loop_district_daily": "*",
+    "recent_incidents": "*",
 }
+
+
+def connect(path):
+    con = store.connect(path)
+    set_meta(con, "recent_since", RECENT_SINCE)
+    return con
 
 
 def contents(con) -> dict[str, pd.DataFrame]:
     out = {}
     for table, columns in TABLES.items():
         frame = con.execute(f"SELECT {columns} FROM {table}").df()
-        out[table] = frame.sort_values(list(frame.columns)).reset_index(drop=True)
+        out[table] = frame.sort_values(list(frame.columns), na_position="first").reset_index(drop=True)
     return out
 
 
@@ -141,19 +162,87 @@ CASES = [
 def test_bulk_insert_writes_what_the_sql_path_wrote(tmp_path, monkeypatch, archived, name, grid_codes):
     monkeypatch.setattr(repository, "BATCH_ROWS", 700)  # several Arrow batches per table: order kept across them
     frame = variant(sample(3_000, seed=3, archived=archived), name)
-    fast, slow = store.connect(tmp_path / "fast.duckdb"), store.connect(tmp_path / "slow.duckdb")
+    fast, slow = connect(tmp_path / "fast.duckdb"), connect(tmp_path / "slow.duckdb")
     upsert_incidents(fast, frame, grid_codes, ACTOR, NOTE)
     reference_insert(slow, pa.Table.from_pandas(frame, preserve_index=False), grid_codes, ACTOR, NOTE)
     got, want = contents(fast), contents(slow)
     for table in TABLES:
         assert len(got[table]) > 0 or (table == "resolutions" and name == "all reported")
-        pd.testing.assert_frame_equal(got[table], want[table], obj=table)
+    assert_same(got, want)
     times = fast.execute("SELECT reported_at FROM incidents").fetchnumpy()["reported_at"]
     assert (times[1:] >= times[:-1]).all()  # stored in time order, as before
     assert got["incidents"]["grid_code"].isna().sum() == (frame["grid_index"] < 0).sum()
     event_ids = fast.execute("SELECT count(DISTINCT event_id), count(*) FROM incident_events").fetchone()
     assert event_ids[0] == event_ids[1]
     fast.close()
+    slow.close()
+
+
+def assert_same(got: dict, want: dict) -> None:
+    for table in TABLES:
+        pd.testing.assert_frame_equal(got[table], want[table], obj=table)
+
+
+def _with(sums, column: str, change):
+    """The per-grid roll-up table with ``change`` applied to one column's numpy values."""
+    grids, districts = sums
+    values = change(grids[column].to_numpy().copy())
+    return grids.set_column(grids.column_names.index(column), column, pa.array(values, grids[column].type)), districts
+
+
+def _first_plus_one(values):
+    values[0] += 1
+    return values
+
+
+def _break(monkeypatch, how: str) -> None:
+    """Break the fast path in one small way."""
+    append, sums = repository.append_arrow, loop_rollup.incident_sums
+    history, recent_rows = bulk.imported_history, repository.append_recent
+    if how == "an open row lost":
+        monkeypatch.setattr(
+            repository,
+            "append_arrow",
+            lambda con, table, rows: append(con, table, rows.slice(1) if table == "open_incidents" else rows),
+        )
+    elif how == "a roll-up day off by one":
+        monkeypatch.setattr(loop_rollup, "incident_sums", lambda rows: _with(sums(rows), "day", lambda d: d + 1))
+    elif how == "one closed_on_time too many":
+        monkeypatch.setattr(
+            loop_rollup, "incident_sums", lambda rows: _with(sums(rows), "closed_on_time", _first_plus_one)
+        )
+    elif how == "history without its second event":
+        monkeypatch.setattr(bulk, "imported_history", lambda rows, a, n: history(rows, a, n).slice(0, len(rows)))
+    elif how == "the newest recent row missing":
+        monkeypatch.setattr(
+            repository, "append_recent", lambda con, rows: recent_rows(con, rows.slice(0, len(rows) - 1))
+        )
+
+
+BREAKS = (
+    "an open row lost",
+    "a roll-up day off by one",
+    "one closed_on_time too many",
+    "history without its second event",
+    "the newest recent row missing",
+)
+
+
+@pytest.mark.parametrize("how", BREAKS)
+def test_the_comparison_catches_a_broken_fast_path(tmp_path, monkeypatch, how):
+    frame = sample(1_000, seed=4, archived=True)
+    slow = connect(tmp_path / "slow.duckdb")
+    reference_insert(slow, pa.Table.from_pandas(frame, preserve_index=False), GRID_CODES, ACTOR, NOTE)
+    fast = connect(tmp_path / "fast.duckdb")
+    upsert_incidents(fast, frame, GRID_CODES, ACTOR, NOTE)
+    assert_same(contents(fast), contents(slow))  # unbroken: equal
+    fast.close()
+    _break(monkeypatch, how)
+    broken = connect(tmp_path / "broken.duckdb")
+    upsert_incidents(broken, frame, GRID_CODES, ACTOR, NOTE)
+    with pytest.raises(AssertionError):
+        assert_same(contents(broken), contents(slow))
+    broken.close()
     slow.close()
 
 
