@@ -87,6 +87,36 @@ GroupApply = Callable[[duckdb.DuckDBPyConnection, Sequence[Any]], Sequence[Any]]
 (an exception instance as the result of an item refuses that item alone: it is raised in its caller)."""
 
 
+class WriteLock:
+    """The one write lock, counting the writes that held it: ``generation`` moves on at every release.
+
+    Every write takes this lock and commits before releasing it, so a process-level cache of rows
+    (API keys: :class:`pipelines.auth.KeyCache`) that saw ``generation`` unchanged since it checked the
+    database knows nothing was committed in between, without asking the database.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.generation = 0
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        return self._lock.acquire(blocking, timeout)
+
+    def release(self) -> None:
+        self.generation += 1  # before the release: only the holder counts, and the write has committed
+        self._lock.release()
+
+    def locked(self) -> bool:
+        return self._lock.locked()
+
+    def __enter__(self) -> WriteLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+
 @dataclass
 class _Queued:
     apply: GroupApply
@@ -101,7 +131,7 @@ class Database:
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self.con = connect(self.path)
-        self.lock = threading.Lock()
+        self.lock = WriteLock()
         self._queue: list[_Queued] = []
         self._queue_lock = threading.Lock()
         self.group_commit = os.environ.get(GROUP_COMMIT_ENV, "1") != "0"
