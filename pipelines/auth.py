@@ -153,6 +153,7 @@ class KeyCache:
     def __init__(self, db):
         self.db = db
         self._lock = threading.Lock()
+        self._checking = threading.Lock()  # one version read at a time: the others wait for it
         self._keys: dict[str, tuple[str, str, str]] = {}
         self._generation = -1
         self._version: str | None = None
@@ -183,14 +184,17 @@ class KeyCache:
 
     def _check(self, generation: int) -> None:
         """Read the credentials version (``generation`` was read before it) and empty the cache if it moved."""
-        with self.db.cursor() as cur:
-            version = credentials_version(cur)
-        with self._lock:
-            if version != self._version:
-                self._keys.clear()
-                self._epoch += 1
-                self._version = version
-            self._generation = max(self._generation, generation)
+        with self._checking:
+            if generation <= self._generation:  # checked by another request meanwhile
+                return
+            with self.db.cursor() as cur:
+                version = credentials_version(cur)
+            with self._lock:
+                if version != self._version:
+                    self._keys.clear()
+                    self._epoch += 1
+                    self._version = version
+                self._generation = generation
 
 
 def revoke_api_key(con, key_id: str) -> bool:
