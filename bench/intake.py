@@ -10,12 +10,16 @@ load average at start, then runs in the same invocation:
 0. baselines: one client posting ``--requests``/10 requests one after another (the latency floor),
    and ``--clients`` writers against a server started with group commit off
    (``GRIDTWIN_GROUP_COMMIT=0``: one transaction per request, as before group commit);
-1. writers only: ``--clients`` threads post ``--requests`` new requests, each on a new connection
-   as a hotline system would (group commit: requests arriving together share a transaction);
+1. writers only: ``--clients`` threads post ``--requests`` new requests (group commit: requests arriving
+   together share a transaction), each writer on one kept-alive connection as a hotline system's
+   connection pool would (``--new-connections``: a new connection per request);
 2. the same writers, plus ``--readers`` authenticated readers (a dispatcher key reading incidents
    and request lists) and ``--scrapers`` anonymous clients looping on the full request list.
 
-It prints accepted/s and p50/p95 latency of the writers in every phase, the ratios to the baseline,
+Each server is left to settle after its first request (its caches warm in the background) before a
+phase is timed.  It prints accepted/s and p50/p95 latency of the writers in every phase, the CPU
+seconds the benchmark's own client threads used (they share the machine with the server), the ratios
+to the baseline,
 what the readers and scrapers got (200s, 429s), and the ratio: scrapers must not cut intake by more
 than half.  Afterwards the file is reopened from disk: every acknowledged (201) request must be
 there, and no incident id twice.  Targets (issue 16): ≥ 300 accepted/s with 20 clients, p95 < 200 ms.
@@ -58,19 +62,32 @@ def points(db: Path, n: int, seed: int) -> list[tuple[float, float]]:
     return list(zip(grid["lon"][pick].tolist(), grid["lat"][pick].tolist(), strict=True))
 
 
-def call(port: int, method: str, path: str, body: dict | None = None, headers: dict | None = None):
-    """(status, seconds, parsed JSON or None) of one request on a new connection (status 0: no answer)."""
+def call(
+    port: int,
+    method: str,
+    path: str,
+    body: dict | None = None,
+    headers: dict | None = None,
+    conn: http.client.HTTPConnection | None = None,
+):
+    """(status, seconds, parsed JSON or None) of one request (status 0: no answer).
+
+    On ``conn`` (kept open, as a connection pool keeps it) when given, else on a new connection.
+    """
     start = time.perf_counter()
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    own = conn is None
+    conn = conn or http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     try:
         data = json.dumps(body) if body is not None else None
         conn.request(method, path, data, {"Content-Type": "application/json", **(headers or {})})
         reply = conn.getresponse()
         raw = reply.read()
     except (OSError, http.client.HTTPException):  # a timeout or a dropped connection counts as status 0
+        conn.close()  # a kept connection reconnects on its next request
         return 0, time.perf_counter() - start, None
     finally:
-        conn.close()
+        if own:
+            conn.close()
     try:
         parsed = json.loads(raw)
     except ValueError:
@@ -89,18 +106,41 @@ def start_server(db: Path, port: int, threads: int, group_commit: bool = True) -
     return proc, int(line.split("localhost:")[1].split("/")[0])
 
 
-def run_phase(port, keys, todo, clients: int, readers: int, scrapers: int, tag: str) -> dict:
+def settle(proc: subprocess.Popen, quiet_s: float = 0.05, limit_s: float = 180) -> float:
+    """Wait until the server process is idle (under ``quiet_s`` CPU seconds in half a second): its caches are
+    warmed in the background after start, which would otherwise run during the first timed phase."""
+    start = time.perf_counter()
+    used = _cpu_seconds(proc.pid)
+    while time.perf_counter() - start < limit_s:
+        time.sleep(0.5)
+        now = _cpu_seconds(proc.pid)
+        if now - used < quiet_s:
+            break
+        used = now
+    return time.perf_counter() - start
+
+
+def _cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) a process used so far, from /proc (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_phase(port, keys, todo, clients: int, readers: int, scrapers: int, tag: str, keep_alive: bool) -> dict:
     """``clients`` writers post ``todo``; readers and scrapers loop until the writers are done."""
     results, side = [], Counter()
     lock, done = threading.Lock(), threading.Event()
 
     def writer(k: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60) if keep_alive else None
         for i in range(k, len(todo), clients):
             lon, lat = todo[i]
             body = {"service_code": "车辆停放", "lat": lat, "long": lon, "token": f"{tag}-{i}"}
-            outcome = call(port, "POST", "/open311/v2/requests.json", body, {"X-API-Key": keys["intake"]})
+            outcome = call(port, "POST", "/open311/v2/requests.json", body, {"X-API-Key": keys["intake"]}, conn)
             with lock:
                 results.append(outcome)
+        if conn is not None:
+            conn.close()
 
     def reader(k: int) -> None:
         headers = {"X-API-Key": keys["dispatcher"]}
@@ -123,13 +163,13 @@ def run_phase(port, keys, todo, clients: int, readers: int, scrapers: int, tag: 
     others += [threading.Thread(target=scraper) for _ in range(scrapers)]
     for t in others:
         t.start()
-    start = time.perf_counter()
+    start, client_start = time.perf_counter(), os.times()
     writers = [threading.Thread(target=writer, args=(k,)) for k in range(clients)]
     for t in writers:
         t.start()
     for t in writers:
         t.join()
-    elapsed = time.perf_counter() - start
+    elapsed, client_end = time.perf_counter() - start, os.times()
     done.set()
     for t in others:
         t.join()
@@ -140,6 +180,7 @@ def run_phase(port, keys, todo, clients: int, readers: int, scrapers: int, tag: 
         "other": Counter(r[0] for r in results if r[0] != 201),
         "rate": len(acked) / elapsed,
         "elapsed": elapsed,
+        "client_cpu": client_end.user + client_end.system - client_start.user - client_start.system,
         "p50": np.percentile(latency, 50),
         "p95": np.percentile(latency, 95),
         "side": side,
@@ -179,9 +220,12 @@ def serve_and_run(work: Path, args, keys, group_commit: bool, phases) -> list[di
             {"X-API-Key": keys["intake"]},
         )
         print(f"  first request (the server reads the area): HTTP {status} in {seconds:.1f} s (not timed)", flush=True)
+        print(f"  the server settled (caches warmed) {settle(proc):.1f} s later", flush=True)
         for phase in phases:
-            results.append(run_phase(port, keys, *phase))
+            server_start = _cpu_seconds(proc.pid)
+            results.append(run_phase(port, keys, *phase, keep_alive=not args.new_connections))
             done = results[-1]
+            done["server_cpu"] = _cpu_seconds(proc.pid) - server_start
             print(
                 f"  … {phase[4]}: {done['rate']:.1f} accepted/s, p95 {done['p95']:.0f} ms ({phase[1]} clients)",
                 flush=True,
@@ -225,6 +269,9 @@ def main() -> None:
     parser.add_argument("--db", type=Path, default=DEMO, help="database to copy (never written; demo built if missing)")
     parser.add_argument("--work", type=Path, help="the copy that is served and written (default: next to --db)")
     parser.add_argument("--port", type=int, default=0, help="port to serve on (default: a free one)")
+    parser.add_argument(
+        "--new-connections", action="store_true", help="writers open a new connection per request (default: kept alive)"
+    )
     args = parser.parse_args()
     load = os.getloadavg()
     print(f"load average at start: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} ({os.cpu_count()} CPUs)", flush=True)
@@ -258,14 +305,17 @@ def main() -> None:
 
 
 def report(args, work, phases, alone, mixed, baseline) -> None:
+    connections = "a new connection per request" if args.new_connections else "one kept-alive connection per writer"
     print(
         f"intake benchmark on gridtwin serve (waitress, {args.threads} threads) serving {work} (copy of {args.db}): "
-        f"{args.requests:,} POSTs per phase"
+        f"{args.requests:,} POSTs per phase, {connections}"
     )
     for name, phase in phases.items():
         print(
             f"  {name:<40} {phase['rate']:6.1f} accepted/s  p50 {phase['p50']:7.1f} ms  p95 {phase['p95']:7.1f} ms"
-            f"  ({len(phase['acked']):,} accepted in {phase['elapsed']:.1f} s; other answers {dict(phase['other'])})"
+            f"  ({len(phase['acked']):,} accepted in {phase['elapsed']:.1f} s; CPU: server {phase['server_cpu']:.1f} s,"
+            f" client {phase['client_cpu']:.1f} s;"
+            f" other answers {dict(phase['other'])})"
         )
     print(
         f"  group commit / one commit per request ({args.clients} clients): {alone['rate'] / baseline['rate']:.2f}× "

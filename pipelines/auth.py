@@ -20,11 +20,13 @@ import base64
 import hashlib
 import hmac
 import secrets
+import threading
 from dataclasses import dataclass
 
 from pipelines.errors import GridtwinError
 from pipelines.store import accounts as store
 from pipelines.store.accounts import api_key_row, save_api_key, save_user, user_row
+from pipelines.store.meta import credentials_version
 
 ROLES = ("viewer", "dispatcher", "admin")
 KEY_ROLES = ("intake", "dispatcher", "admin")
@@ -132,6 +134,67 @@ def key_role(con, key: str | None) -> tuple[str, str, str] | None:
         return None
     row = api_key_row(con, key_digest(key))
     return (row[1], row[2], row[0]) if row else None
+
+
+class KeyCache:
+    """:func:`key_role` for a server process, without a database look-up per request.
+
+    Valid keys are kept (by digest) while nothing changed the credentials.  The cache notes the write
+    lock's generation (:class:`~pipelines.store.database.WriteLock`) at which it last read the credentials
+    version (moved by every key and user write, :func:`~pipelines.store.meta.bump_credentials_version`):
+    while the generation is unchanged nothing was committed, and a hit is answered from memory.  After
+    any write the version is read once, and the cache is emptied when it moved, so a key revoked through
+    the server is refused from the very next request on.  A row read before an emptying is not kept
+    (it may predate the change).  Wrong keys are not kept: they are looked up every time.
+    """
+
+    MAX_KEYS = 4096
+
+    def __init__(self, db):
+        self.db = db
+        self._lock = threading.Lock()
+        self._checking = threading.Lock()  # one version read at a time: the others wait for it
+        self._keys: dict[str, tuple[str, str, str]] = {}
+        self._generation = -1
+        self._version: str | None = None
+        self._epoch = 0  # moves on every emptying
+
+    def key_role(self, key: str | None) -> tuple[str, str, str] | None:
+        """(name, role, key id) of a valid key, as :func:`key_role`."""
+        if not key:
+            return None
+        digest = key_digest(key)
+        generation = self.db.lock.generation  # read before the version: a write after it moves it again
+        if generation > self._generation:
+            self._check(generation)
+        with self._lock:
+            found = self._keys.get(digest) if self._generation >= generation else None
+            epoch = self._epoch
+        if found is not None:
+            return found
+        with self.db.cursor() as cur:
+            row = api_key_row(cur, digest)
+        if row is None:
+            return None
+        found = (row[1], row[2], row[0])
+        with self._lock:
+            if self._epoch == epoch and len(self._keys) < self.MAX_KEYS:
+                self._keys[digest] = found
+        return found
+
+    def _check(self, generation: int) -> None:
+        """Read the credentials version (``generation`` was read before it) and empty the cache if it moved."""
+        with self._checking:
+            if generation <= self._generation:  # checked by another request meanwhile
+                return
+            with self.db.cursor() as cur:
+                version = credentials_version(cur)
+            with self._lock:
+                if version != self._version:
+                    self._keys.clear()
+                    self._epoch += 1
+                    self._version = version
+                self._generation = generation
 
 
 def revoke_api_key(con, key_id: str) -> bool:

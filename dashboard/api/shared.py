@@ -30,6 +30,7 @@ class Gate:
         self.data = data
         self._area = None
         self._area_lock = threading.Lock()
+        self.keys = auth.KeyCache(data.db)
 
     def area(self):
         """The loaded area, read by the first request that needs it (the others wait for that one read:
@@ -59,8 +60,7 @@ class Gate:
             body = request.get_json(silent=True)
             key = body.get("api_key") if isinstance(body, dict) else None
         if isinstance(key, str):
-            with self.data.cursor() as cur:
-                found = auth.key_role(cur, key)
+            found = self.keys.key_role(key)
             return Actor("key", f"key:{found[0]}", found[1], f"key:{found[2]}") if found else ANONYMOUS
         if session.get("user"):
             return Actor("user", session["user"], session.get("role"), f"user:{session['user']}")

@@ -178,20 +178,16 @@ def store_submissions(cur, items: list[Submission]) -> list:
     """Store the new requests of one group commit: per item (incident id, created) or a TokenConflictError.
 
     A token seen before (stored, or earlier in the same group) returns the first id; one statement per
-    table for the whole group, and the change counter bumped once.  Tokens are claimed first (an insert
-    that skips those already stored), so only a retry costs a look-up.
+    table for the whole group, and the change counter bumped once.  One look-up finds both the tokens
+    already used and any clash of the new ids (:func:`~pipelines.incidents.repository.intake_clashes`).
     """
     keys = [(s.scope, s.request.token) if s.request.token else None for s in items]
     first = _first_in_group(keys)
     leaders = [k for k, j in enumerate(first) if j == k]
-    ids = dict(zip(leaders, _new_ids(cur, [items[k].now for k in leaders]), strict=True))
-    claimed = repository.claim_tokens(
-        cur, [(*keys[k], ids[k], items[k].digest) for k in leaders if keys[k] is not None]
-    )
-    stored = repository.token_incidents(
-        cur, [keys[k] for k in leaders if keys[k] is not None and keys[k] not in claimed]
-    )
+    new_ids, stored = _new_ids(cur, [items[k].now for k in leaders], [keys[k] for k in leaders if keys[k]])
+    ids = dict(zip(leaders, new_ids, strict=True))
     fresh = [k for k in leaders if keys[k] not in stored]
+    repository.insert_tokens(cur, [(*keys[k], ids[k], items[k].digest) for k in fresh if keys[k] is not None])
     rules = category_rules(cur)
     rows = [_incident_row(items[k], ids[k], rules) for k in fresh]
     repository.insert_new_incidents(cur, rows, [items[k].actor for k in fresh], "Open311 上报")
@@ -221,17 +217,19 @@ def _first_in_group(keys: list) -> list[int]:
     return [k if key is None else seen.setdefault(key, k) for k, key in enumerate(keys)]
 
 
-def _new_ids(cur, times: list[dt.datetime]) -> list[str]:
-    """One new incident id per report time (``OP`` + the second + 6 random hex digits), none already stored."""
+def _new_ids(cur, times: list[dt.datetime], keys: list[tuple[str, str]]) -> tuple[list[str], dict]:
+    """One new incident id per report time (``OP`` + the second + 6 random hex digits), none already stored;
+    and the (incident id, digest) of each of the (caller, token) ``keys`` used before."""
     ids = [_new_id(t) for t in times]
+    stored: dict = {}
     while times:
-        taken = repository.taken_incident_ids(cur, ids, min(times), max(times) + dt.timedelta(seconds=1))
+        taken, stored = repository.intake_clashes(cur, ids, min(times), max(times) + dt.timedelta(seconds=1), keys)
         clash = [k for k, i in enumerate(ids) if i in taken or ids.index(i) != k]
         if not clash:
             break
         for k in clash:
             ids[k] = _new_id(times[k])
-    return ids
+    return ids, stored
 
 
 def _new_id(now: dt.datetime) -> str:

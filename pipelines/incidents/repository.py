@@ -65,44 +65,36 @@ def overdue_count(con: duckdb.DuckDBPyConnection, now) -> int:
     return con.execute("SELECT count(*) FROM open_incidents WHERE due_at < ?", [now]).fetchone()[0]
 
 
-def token_incidents(
-    con: duckdb.DuckDBPyConnection, keys: list[tuple[str, str]]
-) -> dict[tuple[str, str], tuple[str, str | None]]:
-    """(caller, token) -> (incident id, payload digest) each token was first used with, for those already used."""
-    if not keys:
-        return {}
-    callers, tokens = (list(column) for column in zip(*keys, strict=True))
+def intake_clashes(
+    con: duckdb.DuckDBPyConnection, ids: list[str], start, end, keys: list[tuple[str, str]]
+) -> tuple[set[str], dict[tuple[str, str], tuple[str, str | None]]]:
+    """What a group of new reports clashes with, in one statement: which of the new ``ids`` are stored among
+    the incidents reported in [start, end] (a time-pruned look-up), and the (incident id, payload digest) each
+    (caller, token) of ``keys`` was first used with, for the tokens already used."""
+    callers, tokens = (list(column) for column in zip(*keys, strict=True)) if keys else ([], [])
     rows = con.execute(
-        "SELECT t.caller, t.token, t.incident_id, t.payload_sha256 FROM intake_tokens t"
+        "SELECT incident_id, NULL, NULL, NULL FROM incidents WHERE reported_at >= $start AND reported_at <= $end"
+        " AND incident_id IN (SELECT unnest($ids::VARCHAR[]))"
+        " UNION ALL SELECT t.incident_id, t.caller, t.token, t.payload_sha256 FROM intake_tokens t"
         " JOIN (SELECT unnest($callers::VARCHAR[]) AS caller, unnest($tokens::VARCHAR[]) AS token) k"
         " ON k.caller = t.caller AND k.token = t.token",
-        {"callers": callers, "tokens": tokens},
+        {"start": start, "end": end, "ids": ids, "callers": callers, "tokens": tokens},
     ).fetchall()
-    return {(caller, token): (incident_id, digest) for caller, token, incident_id, digest in rows}
+    taken = {incident_id for incident_id, caller, _, _ in rows if caller is None}
+    used = {(caller, token): (incident_id, digest) for incident_id, caller, token, digest in rows if caller is not None}
+    return taken, used
 
 
-def claim_tokens(con: duckdb.DuckDBPyConnection, rows: list[tuple[str, str, str, str]]) -> set[tuple[str, str]]:
-    """Store (caller, token, incident id, payload digest) rows whose (caller, token) is not stored yet, in one
-    statement; returns the (caller, token) pairs stored now (the others were used before)."""
-    if not rows:
-        return set()
-    claimed = con.execute(
-        "INSERT INTO intake_tokens (caller, token, incident_id, payload_sha256, created_at) VALUES "
-        + ", ".join(["(?, ?, ?, ?, now()::TIMESTAMP)"] * len(rows))
-        + " ON CONFLICT DO NOTHING RETURNING caller, token",
-        [value for row in rows for value in row],
-    ).fetchall()
-    return set(claimed)
-
-
-def taken_incident_ids(con: duckdb.DuckDBPyConnection, ids: list[str], start, end) -> set[str]:
-    """Which of ``ids`` are stored among the incidents reported in [start, end] (a time-pruned look-up)."""
-    rows = con.execute(
-        "SELECT incident_id FROM incidents WHERE reported_at >= ? AND reported_at <= ?"
-        " AND incident_id IN (SELECT unnest(?::VARCHAR[]))",
-        [start, end, ids],
-    ).fetchall()
-    return {row[0] for row in rows}
+def insert_tokens(con: duckdb.DuckDBPyConnection, rows: list[tuple[str, str, str, str]]) -> None:
+    """Store (caller, token, incident id, payload digest) rows of tokens not used before, in one statement
+    (checked by :func:`intake_clashes` under the same write lock; the primary key still refuses a repeat)."""
+    if rows:
+        _insert_values(
+            con,
+            "intake_tokens (caller, token, incident_id, payload_sha256, created_at)",
+            "(?, ?, ?, ?, now()::TIMESTAMP)",
+            list(rows),
+        )
 
 
 _OPEN_COLUMN_LIST = [c.strip() for c in OPEN_COLUMNS.split(",")]

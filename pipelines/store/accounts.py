@@ -1,13 +1,16 @@
 """Dashboard users, API keys and sessions (hashes only: :mod:`pipelines.auth` makes and checks them).
 
 A session row holds the SHA-256 digest of the random id in the browser's cookie, never the id
-itself: a copy of the file cannot be used to act as anyone.
+itself: a copy of the file cannot be used to act as anyone.  Every write to users or API keys moves the
+credentials version (:func:`~pipelines.store.meta.bump_credentials_version`) in the same transaction.
 """
 
 from __future__ import annotations
 
 import duckdb
 import pandas as pd
+
+from pipelines.store.meta import bump_credentials_version
 
 
 def save_user(con: duckdb.DuckDBPyConnection, username: str, role: str, password_hash: str) -> bool:
@@ -18,6 +21,7 @@ def save_user(con: duckdb.DuckDBPyConnection, username: str, role: str, password
         " ON CONFLICT (username) DO UPDATE SET role = excluded.role, password_hash = excluded.password_hash",
         [username, role, password_hash],
     )
+    bump_credentials_version(con)
     return new
 
 
@@ -41,6 +45,7 @@ def update_user(
         " password_hash = coalesce(?, password_hash) WHERE username = ?",
         [role, disabled, password_hash, username],
     )
+    bump_credentials_version(con)
     return True
 
 
@@ -48,6 +53,7 @@ def delete_user(con: duckdb.DuckDBPyConnection, username: str) -> bool:
     found = user_row(con, username) is not None
     con.execute("DELETE FROM sessions WHERE username = ?", [username])
     con.execute("DELETE FROM users WHERE username = ?", [username])
+    bump_credentials_version(con)
     return found
 
 
@@ -56,6 +62,7 @@ def save_api_key(con: duckdb.DuckDBPyConnection, key_id: str, name: str, role: s
         "INSERT INTO api_keys (key_id, name, role, key_hash, created_at) VALUES (?, ?, ?, ?, now()::TIMESTAMP)",
         [key_id, name, role, key_hash],
     )
+    bump_credentials_version(con)
 
 
 def api_key_row(con: duckdb.DuckDBPyConnection, key_hash: str) -> tuple[str, str, str] | None:
@@ -80,6 +87,7 @@ def revoke_api_key(con: duckdb.DuckDBPyConnection, key_id: str) -> bool:
         "UPDATE api_keys SET revoked = true, revoked_at = coalesce(revoked_at, now()::TIMESTAMP) WHERE key_id = ?",
         [key_id],
     )
+    bump_credentials_version(con)
     return found
 
 

@@ -87,7 +87,37 @@ GroupApply = Callable[[duckdb.DuckDBPyConnection, Sequence[Any]], Sequence[Any]]
 (an exception instance as the result of an item refuses that item alone: it is raised in its caller)."""
 
 
-@dataclass
+class WriteLock:
+    """The one write lock, counting the writes that held it: ``generation`` moves on at every release.
+
+    Every write takes this lock and commits before releasing it, so a process-level cache of rows
+    (API keys: :class:`pipelines.auth.KeyCache`) that saw ``generation`` unchanged since it checked the
+    database knows nothing was committed in between, without asking the database.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.generation = 0
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        return self._lock.acquire(blocking, timeout)
+
+    def release(self) -> None:
+        self.generation += 1  # before the release: only the holder counts, and the write has committed
+        self._lock.release()
+
+    def locked(self) -> bool:
+        return self._lock.locked()
+
+    def __enter__(self) -> WriteLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+
+@dataclass(eq=False)  # compared by identity: two callers may queue equal items
 class _Queued:
     apply: GroupApply
     item: Any
@@ -101,9 +131,10 @@ class Database:
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self.con = connect(self.path)
-        self.lock = threading.Lock()
+        self.lock = WriteLock()
         self._queue: list[_Queued] = []
-        self._queue_lock = threading.Lock()
+        self._queue_changed = threading.Condition()  # guards the queue and _writing; notified after each group
+        self._writing = False  # a caller is writing a group: the others wait for it rather than for the lock
         self.group_commit = os.environ.get(GROUP_COMMIT_ENV, "1") != "0"
         self.group_sizes: list[int] = []
         """Items per group commit, most recent last (the last 1,000; for benchmarks and tests)."""
@@ -121,30 +152,59 @@ class Database:
     def write_grouped(self, apply: GroupApply, item: Any) -> Any:
         """Group commit: queue ``item``, see it written with everything queued alongside, return its result.
 
-        The first caller to get the write lock takes the whole queue and runs ``apply(cursor, items)``
-        for each run of items sharing an ``apply``, all in one transaction, then commits; the callers
-        queued meanwhile find their item done when they get the lock and return at once.  So every
-        caller returns only after the commit that holds its item, and callers arriving while one
-        transaction commits share the next one.  If a group raises, the transaction is rolled back and
-        its items are written again one per transaction, so one bad item fails alone.
+        One caller at a time writes: it takes the write lock, then the whole queue, and runs
+        ``apply(cursor, items)`` for each run of items sharing an ``apply``, all in one transaction, then
+        commits; the callers whose items it held wake together on the commit and return.  So every caller
+        returns only after the commit that holds its item, and callers arriving while one transaction
+        commits share the next one.  If a group raises, the transaction is rolled back and its items are
+        written again one per transaction, so one bad item fails alone.
         """
         queued = _Queued(apply, item)
-        with self._queue_lock:
-            self._queue.append(queued)
-        with self.lock:
-            if not queued.done:
-                with self._queue_lock:
-                    if self.group_commit:
+        if not self.group_commit:
+            with self.lock:
+                self._commit([queued])
+        elif self._await_turn(queued):
+            batch: list[_Queued] = []
+            try:
+                with self.lock:
+                    with self._queue_changed:
                         batch, self._queue = self._queue, []
-                    else:
-                        self._queue.remove(queued)
-                        batch = [queued]
-                self._commit(batch)
+                    self._commit(batch)
+            finally:
+                self._end_turn(batch, queued)
         if not queued.done:  # the writer holding it was interrupted (KeyboardInterrupt, SystemExit)
             raise GridtwinError("the write was interrupted before it was committed: nothing was stored, send it again")
         if isinstance(queued.result, BaseException):
             raise queued.result
         return queued.result
+
+    def _await_turn(self, queued: _Queued) -> bool:
+        """Queue ``queued`` and wait while another caller writes a group: True when this caller is to write the
+        next group (its item was not in the last one), False when its item was written meanwhile.  The callers
+        whose items a group held wake on its commit together, instead of taking the write lock in turn."""
+        with self._queue_changed:
+            self._queue.append(queued)
+            while self._writing and not queued.done:
+                self._queue_changed.wait()
+            if queued.done:
+                return False
+            self._writing = True
+            return True
+
+    def _end_turn(self, batch: list[_Queued], own: _Queued) -> None:
+        """After a group (or its interruption): the next caller may write; the group's callers wake."""
+        with self._queue_changed:
+            if not batch and own in self._queue:  # interrupted before it took the queue: its own item goes
+                self._queue.remove(own)
+                batch = [own]
+            for queued in batch:
+                if not queued.done:  # interrupted before its commit: its caller is told, nothing was stored
+                    queued.result = GridtwinError(
+                        "the write was interrupted before it was committed: nothing was stored, send it again"
+                    )
+                    queued.done = True
+            self._writing = False
+            self._queue_changed.notify_all()
 
     def _commit(self, batch: list[_Queued]) -> None:
         """Write ``batch`` in one transaction (the write lock is held); alone one by one when that fails."""

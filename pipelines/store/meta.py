@@ -28,3 +28,19 @@ def bump_data_version(con: duckdb.DuckDBPyConnection, *, reference: bool = True)
             "INSERT INTO meta VALUES (?, '1') ON CONFLICT (key) DO UPDATE SET value = (value::BIGINT + 1)::VARCHAR",
             [REFERENCE_VERSION],
         )
+
+
+CREDENTIALS_VERSION = "credentials_version"
+"""Moves on with every write to users or API keys: the server's key cache (:class:`pipelines.auth.KeyCache`)
+is emptied when it changed, so a revoked key or a disabled user is refused from the next request on."""
+
+
+def bump_credentials_version(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(
+        "INSERT INTO meta VALUES (?, '1') ON CONFLICT (key) DO UPDATE SET value = (value::BIGINT + 1)::VARCHAR",
+        [CREDENTIALS_VERSION],
+    )
+
+
+def credentials_version(con: duckdb.DuckDBPyConnection) -> str:
+    return meta_value(con, CREDENTIALS_VERSION) or "0"

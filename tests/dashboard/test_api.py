@@ -348,3 +348,18 @@ def test_admin_manages_users_and_keys_while_serving(client, app):
     )
     assert posted.status_code == 201
     assert client.post("/login", data={"username": "night-shift", "password": "night-shift-1"}).status_code == 302
+
+
+def test_a_key_in_use_is_refused_on_the_request_after_its_revocation(client, app):
+    login(client, "admin1")
+    made = client.post("/api/v1/apikeys", json={"name": "热线二号", "role": "intake"}).get_json()
+    key_id = next(k["id"] for k in client.get("/api/v1/apikeys").get_json() if k["name"] == "热线二号")
+    client.post("/logout")
+    for _ in range(3):  # in use: the server answers the key from its cache
+        assert _post(client, app, api_key=made["api_key"]).status_code == 201
+    login(client, "admin1")
+    assert client.delete(f"/api/v1/apikeys/{key_id}").status_code in (200, 204)
+    client.post("/logout")
+    refused = _post(client, app, api_key=made["api_key"])
+    assert refused.status_code == 401, f"a revoked key still posts: HTTP {refused.status_code}"
+    assert _post(client, app).status_code == 201  # the other keys still work

@@ -119,3 +119,37 @@ def test_a_failing_item_fails_alone(tmp_path):
     with db.cursor() as cur:
         assert sorted(v for (v,) in cur.execute("SELECT v FROM t").fetchall()) == [1, 2, 3]
     db.close()
+
+
+def _interrupting(cur, items):
+    cur.execute("INSERT INTO t VALUES (1)")
+    raise KeyboardInterrupt  # as Ctrl+C arriving in the writing thread
+
+
+def test_an_interrupted_group_stores_nothing_and_tells_every_caller(tmp_path):
+    db = _grouped_db(tmp_path)
+    outcomes: dict = {}
+
+    def writer(name, apply, item):
+        try:
+            outcomes[name] = db.write_grouped(apply, item)
+        except BaseException as exc:  # noqa: BLE001 - the test records which exception each caller got
+            outcomes[name] = exc
+
+    with db.lock:
+        threads = [
+            threading.Thread(target=writer, args=("writer", _interrupting, 1)),
+            threading.Thread(target=writer, args=("waiting", _append, 2)),
+        ]
+        for k, t in enumerate(threads):
+            t.start()
+            while len(db._queue) < k + 1:
+                threading.Event().wait(0.001)
+    for t in threads:
+        t.join(10)
+    assert isinstance(outcomes["writer"], KeyboardInterrupt)
+    assert "interrupted before it was committed" in str(outcomes["waiting"])
+    assert db.write_grouped(_append, 3) == 30  # the next caller writes as usual
+    with db.cursor() as cur:
+        assert [v for (v,) in cur.execute("SELECT v FROM t").fetchall()] == [3]
+    db.close()
