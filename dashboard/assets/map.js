@@ -42,7 +42,9 @@
     const render = painter.render;
     let heldSince = null;
     painter.render = function (style, options) {
-      /* partial: sources still loading, or names just placed (they show only in the frame after) */
+      /* partial: sources still loading, or names just placed (they show only in the frame after).
+         A map's first frame is always drawn: skipping it left the names unplaced (MapLibre's painter
+         sets itself up in its first render). */
       const partial = painter.__gtDrawn > 0 && style && !(options && options.moving)
         && typeof style.loaded === "function" && (!style.loaded() || map._placementDirty);
       if (partial) {
@@ -80,7 +82,9 @@
     new MutationObserver(function (records) {
       for (const record of records) {
         for (const node of record.addedNodes) {
-          if (node.nodeType === 1 && (node.classList.contains("maplibregl-canvas") || node.querySelector && node.querySelector(".maplibregl-canvas"))) {
+          const canvas = node.nodeType === 1
+            && (node.classList.contains("maplibregl-canvas") || node.querySelector(".maplibregl-canvas"));
+          if (canvas) {
             patchAll();
             return;
           }
