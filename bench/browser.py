@@ -215,7 +215,21 @@ def trace_first_paint(driver, url: str) -> None:
     print("  timeline of one warm first paint (ms from navigation start: sent → read, size):")
     for start, end, name, size, _ in sorted(rows):
         print(f"    {start:7.0f} → {end:7.0f}  {size / 1024:8.1f} KB  {name[:110]}")
-    print(f"    figure in {arrived or 0:7.0f}; map drawn and idle {(ready or [0])[0]:7.0f}")
+    print(f"    figure in {arrived or 0:7.0f}; map drawn and idle {(ready or [0])[0]:7.0f}{frames_text(driver)}")
+
+
+FRAMES = """
+const gd = document.querySelector('#command-map .js-plotly-plot');
+const sub = gd && gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot;
+const p = sub && sub.map && sub.map.painter;
+return p && p.__gtHold ? [p.__gtDrawn, p.__gtHeld, p.__gtFrames] : null;
+"""
+"""Frames the command map drew and skipped (assets/map.js draws only complete frames while still)."""
+
+
+def frames_text(driver) -> str:
+    counts = driver.execute_script(FRAMES)
+    return f"; frames drawn {counts[0]}, partial frames skipped {counts[1]}" if counts else ""
 
 
 def trace_drill(driver, url: str) -> None:
@@ -225,13 +239,19 @@ def trace_drill(driver, url: str) -> None:
     poll(driver, MAP_READY, 60)
     time.sleep(1.0)
     driver.execute_script("window.__gtTrace = [];")
+    before = driver.execute_script(FRAMES)
     t0, code = driver.execute_script(CLICK_CHILD, 3)
     drawn = f"const r = (() => {{{MAP_READY}}})(); return r && r[1].endsWith(':{code}') ? r : null"
     done = poll(driver, drawn, 30)
     print("  timeline of one drill-down (ms from the click: sent → headers → read, size):")
     for a, b, c, what, n, status in sorted(driver.execute_script("return window.__gtTrace")):
         print(f"    {a - t0:7.0f} → {b - t0:7.0f} → {c - t0:7.0f}  {n / 1024:8.1f} KB  {status}  {str(what)[:100]}")
-    print(f"    map drawn and idle {(done[0] - t0) if done else -1:7.0f}")
+    after = driver.execute_script(FRAMES)
+    counts = ""
+    if before and after:
+        drawn = " ".join(f"{f - t0:.0f}" for f in after[2] if f > t0)
+        counts = f"; frames drawn {after[0] - before[0]} (at {drawn}), skipped {after[1] - before[1]}"
+    print(f"    map drawn and idle {(done[0] - t0) if done else -1:7.0f}{counts}")
 
 
 def summary(samples: list[float]) -> str:

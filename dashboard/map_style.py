@@ -65,7 +65,8 @@ def style(
     if labels and labels["features"]:
         sources["labels"] = {"type": "geojson", "data": labels}
         layers.extend(_label_layers(text_scale, text_colour, background))
-    return {"version": 8, "sources": sources, "layers": layers}
+    # no paint transitions: each transition step is one more whole frame (software WebGL) after a redraw
+    return {"version": 8, "sources": sources, "layers": layers, "transition": {"duration": 0, "delay": 0}}
 
 
 def below_for(map_style: dict | str) -> str | None:

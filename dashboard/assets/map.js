@@ -4,6 +4,7 @@
   "use strict";
   const noUpdate = () => window.dash_clientside.no_update;
   const FLIGHT_DELAY_MS = 80;
+  const FLIGHT_MS = 350;
 
   function mapOf(graphId) {
     const gd = document.querySelector("#" + graphId + " .js-plotly-plot");
@@ -26,6 +27,73 @@
     return [[w, s], [e, n]];
   }
 
+  /* Complete frames only while the camera stands still.  A new figure (first paint, drill-down, a live
+     update) replaces the style and plotly's trace sources; MapLibre parses each GeoJSON source in its
+     workers and drew one frame per source as it arrived (5-7 frames of 130-250 ms each in a
+     software-rendered browser, every one read back), though only the last shows the whole map.  While the
+     style is still loading and nothing moves, a frame is skipped (the previous one stays on screen) for at
+     most HOLD_MAX_MS; a moving camera (a flight, a pan, a zoom) draws every frame as before. */
+  const HOLD_MAX_MS = 1500;
+
+  function holdPartialFrames(map) {
+    const painter = map.painter;
+    if (!painter || painter.__gtHold) { return; }
+    map._fadeDuration = 0;
+    const render = painter.render;
+    let heldSince = null;
+    painter.render = function (style, options) {
+      /* partial: sources still loading, or names just placed (they show only in the frame after).
+         A map's first frame is always drawn: skipping it left the names unplaced (MapLibre's painter
+         sets itself up in its first render). */
+      const partial = painter.__gtDrawn > 0 && style && !(options && options.moving)
+        && typeof style.loaded === "function" && (!style.loaded() || map._placementDirty);
+      if (partial) {
+        const now = performance.now();
+        if (heldSince === null) {
+          heldSince = now;
+          window.setTimeout(function () { map.triggerRepaint(); }, HOLD_MAX_MS + 20);
+        }
+        if (now - heldSince < HOLD_MAX_MS) { painter.__gtHeld += 1; return undefined; }
+      }
+      heldSince = null;
+      painter.__gtDrawn += 1;
+      painter.__gtFrames.push(performance.now());
+      if (painter.__gtFrames.length > 64) { painter.__gtFrames.shift(); }
+      return render.apply(this, arguments);
+    };
+    painter.__gtHold = true;  /* frames skipped and drawn, read by bench/browser.py --trace */
+    painter.__gtHeld = 0;
+    painter.__gtDrawn = 0;
+    painter.__gtFrames = [];  /* when the last frames were drawn */
+  }
+
+  function watchMaps() {
+    const seen = new WeakSet();
+    const patchAll = function () {
+      document.querySelectorAll(".js-plotly-plot").forEach(function (gd) {
+        const sub = gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot;
+        if (sub && sub.map && !seen.has(sub.map)) {
+          seen.add(sub.map);
+          holdPartialFrames(sub.map);
+        }
+      });
+    };
+    /* plotly creates the map (and MapLibre its canvas) synchronously; the observer runs before the first frame */
+    new MutationObserver(function (records) {
+      for (const record of records) {
+        for (const node of record.addedNodes) {
+          const canvas = node.nodeType === 1
+            && (node.classList.contains("maplibregl-canvas") || node.querySelector(".maplibregl-canvas"));
+          if (canvas) {
+            patchAll();
+            return;
+          }
+        }
+      }
+    }).observe(document.documentElement, { childList: true, subtree: true });
+  }
+  watchMaps();
+
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
     gridtwin_map: {
       /* The map element's size in CSS pixels: the server fits each unit's view to it. */
@@ -47,7 +115,7 @@
         const map = found.map;
         window.setTimeout(function () {
           map.fitBounds(extent(feature.geometry), {
-            padding: 24, duration: 600, pitch: map.getPitch(), bearing: map.getBearing(), essential: true,
+            padding: 24, duration: FLIGHT_MS, pitch: map.getPitch(), bearing: map.getBearing(), essential: true,
           });
         }, FLIGHT_DELAY_MS);
         return point.customdata[0];

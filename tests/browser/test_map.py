@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.browser.conftest import console_errors, make_driver
@@ -64,4 +65,46 @@ def test_desk_map_fits_the_unit_into_the_real_map_size(server, browser, screensh
     assert span > 0.55, f"the unit fills only {span:.0%} of the map's width"  # …and fills it
     assert scene["pitch"] == 0
     assert {"和平街道"} & set(scene["placed"]) or len(scene["placed"]) >= 3
+    assert console_errors(browser) == []
+
+
+FRAMES = (
+    MAP + "const p = gd._fullLayout.map._subplot.map.painter;return [!!p.__gtHold, p.__gtDrawn || 0, p.__gtHeld || 0];"
+)
+PAINTED = """
+const [shot, done] = [arguments[0], arguments[arguments.length - 1]];
+const img = new Image();
+img.onload = () => {
+    const canvas = document.createElement('canvas');
+    canvas.width = img.width; canvas.height = img.height;
+    const g = canvas.getContext('2d', {willReadFrequently: true});
+    g.drawImage(img, 0, 0);
+    const px = g.getImageData(0, 0, img.width, img.height).data;
+    let painted = 0;
+    for (let k = 0; k < px.length; k += 16) {  /* unlike the ground #07111f (7, 17, 31) */
+        if (Math.abs(px[k] - 7) + Math.abs(px[k + 1] - 17) + Math.abs(px[k + 2] - 31) > 40) { painted += 1; }
+    }
+    done(painted / (px.length / 16));
+};
+img.src = 'data:image/png;base64,' + shot;
+"""
+"""Share of the map element's pixels that are not the bare dark ground."""
+
+
+def test_map_skips_partial_frames_while_still_then_draws_the_whole_map(server, browser, screenshot_dir):
+    """assets/map.js: while sources load and the camera stands still, MapLibre's partial frames are skipped
+    (one software-rendered frame each), and the complete map is drawn once — never left blank."""
+    con = server["app"].gridtwin_data.con.cursor()
+    community = con.execute(
+        "SELECT community_code FROM buildings GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1"
+    ).fetchone()[0]
+    url = f"{server['url']}/?level=community&code={community}&layers=grids,hex,buildings,outlines"
+    _scene(browser, url)
+    hold, drawn, held = browser.execute_script(FRAMES)
+    assert hold, "assets/map.js did not wrap the map's painter"
+    assert held > 0 and drawn > 0, (drawn, held)
+    shot = browser.find_element(By.CSS_SELECTOR, "#command-map").screenshot_as_base64
+    browser.save_screenshot(str(screenshot_dir / "map-complete-frames.png"))
+    painted = browser.execute_async_script(PAINTED, shot)
+    assert painted > 0.2, f"only {painted:.0%} of the map is drawn"
     assert console_errors(browser) == []
