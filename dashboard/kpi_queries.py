@@ -1,7 +1,7 @@
-"""The command centre's KPI tiles and 24-hour trend of a unit above the community: its SQL, parameterised.
+"""The command centre's KPI tiles and 24-hour trend of the city or a district: its SQL, parameterised.
 
-Communities and grids fetch their week once and aggregate it in memory (:meth:`LiveModel._small_unit_panels`);
-a city, district or street reads these.  Every write of incidents changes the whole city's figures, so they are
+Streets, communities and grids fetch their week once and aggregate it in memory (:meth:`LiveModel._small_unit_panels`)
+when the window is within the last week; the city and a district read these.  Every write of incidents changes the whole city's figures, so they are
 recomputed after each one and must stay cheap at city scale (~1M reports a week):
 
 - what was resolved in the last 7 days reads the whole days from the loop's daily roll-up (``loop_district_daily``

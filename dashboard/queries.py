@@ -167,7 +167,7 @@ def most_overdue(con: duckdb.DuckDBPyConnection, level: str, code: str | None, n
 
 
 def unit_week(con: duckdb.DuckDBPyConnection, level: str, code: str | None, week: dt.datetime, now: dt.datetime):
-    """(incidents reported, incidents resolved) in the unit since ``week``: few rows for a community or grid,
+    """(incidents reported, incidents resolved) in the unit since ``week``: few rows for a street, community or grid,
     so the side panels aggregate them in memory instead of scanning the week once per panel.
 
     Read from ``recent_incidents`` (in grid order: the unit's rows only) when it reaches back to ``week``,
@@ -200,7 +200,7 @@ def unit_week(con: duckdb.DuckDBPyConnection, level: str, code: str | None, week
 
 
 def unit_open(con: duckdb.DuckDBPyConnection, level: str, code: str | None) -> pd.DataFrame:
-    """Open incidents of a unit (few for a community or grid: overdue count and list come from these)."""
+    """Open incidents of a unit (few for a street, community or grid: overdue count and list come from these)."""
     where, params = unit_filter(level, code)
     return con.execute(f"SELECT {_TICKER_COLUMNS} FROM open_incidents WHERE {where}", params).df()
 

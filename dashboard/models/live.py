@@ -18,8 +18,10 @@ from pipelines.vocabulary import DONE_STATUSES
 
 WINDOWS = {"1h": dt.timedelta(hours=1), "24h": dt.timedelta(hours=24), "7d": dt.timedelta(days=7)}
 MAX_CELLS = 4000
-SMALL_LEVELS = ("community", "grid")
-"""Units whose week of incidents is small enough to fetch once and aggregate in memory."""
+SMALL_LEVELS = ("street", "community", "grid")
+"""Units whose week of incidents is small enough to fetch once (from ``recent_incidents``, in grid order: a
+unit's rows are neighbours) and aggregate in memory: a city street's week is ~1,000 rows, where the SQL panels
+scan the whole city's week (time order) once per panel."""
 TICKER_SIZE = 8
 GRID_OPEN_LISTED = 50
 """Open incidents listed in the grid detail panel (the most urgent first)."""
@@ -141,7 +143,7 @@ class LiveModel:
         return panels
 
     def _small_unit_panels(self, level, code, since, now) -> dict:
-        """Side panels of a community or grid: its week of incidents fetched once, aggregated here."""
+        """Side panels of a street, community or grid: its week of incidents fetched once, aggregated here."""
         pool = self._db.pool
         jobs = {
             "week": pool.submit(self._run, queries.unit_week, level, code, now - dt.timedelta(days=7), now),
