@@ -10,13 +10,14 @@ from dashboard.queries import unit_filter
 
 
 def open_by_affair(con: duckdb.DuckDBPyConnection, level: str, code: str | None) -> pd.DataFrame:
-    """Open incidents of a unit per affair class of their category (``affair_class``, ``n``)."""
+    """Open incidents of a unit per affair class of their category (``affair_class``, ``n``): counted per
+    category first, so the join with ``categories`` is of a few dozen rows, not of every open incident."""
     where, params = unit_filter(level, code, "o.")
     return con.execute(
         f"""
-        SELECT coalesce(c.affair_class, '') AS affair_class, count(*) AS n
-        FROM open_incidents o LEFT JOIN categories c ON c.category = o.category
-        WHERE {where} GROUP BY 1 ORDER BY 1
+        WITH o AS (SELECT o.category, count(*) AS n FROM open_incidents o WHERE {where} GROUP BY 1)
+        SELECT coalesce(c.affair_class, '') AS affair_class, sum(o.n)::BIGINT AS n
+        FROM o LEFT JOIN categories c ON c.category = o.category GROUP BY 1 ORDER BY 1
         """,
         params,
     ).df()

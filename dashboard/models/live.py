@@ -11,14 +11,17 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from dashboard import queries
+from dashboard import duty_queries, kpi_queries, queries
 from dashboard.components.urls import parse_day
+from dashboard.models.reference import ReferenceCache
 from pipelines.vocabulary import DONE_STATUSES
 
 WINDOWS = {"1h": dt.timedelta(hours=1), "24h": dt.timedelta(hours=24), "7d": dt.timedelta(days=7)}
 MAX_CELLS = 4000
-SMALL_LEVELS = ("community", "grid")
-"""Units whose week of incidents is small enough to fetch once and aggregate in memory."""
+SMALL_LEVELS = ("street", "community", "grid")
+"""Units whose week of incidents is small enough to fetch once (from ``recent_incidents``, in grid order: a
+unit's rows are neighbours) and aggregate in memory: a city street's week is ~1,000 rows, where the SQL panels
+scan the whole city's week (time order) once per panel."""
 TICKER_SIZE = 8
 GRID_OPEN_LISTED = 50
 """Open incidents listed in the grid detail panel (the most urgent first)."""
@@ -32,6 +35,7 @@ class LiveModel:
     def __init__(self, db, shapes):
         self._db = db
         self.shapes = shapes
+        self._reference = ReferenceCache(db)  # what reads only reference data (grid workers per unit)
 
     def clock(self) -> dt.datetime:
         return self._db.clock()
@@ -87,10 +91,10 @@ class LiveModel:
         return frame[frame["reported_at"] <= now]
 
     # --- side panels -----------------------------------------------------------
-    def kpis(self, level, code, parts: tuple[str, ...] = queries.KPI_PARTS) -> dict:
+    def kpis(self, level, code, parts: tuple[str, ...] = kpi_queries.KPI_PARTS) -> dict:
         now = self.clock()
         day_start = now.replace(hour=0, minute=0, second=0)
-        values = self._run(queries.kpis, level, code, day_start, now, parts)
+        values = self._run(kpi_queries.kpis, level, code, day_start, now, parts)
         return _with_closure_rate(values) if "reported" in parts else values
 
     def ticker(self, level, code) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -104,12 +108,18 @@ class LiveModel:
         return self._db.run_span(since, now, queries.category_counts, level, code, since, now)
 
     def trend(self, level, code):
-        return self._run(queries.hourly_trend, level, code, self.clock())
+        return self._run(kpi_queries.hourly_trend, level, code, self.clock())
 
     def grid_detail(self, grid_code: str):
         """(grid row with its building count, workers, open incidents)."""
         grid, workers, incidents = self._run(queries.grid_detail, grid_code, self.clock())
         return grid.assign(buildings=self.shapes.building_counts().get(grid_code, 0)), workers, incidents
+
+    def on_duty(self, level: str, code: str | None) -> tuple[int, int]:
+        """(grid workers, grids) of a unit: reference data, read once per reference version."""
+        return self._reference.get(
+            ("on-duty", level, code), lambda: self._run(duty_queries.workers_on_duty, level, code)
+        )
 
     def side_panels(self, level: str, code: str | None, since: dt.datetime) -> dict:
         """Everything the command center's side panels show, queried concurrently (one cursor each)."""
@@ -118,22 +128,22 @@ class LiveModel:
         if level in SMALL_LEVELS and since >= now - dt.timedelta(days=7):
             return self._small_unit_panels(level, code, since, now)
         jobs = {
-            **{f"kpi-{part}": pool.submit(self.kpis, level, code, (part,)) for part in queries.KPI_PARTS},
+            **{f"kpi-{part}": pool.submit(self.kpis, level, code, (part,)) for part in kpi_queries.KPI_PARTS},
             "newest": pool.submit(run, queries.newest, level, code, now),
             "overdue": pool.submit(run, queries.most_overdue, level, code, now),
             "names": pool.submit(self.shapes.grid_names),
             "categories": pool.submit(self._db.run_span, since, now, queries.category_counts, level, code, since, now),
-            "trend": pool.submit(run, queries.hourly_trend, level, code, now),
+            "trend": pool.submit(run, kpi_queries.hourly_trend, level, code, now),
         }
         if level == "grid":
             jobs["grid"] = pool.submit(self.grid_detail, code)
         panels = {name: job.result() for name, job in jobs.items()}
-        panels["kpis"] = {k: v for part in queries.KPI_PARTS for k, v in panels.pop(f"kpi-{part}").items()}
+        panels["kpis"] = {k: v for part in kpi_queries.KPI_PARTS for k, v in panels.pop(f"kpi-{part}").items()}
         panels["newest"], panels["overdue"] = self.shapes.named(panels["newest"]), self.shapes.named(panels["overdue"])
         return panels
 
     def _small_unit_panels(self, level, code, since, now) -> dict:
-        """Side panels of a community or grid: its week of incidents fetched once, aggregated here."""
+        """Side panels of a street, community or grid: its week of incidents fetched once, aggregated here."""
         pool = self._db.pool
         jobs = {
             "week": pool.submit(self._run, queries.unit_week, level, code, now - dt.timedelta(days=7), now),

@@ -50,11 +50,14 @@ def _command_map(data, tile_url, level, code, layers_value, indicator, window, c
     shapes, live = data.shapes, data.live
     children = fitted(shapes.children(level, code), viewport, map_camera(screen, level, layers_value)["pitch"])
     since, until = live.window_bounds(window, custom)
-    if level == "grid":
-        indicators = children["frame"].assign(kind="building")
-    else:
-        indicators = live.indicators(level, code, since).assign(kind="unit")
-    cells = live.cells(level, code, res, since, until) if {"heat", "hex"} & set(layers_value) else None
+    # the window's counts, the H3 cells and the newest points are independent reads: side by side on the pool
+    pool = data.pool
+    counts = pool.submit(live.indicators, level, code, since) if level != "grid" else None
+    heat = pool.submit(live.cells, level, code, res, since, until) if {"heat", "hex"} & set(layers_value) else None
+    recent = pool.submit(live.recent, level, code)
+    grid_buildings = children["frame"].assign(kind="building") if level == "grid" else None
+    indicators = grid_buildings if counts is None else counts.result().assign(kind="unit")
+    cells = heat.result() if heat is not None else None
     roads = shapes.roads(children["bounds"]) if "roads" in layers_value and level in ROAD_LEVELS else None
     facilities = shapes.facilities(level, code) if "facilities" in layers_value else None
     extra = figures.outline_layer(children["outline"], "#28c2ff", 2.5) if children["outline"] is not None else []
@@ -68,7 +71,7 @@ def _command_map(data, tile_url, level, code, layers_value, indicator, window, c
         layers=layers_value,
         cells=cells,
         facilities=facilities,
-        recent=live.recent(level, code),
+        recent=recent.result(),
         roads=roads,
         outline_layers=extra,
         tile_url=tile_url,
@@ -188,14 +191,15 @@ def build_side(
 def _side(data, level: str, code: str | None, window: str, custom, lang: str, reveal: bool, font_px: int) -> tuple:
     live = data.live
     since, _ = live.window_bounds(window, custom)
-    duty = data.pool.submit(_duty, data, level, code)
-    panels = live.side_panels(level, code, since)
     now = live.clock()
+    duty = data.pool.submit(_duty, data, level, code)
+    whistles = data.pool.submit(overdue_for, data, level, code, now)
+    panels = live.side_panels(level, code, since)
     fresh = now - dt.timedelta(minutes=RECENT_MINUTES)
     return (
         kpi_tiles(panels["kpis"], lang),
         ticker_lists(panels["newest"], panels["overdue"], now, fresh, lang)
-        + whistle_list(overdue_for(data, level, code, now), now, lang),
+        + whistle_list(whistles.result(), now, lang),
         figures.category_bars(panels["categories"], lang, font_px),
         figures.trend_lines(panels["trend"], lang, font_px),
         _grid_detail(data, panels["grid"], code, lang, reveal) if level == "grid" else None,
@@ -204,8 +208,8 @@ def _side(data, level: str, code: str | None, window: str, custom, lang: str, re
 
 
 def _duty(data, level: str, code: str | None) -> tuple:
-    with data.cursor() as cur:
-        return (duty_queries.open_by_affair(cur, level, code), *duty_queries.workers_on_duty(cur, level, code))
+    """(open incidents per affair class, grid workers, grids): the workers are reference data, cached."""
+    return (data.run(duty_queries.open_by_affair, level, code), *data.live.on_duty(level, code))
 
 
 def scale_text(fig: dict, font_px: int) -> dict:

@@ -154,10 +154,10 @@ def test_wall_tour_visits_every_street_in_turn(data):
     assert seen == streets and stop["code"] == streets[0]
 
 
-@pytest.mark.parametrize("level", ["community", "grid"])
+@pytest.mark.parametrize("level", ["street", "community", "grid"])
 @pytest.mark.parametrize("window", ["1h", "24h", "7d"])
 def test_small_unit_panels_equal_the_sql_panels(data, level, window):
-    """Communities and grids aggregate their week in memory: the numbers must match the SQL path."""
+    """Streets, communities and grids aggregate their week in memory: the numbers must match the SQL path."""
     with data.cursor() as cur:
         code = cur.execute(
             f"SELECT {level}_code FROM incidents WHERE reported_at >= ? GROUP BY 1 ORDER BY count(*) DESC LIMIT 1",

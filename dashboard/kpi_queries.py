@@ -1,0 +1,135 @@
+"""The command centre's KPI tiles and 24-hour trend of the city or a district: its SQL, parameterised.
+
+Streets, communities and grids fetch their week once and aggregate it in memory (:meth:`LiveModel._small_unit_panels`)
+when the window is within the last week; the city and a district read these.  Every write of incidents changes the whole city's figures, so they are
+recomputed after each one and must stay cheap at city scale (~1M reports a week):
+
+- what was resolved in the last 7 days reads the whole days from the loop's daily roll-up (``loop_district_daily``
+  for the city and a district, ``loop_daily`` below; :mod:`pipelines.store.loop_rollup`, kept by every write path)
+  and only the part days at either end from ``resolutions`` (``rollup=False``: everything from ``resolutions``);
+- the week's reports are counted per status (a grouped count is cheaper than filtering on the status text);
+- the trend buckets hours as integers (``epoch_us // 1 h``) rather than truncating timestamps.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import pandas as pd
+
+from pipelines.store.loop_rollup import PART_SELECTS
+from pipelines.vocabulary import DONE_STATUSES
+
+KPI_PARTS = ("reported", "resolved", "overdue")
+_CODE_COLUMN = {
+    "district": "district_code",
+    "street": "street_code",
+    "community": "community_code",
+    "grid": "grid_code",
+}
+_ROLLED = ("resolved", "handling_us", "handling_n", "satisfaction_sum", "satisfaction_n")
+_HOUR_US = 3_600_000_000
+
+
+def _unit(level: str, code: str | None) -> tuple[str, dict]:
+    if level == "city" or code is None:
+        return "TRUE", {}
+    return f"{_CODE_COLUMN[level]} = $code", {"code": code}
+
+
+def kpis(
+    con: duckdb.DuckDBPyConnection,
+    level: str,
+    code: str | None,
+    day_start: dt.datetime,
+    now: dt.datetime,
+    parts: tuple[str, ...] = KPI_PARTS,
+    rollup: bool = True,
+) -> dict:
+    """今日上报, 今日办结, 超期未办结 now; 办结率 (of the last 7 days' reports), 平均处置时长 (h) and 满意度
+    (of what was resolved in the last 7 days), for a unit.
+
+    Each part filters on one time column only, so DuckDB's row-group min/max skip the old history;
+    ``parts`` picks some of them (the dashboard runs the three side by side).
+    """
+    where, params = _unit(level, code)
+    week = now - dt.timedelta(days=7)
+    out: dict = {}
+    if "reported" in parts:
+        rows = con.execute(
+            f"SELECT status, count(*) FILTER (WHERE reported_at >= $day), count(*) FROM incidents"
+            f" WHERE {where} AND reported_at >= $week AND reported_at <= $now GROUP BY 1",
+            {"day": day_start, "week": week, "now": now, **params},
+        ).fetchall()
+        out.update(
+            reported_today=sum(r[1] for r in rows),
+            reported_week=sum(r[2] for r in rows),
+            closed_week=sum(r[2] for r in rows if r[0] in DONE_STATUSES),
+        )
+    if "resolved" in parts:
+        out.update(_resolved(con, level, code, day_start, week, now, rollup))
+    if "overdue" in parts:
+        out["overdue"] = con.execute(
+            f"SELECT count(*) FROM open_incidents WHERE {where} AND due_at < $now", {"now": now, **params}
+        ).fetchone()[0]
+    return out
+
+
+def _resolved(con, level, code, day_start, week, now, rollup: bool) -> dict:
+    """resolved_today, handling_h and satisfaction of what was resolved in [week, now]: whole days from the
+    roll-up, the part days before and after them from ``resolutions``."""
+    where, params = _unit(level, code)
+    first = week.date() if week.time() == dt.time() else week.date() + dt.timedelta(days=1)
+    last = now.date()
+    edges = [(week, now, "<=")]
+    parts = []
+    values = {"day": day_start, **params}
+    if rollup and first < last:
+        table = "loop_district_daily" if level in ("city", "district") else "loop_daily"
+        sums = ", ".join(f"sum({c}) AS {c}" for c in _ROLLED)
+        parts.append(f"SELECT {sums}, 0 AS today FROM {table} WHERE {where} AND day >= $first AND day < $last")
+        values |= {"first": first, "last": last}
+        start, end = dt.datetime.combine(first, dt.time()), dt.datetime.combine(last, dt.time())
+        edges = [(week, start, "<"), (end, now, "<=")]
+    select = PART_SELECTS["resolved"][1]
+    for n, (lo, hi, op) in enumerate(edges):
+        if lo >= hi and op == "<":
+            continue
+        parts.append(
+            f"SELECT {select}, count(*) FILTER (WHERE resolved_at >= $day) AS today FROM resolutions"
+            f" WHERE {where} AND resolved_at >= $lo{n} AND resolved_at {op} $hi{n}"
+        )
+        values |= {f"lo{n}": lo, f"hi{n}": hi}
+    union = " UNION ALL BY NAME ".join(f"({p})" for p in parts)
+    row = con.execute(f"SELECT sum(today), {', '.join(f'sum({c})' for c in _ROLLED)} FROM ({union})", values).fetchone()
+    today, _, handling_us, handling_n, satisfaction_sum, satisfaction_n = row
+    return {
+        "resolved_today": int(today or 0),
+        "handling_h": handling_us / 3.6e9 / handling_n if handling_n else None,
+        "satisfaction": satisfaction_sum / satisfaction_n if satisfaction_n else None,
+    }
+
+
+def hourly_trend(con: duckdb.DuckDBPyConnection, level: str, code: str | None, now: dt.datetime) -> pd.DataFrame:
+    """Reported and resolved per hour over the last 24 hours (``hour``: the hour's start)."""
+    where, params = _unit(level, code)
+    counts = con.execute(
+        f"""
+        SELECT 0 AS kind, epoch_us(reported_at) // $hour AS h, count(*) AS n FROM incidents
+        WHERE {where} AND reported_at > $since AND reported_at <= $now GROUP BY 2
+        UNION ALL
+        SELECT 1 AS kind, epoch_us(resolved_at) // $hour AS h, count(*) AS n FROM resolutions
+        WHERE {where} AND resolved_at > $since AND resolved_at <= $now GROUP BY 2
+        """,
+        {"hour": _HOUR_US, "since": now - dt.timedelta(hours=24), "now": now, **params},
+    ).fetchall()
+    top = now.replace(minute=0, second=0, microsecond=0)
+    hours = pd.date_range(end=top, periods=24, freq="h")
+    last = (top - dt.datetime(1970, 1, 1)) // dt.timedelta(hours=1)
+    index = {last - 23 + i: i for i in range(24)}
+    reported, resolved = [0] * 24, [0] * 24
+    for kind, hour, n in counts:
+        if hour in index:
+            (resolved if kind else reported)[index[hour]] = n
+    return pd.DataFrame({"hour": hours, "reported": reported, "resolved": resolved})
