@@ -55,6 +55,9 @@ def _event(con, incident_id: str, when, actor: str, note: str) -> None:
 
 
 # --- 吹哨报到 -----------------------------------------------------------------------------------
+# Every whistle step adds an event to its incident's history and moves only the data version: the dashboard's
+# shared results recompute the units holding that incident, and the caches kept per reference version (party,
+# grid workers, shapes) stay (the simulator blows and answers whistles every few ticks).
 
 
 def blow_whistle(
@@ -93,7 +96,7 @@ def blow_whistle(
     )
     label = "街道" if level == "street" else "社区"
     _event(con, incident_id, now, actor, f"{label}吹哨：{'、'.join(departments)}（{reason}）")
-    bump_data_version(con)
+    bump_data_version(con, reference=False)
     return ids
 
 
@@ -125,7 +128,7 @@ def report_whistle(con, whistle_id: str, note: str | None, now, actor: str) -> N
     con.execute("UPDATE whistles SET reported_at = ?, report_note = ? WHERE whistle_id = ?", [now, note, whistle_id])
     row = whistle(con, whistle_id)
     _event(con, row["incident_id"], now, actor, f"{row['department']}报到" + (f"：{note}" if note else ""))
-    bump_data_version(con)
+    bump_data_version(con, reference=False)
 
 
 def resolve_whistle(con, whistle_id: str, result: str, now, actor: str) -> None:
@@ -133,7 +136,7 @@ def resolve_whistle(con, whistle_id: str, result: str, now, actor: str) -> None:
     con.execute("UPDATE whistles SET resolved_at = ?, result = ? WHERE whistle_id = ?", [now, result, whistle_id])
     row = whistle(con, whistle_id)
     _event(con, row["incident_id"], now, actor, f"{row['department']}反馈结果：{result}")
-    bump_data_version(con)
+    bump_data_version(con, reference=False)
 
 
 def rate_whistle(con, whistle_id: str, score: int, comment: str | None, now, actor: str) -> None:
@@ -150,7 +153,7 @@ def rate_whistle(con, whistle_id: str, score: int, comment: str | None, now, act
         actor,
         f"反向评价{row['department']}：{score}分" + (f"，{comment}" if comment else ""),
     )
-    bump_data_version(con)
+    bump_data_version(con, reference=False)
 
 
 def overdue_whistles(con, now, limit: int = 20, column: str | None = None, code: str | None = None) -> pd.DataFrame:

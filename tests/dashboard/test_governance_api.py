@@ -149,3 +149,34 @@ def test_stats_return_the_standard_indicators_for_a_unit(client, app):
     assert _send(client, app, "GET", "/api/v1/stats?unit=NOPE").status_code == 404
     reply = _send(client, app, "GET", "/api/v1/stats?since=2026-11-10T00:00:00&until=2026-11-01T00:00:00")
     assert reply.status_code == 400 and "before until" in reply.get_json()["error"]
+
+
+def test_whistle_steps_move_the_data_version_and_the_incident_history_not_the_reference(client, app):
+    """The dashboard follows a whistle step by the incident's new event (its units are recomputed) and keeps what
+    depends on reference data alone: a step must add an event, move the data version and leave the reference."""
+    incident_id = _new(client, app)
+
+    def state():
+        versions = (
+            _count(app, "SELECT value::BIGINT FROM meta WHERE key = ?", key)
+            for key in ("data_version", "reference_version")
+        )
+        return (*versions, _count(app, "SELECT count(*) FROM incident_events WHERE incident_id = ?", incident_id))
+
+    body = {"level": "community", "departments": ["城管执法"], "reason": "多次投诉未解决"}
+    steps = [
+        ("escalate", f"/api/v1/incidents/{incident_id}/escalate", body),
+        ("report", None, {"note": "已到场"}),
+        ("result", None, {"note": "已清理"}),
+        ("rate", None, {"score": 4}),
+    ]
+    whistle_id = None
+    for name, path, step_body in steps:
+        data_before, reference_before, events_before = state()
+        reply = _send(client, app, "POST", path or f"/api/v1/whistles/{whistle_id}/{name}", step_body)
+        assert reply.status_code in (200, 201), reply.get_json()
+        whistle_id = whistle_id or reply.get_json()[0]["whistle_id"]
+        data_after, reference_after, events_after = state()
+        assert data_after > data_before, name
+        assert reference_after == reference_before, name
+        assert events_after == events_before + 1, name
