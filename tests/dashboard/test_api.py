@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import itertools
+import shutil
 import threading
+import time
 
 import pytest
 
+from dashboard.app import create_app
 from pipelines.incidents import machine
 from pipelines.incidents.repository import incident_record
 from pipelines.store.areas import grid_workers_of
@@ -363,3 +366,18 @@ def test_a_key_in_use_is_refused_on_the_request_after_its_revocation(client, app
     refused = _post(client, app, api_key=made["api_key"])
     assert refused.status_code == 401, f"a revoked key still posts: HTTP {refused.status_code}"
     assert _post(client, app).status_code == 201  # the other keys still work
+
+
+def test_the_area_for_intake_is_read_by_the_warm_up_not_the_first_report(demo_db, tmp_path):
+    path = tmp_path / "demo.duckdb"
+    shutil.copy(demo_db, path)
+    application = create_app(path, clock=lambda: DEMO_END)
+    try:
+        gate = application.gridtwin_gate
+        assert application.gridtwin_data.warmed.wait(120)
+        deadline = time.monotonic() + 60
+        while gate._area is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert gate._area is not None  # read before any request asked for it
+    finally:
+        application.gridtwin_data.close()
