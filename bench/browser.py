@@ -222,7 +222,7 @@ FRAMES = """
 const gd = document.querySelector('#command-map .js-plotly-plot');
 const sub = gd && gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot;
 const p = sub && sub.map && sub.map.painter;
-return p && p.__gtHold ? [p.__gtDrawn, p.__gtHeld, p.__gtFrames] : null;
+return p && p.__gtHold ? [p.__gtDrawn, p.__gtHeld, p.__gtFrames, p.__gtFrameMs || 0] : null;
 """
 """Frames the command map drew and skipped (assets/map.js draws only complete frames while still)."""
 
@@ -251,6 +251,7 @@ def trace_drill(driver, url: str) -> None:
     if before and after:
         drawn = " ".join(f"{f - t0:.0f}" for f in after[2] if f > t0)
         counts = f"; frames drawn {after[0] - before[0]} (at {drawn}), skipped {after[1] - before[1]}"
+        counts += f"; a frame took {before[3]:.0f} ms before the click, {after[3]:.0f} ms at the end"
     print(f"    map drawn and idle {(done[0] - t0) if done else -1:7.0f}{counts}")
 
 

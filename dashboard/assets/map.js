@@ -5,6 +5,7 @@
   const noUpdate = () => window.dash_clientside.no_update;
   const FLIGHT_DELAY_MS = 80;
   const FLIGHT_MS = 350;
+  const SLOW_FRAME_MS = 60;
 
   function mapOf(graphId) {
     const gd = document.querySelector("#" + graphId + " .js-plotly-plot");
@@ -57,14 +58,19 @@
       }
       heldSince = null;
       painter.__gtDrawn += 1;
-      painter.__gtFrames.push(performance.now());
+      const started = performance.now();
+      painter.__gtFrames.push(started);
       if (painter.__gtFrames.length > 64) { painter.__gtFrames.shift(); }
-      return render.apply(this, arguments);
+      const drawn = render.apply(this, arguments);
+      /* how long the frame kept the page's thread (drawn, composited, read back): until the next frame */
+      window.requestAnimationFrame(function () { painter.__gtFrameMs = performance.now() - started; });
+      return drawn;
     };
     painter.__gtHold = true;  /* frames skipped and drawn, read by bench/browser.py --trace */
     painter.__gtHeld = 0;
     painter.__gtDrawn = 0;
     painter.__gtFrames = [];  /* when the last frames were drawn */
+    painter.__gtFrameMs = 0;
   }
 
   function watchMaps() {
@@ -113,9 +119,12 @@
         /* The flight starts once the child's requests have left: its frames keep the page's thread busy
            (software WebGL), and the requests waited behind them. */
         const map = found.map;
+        /* Where one frame keeps the thread longer than SLOW_FRAME_MS (software WebGL), the flight is one
+           step: its second frame (130-250 ms) ended after the child's reply had arrived and delayed it. */
+        const slow = map.painter && map.painter.__gtFrameMs > SLOW_FRAME_MS;
         window.setTimeout(function () {
           map.fitBounds(extent(feature.geometry), {
-            padding: 24, duration: FLIGHT_MS, pitch: map.getPitch(), bearing: map.getBearing(), essential: true,
+            padding: 24, duration: slow ? 0 : FLIGHT_MS, pitch: map.getPitch(), bearing: map.getBearing(), essential: true,
           });
         }, FLIGHT_DELAY_MS);
         return point.customdata[0];
