@@ -27,21 +27,9 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from pipelines.store.loop_sums import incident_sums
+from pipelines.store.loop_sums import PART_SUMS, incident_sums
 
-SUMS = (
-    "due",
-    "closed",
-    "closed_on_time",
-    "resolved",
-    "handling_us",
-    "handling_n",
-    "satisfaction_sum",
-    "satisfaction_n",
-    "reworked",
-    "evaluation_sum",
-    "evaluation_n",
-)
+SUMS = (*PART_SUMS, "reworked", "evaluation_sum", "evaluation_n")
 CODES = "grid_code, community_code, street_code, district_code"
 
 LOOP_DAILY_SCHEMA = f"""

@@ -25,6 +25,16 @@ def data(demo_db, tmp_path_factory):
     view.close()
 
 
+@pytest.fixture
+def fresh_data(demo_db, tmp_path):
+    """The dashboard's data on a copy of the demo of its own (for tests that write)."""
+    path = tmp_path / "demo.duckdb"
+    shutil.copy(demo_db, path)
+    view = DashboardData(path, clock=lambda: DEMO_END)
+    yield view
+    view.close()
+
+
 @pytest.fixture(scope="module")
 def app(demo_db, tmp_path_factory):
     path = tmp_path_factory.mktemp("api") / "demo.duckdb"

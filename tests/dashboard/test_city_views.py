@@ -4,13 +4,11 @@ from the base tables, on the demo city, before and after writes."""
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 
 import pandas as pd
 import pytest
 
 from dashboard import duty_queries, kpi_queries, queries
-from dashboard.data import DashboardData
 from dashboard.models.live import _hourly
 from pipelines.area import read_area
 from pipelines.incidents import intake, repository
@@ -21,12 +19,9 @@ DISTRICT = "330180"
 
 
 @pytest.fixture
-def data(demo_db, tmp_path):
-    path = tmp_path / "demo.duckdb"
-    shutil.copy(demo_db, path)
-    view = DashboardData(path, clock=lambda: DEMO_END)
-    yield view
-    view.close()
+def data(fresh_data):
+    """A copy of the demo of its own per test: these tests write."""
+    return fresh_data
 
 
 def _units(cur) -> list[tuple[str, str | None]]:

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 import threading
 
 import numpy as np
 import pytest
 import shapely
 
-from dashboard.data import DashboardData
 from dashboard.models.shared import Changes, SharedResults
 from dashboard.views import command, leader
 from geo.shapes import feature_collection, hexagons
@@ -170,12 +168,9 @@ def test_size_is_bounded():
 
 
 @pytest.fixture
-def data(demo_db, tmp_path):
-    path = tmp_path / "demo.duckdb"
-    shutil.copy(demo_db, path)
-    view = DashboardData(path, clock=lambda: DEMO_END)
-    yield view
-    view.close()
+def data(fresh_data):
+    """A copy of the demo of its own per test: these tests write."""
+    return fresh_data
 
 
 def _report_in(data, grid: str):
