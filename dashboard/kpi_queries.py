@@ -18,24 +18,13 @@ import datetime as dt
 import duckdb
 import pandas as pd
 
+from dashboard.queries import unit_named
 from pipelines.store.loop_rollup import PART_SELECTS
 from pipelines.vocabulary import DONE_STATUSES
 
 KPI_PARTS = ("reported", "resolved", "overdue")
-_CODE_COLUMN = {
-    "district": "district_code",
-    "street": "street_code",
-    "community": "community_code",
-    "grid": "grid_code",
-}
 _ROLLED = ("resolved", "handling_us", "handling_n", "satisfaction_sum", "satisfaction_n")
 _HOUR_US = 3_600_000_000
-
-
-def _unit(level: str, code: str | None) -> tuple[str, dict]:
-    if level == "city" or code is None:
-        return "TRUE", {}
-    return f"{_CODE_COLUMN[level]} = $code", {"code": code}
 
 
 def kpis(
@@ -53,7 +42,7 @@ def kpis(
     Each part filters on one time column only, so DuckDB's row-group min/max skip the old history;
     ``parts`` picks some of them (the dashboard runs the three side by side).
     """
-    where, params = _unit(level, code)
+    where, params = unit_named(level, code)
     week = now - dt.timedelta(days=7)
     out: dict = {}
     if "reported" in parts:
@@ -79,7 +68,7 @@ def kpis(
 def _resolved(con, level, code, day_start, week, now, rollup: bool) -> dict:
     """resolved_today, handling_h and satisfaction of what was resolved in [week, now]: whole days from the
     roll-up, the part days before and after them from ``resolutions``."""
-    where, params = _unit(level, code)
+    where, params = unit_named(level, code)
     first = week.date() if week.time() == dt.time() else week.date() + dt.timedelta(days=1)
     last = now.date()
     edges = [(week, now, "<=")]
@@ -113,7 +102,7 @@ def _resolved(con, level, code, day_start, week, now, rollup: bool) -> dict:
 
 def hourly_trend(con: duckdb.DuckDBPyConnection, level: str, code: str | None, now: dt.datetime) -> pd.DataFrame:
     """Reported and resolved per hour over the last 24 hours (``hour``: the hour's start)."""
-    where, params = _unit(level, code)
+    where, params = unit_named(level, code)
     counts = con.execute(
         f"""
         SELECT 0 AS kind, epoch_us(reported_at) // $hour AS h, count(*) AS n FROM incidents

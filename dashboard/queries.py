@@ -52,8 +52,8 @@ def unit_filter(level: str, code: str | None, alias: str = "") -> tuple[str, lis
     return f"{alias}{CODE_COLUMN[level]} = ?", [code]
 
 
-def _unit_named(level: str, code: str | None, alias: str = "") -> tuple[str, dict]:
-    """Like :func:`_unit_filter` with a named ``$code`` parameter."""
+def unit_named(level: str, code: str | None, alias: str = "") -> tuple[str, dict]:
+    """Like :func:`unit_filter` with a named ``$code`` parameter."""
     if level == "city" or code is None:
         return "TRUE", {}
     return f"{alias}{CODE_COLUMN[level]} = $code", {"code": code}
@@ -77,7 +77,7 @@ def child_indicators(
     if child == "building":
         return pd.DataFrame(columns=["code", "window_count", "open_count", "overdue_count"])
     column = CODE_COLUMN[child]
-    where, params = _unit_named(level, code)
+    where, params = unit_named(level, code)
     return con.execute(
         f"""
         WITH w AS (SELECT {column} AS code, count(*) AS window_count FROM incidents
@@ -225,8 +225,8 @@ def ranking(
     Incidents and closure are of the reports since ``since``; handling time and satisfaction of what was
     resolved since then; overdue is the open incidents past their deadline now.
     """
-    where, params = _unit_named(level, code, "i.")
-    unit_where, _ = _unit_named(level, code, "u.")
+    where, params = unit_named(level, code, "i.")
+    unit_where, _ = unit_named(level, code, "u.")
     key = CODE_COLUMN[child]
     return con.execute(
         f"""
