@@ -19,6 +19,7 @@ import pandas as pd
 import shapely
 
 from dashboard import queries
+from dashboard.models.reference import ReferenceCache
 from geo.shapes import feature_collection, hexagons
 from pipelines.party.contacts import grid_party_view
 from pipelines.party.indicators import indicator_table
@@ -35,6 +36,11 @@ SIMPLIFY_DEG = 2e-4
 AREA_SIMPLIFY_DEG = 2e-5
 
 
+def _reference_and_day(con) -> tuple:
+    """The party page's cache version: the reference counter and today ("the last 30 days" move with the day)."""
+    return queries.reference_version(con), dt.date.today()
+
+
 class PartyModel:
     """Everything the party page reads, cached per reference version and day (per coverage run for the areas)."""
 
@@ -42,28 +48,12 @@ class PartyModel:
         self._db = db
         self.shapes = shapes
         self.planner = planner
-        self._lock = threading.Lock()
-        self._version = None
-        self._cache: OrderedDict = OrderedDict()
+        self._cache = ReferenceCache(db, MAX_ENTRIES, _reference_and_day)
+        self._lock = threading.Lock()  # guards the service areas
         self._areas: OrderedDict = OrderedDict()  # (run_id, facility id or (level, code)) -> geometry
 
     def _cached(self, key: tuple, build):
-        with self._db.cursor() as cur:
-            version = (queries.reference_version(cur), dt.date.today())
-        with self._lock:
-            if version != self._version:
-                self._cache.clear()
-                self._version = version
-            if key in self._cache:
-                self._cache.move_to_end(key)
-                return self._cache[key]
-        value = build()
-        with self._lock:
-            if self._version == version:
-                self._cache[key] = value
-                while len(self._cache) > MAX_ENTRIES:
-                    self._cache.popitem(last=False)
-        return value
+        return self._cache.get(key, build)
 
     def memo(self, key: tuple, build):
         """``build()`` once per reference version for ``key`` (derived figures such as the shaped table)."""

@@ -21,11 +21,14 @@ SIZE = 1024
 
 
 class ReferenceCache:
-    """``build()`` once per (key, reference version); at most ``size`` values of the current version."""
+    """``build()`` once per (key, reference version); at most ``size`` values of the current version.
 
-    def __init__(self, db, size: int = SIZE):
+    ``version(cursor)`` reads the version (the reference counter by default; the party page adds the day)."""
+
+    def __init__(self, db, size: int = SIZE, version: Callable[..., Hashable] = queries.reference_version):
         self._db = db
         self.size = size
+        self._version_of = version
         self._lock = threading.Lock()
         self._version: int | None = None
         self._values: OrderedDict[Hashable, object] = OrderedDict()
@@ -33,7 +36,7 @@ class ReferenceCache:
         """How many values were built (for tests)."""
 
     def get(self, key: Hashable, build: Callable[[], T]) -> T:
-        version = self._db.run(queries.reference_version)
+        version = self._db.run(self._version_of)
         with self._lock:
             if version != self._version:
                 self._values.clear()
