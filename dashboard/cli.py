@@ -65,12 +65,14 @@ def serve(db: Path, args, live_feed: bool) -> None:
             ) from exc
         where = "localhost" if args.host in ("127.0.0.1", "0.0.0.0") else args.host
         url = f"http://{where}:{http.effective_port}/"
+        # before the address is printed: whoever reads it may stop the server at once (a signal that came
+        # before these handlers would be lost when SIGINT is ignored, as in a script's background job)
+        signal.signal(signal.SIGTERM, _stop)  # a service manager's stop closes the database like Ctrl+C
+        signal.signal(signal.SIGINT, _stop)  # also when started in the background of a script (SIGINT ignored)
         print(f"gridtwin dashboard on {url}  (wall screen: {url}?screen=wall; {args.threads} threads)")
         if live_feed:
             print("live feed on: a simulated incident arrives every few seconds; Ctrl+C stops")
         sys.stdout.flush()
-        signal.signal(signal.SIGTERM, _stop)  # a service manager's stop closes the database like Ctrl+C
-        signal.signal(signal.SIGINT, _stop)  # also when started in the background of a script (SIGINT ignored)
         http.run()
     finally:
         if app.gridtwin_feed is not None:
