@@ -16,7 +16,7 @@ import duckdb
 import pandas as pd
 
 from pipelines.incidents.recent import recent_since
-from pipelines.store.loop_rollup import PART_SELECTS
+from pipelines.store.loop_rollup import PART_SELECTS, day_split
 from pipelines.store.meta import REFERENCE_VERSION
 from pipelines.vocabulary import DONE_SQL
 
@@ -269,25 +269,24 @@ _RESOLVED_SUMS = "handling_us, handling_n, satisfaction_sum, satisfaction_n"
 
 def _resolved_sums(key: str, where: str, since: dt.datetime, now: dt.datetime, rollup: bool) -> tuple[str, dict]:
     """SQL (and its parameters) of the rows (code, handling and satisfaction sums) of what was resolved in
-    [since, now] per child ``key``: the whole days from ``loop_community_daily`` (a week: ~80k rows instead of
-    the ~850k resolutions a city resolves), the part days before and after them from ``resolutions``."""
-    first = since.date() if since.time() == dt.time() else since.date() + dt.timedelta(days=1)
-    last = now.date()
-    edges, parts, values = [(since, now, "<=")], [], {}
-    if rollup and first < last:
+    [since, now] per child ``key``: whole days from ``loop_community_daily`` (a week: ~80k rows instead of the
+    ~850k resolutions a city resolves), the part days at either end added or subtracted from ``resolutions``
+    (:func:`~pipelines.store.loop_rollup.day_split`)."""
+    days, pieces = day_split(since, now) if rollup else (None, [(since, ">=", now, "<=", 1)])
+    parts, values = [], {}
+    if days is not None:
         parts.append(
             f"SELECT i.{key} AS code, {_RESOLVED_SUMS} FROM loop_community_daily i"
             f" WHERE {where} AND i.day >= $first AND i.day < $last AND i.resolved > 0"
         )
-        values |= {"first": first, "last": last}
-        start, end = dt.datetime.combine(first, dt.time()), dt.datetime.combine(last, dt.time())
-        edges = [(since, start, "<"), (end, now, "<=")]
-    for n, (lo, hi, op) in enumerate(edges):
-        if lo >= hi and op == "<":
+        values |= {"first": days[0], "last": days[1]}
+    for n, (lo, lo_op, hi, hi_op, sign) in enumerate(pieces):
+        if lo >= hi and hi_op == "<":
             continue
+        signed = ", ".join(f"{'-' if sign < 0 else ''}{c} AS {c}" for c in _RESOLVED_SUMS.split(", "))
         parts.append(
-            f"SELECT i.{key} AS code, {PART_SELECTS['resolved'][1]} FROM resolutions i"
-            f" WHERE {where} AND i.resolved_at >= $lo{n} AND i.resolved_at {op} $hi{n} GROUP BY 1"
+            f"SELECT code, {signed} FROM (SELECT i.{key} AS code, {PART_SELECTS['resolved'][1]} FROM resolutions i"
+            f" WHERE {where} AND i.resolved_at {lo_op} $lo{n} AND i.resolved_at {hi_op} $hi{n} GROUP BY 1)"
         )
         values |= {f"lo{n}": lo, f"hi{n}": hi}
     return " UNION ALL BY NAME ".join(f"({p})" for p in parts), values

@@ -298,3 +298,30 @@ def add_check(con: duckdb.DuckDBPyConnection, incident_id: str, verified_at, kin
         " ?::BIGINT AS evaluation_n FROM incidents WHERE incident_id = ?",
         [verified_at, int(not passed), int(score) if evaluated else 0, int(evaluated), incident_id],
     )
+
+
+def day_split(since: dt.datetime, until: dt.datetime) -> tuple[tuple[dt.date, dt.date] | None, list[tuple]]:
+    """How to sum a window [since, until] from the daily roll-up: (the days [first, last) read from it, or None,
+    and the pieces (lo, lo_op, hi, hi_op, sign) read from the base table and added (+1) or subtracted (-1)).
+
+    A part day at either end is read whichever way touches fewer hours: its own part added, or the whole day
+    from the roll-up less the rest of the day (a week starting at 01:38 reads 1 h 38 min of the base table, not
+    22 h 22 min)."""
+    start, end = since.date(), until.date()
+    if start == end:
+        return None, [(since, ">=", until, "<=", 1)]
+    first = start if since.time() == dt.time() else start + dt.timedelta(days=1)
+    pieces = []
+    if first != start:  # the part day at the start
+        day0, day1 = dt.datetime.combine(start, dt.time()), dt.datetime.combine(first, dt.time())
+        if since - day0 < day1 - since:
+            first, pieces = start, [(day0, ">=", since, "<", -1)]
+        else:
+            pieces = [(since, ">=", day1, "<", 1)]
+    last = end
+    day0, day1 = dt.datetime.combine(end, dt.time()), dt.datetime.combine(end + dt.timedelta(days=1), dt.time())
+    if day1 - until < until - day0:  # the part day at the end
+        last, pieces = end + dt.timedelta(days=1), [*pieces, (until, ">", day1, "<", -1)]
+    else:
+        pieces.append((day0, ">=", until, "<=", 1))
+    return ((first, last) if first < last else None), pieces

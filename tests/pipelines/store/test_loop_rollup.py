@@ -17,7 +17,15 @@ from pipelines.incidents.repository import apply_transition, insert_new_incident
 from pipelines.incidents.simulate import Simulator
 from pipelines.store.database import Database
 from pipelines.store.loop_indicators import INDICATORS, indicators
-from pipelines.store.loop_rollup import _INCIDENT_FIELDS, COARSE, SUMS, add_incident_rows, add_incidents, rebuild
+from pipelines.store.loop_rollup import (
+    _INCIDENT_FIELDS,
+    COARSE,
+    SUMS,
+    add_incident_rows,
+    add_incidents,
+    day_split,
+    rebuild,
+)
 from pipelines.store.schema import RESOLVED_COLUMNS
 from tests.conftest import DEMO_END
 
@@ -187,3 +195,32 @@ def _rebuilt_from_base_tables(con, rows: list[dict]) -> None:
     con.execute(f"INSERT INTO resolutions SELECT {RESOLVED_COLUMNS} FROM _rows WHERE resolved_at IS NOT NULL")
     con.unregister("_rows")
     rebuild(con)
+
+
+def test_a_window_split_into_roll_up_days_and_signed_pieces_counts_what_it_holds():
+    """Whole days from the roll-up plus the pieces added or subtracted count exactly the times in [since, until]:
+    part days at either end (shorter either way), midnights, a window inside one day, times on the edges."""
+    rng = np.random.default_rng(11)
+    base = dt.datetime(2026, 11, 20)
+    times = [base + dt.timedelta(minutes=int(m)) for m in rng.integers(0, 20 * 1440, 4000)]
+    times += [base + dt.timedelta(days=d) for d in range(20)]  # midnights
+    per_day = pd.Series(times).dt.date.value_counts()
+    ops = {">=": lambda a, b: a >= b, ">": lambda a, b: a > b, "<": lambda a, b: a < b, "<=": lambda a, b: a <= b}
+    windows = [(times[k], times[k] + dt.timedelta(days=7)) for k in range(0, 40, 4)]
+    windows += [
+        (base + dt.timedelta(days=2), base + dt.timedelta(days=5)),  # midnight to midnight
+        (base + dt.timedelta(days=2, hours=23), base + dt.timedelta(days=3, hours=1)),  # subtract at both ends
+        (base + dt.timedelta(days=2, hours=1), base + dt.timedelta(days=2, hours=9)),  # inside one day
+        (times[5], times[5]),
+    ]
+    split_kinds = set()
+    for since, until in windows:
+        days, pieces = day_split(since, until)
+        got = 0
+        if days is not None:
+            got += int(per_day[(per_day.index >= days[0]) & (per_day.index < days[1])].sum())
+        for lo, lo_op, hi, hi_op, sign in pieces:
+            got += sign * sum(1 for t in times if ops[lo_op](t, lo) and ops[hi_op](t, hi))
+            split_kinds.add(sign)
+        assert got == sum(1 for t in times if since <= t <= until), (since, until, days, pieces)
+    assert split_kinds == {1, -1}
