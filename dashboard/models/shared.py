@@ -15,6 +15,9 @@ the same transaction as every write the pages show), and computes it once:
   a change of reference data (loads, coverage, party, governance settings) drops everything;
 - *never older than a poll by the data's clock*: an entry computed at clock ``t`` serves until
   ``t + max_age_s`` (overdue counts, sliding windows and the "just in" mark move with the clock);
+- *renewed before it expires*: an entry asked again (shared) after ``RENEW_AT`` of its life is computed again
+  on a background thread while it still serves; the new result replaces it when done, so the clients that
+  come after the old one's expiry find it instead of waiting for a computation;
 - *computed ahead*: results that clients shared (asked more than once) and that a new version's writes
   touched are computed again at once on a background thread (up to ``REFRESHED``), so the clients that
   come back — typically every screen showing the whole city — find them computed or in flight;
@@ -39,12 +42,14 @@ SIZE = 512
 REFRESHED = 16
 """At most this many shared results a new version touched are computed ahead of their clients."""
 REFRESH_THREADS = 2
+RENEW_AT = 0.5
+"""Share of an entry's life (``max_age_s``) after which a request for it has it computed again ahead."""
 TRACKED = 500
 """At most this many events between two versions are followed to their units; more drop everything."""
 
 
 class _Entry:
-    __slots__ = ("born", "compute", "future", "hits", "unit")
+    __slots__ = ("born", "compute", "future", "hits", "successor", "unit")
 
     def __init__(self, born: dt.datetime, unit: Unit | None, compute: Callable):
         self.born = born
@@ -52,6 +57,12 @@ class _Entry:
         self.compute = compute
         self.hits = 0
         self.future: Future = Future()
+        self.successor: _Entry | None = None
+        """The same result computed again ahead of this one's expiry (see ``RENEW_AT``)."""
+
+    def serves(self, now: dt.datetime, max_age_s: float) -> bool:
+        """In flight (its requests wait for it), or done and at most ``max_age_s`` old by the data's clock."""
+        return not self.future.done() or (now - self.born).total_seconds() < max_age_s
 
 
 class Changes:
@@ -88,6 +99,8 @@ class SharedResults:
         """How many entries a new data version kept (their units untouched by its writes)."""
         self.refreshed = 0
         """How many results a new data version computed ahead of their clients (shared ones its writes touched)."""
+        self.renewed = 0
+        """How many results were computed again ahead of their expiry by the clock (and replaced it)."""
         self._ahead = ThreadPoolExecutor(REFRESH_THREADS, thread_name_prefix="gridtwin-refresh")
         self.enabled = True
         """False: every request computes its own result (the benchmark's baseline)."""
@@ -101,22 +114,51 @@ class SharedResults:
         version = self._current(self._changes.version())
         full = (name, key, version)
         now = self._clock()
+        renew = None
         with self._lock:
             entry = self._entries.get(full)
-            fresh = entry is not None and (
-                not entry.future.done() or (now - entry.born).total_seconds() < self.max_age_s
-            )
+            if entry is not None and not entry.serves(now, self.max_age_s) and entry.successor is not None:
+                entry.successor.hits = entry.hits  # expired: its renewal (done or in flight) takes its place
+                entry = self._entries[full] = entry.successor
+            fresh = entry is not None and entry.serves(now, self.max_age_s)
             if fresh:
                 self._entries.move_to_end(full)
                 entry.hits += 1
+                renew = self._renewal(entry, now)
             else:
                 entry = _Entry(now, unit, compute)
                 self._entries[full] = entry
                 while len(self._entries) > self.size:
                     self._entries.popitem(last=False)
+        if renew is not None:
+            self._ahead.submit(self._renew, full, entry, renew)
         if not fresh:
             self._fill(full, entry)
         return entry.future.result()
+
+    def _renewal(self, entry: _Entry, now: dt.datetime) -> _Entry | None:
+        """A new entry to compute ahead when ``entry`` (asked again: shared) is done, past ``RENEW_AT`` of its life
+        and not being renewed yet (called under the lock)."""
+        if entry.successor is not None or not entry.future.done() or entry.future.exception() is not None:
+            return None
+        if (now - entry.born).total_seconds() < RENEW_AT * self.max_age_s:
+            return None
+        entry.successor = _Entry(now, entry.unit, entry.compute)
+        return entry.successor
+
+    def _renew(self, full: tuple, entry: _Entry, successor: _Entry) -> None:
+        """Compute ``successor`` on a background thread; it replaces ``entry`` once done (a failure is dropped:
+        the entry then expires as if never renewed)."""
+        self._fill(None, successor)
+        with self._lock:
+            if successor.future.exception() is not None:  # not remembered (it may have taken the entry's place)
+                entry.successor = None
+                if self._entries.get(full) is successor:
+                    del self._entries[full]
+            elif self._entries.get(full) is entry:
+                successor.hits = entry.hits
+                self._entries[full] = successor
+                self.renewed += 1
 
     def _fill(self, full: tuple, entry: _Entry) -> None:
         try:

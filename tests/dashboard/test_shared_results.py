@@ -241,3 +241,59 @@ def test_hexagons_kept_per_cell_equal_a_fresh_build(data):
     assert geojson == feature_collection(frame["id"], polys)
     centres = shapely.centroid(polys)
     assert np.array_equal(frame["lon"], shapely.get_x(centres)) and np.array_equal(frame["lat"], shapely.get_y(centres))
+
+
+def _until(condition, seconds: float = 10.0) -> None:
+    stop = dt.datetime.now() + dt.timedelta(seconds=seconds)
+    while not condition():
+        assert dt.datetime.now() < stop, "the background computation did not finish"
+        threading.Event().wait(0.01)
+
+
+def test_a_shared_result_is_computed_again_before_the_clock_expires_it():
+    """Asked again after half its life, a shared result is computed anew in the background while it serves; after
+    the old one's expiry the new one answers at once (no computation on the request's path), and no answer is
+    ever older than a poll by the data's clock."""
+    store, clock = Store(), Clock()
+    shared = SharedResults(store.changes(), clock, max_age_s=1.5)
+    born = []
+
+    def compute():
+        born.append(clock.now)
+        return len(born)
+
+    assert shared.get("view", "k", compute) == 1
+    clock.now += dt.timedelta(seconds=0.5)
+    assert shared.get("view", "k", compute) == 1 and shared.renewed == 0  # a third of its life: not yet
+    clock.now += dt.timedelta(seconds=0.5)
+    assert shared.get("view", "k", compute) == 1  # past half its life: served, and renewed behind it
+    _until(lambda: shared.renewed == 1)
+    assert born == [DEMO_END, DEMO_END + dt.timedelta(seconds=1)]
+    clock.now += dt.timedelta(seconds=0.6)  # the first expired (1.6 s); the renewal is 0.6 s old
+    computed = shared.computed
+    assert shared.get("view", "k", lambda: pytest.fail("computed on the request's path")) == 2
+    assert shared.computed == computed
+    clock.now += dt.timedelta(seconds=1.0)  # the renewal is 1.6 s old too: it no longer serves
+    assert shared.get("view", "k", compute) == 3
+    shared.close()
+
+
+def test_a_failing_renewal_leaves_the_result_to_expire():
+    store, clock = Store(), Clock()
+    shared = SharedResults(store.changes(), clock, max_age_s=1.5)
+    failing = iter([10, RuntimeError("db busy"), 11])
+
+    def flaky():
+        value = next(failing)
+        if isinstance(value, Exception):
+            raise value
+        return value
+
+    assert shared.get("flaky", "k", flaky) == 10
+    clock.now += dt.timedelta(seconds=1.0)
+    assert shared.get("flaky", "k", flaky) == 10  # past half its life: its renewal fails in the background
+    _until(lambda: shared.computed == 2)
+    assert shared.renewed == 0
+    clock.now += dt.timedelta(seconds=0.6)  # expired: computed on the request's path
+    assert shared.get("flaky", "k", flaky) == 11
+    shared.close()
