@@ -61,8 +61,15 @@ def _rankings(cur, now) -> dict:
     return got
 
 
-CLOCKS = (DEMO_END, DEMO_END + dt.timedelta(minutes=17), DEMO_END + dt.timedelta(days=1, hours=3))
-"""The demo's end, later that day, and the next day (the writes' day is then a whole day of the roll-up)."""
+CLOCKS = (
+    DEMO_END,
+    DEMO_END + dt.timedelta(minutes=17),
+    DEMO_END + dt.timedelta(hours=8),
+    DEMO_END + dt.timedelta(days=1, hours=3),
+)
+"""The demo's end (18:00: the week's first part day added, today's the whole day less its rest), later that day,
+early the next day (02:00: the first part day the whole day less its start, today's added), and the day after
+(the writes' day is then a whole day of the roll-up)."""
 
 
 def test_resolved_kpis_from_the_rollup_equal_the_resolutions_after_writes(data):
