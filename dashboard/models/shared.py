@@ -13,11 +13,12 @@ the same transaction as every write the pages show), and computes it once:
   of those incidents carry over to the new version (a report in one grid leaves the other districts' views
   as they were; the incidents come from ``incident_events``, read in the same snapshot as the version);
   a change of reference data (loads, coverage, party, governance settings) drops everything;
-- *never older than a poll by the data's clock*: an entry computed at clock ``t`` serves until
-  ``t + max_age_s`` (overdue counts, sliding windows and the "just in" mark move with the clock);
-- *renewed before it expires*: an entry asked again (shared) after ``RENEW_AT`` of its life is computed again
-  on a background thread while it still serves; the new result replaces it when done, so the clients that
-  come after the old one's expiry find it instead of waiting for a computation;
+- *at most two polls old by the data's clock*: an entry computed at clock ``t`` serves until
+  ``t + max_age_s`` (overdue counts, sliding windows and the "just in" mark move with the clock); past that,
+  for up to ``stale_s`` more, it still answers at once while it is computed again on a background thread
+  (once), and the new result replaces it when done: expiry by the clock alone no longer puts a computation
+  on a request's path.  Only the clock-dependent parts can be that old: a write still moves the version
+  (previous point), so it is in the next answer;
 - *computed ahead*: results that clients shared (asked more than once) and that a new version's writes
   touched are computed again at once on a background thread (up to ``REFRESHED``), so the clients that
   come back — typically every screen showing the whole city — find them computed or in flight;
@@ -42,8 +43,8 @@ SIZE = 512
 REFRESHED = 16
 """At most this many shared results a new version touched are computed ahead of their clients."""
 REFRESH_THREADS = 2
-RENEW_AT = 0.5
-"""Share of an entry's life (``max_age_s``) after which a request for it has it computed again ahead."""
+STALE_S = MAX_AGE_S
+"""How long past its expiry by the clock an entry still answers while it is computed again behind it."""
 TRACKED = 500
 """At most this many events between two versions are followed to their units; more drop everything."""
 
@@ -58,11 +59,15 @@ class _Entry:
         self.hits = 0
         self.future: Future = Future()
         self.successor: _Entry | None = None
-        """The same result computed again ahead of this one's expiry (see ``RENEW_AT``)."""
+        """The same result computed again once this one expired by the clock (see ``STALE_S``)."""
 
     def serves(self, now: dt.datetime, max_age_s: float) -> bool:
         """In flight (its requests wait for it), or done and at most ``max_age_s`` old by the data's clock."""
         return not self.future.done() or (now - self.born).total_seconds() < max_age_s
+
+
+def _failed(entry: _Entry) -> bool:
+    return entry.future.done() and entry.future.exception() is not None
 
 
 class Changes:
@@ -83,11 +88,13 @@ class SharedResults:
         clock: Callable[[], dt.datetime],
         max_age_s: float = MAX_AGE_S,
         size: int = SIZE,
+        stale_s: float = STALE_S,
         start_event: int = 0,
     ):
         self._changes = changes
         self._clock = clock
         self.max_age_s = max_age_s
+        self.stale_s = stale_s
         self.size = size
         self._lock = threading.Lock()
         self._check_lock = threading.Lock()
@@ -100,7 +107,7 @@ class SharedResults:
         self.refreshed = 0
         """How many results a new data version computed ahead of their clients (shared ones its writes touched)."""
         self.renewed = 0
-        """How many results were computed again ahead of their expiry by the clock (and replaced it)."""
+        """How many expired results were computed again behind their last answers (and replaced them)."""
         self._ahead = ThreadPoolExecutor(REFRESH_THREADS, thread_name_prefix="gridtwin-refresh")
         self.enabled = True
         """False: every request computes its own result (the benchmark's baseline)."""
@@ -117,14 +124,12 @@ class SharedResults:
         renew = None
         with self._lock:
             entry = self._entries.get(full)
-            if entry is not None and not entry.serves(now, self.max_age_s) and entry.successor is not None:
-                entry.successor.hits = entry.hits  # expired: its renewal (done or in flight) takes its place
-                entry = self._entries[full] = entry.successor
-            fresh = entry is not None and entry.serves(now, self.max_age_s)
+            if entry is not None and not entry.serves(now, self.max_age_s):
+                entry, renew = self._expired(full, entry, now)
+            fresh = entry is not None
             if fresh:
                 self._entries.move_to_end(full)
                 entry.hits += 1
-                renew = self._renewal(entry, now)
             else:
                 entry = _Entry(now, unit, compute)
                 self._entries[full] = entry
@@ -136,19 +141,25 @@ class SharedResults:
             self._fill(full, entry)
         return entry.future.result()
 
-    def _renewal(self, entry: _Entry, now: dt.datetime) -> _Entry | None:
-        """A new entry to compute ahead when ``entry`` (asked again: shared) is done, past ``RENEW_AT`` of its life
-        and not being renewed yet (called under the lock)."""
-        if entry.successor is not None or not entry.future.done() or entry.future.exception() is not None:
-            return None
-        if (now - entry.born).total_seconds() < RENEW_AT * self.max_age_s:
-            return None
-        entry.successor = _Entry(now, entry.unit, entry.compute)
-        return entry.successor
+    def _expired(self, full: tuple, entry: _Entry, now: dt.datetime) -> tuple[_Entry | None, _Entry | None]:
+        """(the entry that answers, or None: compute on this request; the renewal to start, or None) for an entry
+        expired by the clock (called under the lock)."""
+        age = (now - entry.born).total_seconds()
+        successor = entry.successor
+        if age < self.max_age_s + self.stale_s and not _failed(entry):
+            if successor is not None:  # being computed again: answer meanwhile
+                return entry, None
+            entry.successor = _Entry(now, entry.unit, entry.compute)
+            return entry, entry.successor
+        if successor is not None and not _failed(successor) and successor.serves(now, self.max_age_s):
+            successor.hits = entry.hits  # too old to answer: wait for its renewal rather than compute again
+            self._entries[full] = successor
+            return successor, None
+        return None, None
 
     def _renew(self, full: tuple, entry: _Entry, successor: _Entry) -> None:
-        """Compute ``successor`` on a background thread; it replaces ``entry`` once done (a failure is dropped:
-        the entry then expires as if never renewed)."""
+        """Compute ``successor`` on a background thread; it replaces ``entry`` once done (a failure is dropped: the
+        next request past the expiry starts another, or computes on its path once the entry is too old)."""
         self._fill(None, successor)
         with self._lock:
             if successor.future.exception() is not None:  # not remembered (it may have taken the entry's place)
