@@ -22,6 +22,8 @@ the same transaction as every write the pages show), and computes it once:
 - *computed ahead*: results that clients shared (asked more than once) and that a new version's writes
   touched are computed again at once on a background thread (up to ``REFRESHED``), so the clients that
   come back — typically every screen showing the whole city — find them computed or in flight;
+- *never behind the queue*: a computation queued on the background threads and not begun yet is taken over
+  by the first request that needs it (computed on its path), so a request waits at most one computation;
 - bounded: entries of older versions are dropped, and at most ``size`` are kept.
 """
 
@@ -50,7 +52,7 @@ TRACKED = 500
 
 
 class _Entry:
-    __slots__ = ("born", "compute", "future", "hits", "successor", "unit")
+    __slots__ = ("born", "compute", "future", "hits", "started", "successor", "unit")
 
     def __init__(self, born: dt.datetime, unit: Unit | None, compute: Callable):
         self.born = born
@@ -58,6 +60,9 @@ class _Entry:
         self.compute = compute
         self.hits = 0
         self.future: Future = Future()
+        self.started = False
+        """Its computation has begun (a computation queued on the background threads may be taken over by a
+        request: it never waits behind the queue)."""
         self.successor: _Entry | None = None
         """The same result computed again once this one expired by the clock (see ``STALE_S``)."""
 
@@ -126,8 +131,7 @@ class SharedResults:
             entry = self._entries.get(full)
             if entry is not None and not entry.serves(now, self.max_age_s):
                 entry, renew = self._expired(full, entry, now)
-            fresh = entry is not None
-            if fresh:
+            if entry is not None:
                 self._entries.move_to_end(full)
                 entry.hits += 1
             else:
@@ -135,10 +139,12 @@ class SharedResults:
                 self._entries[full] = entry
                 while len(self._entries) > self.size:
                     self._entries.popitem(last=False)
+            here = not entry.started  # new, or queued on the background threads and not begun: computed here
+            entry.started = True
         if renew is not None:
             self._ahead.submit(self._renew, full, entry, renew)
-        if not fresh:
-            self._fill(full, entry)
+        if here:
+            self._compute(full, entry)
         return entry.future.result()
 
     def _expired(self, full: tuple, entry: _Entry, now: dt.datetime) -> tuple[_Entry | None, _Entry | None]:
@@ -160,7 +166,8 @@ class SharedResults:
     def _renew(self, full: tuple, entry: _Entry, successor: _Entry) -> None:
         """Compute ``successor`` on a background thread; it replaces ``entry`` once done (a failure is dropped: the
         next request past the expiry starts another, or computes on its path once the entry is too old)."""
-        self._fill(None, successor)
+        if not self._fill(None, successor):
+            return  # taken over by a request (which put it in the entry's place)
         with self._lock:
             if successor.future.exception() is not None:  # not remembered (it may have taken the entry's place)
                 entry.successor = None
@@ -171,7 +178,16 @@ class SharedResults:
                 self._entries[full] = successor
                 self.renewed += 1
 
-    def _fill(self, full: tuple, entry: _Entry) -> None:
+    def _fill(self, full: tuple, entry: _Entry) -> bool:
+        """Compute ``entry`` on a background thread unless a request has begun it already (False then)."""
+        with self._lock:
+            if entry.started:
+                return False
+            entry.started = True
+        self._compute(full, entry)
+        return True
+
+    def _compute(self, full: tuple, entry: _Entry) -> None:
         try:
             result = entry.compute()
         except BaseException as exc:  # noqa: BLE001 - raised in every waiter, through the future
