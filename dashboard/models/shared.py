@@ -13,12 +13,8 @@ the same transaction as every write the pages show), and computes it once:
   of those incidents carry over to the new version (a report in one grid leaves the other districts' views
   as they were; the incidents come from ``incident_events``, read in the same snapshot as the version);
   a change of reference data (loads, coverage, party, governance settings) drops everything;
-- *at most two polls old by the data's clock*: an entry computed at clock ``t`` serves until
-  ``t + max_age_s`` (overdue counts, sliding windows and the "just in" mark move with the clock); past that,
-  for up to ``stale_s`` more, it still answers at once while it is computed again on a background thread
-  (once), and the new result replaces it when done: expiry by the clock alone no longer puts a computation
-  on a request's path.  Only the clock-dependent parts can be that old: a write still moves the version
-  (previous point), so it is in the next answer;
+- *never older than a poll by the data's clock*: an entry computed at clock ``t`` serves until
+  ``t + max_age_s`` (overdue counts, sliding windows and the "just in" mark move with the clock);
 - *computed ahead*: results that clients shared (asked more than once) and that a new version's writes
   touched are computed again at once on a background thread (up to ``REFRESHED``), so the clients that
   come back — typically every screen showing the whole city — find them computed or in flight;
@@ -45,14 +41,12 @@ SIZE = 512
 REFRESHED = 16
 """At most this many shared results a new version touched are computed ahead of their clients."""
 REFRESH_THREADS = 2
-STALE_S = MAX_AGE_S
-"""How long past its expiry by the clock an entry still answers while it is computed again behind it."""
 TRACKED = 500
 """At most this many events between two versions are followed to their units; more drop everything."""
 
 
 class _Entry:
-    __slots__ = ("born", "compute", "future", "hits", "started", "successor", "unit")
+    __slots__ = ("born", "compute", "future", "hits", "started", "unit")
 
     def __init__(self, born: dt.datetime, unit: Unit | None, compute: Callable):
         self.born = born
@@ -63,16 +57,6 @@ class _Entry:
         self.started = False
         """Its computation has begun (a computation queued on the background threads may be taken over by a
         request: it never waits behind the queue)."""
-        self.successor: _Entry | None = None
-        """The same result computed again once this one expired by the clock (see ``STALE_S``)."""
-
-    def serves(self, now: dt.datetime, max_age_s: float) -> bool:
-        """In flight (its requests wait for it), or done and at most ``max_age_s`` old by the data's clock."""
-        return not self.future.done() or (now - self.born).total_seconds() < max_age_s
-
-
-def _failed(entry: _Entry) -> bool:
-    return entry.future.done() and entry.future.exception() is not None
 
 
 class Changes:
@@ -93,13 +77,11 @@ class SharedResults:
         clock: Callable[[], dt.datetime],
         max_age_s: float = MAX_AGE_S,
         size: int = SIZE,
-        stale_s: float = STALE_S,
         start_event: int = 0,
     ):
         self._changes = changes
         self._clock = clock
         self.max_age_s = max_age_s
-        self.stale_s = stale_s
         self.size = size
         self._lock = threading.Lock()
         self._check_lock = threading.Lock()
@@ -111,8 +93,6 @@ class SharedResults:
         """How many entries a new data version kept (their units untouched by its writes)."""
         self.refreshed = 0
         """How many results a new data version computed ahead of their clients (shared ones its writes touched)."""
-        self.renewed = 0
-        """How many expired results were computed again behind their last answers (and replaced them)."""
         self._ahead = ThreadPoolExecutor(REFRESH_THREADS, thread_name_prefix="gridtwin-refresh")
         self.enabled = True
         """False: every request computes its own result (the benchmark's baseline)."""
@@ -126,12 +106,12 @@ class SharedResults:
         version = self._current(self._changes.version())
         full = (name, key, version)
         now = self._clock()
-        renew = None
         with self._lock:
             entry = self._entries.get(full)
-            if entry is not None and not entry.serves(now, self.max_age_s):
-                entry, renew = self._expired(full, entry, now)
-            if entry is not None:
+            fresh = entry is not None and (
+                not entry.future.done() or (now - entry.born).total_seconds() < self.max_age_s
+            )
+            if fresh:
                 self._entries.move_to_end(full)
                 entry.hits += 1
             else:
@@ -141,51 +121,17 @@ class SharedResults:
                     self._entries.popitem(last=False)
             here = not entry.started  # new, or queued on the background threads and not begun: computed here
             entry.started = True
-        if renew is not None:
-            self._ahead.submit(self._renew, full, entry, renew)
         if here:
             self._compute(full, entry)
         return entry.future.result()
 
-    def _expired(self, full: tuple, entry: _Entry, now: dt.datetime) -> tuple[_Entry | None, _Entry | None]:
-        """(the entry that answers, or None: compute on this request; the renewal to start, or None) for an entry
-        expired by the clock (called under the lock)."""
-        age = (now - entry.born).total_seconds()
-        successor = entry.successor
-        if age < self.max_age_s + self.stale_s and not _failed(entry):
-            if successor is not None:  # being computed again: answer meanwhile
-                return entry, None
-            entry.successor = _Entry(now, entry.unit, entry.compute)
-            return entry, entry.successor
-        if successor is not None and not _failed(successor) and successor.serves(now, self.max_age_s):
-            successor.hits = entry.hits  # too old to answer: wait for its renewal rather than compute again
-            self._entries[full] = successor
-            return successor, None
-        return None, None
-
-    def _renew(self, full: tuple, entry: _Entry, successor: _Entry) -> None:
-        """Compute ``successor`` on a background thread; it replaces ``entry`` once done (a failure is dropped: the
-        next request past the expiry starts another, or computes on its path once the entry is too old)."""
-        if not self._fill(None, successor):
-            return  # taken over by a request (which put it in the entry's place)
-        with self._lock:
-            if successor.future.exception() is not None:  # not remembered (it may have taken the entry's place)
-                entry.successor = None
-                if self._entries.get(full) is successor:
-                    del self._entries[full]
-            elif self._entries.get(full) is entry:
-                successor.hits = entry.hits
-                self._entries[full] = successor
-                self.renewed += 1
-
-    def _fill(self, full: tuple, entry: _Entry) -> bool:
-        """Compute ``entry`` on a background thread unless a request has begun it already (False then)."""
+    def _fill(self, full: tuple, entry: _Entry) -> None:
+        """Compute ``entry`` on a background thread unless a request has begun it already."""
         with self._lock:
             if entry.started:
-                return False
+                return
             entry.started = True
         self._compute(full, entry)
-        return True
 
     def _compute(self, full: tuple, entry: _Entry) -> None:
         try:
