@@ -170,7 +170,7 @@ def operator(session: Session, path, times: dict, lock, stop: threading.Event) -
 
 def start_server(script: Path, db: Path, clock: dt.datetime, args, share: bool = True) -> tuple[subprocess.Popen, int]:
     cmd = [sys.executable, str(script), "--serve", str(db), clock.isoformat(), "--threads", str(args.threads)]
-    cmd += [] if share else ["--no-share"]
+    cmd += ([] if share else ["--no-share"]) + (["--clock-moves"] if args.clock_moves else [])
     proc = subprocess.Popen([*cmd, "--port", str(args.port)], stdout=subprocess.PIPE, text=True)
     line = proc.stdout.readline()
     if "serving on port" not in line:

@@ -11,8 +11,9 @@ load average, then runs each view's work exactly as its Dash callback does
 
 With ``--clients N`` it then copies ``--db`` to ``--work`` (the original is only
 read), serves the copy on the real server (waitress, ``--threads``, the clock
-set to the data's end) and runs operator sessions over HTTP, first 1 then N at
-once: each logs in, polls the change counter every 1.5 s and drills city →
+set to the data's end, or running on from it with ``--clock-moves``: results
+then also expire by the clock) and runs operator sessions over HTTP, first 1
+then N at once: each logs in, polls the change counter every 1.5 s and drills city →
 district → street → community → grid (map and side panels at every step, the
 leader's street and community tables), posting the Dash callback requests the
 browser would post; a writer adds ``--writes-per-s`` Open311 reports, so polls
@@ -171,11 +172,16 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="also run the N sessions on a server whose views are not shared (each request computes its own)",
     )
+    parser.add_argument(
+        "--clock-moves",
+        action="store_true",
+        help="the server's clock runs on from the data's end (results then also expire by the clock, as in a live centre)",
+    )
     parser.add_argument("--no-share", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--serve", nargs=2, metavar=("DB", "CLOCK"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve:
-        return serve(Path(args.serve[0]), args.serve[1], args.port, args.threads, not args.no_share)
+        return serve(Path(args.serve[0]), args.serve[1], args.port, args.threads, not args.no_share, args.clock_moves)
     load = os.getloadavg()
     print(f"load average at start: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} ({os.cpu_count()} CPUs)", flush=True)
     ONLY[0] = args.only
@@ -197,17 +203,20 @@ def main(argv: list[str] | None = None) -> None:
         sessions.run_sessions(args, db, Path(__file__).resolve())
 
 
-def serve(db: Path, clock: str, port: int, threads: int, share: bool = True) -> None:
+def serve(db: Path, clock: str, port: int, threads: int, share: bool = True, moves: bool = False) -> None:
     """The real server (waitress) on ``db`` with the clock fixed at ``clock``; prints its port, serves until killed.
 
-    ``share`` False: each request computes its own view (:class:`~dashboard.models.shared.SharedResults` off)."""
+    ``share`` False: each request computes its own view (:class:`~dashboard.models.shared.SharedResults` off);
+    ``moves``: the clock runs on from ``clock`` at the wall's pace (whole seconds, as the server's own clock)."""
     from dashboard.app import create_app
     from dashboard.security import Settings
     from dashboard.server import make_server
 
     end = dt.datetime.fromisoformat(clock)
     settings = Settings.from_env()
-    app = create_app(db, clock=lambda: end, settings=settings)
+    started = time.monotonic()
+    moving = lambda: end + dt.timedelta(seconds=int(time.monotonic() - started))  # noqa: E731 - the app's clock
+    app = create_app(db, clock=moving if moves else lambda: end, settings=settings)
     app.gridtwin_data.shared.enabled = share
     http = make_server(app.server, "127.0.0.1", port, settings, threads)
     print(f"serving on port {http.effective_port}", flush=True)

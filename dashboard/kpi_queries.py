@@ -6,7 +6,8 @@ recomputed after each one and must stay cheap at city scale (~1M reports a week)
 
 - what was resolved in the last 7 days reads the whole days from the loop's daily roll-up (``loop_district_daily``
   for the city and a district, ``loop_daily`` below; :mod:`pipelines.store.loop_rollup`, kept by every write path)
-  and only the part days at either end from ``resolutions`` (``rollup=False``: everything from ``resolutions``);
+  and only the part days at either end from ``resolutions``, added or subtracted from the whole day, whichever is
+  shorter (``rollup=False``: everything from ``resolutions``);
 - the week's reports are counted per status (a grouped count is cheaper than filtering on the status text);
 - the trend buckets hours as integers (``epoch_us // 1 h``) rather than truncating timestamps.
 """
@@ -19,7 +20,7 @@ import duckdb
 import pandas as pd
 
 from dashboard.queries import unit_named
-from pipelines.store.loop_rollup import PART_SELECTS
+from pipelines.store.loop_rollup import PART_SELECTS, day_split
 from pipelines.vocabulary import DONE_STATUSES
 
 KPI_PARTS = ("reported", "resolved", "overdue")
@@ -67,27 +68,28 @@ def kpis(
 
 def _resolved(con, level, code, day_start, week, now, rollup: bool) -> dict:
     """resolved_today, handling_h and satisfaction of what was resolved in [week, now]: whole days from the
-    roll-up, the part days before and after them from ``resolutions``."""
+    roll-up, the part days at either end added or subtracted from ``resolutions`` (whichever reads fewer hours,
+    :func:`~pipelines.store.loop_rollup.day_split`)."""
     where, params = unit_named(level, code)
-    first = week.date() if week.time() == dt.time() else week.date() + dt.timedelta(days=1)
-    last = now.date()
-    edges = [(week, now, "<=")]
+    days, pieces = day_split(week, now) if rollup else (None, [(week, ">=", now, "<=", 1)])
     parts = []
     values = {"day": day_start, **params}
-    if rollup and first < last:
+    if days is not None:
         table = "loop_district_daily" if level in ("city", "district") else "loop_daily"
         sums = ", ".join(f"sum({c}) AS {c}" for c in _ROLLED)
-        parts.append(f"SELECT {sums}, 0 AS today FROM {table} WHERE {where} AND day >= $first AND day < $last")
-        values |= {"first": first, "last": last}
-        start, end = dt.datetime.combine(first, dt.time()), dt.datetime.combine(last, dt.time())
-        edges = [(week, start, "<"), (end, now, "<=")]
-    select = PART_SELECTS["resolved"][1]
-    for n, (lo, hi, op) in enumerate(edges):
-        if lo >= hi and op == "<":
-            continue
         parts.append(
-            f"SELECT {select}, count(*) FILTER (WHERE resolved_at >= $day) AS today FROM resolutions"
-            f" WHERE {where} AND resolved_at >= $lo{n} AND resolved_at {op} $hi{n}"
+            f"SELECT {sums}, sum(resolved) FILTER (WHERE day = $today) AS today FROM {table}"
+            f" WHERE {where} AND day >= $first AND day < $last"
+        )
+        values |= {"first": days[0], "last": days[1], "today": day_start.date()}
+    select = PART_SELECTS["resolved"][1]
+    for n, (lo, lo_op, hi, hi_op, sign) in enumerate(pieces):
+        if lo >= hi and hi_op == "<":
+            continue
+        signed = ", ".join(f"{'-' if sign < 0 else ''}{c} AS {c}" for c in (*_ROLLED, "today"))
+        parts.append(
+            f"SELECT {signed} FROM (SELECT {select}, count(*) FILTER (WHERE resolved_at >= $day) AS today"
+            f" FROM resolutions WHERE {where} AND resolved_at {lo_op} $lo{n} AND resolved_at {hi_op} $hi{n})"
         )
         values |= {f"lo{n}": lo, f"hi{n}": hi}
     union = " UNION ALL BY NAME ".join(f"({p})" for p in parts)

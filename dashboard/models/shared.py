@@ -18,6 +18,8 @@ the same transaction as every write the pages show), and computes it once:
 - *computed ahead*: results that clients shared (asked more than once) and that a new version's writes
   touched are computed again at once on a background thread (up to ``REFRESHED``), so the clients that
   come back — typically every screen showing the whole city — find them computed or in flight;
+- *never behind the queue*: a computation queued on the background threads and not begun yet is taken over
+  by the first request that needs it (computed on its path), so a request waits at most one computation;
 - bounded: entries of older versions are dropped, and at most ``size`` are kept.
 """
 
@@ -44,7 +46,7 @@ TRACKED = 500
 
 
 class _Entry:
-    __slots__ = ("born", "compute", "future", "hits", "unit")
+    __slots__ = ("born", "compute", "future", "hits", "started", "unit")
 
     def __init__(self, born: dt.datetime, unit: Unit | None, compute: Callable):
         self.born = born
@@ -52,6 +54,9 @@ class _Entry:
         self.compute = compute
         self.hits = 0
         self.future: Future = Future()
+        self.started = False
+        """Its computation has begun (a computation queued on the background threads may be taken over by a
+        request: it never waits behind the queue)."""
 
 
 class Changes:
@@ -114,11 +119,21 @@ class SharedResults:
                 self._entries[full] = entry
                 while len(self._entries) > self.size:
                     self._entries.popitem(last=False)
-        if not fresh:
-            self._fill(full, entry)
+            here = not entry.started  # new, or queued on the background threads and not begun: computed here
+            entry.started = True
+        if here:
+            self._compute(full, entry)
         return entry.future.result()
 
     def _fill(self, full: tuple, entry: _Entry) -> None:
+        """Compute ``entry`` on a background thread unless a request has begun it already."""
+        with self._lock:
+            if entry.started:
+                return
+            entry.started = True
+        self._compute(full, entry)
+
+    def _compute(self, full: tuple, entry: _Entry) -> None:
         try:
             result = entry.compute()
         except BaseException as exc:  # noqa: BLE001 - raised in every waiter, through the future

@@ -40,7 +40,18 @@ CREATE TABLE IF NOT EXISTS loop_daily (
 -- The same sums per district and day (the city's figures read these few thousand rows).
 CREATE TABLE IF NOT EXISTS loop_district_daily (
     day DATE, district_code VARCHAR, {", ".join(f"{c} BIGINT DEFAULT 0" for c in SUMS)});
+-- The same sums per community and day (the leader's street and community tables read a week's ~80k rows).
+CREATE TABLE IF NOT EXISTS loop_community_daily (
+    day DATE, community_code VARCHAR, street_code VARCHAR, district_code VARCHAR,
+    {", ".join(f"{c} BIGINT DEFAULT 0" for c in SUMS)});
 """
+COARSE = (
+    ("loop_district_daily", ("district_code",)),
+    ("loop_community_daily", ("community_code", "street_code", "district_code")),
+)
+"""The coarser roll-ups kept beside ``loop_daily``: (table, its code columns, the first one its key), each the sums
+of ``loop_daily``'s rows grouped by day and those codes (a unit's codes extend its parent's: a community's code
+gives its street and district)."""
 
 # source part: (time column, SELECT expressions) over a relation with the incident / resolution / check columns
 PART_SELECTS = {
@@ -83,19 +94,20 @@ def _rows_sql(sources: dict[str, str], extra: str = "") -> str:
     return f"SELECT day, {CODES}, {sums} FROM ({union}) GROUP BY ALL"
 
 
-_DISTRICT_SUMS = ", ".join(f"sum({c}) AS {c}" for c in SUMS)
+_SUMMED = ", ".join(f"sum({c}) AS {c}" for c in SUMS)
 
 
 def rebuild(con: duckdb.DuckDBPyConnection) -> None:
     """Rewrite ``loop_daily`` from the base tables in grid order (a unit's rows are a few row groups, found by
-    the hierarchical codes' min/max), and ``loop_district_daily`` from it."""
+    the hierarchical codes' min/max), and the coarser roll-ups (:data:`COARSE`, in day order) from it."""
     con.execute("DELETE FROM loop_daily")
     con.execute(f"INSERT INTO loop_daily BY NAME {_rows_sql(_SOURCES)} ORDER BY grid_code, day")
-    con.execute("DELETE FROM loop_district_daily")
-    con.execute(
-        f"INSERT INTO loop_district_daily BY NAME SELECT day, district_code, {_DISTRICT_SUMS} FROM loop_daily"
-        " GROUP BY ALL ORDER BY day, district_code"
-    )
+    for table, codes in COARSE:
+        con.execute(f"DELETE FROM {table}")
+        con.execute(
+            f"INSERT INTO {table} BY NAME SELECT day, {', '.join(codes)}, {_SUMMED} FROM loop_daily"
+            f" GROUP BY ALL ORDER BY day, {', '.join(codes)}"
+        )
 
 
 @contextmanager
@@ -150,26 +162,23 @@ SELECT d.*, t.rid FROM {delta} d LEFT JOIN (
 
 def merge_delta(con: duckdb.DuckDBPyConnection, delta: str) -> None:
     """Add the signed sums of the table ``delta`` (day, codes, some of :data:`SUMS`; one row per key) to
-    ``loop_daily`` per (grid_code, day) and to ``loop_district_daily`` per (district_code, day): an UPDATE of
-    one existing row per key, an INSERT where the key has no row yet."""
+    ``loop_daily`` per (grid_code, day) and to each coarser roll-up (:data:`COARSE`) per (its key, day): an
+    UPDATE of one existing row per key, an INSERT where the key has no row yet."""
     names = [r[0] for r in con.execute(f"DESCRIBE {delta}").fetchall() if r[0] in SUMS]
+    keys = ("grid_code", *(codes[0] for _, codes in COARSE))
     lo, hi, *nulls = con.execute(
-        f"SELECT min(day), max(day), bool_or(grid_code IS NULL), bool_or(district_code IS NULL) FROM {delta}"
+        f"SELECT min(day), max(day), {', '.join(f'bool_or({k} IS NULL)' for k in keys)} FROM {delta}"
     ).fetchone()
     if lo is None:
         return
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _loop_district AS SELECT day, district_code,"
-        f" {', '.join(f'sum({c}) AS {c}' for c in names)} FROM {delta} GROUP BY ALL"
-    )
-    for (table, key, rows, columns), null in zip(
-        (
-            ("loop_daily", "grid_code", delta, f"day, {CODES}"),
-            ("loop_district_daily", "district_code", "_loop_district", "day, district_code"),
-        ),
-        nulls,
-        strict=True,
-    ):
+    levels = [("loop_daily", "grid_code", delta, f"day, {CODES}")]
+    for n, (table, codes) in enumerate(COARSE):
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE _loop_coarse{n} AS SELECT day, {', '.join(codes)},"
+            f" {', '.join(f'sum({c}) AS {c}' for c in names)} FROM {delta} GROUP BY ALL"
+        )
+        levels.append((table, codes[0], f"_loop_coarse{n}", f"day, {', '.join(codes)}"))
+    for (table, key, rows, columns), null in zip(levels, nulls, strict=True):
         # a NULL key (an incident outside every grid) is looked for only when there is one: OR … IS NULL
         # defeats the pruning of the sorted table's row groups
         nulls_sql = f" OR {key} IS NULL" if null else ""
@@ -180,7 +189,8 @@ def merge_delta(con: duckdb.DuckDBPyConnection, delta: str) -> None:
             f"INSERT INTO {table} BY NAME SELECT {columns}, {', '.join(names)} FROM _loop_target WHERE rid IS NULL"
         )
     con.execute("DROP TABLE _loop_target")
-    con.execute("DROP TABLE _loop_district")
+    for n in range(len(COARSE)):
+        con.execute(f"DROP TABLE _loop_coarse{n}")
 
 
 _INCIDENT_FIELDS = pa.schema(
@@ -203,10 +213,13 @@ def add_incidents(con: duckdb.DuckDBPyConnection, rows: pa.Table) -> None:
     DuckDB only appends the few resulting rows."""
     if len(rows) == 0:
         return
-    for table, sums in zip(("loop_daily", "loop_district_daily"), incident_sums(rows), strict=True):
+    grids, districts = incident_sums(rows)
+    for table, sums in (("loop_daily", grids), ("loop_district_daily", districts)):
         con.register("_loop_sums", sums)
         try:
             con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _loop_sums")
+            if table == "loop_daily":  # the communities' sums: the grids' few rows grouped
+                _append_coarse(con, "_loop_sums", [n for n in sums.column_names if n in SUMS], COARSE[1:])
         finally:
             con.unregister("_loop_sums")
 
@@ -221,14 +234,15 @@ def add_incident_rows(con: duckdb.DuckDBPyConnection, rows: list[dict]) -> None:
             totals = grids.setdefault((day, *codes), [0] * len(SUMS))
             for name, value in part.items():
                 totals[SUMS.index(name)] += value
-    districts: dict[tuple, list[int]] = {}
-    for (day, *codes), totals in grids.items():
-        into = districts.setdefault((day, codes[-1]), [0] * len(SUMS))
-        into[:] = [a + b for a, b in zip(into, totals, strict=True)]
-    for table, columns, keyed in (
-        ("loop_daily", f"day, {CODES}", grids),
-        ("loop_district_daily", "day, district_code", districts),
-    ):
+    tables = [("loop_daily", f"day, {CODES}", grids)]
+    for table, codes in COARSE:
+        at = [_CODE_NAMES.index(c) for c in codes]
+        coarse: dict[tuple, list[int]] = {}
+        for (day, *grid_codes), totals in grids.items():
+            into = coarse.setdefault((day, *(grid_codes[k] for k in at)), [0] * len(SUMS))
+            into[:] = [a + b for a, b in zip(into, totals, strict=True)]
+        tables.append((table, f"day, {', '.join(codes)}", coarse))
+    for table, columns, keyed in tables:
         if keyed:
             marks = f"({', '.join('?' * (len(next(iter(keyed))) + len(SUMS)))})"
             con.execute(
@@ -258,15 +272,21 @@ def _contributions(row: dict) -> Iterator[tuple[dt.date, dict[str, int]]]:
 
 
 def _append(con, rows_sql: str, params: list | None = None) -> None:
-    """Append rows (day, codes, sums) to ``loop_daily`` and their district sums to ``loop_district_daily``."""
+    """Append rows (day, codes, sums) to ``loop_daily`` and their sums to the coarser roll-ups (:data:`COARSE`)."""
     con.execute(f"CREATE OR REPLACE TEMP TABLE _loop_delta AS {rows_sql}", params)
     con.execute("INSERT INTO loop_daily BY NAME SELECT * FROM _loop_delta")
     names = [r[0] for r in con.execute("DESCRIBE _loop_delta").fetchall() if r[0] in SUMS]
-    con.execute(
-        f"INSERT INTO loop_district_daily BY NAME SELECT day, district_code,"
-        f" {', '.join(f'sum({c}) AS {c}' for c in names)} FROM _loop_delta GROUP BY ALL"
-    )
+    _append_coarse(con, "_loop_delta", names, COARSE)
     con.execute("DROP TABLE _loop_delta")
+
+
+def _append_coarse(con, relation: str, names: list[str], tables) -> None:
+    """Append the sums ``names`` of ``relation`` (day, grid codes, sums) to the coarser roll-ups ``tables``."""
+    for table, codes in tables:
+        con.execute(
+            f"INSERT INTO {table} BY NAME SELECT day, {', '.join(codes)},"
+            f" {', '.join(f'sum({c}) AS {c}' for c in names)} FROM {relation} GROUP BY ALL"
+        )
 
 
 def add_check(con: duckdb.DuckDBPyConnection, incident_id: str, verified_at, kind: str, passed: bool, score) -> None:
@@ -278,3 +298,30 @@ def add_check(con: duckdb.DuckDBPyConnection, incident_id: str, verified_at, kin
         " ?::BIGINT AS evaluation_n FROM incidents WHERE incident_id = ?",
         [verified_at, int(not passed), int(score) if evaluated else 0, int(evaluated), incident_id],
     )
+
+
+def day_split(since: dt.datetime, until: dt.datetime) -> tuple[tuple[dt.date, dt.date] | None, list[tuple]]:
+    """How to sum a window [since, until] from the daily roll-up: (the days [first, last) read from it, or None,
+    and the pieces (lo, lo_op, hi, hi_op, sign) read from the base table and added (+1) or subtracted (-1)).
+
+    A part day at either end is read whichever way touches fewer hours: its own part added, or the whole day
+    from the roll-up less the rest of the day (a week starting at 01:38 reads 1 h 38 min of the base table, not
+    22 h 22 min)."""
+    start, end = since.date(), until.date()
+    if start == end:
+        return None, [(since, ">=", until, "<=", 1)]
+    first = start if since.time() == dt.time() else start + dt.timedelta(days=1)
+    pieces = []
+    if first != start:  # the part day at the start
+        day0, day1 = dt.datetime.combine(start, dt.time()), dt.datetime.combine(first, dt.time())
+        if since - day0 < day1 - since:
+            first, pieces = start, [(day0, ">=", since, "<", -1)]
+        else:
+            pieces = [(since, ">=", day1, "<", 1)]
+    last = end
+    day0, day1 = dt.datetime.combine(end, dt.time()), dt.datetime.combine(end + dt.timedelta(days=1), dt.time())
+    if day1 - until < until - day0:  # the part day at the end
+        last, pieces = end + dt.timedelta(days=1), [*pieces, (until, ">", day1, "<", -1)]
+    else:
+        pieces.append((day0, ">=", until, "<=", 1))
+    return ((first, last) if first < last else None), pieces

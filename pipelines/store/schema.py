@@ -19,13 +19,14 @@ from pipelines.store.loop_rollup import LOOP_DAILY_SCHEMA
 from pipelines.store.party import PARTY_SCHEMA, seed_standards
 from pipelines.vocabulary import OPEN_SQL
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 """1: before the derived tables ``open_incidents`` and ``resolutions``; 2: with them; 3: server-side
 sessions, disabled users, revoked-key times, idempotency tokens scoped to a caller and bound to a payload,
 and no signing secret in ``meta``; 4: the party tables; 5: ``incidents.archived`` (old open items of a
 historical import, kept out of ``open_incidents``); 6: the governance tables (吹哨报到, 核查, 议事协商) and
  ``assignments.level`` (分级置办); 7: the loop's daily roll-up ``loop_daily`` (derived, for the cockpit);
-8: ``recent_incidents`` (the last days' incidents in grid order)."""
+8: ``recent_incidents`` (the last days' incidents in grid order); 9: ``loop_community_daily`` (the loop's roll-up
+per community and day, for the leader's tables)."""
 
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -287,6 +288,29 @@ def _recent_incidents(con: duckdb.DuckDBPyConnection) -> None:
     rebuild_recent(con)
 
 
+def _loop_community_daily(con: duckdb.DuckDBPyConnection) -> None:
+    """8 → 9: fill the new ``loop_community_daily`` (created by ``SCHEMA``) from ``loop_daily``, in day order."""
+    sums = (
+        "due",
+        "closed",
+        "closed_on_time",
+        "resolved",
+        "handling_us",
+        "handling_n",
+        "satisfaction_sum",
+        "satisfaction_n",
+        "reworked",
+        "evaluation_sum",
+        "evaluation_n",
+    )
+    con.execute("DELETE FROM loop_community_daily")
+    con.execute(
+        "INSERT INTO loop_community_daily BY NAME SELECT day, community_code, street_code, district_code, "
+        + ", ".join(f"sum({c}) AS {c}" for c in sums)
+        + " FROM loop_daily GROUP BY ALL ORDER BY day, community_code, street_code, district_code"
+    )
+
+
 MIGRATIONS = {
     2: _add_derived_tables,
     3: _sessions_and_scoped_tokens,
@@ -295,6 +319,7 @@ MIGRATIONS = {
     6: _governance,
     7: _loop_daily,
     8: _recent_incidents,
+    9: _loop_community_daily,
 }
 """version: the step that upgrades a file from the version before it."""
 

@@ -39,8 +39,37 @@ def _both(cur, level, code, now) -> tuple[dict, dict]:
     return fast, full
 
 
-CLOCKS = (DEMO_END, DEMO_END + dt.timedelta(minutes=17), DEMO_END + dt.timedelta(days=1, hours=3))
-"""The demo's end, later that day, and the next day (the writes' day is then a whole day of the roll-up)."""
+RANKED = (("city", None, "street"), ("district", DISTRICT, "street"), ("district", DISTRICT, "community"))
+
+
+def _rankings(cur, now) -> dict:
+    """The leader tables read with the roll-up per community and day, checked equal to the full read, for windows
+    with part days at both ends, whole days only, and less than a day."""
+    midnight = now.replace(hour=0, minute=0, second=0)
+    windows = (
+        (now - dt.timedelta(days=7), now),
+        (midnight - dt.timedelta(days=3), midnight),
+        (now - dt.timedelta(hours=5), now),
+    )
+    got = {}
+    for level, code, child in RANKED:
+        for since, until in windows:
+            fast = queries.ranking(cur, level, code, child, since, until)
+            full = queries.ranking(cur, level, code, child, since, until, rollup=False)
+            pd.testing.assert_frame_equal(fast, full, obj=str((level, child, since, until)))
+            got[level, child, since] = fast
+    return got
+
+
+CLOCKS = (
+    DEMO_END,
+    DEMO_END + dt.timedelta(minutes=17),
+    DEMO_END + dt.timedelta(hours=8),
+    DEMO_END + dt.timedelta(days=1, hours=3),
+)
+"""The demo's end (18:00: the week's first part day added, today's the whole day less its rest), later that day,
+early the next day (02:00: the first part day the whole day less its start, today's added), and the day after
+(the writes' day is then a whole day of the roll-up)."""
 
 
 def test_resolved_kpis_from_the_rollup_equal_the_resolutions_after_writes(data):
@@ -52,6 +81,7 @@ def test_resolved_kpis_from_the_rollup_equal_the_resolutions_after_writes(data):
                 fast, full = _both(cur, *unit, now)
                 assert fast == pytest.approx(full, nan_ok=True), (unit, now)
                 before[unit, now] = fast
+        ranked_before = {now: _rankings(cur, now) for now in CLOCKS}
         assert before[("city", None), DEMO_END]["satisfaction"] is not None
         area = read_area(cur)
         lon, lat = cur.execute("SELECT lon, lat FROM grids ORDER BY grid_code LIMIT 1").fetchone()
@@ -73,7 +103,13 @@ def test_resolved_kpis_from_the_rollup_equal_the_resolutions_after_writes(data):
             for now in CLOCKS:
                 fast, full = _both(cur, *unit, now)
                 assert fast == pytest.approx(full, nan_ok=True), (unit, now)
+        ranked_after = {now: _rankings(cur, now) for now in CLOCKS}
         after = _both(cur, "city", None, DEMO_END)[0]
+    week = ("city", "street", CLOCKS[-1] - dt.timedelta(days=7))  # the writes' day is a whole day of it
+    moved = ranked_after[CLOCKS[-1]][week][["handling_h", "satisfaction"]].compare(
+        ranked_before[CLOCKS[-1]][week][["handling_h", "satisfaction"]]
+    )
+    assert len(moved) > 0
     old = before[("city", None), DEMO_END]
     assert after["resolved_today"] > old["resolved_today"] and after["satisfaction"] != old["satisfaction"]
     assert after["handling_h"] != old["handling_h"] and after["reported_today"] == old["reported_today"] + 1

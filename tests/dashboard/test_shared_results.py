@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import shapely
 
-from dashboard.models.shared import Changes, SharedResults
+from dashboard.models.shared import REFRESH_THREADS, Changes, SharedResults
 from dashboard.views import command, leader
 from geo.shapes import feature_collection, hexagons
 from pipelines.area import read_area
@@ -241,3 +241,26 @@ def test_hexagons_kept_per_cell_equal_a_fresh_build(data):
     assert geojson == feature_collection(frame["id"], polys)
     centres = shapely.centroid(polys)
     assert np.array_equal(frame["lon"], shapely.get_x(centres)) and np.array_equal(frame["lat"], shapely.get_y(centres))
+
+
+def test_a_computation_queued_behind_the_background_threads_is_taken_over_by_a_request():
+    """A write's refresh ahead waits in the background threads' queue while they are busy; the client that asks
+    for it meanwhile computes it itself rather than waiting behind the queue."""
+    store = Store()
+    shared = SharedResults(store.changes(), Clock())
+    count = iter(range(100))
+    city = ("city", None)
+    shared.get("map", "city", lambda: next(count), city)
+    shared.get("map", "city", lambda: next(count), city)  # shared: refreshed ahead after a write
+    busy = threading.Event()
+    for _ in range(REFRESH_THREADS):
+        shared._ahead.submit(busy.wait, 30)
+    store.write(("district", "A"))  # touches the city: its refresh is queued behind the busy threads
+    got = []
+    asker = threading.Thread(target=lambda: got.append(shared.get("map", "city", lambda: next(count), city)))
+    asker.start()
+    asker.join(10)
+    assert got == [1] and shared.refreshed == 1  # answered while the background threads were still busy
+    busy.set()
+    shared.close()
+    assert shared.computed == 2  # the queued refresh, once its turn came, did not compute again

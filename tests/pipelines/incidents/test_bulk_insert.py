@@ -118,6 +118,7 @@ TABLES = {
     "incident_events": "incident_id, from_status, to_status, occurred_at, actor, note",
     "loop_daily": "*",
     "loop_district_daily": "*",
+    "loop_community_daily": "*",
     "recent_incidents": "*",
 }
 

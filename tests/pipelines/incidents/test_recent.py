@@ -95,7 +95,7 @@ def test_the_migration_builds_it_for_a_schema_7_file(db):
         cur.execute("UPDATE meta SET value = '7' WHERE key = 'schema_version'")
     with db.cursor() as cur:
         schema.ensure_schema(cur)
-        assert schema.file_version(cur) == schema.SCHEMA_VERSION == 8
+        assert schema.file_version(cur) == schema.SCHEMA_VERSION == 9
         assert recent.recent_since(cur) is not None and _held(cur) == _expected(cur)
 
 

@@ -17,7 +17,15 @@ from pipelines.incidents.repository import apply_transition, insert_new_incident
 from pipelines.incidents.simulate import Simulator
 from pipelines.store.database import Database
 from pipelines.store.loop_indicators import INDICATORS, indicators
-from pipelines.store.loop_rollup import _INCIDENT_FIELDS, SUMS, add_incident_rows, add_incidents, rebuild
+from pipelines.store.loop_rollup import (
+    _INCIDENT_FIELDS,
+    COARSE,
+    SUMS,
+    add_incident_rows,
+    add_incidents,
+    day_split,
+    rebuild,
+)
 from pipelines.store.schema import RESOLVED_COLUMNS
 from tests.conftest import DEMO_END
 
@@ -27,11 +35,18 @@ def _sums(con, table: str = "loop_daily", unit: str = "grid_code") -> pd.DataFra
         f"SELECT day, {unit}, {', '.join(f'sum({c})::BIGINT AS {c}' for c in SUMS)} FROM {table}"
         " GROUP BY ALL HAVING " + " OR ".join(f"sum({c}) <> 0" for c in SUMS)
     ).df()
-    return frame.sort_values(["day", unit], na_position="first").reset_index(drop=True)
+    order = ["day", *(c.strip() for c in unit.split(","))]
+    return frame.sort_values(order, na_position="first").reset_index(drop=True)
 
 
-def _both(con) -> tuple[pd.DataFrame, pd.DataFrame]:
-    return _sums(con), _sums(con, "loop_district_daily", "district_code")
+def _both(con) -> tuple[pd.DataFrame, ...]:
+    """The sums of ``loop_daily`` and of each coarser roll-up, and those of ``loop_daily`` grouped like them."""
+    grids = _sums(con)
+    coarse = [_sums(con, table, ", ".join(codes)) for table, codes in COARSE]
+    grouped = [_sums(con, "loop_daily", ", ".join(codes)) for _, codes in COARSE]
+    for own, from_grids in zip(coarse, grouped, strict=True):  # a coarse roll-up holds its grids' sums
+        pd.testing.assert_frame_equal(own, from_grids)
+    return grids, *coarse
 
 
 def _same_indicators(con, since, until, level="city", code=None, by=None) -> None:
@@ -76,7 +91,7 @@ def test_the_roll_up_equals_the_history_after_the_loop_writes(city):
         built = _both(con)
         rebuild(con)
         after = _both(con)
-        assert after[0].equals(built[0]) and after[1].equals(built[1])  # the generator's roll-up is a rebuild's
+        assert all(a.equals(b) for a, b in zip(after, built, strict=True))  # the generator's roll-up is a rebuild's
         # a few open incidents outside every grid and district (a file's unlocated rows): NULL keys
         unlocated = [
             r[0]
@@ -121,7 +136,7 @@ def test_the_roll_up_equals_the_history_after_the_loop_writes(city):
         kept = _both(con)
         rebuild(con)
         after = _both(con)
-        assert after[0].equals(kept[0]) and after[1].equals(kept[1])
+        assert all(a.equals(b) for a, b in zip(after, kept, strict=True))
     finally:
         con.close()
 
@@ -167,7 +182,7 @@ def test_new_incidents_add_the_same_sums_as_the_sql_rules(tmp_path, spread_minut
             con.close()
     assert len(got["sql"][0]) > 20 and got["sql"][0]["satisfaction_n"].sum() > 0
     for name in ("python", "numpy"):
-        for table in (0, 1):
+        for table in range(len(got["sql"])):
             pd.testing.assert_frame_equal(got[name][table], got["sql"][table], obj=f"{name} {table}")
 
 
@@ -180,3 +195,32 @@ def _rebuilt_from_base_tables(con, rows: list[dict]) -> None:
     con.execute(f"INSERT INTO resolutions SELECT {RESOLVED_COLUMNS} FROM _rows WHERE resolved_at IS NOT NULL")
     con.unregister("_rows")
     rebuild(con)
+
+
+def test_a_window_split_into_roll_up_days_and_signed_pieces_counts_what_it_holds():
+    """Whole days from the roll-up plus the pieces added or subtracted count exactly the times in [since, until]:
+    part days at either end (shorter either way), midnights, a window inside one day, times on the edges."""
+    rng = np.random.default_rng(11)
+    base = dt.datetime(2026, 11, 20)
+    times = [base + dt.timedelta(minutes=int(m)) for m in rng.integers(0, 20 * 1440, 4000)]
+    times += [base + dt.timedelta(days=d) for d in range(20)]  # midnights
+    per_day = pd.Series(times).dt.date.value_counts()
+    ops = {">=": lambda a, b: a >= b, ">": lambda a, b: a > b, "<": lambda a, b: a < b, "<=": lambda a, b: a <= b}
+    windows = [(times[k], times[k] + dt.timedelta(days=7)) for k in range(0, 40, 4)]
+    windows += [
+        (base + dt.timedelta(days=2), base + dt.timedelta(days=5)),  # midnight to midnight
+        (base + dt.timedelta(days=2, hours=23), base + dt.timedelta(days=3, hours=1)),  # subtract at both ends
+        (base + dt.timedelta(days=2, hours=1), base + dt.timedelta(days=2, hours=9)),  # inside one day
+        (times[5], times[5]),
+    ]
+    split_kinds = set()
+    for since, until in windows:
+        days, pieces = day_split(since, until)
+        got = 0
+        if days is not None:
+            got += int(per_day[(per_day.index >= days[0]) & (per_day.index < days[1])].sum())
+        for lo, lo_op, hi, hi_op, sign in pieces:
+            got += sign * sum(1 for t in times if ops[lo_op](t, lo) and ops[hi_op](t, hi))
+            split_kinds.add(sign)
+        assert got == sum(1 for t in times if since <= t <= until), (since, until, days, pieces)
+    assert split_kinds == {1, -1}

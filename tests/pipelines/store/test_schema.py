@@ -106,7 +106,7 @@ def test_version_2_gets_sessions_and_loses_its_session_secret(tmp_path):
     _version_2_accounts(path)
     con = store.connect(path)
     try:
-        assert meta_value(con, "schema_version") == str(SCHEMA_VERSION) == "8"
+        assert meta_value(con, "schema_version") == str(SCHEMA_VERSION) == "9"
         assert meta_value(con, "session_secret") is None
         assert con.execute("SELECT username, disabled FROM users").fetchall() == [("chief", False)]
         assert con.execute("SELECT key_id, revoked, revoked_at FROM api_keys").fetchall() == [("K1", False, None)]
@@ -131,7 +131,7 @@ def test_version_3_gets_the_party_tables_and_keeps_its_accounts(tmp_path):
 
     con = store.connect(path)
     try:
-        assert meta_value(con, "schema_version") == str(SCHEMA_VERSION) == "8"
+        assert meta_value(con, "schema_version") == str(SCHEMA_VERSION) == "9"
         assert con.execute("SELECT username FROM users").fetchall() == [("chief",)]
         assert con.execute("SELECT count(*) FROM party_orgs").fetchone()[0] == 0
         assert con.execute("SELECT count(*) FROM building_heads").fetchone()[0] == 0
@@ -153,7 +153,7 @@ def test_version_4_gets_archived_incidents_out_of_the_open_table(tmp_path):
     con.close()
     con = store.connect(path)
     try:
-        assert meta_value(con, "schema_version") == str(SCHEMA_VERSION) == "8"
+        assert meta_value(con, "schema_version") == str(SCHEMA_VERSION) == "9"
         assert con.execute("SELECT incident_id FROM open_incidents ORDER BY 1").fetchall() == [("B",)]
         assert con.execute("SELECT incident_id, archived FROM incidents ORDER BY 1").fetchall()[0] == ("A", True)
     finally:
@@ -194,7 +194,7 @@ def test_version_5_gets_the_governance_tables_and_the_dispatch_level(tmp_path):
     con.close()
     con = store.connect(path)
     try:
-        assert meta_value(con, "schema_version") == str(SCHEMA_VERSION) == "8"
+        assert meta_value(con, "schema_version") == str(SCHEMA_VERSION) == "9"
         assert con.execute("SELECT incident_id, assignee, level FROM assignments").fetchall() == [
             ("B", "城管执法", None)
         ]
@@ -217,7 +217,7 @@ def test_version_6_gets_the_daily_roll_up_filled(tmp_path):
     con.close()
     con = store.connect(path)
     try:
-        assert meta_value(con, "schema_version") == str(SCHEMA_VERSION) == "8"
+        assert meta_value(con, "schema_version") == str(SCHEMA_VERSION) == "9"
         rows = con.execute(
             "SELECT day::VARCHAR, grid_code, sum(due), sum(closed), sum(resolved), sum(satisfaction_n)"
             " FROM loop_daily GROUP BY ALL ORDER BY ALL"
@@ -228,6 +228,34 @@ def test_version_6_gets_the_daily_roll_up_filled(tmp_path):
             ("2026-11-01", "G2", 0, 0, 2, 1),
             ("2026-11-02", "G1", 2, 0, 0, 0),
             ("2026-11-02", "G2", 2, 2, 0, 0),
+        ]
+    finally:
+        con.close()
+
+
+def test_version_8_gets_the_community_roll_up_filled(tmp_path):
+    """8 → 9: ``loop_community_daily`` appears, the sums of ``loop_daily`` per community and day."""
+    path = tmp_path / "v8.duckdb"
+    _version_1_file(path)
+    con = duckdb.connect(str(path))
+    con.execute("UPDATE incidents SET community_code = 'C' || grid_code, street_code = 'S1', district_code = 'D1'")
+    con.close()
+    store.connect(path).close()
+    con = duckdb.connect(str(path))
+    con.execute("DROP TABLE loop_community_daily")
+    con.execute("UPDATE meta SET value = '8' WHERE key = 'schema_version'")
+    con.close()
+    con = store.connect(path)
+    try:
+        assert meta_value(con, "schema_version") == str(SCHEMA_VERSION) == "9"
+        rows = con.execute(
+            "SELECT day::VARCHAR, community_code, street_code, district_code, sum(due), sum(closed), sum(resolved),"
+            " sum(satisfaction_n) FROM loop_community_daily GROUP BY ALL ORDER BY ALL"
+        ).fetchall()
+        assert rows == [
+            ("2026-11-01", "CG2", "S1", "D1", 0, 0, 2, 1),
+            ("2026-11-02", "CG1", "S1", "D1", 2, 0, 0, 0),
+            ("2026-11-02", "CG2", "S1", "D1", 2, 2, 0, 0),
         ]
     finally:
         con.close()
