@@ -141,11 +141,12 @@ def configure(con, settings: list[str]) -> None:
 
 def written_rows(located: pd.DataFrame, area) -> dict[str, pa.Table]:
     """The Arrow rows the bulk path appends to each table for these points (built by its own functions, no
-    database): incidents, open_incidents, resolutions, incident_events, loop_daily, loop_district_daily."""
+    database): incidents, open_incidents, resolutions, incident_events and the loop's roll-ups (loop_daily, loop_community_daily,
+    loop_district_daily)."""
     tables: dict[str, pa.Table] = {}
     batch = bulk.batch_table(located[INCIDENT_COLUMNS])
     rows = bulk.insert_incidents(tables.__setitem__, batch, area.code_table, "bench", "bench/ingest.py")
-    tables["loop_daily"], tables["loop_district_daily"] = incident_sums(rows)
+    tables.update(incident_sums(rows))
     return {name: rows for name, rows in tables.items() if len(rows)}
 
 

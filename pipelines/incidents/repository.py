@@ -199,7 +199,7 @@ def upsert_incidents(
         rows = bulk.insert_incidents(
             lambda table, rows: append_arrow(con, table, rows), fresh, grid_codes, actor, note, timings
         )
-        with bulk.stage(timings, "loop_daily + district"):
+        with bulk.stage(timings, "loop roll-ups"):
             loop_rollup.add_incidents(con, rows)
         with bulk.stage(timings, "recent_incidents"):
             append_recent(con, rows)

@@ -27,7 +27,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from pipelines.store.loop_sums import PART_SUMS, incident_sums
+from pipelines.store.loop_sums import PART_SUMS, ROLLUPS, incident_sums
 
 SUMS = (*PART_SUMS, "reworked", "evaluation_sum", "evaluation_n")
 CODES = "grid_code, community_code, street_code, district_code"
@@ -45,10 +45,7 @@ CREATE TABLE IF NOT EXISTS loop_community_daily (
     day DATE, community_code VARCHAR, street_code VARCHAR, district_code VARCHAR,
     {", ".join(f"{c} BIGINT DEFAULT 0" for c in SUMS)});
 """
-COARSE = (
-    ("loop_district_daily", ("district_code",)),
-    ("loop_community_daily", ("community_code", "street_code", "district_code")),
-)
+COARSE = tuple((table, codes) for table, codes in ROLLUPS if table != "loop_daily")
 """The coarser roll-ups kept beside ``loop_daily``: (table, its code columns, the first one its key), each the sums
 of ``loop_daily``'s rows grouped by day and those codes (a unit's codes extend its parent's: a community's code
 gives its street and district)."""
@@ -213,13 +210,10 @@ def add_incidents(con: duckdb.DuckDBPyConnection, rows: pa.Table) -> None:
     DuckDB only appends the few resulting rows."""
     if len(rows) == 0:
         return
-    grids, districts = incident_sums(rows)
-    for table, sums in (("loop_daily", grids), ("loop_district_daily", districts)):
+    for table, sums in incident_sums(rows).items():
         con.register("_loop_sums", sums)
         try:
             con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _loop_sums")
-            if table == "loop_daily":  # the communities' sums: the grids' few rows grouped
-                _append_coarse(con, "_loop_sums", [n for n in sums.column_names if n in SUMS], COARSE[1:])
         finally:
             con.unregister("_loop_sums")
 

@@ -3,7 +3,8 @@
 :func:`incident_sums` gives what ``loop_rollup._rows_sql`` computes in SQL for the deadline and resolution
 parts of new incidents (:data:`pipelines.store.loop_rollup.PART_SELECTS`): one row per (day, grid codes) with
 ``due``, ``closed``, ``closed_on_time``, ``resolved``, ``handling_us``, ``handling_n``, ``satisfaction_sum``,
-``satisfaction_n``, and the same sums per (day, district).  A bulk load then appends these few rows instead of
+``satisfaction_n``, and the same sums per (day, community) and per (day, district).  A bulk load then appends
+these few rows instead of
 having DuckDB hash-aggregate the batch on four string keys (2.65 CPU-s per million rows on this machine).
 Integer sums are exact (int64, no float weights).
 """
@@ -33,8 +34,18 @@ _KEY_LIMIT = 2**42
 """Code keys stay below this, leaving room for a factor of 2**20 days."""
 
 
-def incident_sums(rows: pa.Table) -> tuple[pa.Table, pa.Table]:
-    """(per day and grid codes, per day and district) sums of new incidents; a missing column counts as NULL."""
+ROLLUPS = (
+    ("loop_daily", CODE_NAMES),
+    ("loop_community_daily", ("community_code", "street_code", "district_code")),
+    ("loop_district_daily", ("district_code",)),
+)
+"""Each roll-up table and the code columns its rows are keyed by (all of them: a unit's code is not assumed to
+be unique outside its parent, as in a GIS office's files)."""
+
+
+def incident_sums(rows: pa.Table) -> dict[str, pa.Table]:
+    """The sums of new incidents per day and unit, for each roll-up table of :data:`ROLLUPS`; a missing column
+    counts as NULL."""
     n = len(rows)
     due, resolved, reported = (_times(rows, c, n) for c in ("due_at", "resolved_at", "reported_at"))
     archived = _flag(rows, "archived", lambda column: column, n)
@@ -54,15 +65,13 @@ def incident_sums(rows: pa.Table) -> tuple[pa.Table, pa.Table]:
     )
     source = np.concatenate([on_due, on_resolved])  # the incident row behind each part
     days = np.concatenate([_days(due[on_due]), _days(resolved[on_resolved])])
-    out = []
-    for names, (keys, size) in (
-        (CODE_NAMES, _code_keys(rows, n)),
-        (("district_code",), _value_index(rows, "district_code", n)),
-    ):
+    out = {}
+    for table, names in ROLLUPS:
+        keys, size = _code_keys(rows, n, names)
         first, group = _groups(days, keys[source], size)
         codes = {c: _codes(rows, c, source[first]) for c in names}
-        out.append(_table(days[first], codes, parts.sums(group, len(first))))
-    return out[0], out[1]
+        out[table] = _table(days[first], codes, parts.sums(group, len(first)))
+    return out
 
 
 @dataclass(frozen=True)
@@ -174,11 +183,13 @@ def _value_index(rows: pa.Table, name: str, n: int) -> tuple[np.ndarray, int]:
     return np.where(index < 0, count, remap[np.maximum(index, 0)] if len(remap) else count), count + 1
 
 
-def _code_keys(rows: pa.Table, n: int) -> tuple[np.ndarray, int]:
-    """One integer per row for its (grid, community, street, district) codes, equal iff the codes are equal,
-    numbered 0 … k-1, and k."""
+def _code_keys(rows: pa.Table, n: int, names: tuple[str, ...]) -> tuple[np.ndarray, int]:
+    """One integer per row for its codes ``names`` (e.g. grid, community, street, district), equal iff the codes
+    are equal, numbered 0 … k-1, and k."""
+    if len(names) == 1:
+        return _value_index(rows, names[0], n)
     key, size = np.zeros(n, dtype=np.int64), 1
-    for name in CODE_NAMES:
+    for name in names:
         index, count = _value_index(rows, name, n)
         if size * count >= _KEY_LIMIT:
             key, size = _renumber(key)

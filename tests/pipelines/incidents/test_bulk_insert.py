@@ -186,9 +186,11 @@ def assert_same(got: dict, want: dict) -> None:
 
 def _with(sums, column: str, change):
     """The per-grid roll-up table with ``change`` applied to one column's numpy values."""
-    grids, districts = sums
+    grids = sums["loop_daily"]
     values = change(grids[column].to_numpy().copy())
-    return grids.set_column(grids.column_names.index(column), column, pa.array(values, grids[column].type)), districts
+    return sums | {
+        "loop_daily": grids.set_column(grids.column_names.index(column), column, pa.array(values, grids[column].type))
+    }
 
 
 def _first_plus_one(values):
