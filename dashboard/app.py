@@ -15,7 +15,7 @@ from pathlib import Path
 
 from dash import Dash
 
-from dashboard import api, callback_guard, security, server
+from dashboard import api, bundles, callback_guard, security, server
 from dashboard.components import shell
 from dashboard.data import DashboardData
 from dashboard.pages import EXTENSION, PageContext
@@ -57,12 +57,13 @@ def create_app(
         "dashboard",
         title="一网统管 · 全息网格地图",
         assets_folder=str(HERE / "assets"),
+        assets_path_ignore=["vendor"],  # plotly.js: preloaded and run by dcc.Graph (dashboard.bundles)
         use_pages=True,
         pages_folder=str(HERE / "pages"),
         serve_locally=True,
         update_title=None,
     )
-    app.index_string = INDEX
+    app.index_string = bundles.index(INDEX, app.config.requests_pathname_prefix)
     app.layout = shell.shell(poll_ms)
     app.gridtwin_data = data
     app.gridtwin_gate = api.register(app.server, data, require_login=require_login)
