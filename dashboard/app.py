@@ -77,7 +77,12 @@ def create_app(
     # the CSP hashes are read per reply: they must cover the clientside callbacks Dash Pages adds later
     security.install(app.server, data.db, settings or security.Settings.from_env(), app.csp_hashes, tile_url)
     gate = app.gridtwin_gate
-    threading.Thread(target=lambda: (data.warm(), gate.warm()), name="gridtwin-warm-caches", daemon=True).start()
+    prefix = app.config.requests_pathname_prefix
+    threading.Thread(
+        target=lambda: (bundles.warm(app.server, prefix), data.warm(), gate.warm()),
+        name="gridtwin-warm-caches",
+        daemon=True,
+    ).start()
     app.gridtwin_feed = None
     if live_feed:
         from pipelines.incidents.simulate import LiveFeed, Simulator

@@ -60,6 +60,12 @@ def chunk_tags(prefix: str = "/") -> str:
     )
 
 
+def warm(server, prefix: str = "/") -> None:
+    """Ask for the bundle once, gzip-compressed, so the server compresses it (~0.1-0.3 s) before the first
+    browser does (run on the warm-up thread; static files are compressed once per process)."""
+    server.test_client().get(plotly_url(prefix), headers={"Accept-Encoding": "gzip"})
+
+
 def index(template: str, prefix: str = "/") -> str:
     """``template`` (a Dash index string) with the preload at the top of its head and the chunks before
     Dash's scripts."""

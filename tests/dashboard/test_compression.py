@@ -10,7 +10,7 @@ from pathlib import Path
 import plotly
 import plotly.graph_objects as go
 
-from dashboard import bundles
+from dashboard import bundles, server
 from tests.dashboard.conftest import login
 
 
@@ -80,3 +80,12 @@ def test_every_trace_type_the_dashboard_draws_is_in_the_bundle():
     source = "\n".join(p.read_text() for p in Path(bundles.__file__).parent.rglob("*.py"))
     drawn = set(re.findall(r"[\"']type[\"']: [\"'](\w+)[\"']", source)) & known
     assert drawn and drawn <= set(bundles.TRACES), drawn - set(bundles.TRACES)
+
+
+def test_the_bundle_is_compressed_on_the_warm_up_thread_before_a_browser_asks(app, monkeypatch):
+    assert app.gridtwin_data.warmed.wait(120)
+    calls = []
+    monkeypatch.setattr(server.gzip, "compress", lambda *a, **k: calls.append(a) or b"")
+    reply = app.server.test_client().get(bundles.plotly_url(), headers={"Accept-Encoding": "gzip"})
+    assert reply.headers["Content-Encoding"] == "gzip" and len(reply.data) > 500_000
+    assert calls == []  # served from the compressed copy made at start-up
