@@ -8,7 +8,7 @@
 Starts the app on the production server (waitress) on a free port, as ``gridtwin serve`` does, and drives
 Debian's ``/usr/bin/chromium`` through selenium.  Prints, with the load average of the machine:
 
-- first paint of ``/`` (navigation start → the map's canvas drawn with its style loaded and the KPI
+- first paint of ``/``, cold (the browser cache emptied) and warm (navigation start → the map's canvas drawn with its style loaded and the KPI
   tiles filled), and of ``/coverage`` (the planner's map and table);
 - drill-down: a click on a child unit (sent through plotly's own click event) → the new unit's map
   drawn and idle in the browser;
@@ -307,9 +307,15 @@ def main(argv: list[str] | None = None) -> int:
                 return 0
             print(f"database {db}  window {width}x{height}  {load()}")
             arrived: list[float] = []
-            cold = first_paint(driver, url, MAP_READY, cold=True)
+            # cold: the browser's cache emptied before each (the first also the server's first request of
+            # each static file); warm: each after a cold one, then from the cache (the first warm one
+            # compiles plotly.js again: V8 keeps compiled code from the second run of a script on)
+            cold, warm = [], []
+            for _ in range(args.repeat):
+                cold.append(first_paint(driver, url, MAP_READY, cold=True))
             warm = [first_paint(driver, url, MAP_READY, cold=False, arrived=arrived) for _ in range(args.repeat)]
-            print(f"first paint /          cold {cold:.2f} s; warm {summary([w for w in warm if w])}")
+            print(f"first paint /    cold  {summary([c for c in cold if c])}")
+            print(f"first paint /    warm  {summary([w for w in warm if w])}")
             print(f"  of which figure in   {summary(arrived)} (then the browser draws the map until idle)")
             if args.trace:
                 trace_first_paint(driver, url)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from dash import Dash
 
-from dashboard import api, callback_guard, security, server
+from dashboard import api, bundles, callback_guard, security, server
 from dashboard.components import shell
 from dashboard.data import DashboardData
 from dashboard.pages import EXTENSION, PageContext
@@ -57,12 +57,13 @@ def create_app(
         "dashboard",
         title="一网统管 · 全息网格地图",
         assets_folder=str(HERE / "assets"),
+        assets_path_ignore=["vendor"],  # plotly.js: preloaded and run by dcc.Graph (dashboard.bundles)
         use_pages=True,
         pages_folder=str(HERE / "pages"),
         serve_locally=True,
         update_title=None,
     )
-    app.index_string = INDEX
+    app.index_string = bundles.index(INDEX, app.config.requests_pathname_prefix)
     app.layout = shell.shell(poll_ms)
     app.gridtwin_data = data
     app.gridtwin_gate = api.register(app.server, data, require_login=require_login)
@@ -76,7 +77,12 @@ def create_app(
     # the CSP hashes are read per reply: they must cover the clientside callbacks Dash Pages adds later
     security.install(app.server, data.db, settings or security.Settings.from_env(), app.csp_hashes, tile_url)
     gate = app.gridtwin_gate
-    threading.Thread(target=lambda: (data.warm(), gate.warm()), name="gridtwin-warm-caches", daemon=True).start()
+    prefix = app.config.requests_pathname_prefix
+    threading.Thread(
+        target=lambda: (bundles.warm(app.server, prefix), data.warm(), gate.warm()),
+        name="gridtwin-warm-caches",
+        daemon=True,
+    ).start()
     app.gridtwin_feed = None
     if live_feed:
         from pipelines.incidents.simulate import LiveFeed, Simulator

@@ -85,6 +85,10 @@ def install_compression(server: Flask) -> None:
         static = path.startswith(STATIC_PREFIXES)
         if static and response.status_code == 200 and request.args.get("m"):
             response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+        streamed = response.direct_passthrough or response.is_streamed
+        if static and streamed and response.status_code == 200 and response.mimetype.startswith(COMPRESS_TYPES):
+            response.direct_passthrough = False  # /assets/ files come as a file stream: read them to compress
+            response.make_sequence()
         if not _compressible(response):
             return response
         response.vary.add("Accept-Encoding")

@@ -14,6 +14,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
+from dashboard import bundles
 from tests.browser.conftest import console_errors, make_driver
 
 PAGES = {
@@ -57,6 +58,27 @@ def test_page_loads_without_console_errors(server, browser, screenshot_dir, name
     settle(browser)
     browser.save_screenshot(str(screenshot_dir / f"page-{name}.png"))
     assert console_errors(browser) == []
+
+
+BUNDLES = """
+return performance.getEntriesByType('resource').map(e => [e.name.replace(location.origin, ''), e.transferSize])
+    .filter(e => /plotly|async-/.test(e[0]));
+"""
+
+
+def test_plotly_and_the_lazy_chunks_come_from_the_cache_on_a_second_load(server, browser):
+    """plotly.js (only the traces drawn) and dcc's chunks load from versioned URLs the browser keeps: no
+    request at all on the next load, and never Dash's full plotly.js."""
+    for _ in range(2):
+        browser.get(server["url"] + "/")
+        wait_for(browser, "#command-map .maplibregl-canvas")
+    loaded = browser.execute_script(BUNDLES)
+    names = [name.split("/")[-1].split("?")[0] for name, _ in loaded]
+    assert "plotly-gridtwin.min.js" in names and any(n.startswith("async-graph.v") for n in names), names
+    assert not [n for n in names if n in ("plotly.min.js", "async-graph.js", "async-dropdown.js")], names
+    assert [name for name, size in loaded if size > 0] == [], "revalidated or downloaded again"
+    traces = browser.execute_script("return Object.keys(window.Plotly.PlotSchema.get().traces).sort()")
+    assert traces == sorted(bundles.TRACES)
 
 
 def test_command_center_shows_kpis_ticker_and_chinese_labels(server, browser):
