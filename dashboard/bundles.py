@@ -18,9 +18,12 @@ load, and the first load after one), on the critical path of the first paint.  H
 from __future__ import annotations
 
 import importlib
+import logging
 from pathlib import Path
 
 from dash.fingerprint import build_fingerprint
+
+log = logging.getLogger(__name__)
 
 CHUNKS = ("graph", "dropdown", "datepicker", "slider")
 """dcc's lazy chunks the pages use (not markdown, mathjax, highlight, upload)."""
@@ -63,7 +66,10 @@ def chunk_tags(prefix: str = "/") -> str:
 def warm(server, prefix: str = "/") -> None:
     """Ask for the bundle once, gzip-compressed, so the server compresses it (~0.1-0.3 s) before the first
     browser does (run on the warm-up thread; static files are compressed once per process)."""
-    server.test_client().get(plotly_url(prefix), headers={"Accept-Encoding": "gzip"})
+    try:
+        server.test_client().get(plotly_url(prefix), headers={"Accept-Encoding": "gzip"})
+    except Exception:  # the first browser then waits for it; the caches after it on this thread must still warm
+        log.warning("compressing plotly.js ahead failed; the first page load compresses it", exc_info=True)
 
 
 def index(template: str, prefix: str = "/") -> str:

@@ -89,3 +89,16 @@ def test_the_bundle_is_compressed_on_the_warm_up_thread_before_a_browser_asks(ap
     reply = app.server.test_client().get(bundles.plotly_url(), headers={"Accept-Encoding": "gzip"})
     assert reply.headers["Content-Encoding"] == "gzip" and len(reply.data) > 500_000
     assert calls == []  # served from the compressed copy made at start-up
+
+
+def test_a_failed_bundle_warm_up_leaves_the_caches_after_it_to_warm(caplog):
+    """The warm-up thread compresses plotly.js first, then builds the data caches: a failure of the first must not
+    stop the rest (the server's stop waits for the caches to be warm)."""
+    from dashboard import bundles
+
+    class Broken:
+        def test_client(self):
+            raise OSError("no such file")
+
+    bundles.warm(Broken())  # does not raise
+    assert "compressing plotly.js ahead failed" in caplog.text
