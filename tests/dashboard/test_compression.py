@@ -94,7 +94,6 @@ def test_the_bundle_is_compressed_on_the_warm_up_thread_before_a_browser_asks(ap
 def test_a_failed_bundle_warm_up_leaves_the_caches_after_it_to_warm(caplog):
     """The warm-up thread compresses plotly.js first, then builds the data caches: a failure of the first must not
     stop the rest (the server's stop waits for the caches to be warm)."""
-    from dashboard import bundles
 
     class Broken:
         def test_client(self):
