@@ -255,6 +255,36 @@ def trace_drill(driver, url: str) -> None:
     print(f"    map drawn and idle {(done[0] - t0) if done else -1:7.0f}{counts}")
 
 
+BLANK_GL = (
+    "data:text/html;charset=utf-8,<html><body style='margin:0'><canvas id=c width=800 height=600></canvas>"
+    "<p style='font-family:\"Noto Sans CJK SC\"'>网格</p><script>"
+    "const gl=document.getElementById('c').getContext('webgl2');gl.clearColor(0,0,0.2,1);"
+    "gl.clear(gl.COLOR_BUFFER_BIT);requestAnimationFrame(()=>{document.title='drawn';});</script></body></html>"
+)
+"""A page of no project's: one WebGL frame and a line of CJK text (what a new browser sets up on first use)."""
+
+
+def prime_browser(driver) -> float | None:
+    """Seconds a new browser takes to draw :data:`BLANK_GL`: its own start-up (GPU process, software WebGL,
+    fonts), which the first page it opens pays whatever that page is."""
+    driver.get(BLANK_GL)
+    value = poll(driver, "return document.title === 'drawn' ? performance.now() : null", 60)
+    return None if value is None else value / 1000
+
+
+def new_browser_paint(width: int, height: int, url: str, prime: bool) -> float | None:
+    """First paint of ``url`` as the first page of a new browser (after :data:`BLANK_GL` when ``prime``): no HTTP
+    cache, and no script compiled in this browser yet (a cache emptied in the same browser keeps V8's compiled
+    code in memory)."""
+    driver = make_driver(width, height)
+    try:
+        if prime:
+            prime_browser(driver)
+        return first_paint(driver, url, MAP_READY, cold=True)
+    finally:
+        driver.quit()
+
+
 def summary(samples: list[float]) -> str:
     if not samples:
         return "no sample"
@@ -292,6 +322,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip", default="", help="parts to leave out, e.g. 'coverage,live'")
     parser.add_argument("--trace", action="store_true", help="print one first paint's request timeline")
     parser.add_argument("--screenshot", type=Path, help="only take a screenshot of / into this file")
+    parser.add_argument(
+        "--new-browsers", type=int, default=0, help="also: first paint in N new browsers (nothing cached or compiled)"
+    )
+    parser.add_argument(
+        "--prime", action="store_true", help="let the new browser draw a blank WebGL page first (its own start-up)"
+    )
     args = parser.parse_args(argv)
     width, height = (int(v) for v in args.size.lower().split("x"))
     folder = Path(tempfile.mkdtemp(prefix="gridtwin-bench-browser-"))
@@ -311,10 +347,16 @@ def main(argv: list[str] | None = None) -> int:
             # each static file); warm: each after a cold one, then from the cache (the first warm one
             # compiles plotly.js again: V8 keeps compiled code from the second run of a script on)
             cold, warm = [], []
+            if args.prime:
+                primed = prime_browser(driver)
+                print(f"new browser's own start-up (a blank WebGL page, CJK text): {primed or -1:.2f} s")
             for _ in range(args.repeat):
                 cold.append(first_paint(driver, url, MAP_READY, cold=True))
             warm = [first_paint(driver, url, MAP_READY, cold=False, arrived=arrived) for _ in range(args.repeat)]
             print(f"first paint /    cold  {summary([c for c in cold if c])}")
+            if args.new_browsers:
+                fresh = [new_browser_paint(width, height, url, args.prime) for _ in range(args.new_browsers)]
+                print(f"first paint /    each in a new browser  {summary([f for f in fresh if f])}")
             print(f"first paint /    warm  {summary([w for w in warm if w])}")
             print(f"  of which figure in   {summary(arrived)} (then the browser draws the map until idle)")
             if args.trace:

@@ -77,9 +77,9 @@ def create_app(
     # the CSP hashes are read per reply: they must cover the clientside callbacks Dash Pages adds later
     security.install(app.server, data.db, settings or security.Settings.from_env(), app.csp_hashes, tile_url)
     gate = app.gridtwin_gate
-    prefix = app.config.requests_pathname_prefix
+    bundles.set_up(app)
     threading.Thread(
-        target=lambda: (bundles.warm(app.server, prefix), data.warm(), gate.warm()),
+        target=lambda: (bundles.warm(app), data.warm(), gate.warm()),
         name="gridtwin-warm-caches",
         daemon=True,
     ).start()

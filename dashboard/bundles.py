@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import re
 from pathlib import Path
 
 from dash.fingerprint import build_fingerprint
@@ -63,13 +64,34 @@ def chunk_tags(prefix: str = "/") -> str:
     )
 
 
-def warm(server, prefix: str = "/") -> None:
-    """Ask for the bundle once, gzip-compressed, so the server compresses it (~0.1-0.3 s) before the first
-    browser does (run on the warm-up thread; static files are compressed once per process)."""
+def set_up(app) -> None:
+    """Have Dash set up its scripts and walk ``assets/`` now: it does so at the first request of any path, which
+    must come before :func:`page_files` can list the page's files (called in ``create_app``, before the server
+    listens, so that no browser's request races the warm-up thread's)."""
+    app.server.test_client().get(app.config.requests_pathname_prefix + "login")
+
+
+def page_files(app) -> list[str]:
+    """The local URLs of every static file the pages' index loads (scripts, styles, the preload)."""
+    with app.server.test_request_context("/"):
+        html = app.index()
+    return [
+        url
+        for url in re.findall(r'(?:src|href)="([^"]+)"', html)
+        if url.startswith(app.config.requests_pathname_prefix)
+    ]
+
+
+def warm(app) -> None:
+    """Ask for every static file of the page once, gzip-compressed, so the server compresses them (plotly.js
+    ~0.1-0.3 s, Dash's and React's bundles more) before the first browser does: run on the warm-up thread;
+    static files are compressed once per process."""
     try:
-        server.test_client().get(plotly_url(prefix), headers={"Accept-Encoding": "gzip"})
+        client = app.server.test_client()
+        for url in page_files(app):
+            client.get(url, headers={"Accept-Encoding": "gzip"})
     except Exception:  # the first browser then waits for it; the caches after it on this thread must still warm
-        log.warning("compressing plotly.js ahead failed; the first page load compresses it", exc_info=True)
+        log.warning("compressing the page's files ahead failed; the first page load compresses them", exc_info=True)
 
 
 def index(template: str, prefix: str = "/") -> str:

@@ -27,8 +27,10 @@ LOGIN_PAGE = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><t
 <input type="hidden" name="next" value="{next}"><button class="gt-button" type="submit">登录</button>
 {hint}</form></body></html>"""
 
-OPEN_PATHS = ("/open311/", "/api/", "/login", "/logout", "/assets/", "/openapi.json")
-"""Paths the login wall lets through: the API checks its callers itself."""
+OPEN_PATHS = ("/open311/", "/api/", "/login", "/logout", "/assets/", "/_dash-component-suites/", "/openapi.json")
+"""Paths the login wall lets through: the API checks its callers itself; ``/assets/`` and
+``/_dash-component-suites/`` are the front end's own files and the libraries' published ones (Dash, React,
+plotly.js), which hold no data (and can then be compressed at start-up, before anyone logs in)."""
 
 
 def _safe_next(target: str | None) -> str:

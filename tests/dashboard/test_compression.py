@@ -82,22 +82,29 @@ def test_every_trace_type_the_dashboard_draws_is_in_the_bundle():
     assert drawn and drawn <= set(bundles.TRACES), drawn - set(bundles.TRACES)
 
 
-def test_the_bundle_is_compressed_on_the_warm_up_thread_before_a_browser_asks(app, monkeypatch):
+def test_every_file_of_the_page_is_compressed_on_the_warm_up_thread_before_a_browser_asks(app, monkeypatch):
     assert app.gridtwin_data.warmed.wait(120)
+    files = bundles.page_files(app)
+    assert bundles.plotly_url() in files and any("dash_renderer" in url for url in files)
+    assert any("async-graph" in url for url in files) and len(files) >= 15
     calls = []
     monkeypatch.setattr(server.gzip, "compress", lambda *a, **k: calls.append(a) or b"")
-    reply = app.server.test_client().get(bundles.plotly_url(), headers={"Accept-Encoding": "gzip"})
+    client = app.server.test_client()  # no session: static files are open (no data in them)
+    for url in files:
+        reply = client.get(url, headers={"Accept-Encoding": "gzip"})
+        assert reply.status_code in (200, 302), url  # the favicon redirects
+    reply = client.get(bundles.plotly_url(), headers={"Accept-Encoding": "gzip"})
     assert reply.headers["Content-Encoding"] == "gzip" and len(reply.data) > 500_000
-    assert calls == []  # served from the compressed copy made at start-up
+    assert calls == []  # every one served from the compressed copy made at start-up
 
 
 def test_a_failed_bundle_warm_up_leaves_the_caches_after_it_to_warm(caplog):
-    """The warm-up thread compresses plotly.js first, then builds the data caches: a failure of the first must not
-    stop the rest (the server's stop waits for the caches to be warm)."""
+    """The warm-up thread compresses the page's files first, then builds the data caches: a failure of the first
+    must not stop the rest (the server's stop waits for the caches to be warm)."""
 
     class Broken:
-        def test_client(self):
+        def index(self):
             raise OSError("no such file")
 
     bundles.warm(Broken())  # does not raise
-    assert "compressing plotly.js ahead failed" in caplog.text
+    assert "compressing the page's files ahead failed" in caplog.text
