@@ -78,8 +78,10 @@ def create_app(
     security.install(app.server, data.db, settings or security.Settings.from_env(), app.csp_hashes, tile_url)
     gate = app.gridtwin_gate
     bundles.set_up(app)
+    # data.warm() last: it sets data.warmed, which the server's stop waits for before closing the database (closing
+    # it under the area read of gate.warm() would abort the process), and which says the server is fully warm
     threading.Thread(
-        target=lambda: (bundles.warm(app), data.warm(), gate.warm()),
+        target=lambda: (bundles.warm(app), gate.warm(), data.warm()),
         name="gridtwin-warm-caches",
         daemon=True,
     ).start()
