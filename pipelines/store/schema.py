@@ -225,6 +225,23 @@ def _governance(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("ALTER TABLE assignments ADD COLUMN IF NOT EXISTS level VARCHAR")
 
 
+_LOOP_SUMS_V7 = (
+    "due",
+    "closed",
+    "closed_on_time",
+    "resolved",
+    "handling_us",
+    "handling_n",
+    "satisfaction_sum",
+    "satisfaction_n",
+    "reworked",
+    "evaluation_sum",
+    "evaluation_n",
+)
+"""The loop roll-ups' sums as schema 7 made them: the migrations' own copy (a migration does not change when the
+live code's list does), shared by the migrations 6 → 7 and 8 → 9."""
+
+
 def _loop_daily(con: duckdb.DuckDBPyConnection) -> None:
     """6 → 7: fill the new ``loop_daily`` and ``loop_district_daily`` (created by ``SCHEMA``) from the
     incidents and checks."""
@@ -252,19 +269,7 @@ def _loop_daily(con: duckdb.DuckDBPyConnection) -> None:
             f="verifications t",
         ),
     ]
-    sums = (
-        "due",
-        "closed",
-        "closed_on_time",
-        "resolved",
-        "handling_us",
-        "handling_n",
-        "satisfaction_sum",
-        "satisfaction_n",
-        "reworked",
-        "evaluation_sum",
-        "evaluation_n",
-    )
+    sums = _LOOP_SUMS_V7
     con.execute("DELETE FROM loop_daily")
     con.execute(
         "INSERT INTO loop_daily BY NAME SELECT day, grid_code, community_code, street_code, district_code, "
@@ -290,19 +295,7 @@ def _recent_incidents(con: duckdb.DuckDBPyConnection) -> None:
 
 def _loop_community_daily(con: duckdb.DuckDBPyConnection) -> None:
     """8 → 9: fill the new ``loop_community_daily`` (created by ``SCHEMA``) from ``loop_daily``, in day order."""
-    sums = (
-        "due",
-        "closed",
-        "closed_on_time",
-        "resolved",
-        "handling_us",
-        "handling_n",
-        "satisfaction_sum",
-        "satisfaction_n",
-        "reworked",
-        "evaluation_sum",
-        "evaluation_n",
-    )
+    sums = _LOOP_SUMS_V7
     con.execute("DELETE FROM loop_community_daily")
     con.execute(
         "INSERT INTO loop_community_daily BY NAME SELECT day, community_code, street_code, district_code, "
