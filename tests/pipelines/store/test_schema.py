@@ -205,16 +205,22 @@ def test_version_5_gets_the_governance_tables_and_the_dispatch_level(tmp_path):
         con.close()
 
 
+def _back_to(path, version: int, *dropped: str) -> None:
+    """The file migrated to the current schema, then made to look like schema ``version``: the tables that
+    version did not have dropped."""
+    store.connect(path).close()
+    con = duckdb.connect(str(path))
+    for table in dropped:
+        con.execute(f"DROP TABLE {table}")
+    con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(version)])
+    con.close()
+
+
 def test_version_6_gets_the_daily_roll_up_filled(tmp_path):
     """6 → 7: ``loop_daily`` appears, filled from the incidents (by deadline day and by resolution day)."""
     path = tmp_path / "v6.duckdb"
     _version_1_file(path)
-    store.connect(path).close()
-    con = duckdb.connect(str(path))
-    con.execute("DROP TABLE loop_daily")
-    con.execute("DROP TABLE loop_district_daily")
-    con.execute("UPDATE meta SET value = '6' WHERE key = 'schema_version'")
-    con.close()
+    _back_to(path, 6, "loop_daily", "loop_district_daily")
     con = store.connect(path)
     try:
         assert meta_value(con, "schema_version") == str(SCHEMA_VERSION) == "9"
@@ -240,11 +246,7 @@ def test_version_8_gets_the_community_roll_up_filled(tmp_path):
     con = duckdb.connect(str(path))
     con.execute("UPDATE incidents SET community_code = 'C' || grid_code, street_code = 'S1', district_code = 'D1'")
     con.close()
-    store.connect(path).close()
-    con = duckdb.connect(str(path))
-    con.execute("DROP TABLE loop_community_daily")
-    con.execute("UPDATE meta SET value = '8' WHERE key = 'schema_version'")
-    con.close()
+    _back_to(path, 8, "loop_community_daily")
     con = store.connect(path)
     try:
         assert meta_value(con, "schema_version") == str(SCHEMA_VERSION) == "9"
