@@ -278,12 +278,7 @@ def _loop_daily(con: duckdb.DuckDBPyConnection) -> None:
         + " UNION ALL BY NAME ".join(f"({p})" for p in parts)
         + ") GROUP BY ALL ORDER BY grid_code, day"
     )
-    con.execute("DELETE FROM loop_district_daily")
-    con.execute(
-        "INSERT INTO loop_district_daily BY NAME SELECT day, district_code, "
-        + ", ".join(f"sum({c}) AS {c}" for c in sums)
-        + " FROM loop_daily GROUP BY ALL ORDER BY day, district_code"
-    )
+    _sum_loop_daily(con, "loop_district_daily", "district_code")
 
 
 def _recent_incidents(con: duckdb.DuckDBPyConnection) -> None:
@@ -295,12 +290,16 @@ def _recent_incidents(con: duckdb.DuckDBPyConnection) -> None:
 
 def _loop_community_daily(con: duckdb.DuckDBPyConnection) -> None:
     """8 → 9: fill the new ``loop_community_daily`` (created by ``SCHEMA``) from ``loop_daily``, in day order."""
-    sums = _LOOP_SUMS_V7
-    con.execute("DELETE FROM loop_community_daily")
+    _sum_loop_daily(con, "loop_community_daily", "community_code, street_code, district_code")
+
+
+def _sum_loop_daily(con: duckdb.DuckDBPyConnection, table: str, codes: str) -> None:
+    """Fill a coarser loop roll-up ``table`` with ``loop_daily``'s sums per day and ``codes``, in day order."""
+    con.execute(f"DELETE FROM {table}")
     con.execute(
-        "INSERT INTO loop_community_daily BY NAME SELECT day, community_code, street_code, district_code, "
-        + ", ".join(f"sum({c}) AS {c}" for c in sums)
-        + " FROM loop_daily GROUP BY ALL ORDER BY day, community_code, street_code, district_code"
+        f"INSERT INTO {table} BY NAME SELECT day, {codes}, "
+        + ", ".join(f"sum({c}) AS {c}" for c in _LOOP_SUMS_V7)
+        + f" FROM loop_daily GROUP BY ALL ORDER BY day, {codes}"
     )
 
 
