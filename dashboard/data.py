@@ -64,10 +64,14 @@ class DashboardData:
         with self.cursor() as cur:
             return query(cur, *args, **kwargs)
 
+    def reaches_archive(self, since: dt.datetime) -> bool:
+        """A span starting at ``since`` reads the archive's older history too (``serve --archive``)."""
+        return self.cold is not None and self.cold.reaches(since)
+
     def run_span(self, since: dt.datetime, until: dt.datetime, query, *args, **kwargs):
         """:meth:`run` for a query over incidents and resolutions in [since, until): a span that starts before the
         file's hot period also reads the archive's older history (``serve --archive``, :mod:`pipelines.store.cold`)."""
-        if self.cold is None or not self.cold.reaches(since):
+        if not self.reaches_archive(since):
             return self.run(query, *args, **kwargs)
         with self.cold.cursor(self.con, since, until) as cur:
             return query(cur, *args, **kwargs)

@@ -187,8 +187,8 @@ class LiveModel:
     def ranking(self, level: str, code: str | None, child: str, since: dt.datetime) -> pd.DataFrame:
         level, code = self.ranking_unit(level, code, child)
         now = self.clock()
-        cold = self._db.cold is not None and self._db.cold.reaches(since)  # the roll-up holds the file's days only
-        return self._db.run_span(since, now, queries.ranking, level, code, child, since, now, rollup=not cold)
+        rollup = not self._db.reaches_archive(since)  # the roll-up holds the file's days only
+        return self._db.run_span(since, now, queries.ranking, level, code, child, since, now, rollup=rollup)
 
     def playback(self, level, code, res, start, end) -> pd.DataFrame:
         return self._db.run_span(start, end, queries.playback_counts, level, code, res, start, end)
