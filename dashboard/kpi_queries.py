@@ -20,7 +20,7 @@ import duckdb
 import pandas as pd
 
 from dashboard.queries import unit_named
-from pipelines.store.loop_rollup import PART_SELECTS, day_split
+from pipelines.store.loop_rollup import PART_SELECTS, day_split, signed_pieces
 from pipelines.vocabulary import DONE_STATUSES
 
 KPI_PARTS = ("reported", "resolved", "overdue")
@@ -71,7 +71,7 @@ def _resolved(con, level, code, day_start, week, now, rollup: bool) -> dict:
     roll-up, the part days at either end added or subtracted from ``resolutions`` (whichever reads fewer hours,
     :func:`~pipelines.store.loop_rollup.day_split`)."""
     where, params = unit_named(level, code)
-    days, pieces = day_split(week, now) if rollup else (None, [(week, ">=", now, "<=", 1)])
+    days, pieces = day_split(week, now, rollup)
     parts = []
     values = {"day": day_start, **params}
     if days is not None:
@@ -82,16 +82,13 @@ def _resolved(con, level, code, day_start, week, now, rollup: bool) -> dict:
             f" WHERE {where} AND day >= $first AND day < $last"
         )
         values |= {"first": days[0], "last": days[1], "today": day_start.date()}
-    select = PART_SELECTS["resolved"][1]
-    for n, (lo, lo_op, hi, hi_op, sign) in enumerate(pieces):
-        if lo >= hi and hi_op == "<":
-            continue
-        signed = ", ".join(f"{'-' if sign < 0 else ''}{c} AS {c}" for c in (*_ROLLED, "today"))
-        parts.append(
-            f"SELECT {signed} FROM (SELECT {select}, count(*) FILTER (WHERE resolved_at >= $day) AS today"
-            f" FROM resolutions WHERE {where} AND resolved_at {lo_op} $lo{n} AND resolved_at {hi_op} $hi{n})"
-        )
-        values |= {f"lo{n}": lo, f"hi{n}": hi}
+    select = (
+        f"SELECT {PART_SELECTS['resolved'][1]}, count(*) FILTER (WHERE resolved_at >= $day) AS today"
+        f" FROM resolutions WHERE {where} AND {{within}}"
+    )
+    pieces_sql, pieces_values = signed_pieces(pieces, (*_ROLLED, "today"), select, "resolved_at")
+    parts += pieces_sql
+    values |= pieces_values
     union = " UNION ALL BY NAME ".join(f"({p})" for p in parts)
     row = con.execute(f"SELECT sum(today), {', '.join(f'sum({c})' for c in _ROLLED)} FROM ({union})", values).fetchone()
     today, _, handling_us, handling_n, satisfaction_sum, satisfaction_n = row

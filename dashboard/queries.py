@@ -16,7 +16,7 @@ import duckdb
 import pandas as pd
 
 from pipelines.incidents.recent import recent_since
-from pipelines.store.loop_rollup import PART_SELECTS, day_split
+from pipelines.store.loop_rollup import PART_SELECTS, day_split, signed_pieces
 from pipelines.store.meta import REFERENCE_VERSION
 from pipelines.vocabulary import DONE_SQL
 
@@ -272,7 +272,7 @@ def _resolved_sums(key: str, where: str, since: dt.datetime, now: dt.datetime, r
     [since, now] per child ``key``: whole days from ``loop_community_daily`` (a week: ~80k rows instead of the
     ~850k resolutions a city resolves), the part days at either end added or subtracted from ``resolutions``
     (:func:`~pipelines.store.loop_rollup.day_split`)."""
-    days, pieces = day_split(since, now) if rollup else (None, [(since, ">=", now, "<=", 1)])
+    days, pieces = day_split(since, now, rollup)
     parts, values = [], {}
     if days is not None:
         parts.append(
@@ -280,15 +280,15 @@ def _resolved_sums(key: str, where: str, since: dt.datetime, now: dt.datetime, r
             f" WHERE {where} AND i.day >= $first AND i.day < $last AND i.resolved > 0"
         )
         values |= {"first": days[0], "last": days[1]}
-    for n, (lo, lo_op, hi, hi_op, sign) in enumerate(pieces):
-        if lo >= hi and hi_op == "<":
-            continue
-        signed = ", ".join(f"{'-' if sign < 0 else ''}{c} AS {c}" for c in _RESOLVED_SUMS.split(", "))
-        parts.append(
-            f"SELECT code, {signed} FROM (SELECT i.{key} AS code, {PART_SELECTS['resolved'][1]} FROM resolutions i"
-            f" WHERE {where} AND i.resolved_at {lo_op} $lo{n} AND i.resolved_at {hi_op} $hi{n} GROUP BY 1)"
-        )
-        values |= {f"lo{n}": lo, f"hi{n}": hi}
+    select = (
+        f"SELECT i.{key} AS code, {PART_SELECTS['resolved'][1]} FROM resolutions i WHERE {where} AND {{within}}"
+        " GROUP BY 1"
+    )
+    pieces_sql, pieces_values = signed_pieces(
+        pieces, _RESOLVED_SUMS.split(", "), select, "i.resolved_at", keep="code, "
+    )
+    parts += pieces_sql
+    values |= pieces_values
     return " UNION ALL BY NAME ".join(f"({p})" for p in parts), values
 
 

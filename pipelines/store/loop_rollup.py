@@ -270,17 +270,12 @@ def _append(con, rows_sql: str, params: list | None = None) -> None:
     con.execute(f"CREATE OR REPLACE TEMP TABLE _loop_delta AS {rows_sql}", params)
     con.execute("INSERT INTO loop_daily BY NAME SELECT * FROM _loop_delta")
     names = [r[0] for r in con.execute("DESCRIBE _loop_delta").fetchall() if r[0] in SUMS]
-    _append_coarse(con, "_loop_delta", names, COARSE)
-    con.execute("DROP TABLE _loop_delta")
-
-
-def _append_coarse(con, relation: str, names: list[str], tables) -> None:
-    """Append the sums ``names`` of ``relation`` (day, grid codes, sums) to the coarser roll-ups ``tables``."""
-    for table, codes in tables:
+    for table, codes in COARSE:
         con.execute(
             f"INSERT INTO {table} BY NAME SELECT day, {', '.join(codes)},"
-            f" {', '.join(f'sum({c}) AS {c}' for c in names)} FROM {relation} GROUP BY ALL"
+            f" {', '.join(f'sum({c}) AS {c}' for c in names)} FROM _loop_delta GROUP BY ALL"
         )
+    con.execute("DROP TABLE _loop_delta")
 
 
 def add_check(con: duckdb.DuckDBPyConnection, incident_id: str, verified_at, kind: str, passed: bool, score) -> None:
@@ -294,15 +289,17 @@ def add_check(con: duckdb.DuckDBPyConnection, incident_id: str, verified_at, kin
     )
 
 
-def day_split(since: dt.datetime, until: dt.datetime) -> tuple[tuple[dt.date, dt.date] | None, list[tuple]]:
+def day_split(
+    since: dt.datetime, until: dt.datetime, rollup: bool = True
+) -> tuple[tuple[dt.date, dt.date] | None, list[tuple]]:
     """How to sum a window [since, until] from the daily roll-up: (the days [first, last) read from it, or None,
     and the pieces (lo, lo_op, hi, hi_op, sign) read from the base table and added (+1) or subtracted (-1)).
 
     A part day at either end is read whichever way touches fewer hours: its own part added, or the whole day
     from the roll-up less the rest of the day (a week starting at 01:38 reads 1 h 38 min of the base table, not
-    22 h 22 min)."""
+    22 h 22 min).  ``rollup=False``: the whole window from the base table."""
     start, end = since.date(), until.date()
-    if start == end:
+    if start == end or not rollup:
         return None, [(since, ">=", until, "<=", 1)]
     first = start if since.time() == dt.time() else start + dt.timedelta(days=1)
     pieces = []
@@ -319,3 +316,18 @@ def day_split(since: dt.datetime, until: dt.datetime) -> tuple[tuple[dt.date, dt
     else:
         pieces.append((day0, ">=", until, "<=", 1))
     return ((first, last) if first < last else None), pieces
+
+
+def signed_pieces(pieces: list[tuple], columns, select: str, time_column: str, keep: str = "") -> tuple[list, dict]:
+    """The base-table pieces of :func:`day_split` as SELECTs, and their parameters ``$lo<n>``, ``$hi<n>``: each
+    is ``select`` (its ``{within}`` replaced by the piece's bounds on ``time_column``) with the sums ``columns``
+    negated where the piece is subtracted; ``keep``: leading columns passed through unsigned (e.g. ``"code, "``)."""
+    parts, values = [], {}
+    for n, (lo, lo_op, hi, hi_op, sign) in enumerate(pieces):
+        if lo >= hi and hi_op == "<":
+            continue
+        signed = ", ".join(f"{'-' if sign < 0 else ''}{c} AS {c}" for c in columns)
+        within = f"{time_column} {lo_op} $lo{n} AND {time_column} {hi_op} $hi{n}"
+        parts.append(f"SELECT {keep}{signed} FROM ({select.replace('{within}', within)})")
+        values |= {f"lo{n}": lo, f"hi{n}": hi}
+    return parts, values
