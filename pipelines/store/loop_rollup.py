@@ -27,10 +27,10 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from pipelines.store.loop_sums import PART_SUMS, ROLLUPS, incident_sums
+from pipelines.store.loop_sums import CODE_NAMES, PART_SUMS, ROLLUPS, incident_sums
 
 SUMS = (*PART_SUMS, "reworked", "evaluation_sum", "evaluation_n")
-CODES = "grid_code, community_code, street_code, district_code"
+CODES = ", ".join(CODE_NAMES)
 
 LOOP_DAILY_SCHEMA = f"""
 -- Daily roll-up of the loop's indicator sums per grid (pipelines.store.loop_rollup), kept by the write path.
@@ -121,7 +121,7 @@ def kept(con: duckdb.DuckDBPyConnection, rows_relation: str) -> Iterator[None]:
         f" WHERE {ids}"
     )
     old_due = (
-        f"(SELECT n.due_at, n.archived, w.resolved_at, {', '.join(f'n.{c}' for c in _CODE_NAMES)}"
+        f"(SELECT n.due_at, n.archived, w.resolved_at, {', '.join(f'n.{c}' for c in CODE_NAMES)}"
         f" FROM {rows_relation} n LEFT JOIN _loop_was w USING (incident_id)) t"
         " WHERE due_at IS NOT NULL AND NOT coalesce(archived, false)"
     )
@@ -145,7 +145,6 @@ def kept(con: duckdb.DuckDBPyConnection, rows_relation: str) -> Iterator[None]:
     con.execute("DROP TABLE _loop_change")
 
 
-_CODE_NAMES = [c.strip() for c in CODES.split(",")]
 _RESOLUTION_FIELDS = f"resolved_at, reported_at, status, satisfaction, {CODES}"
 _CHECK_SUMS = ("reworked", "evaluation_sum", "evaluation_n")
 _TARGETS = """
@@ -223,14 +222,14 @@ def add_incident_rows(con: duckdb.DuckDBPyConnection, rows: list[dict]) -> None:
     up here, by the rules of :data:`PART_SELECTS`, and appended with one statement per table."""
     grids: dict[tuple, list[int]] = {}
     for row in rows:
-        codes = tuple(row.get(c) for c in _CODE_NAMES)
+        codes = tuple(row.get(c) for c in CODE_NAMES)
         for day, part in _contributions(row):
             totals = grids.setdefault((day, *codes), [0] * len(SUMS))
             for name, value in part.items():
                 totals[SUMS.index(name)] += value
     tables = [("loop_daily", f"day, {CODES}", grids)]
     for table, codes in COARSE:
-        at = [_CODE_NAMES.index(c) for c in codes]
+        at = [CODE_NAMES.index(c) for c in codes]
         coarse: dict[tuple, list[int]] = {}
         for (day, *grid_codes), totals in grids.items():
             into = coarse.setdefault((day, *(grid_codes[k] for k in at)), [0] * len(SUMS))
