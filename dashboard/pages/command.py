@@ -10,6 +10,7 @@ from dash import ClientsideFunction, Dash, Input, Output, State, ctx, dcc, html,
 from dash.exceptions import PreventUpdate
 
 from dashboard.components import incident_panel
+from dashboard.components.graphs import graph
 from dashboard.components.shell import mirror, page_stores, sync_query, unit_of
 from dashboard.components.urls import ALL_LAYERS, INDICATORS, WINDOW_KEYS, lang_of, parse_query
 from dashboard.i18n import t
@@ -103,14 +104,14 @@ def layout(**query) -> html.Div:
                     html.Div(id="command-kpis", className="gt-kpis"),
                     html.Div(id="command-duty", className="gt-duty"),
                     html.H3(t("by_category", lang)),
-                    dcc.Graph(id="command-category-chart", config={"displayModeBar": False}, className="gt-chart"),
+                    graph("command-category-chart", config={"displayModeBar": False}, className="gt-chart"),
                 ],
             ),
             html.Section(
                 className="gt-center",
                 children=[
                     _controls(state, lang),
-                    dcc.Graph(id="command-map", className="gt-map", config=map_config),
+                    graph("command-map", className="gt-map", config=map_config),
                     html.Div(t("click_hint", lang), className="gt-hint"),
                 ],
             ),
@@ -119,7 +120,7 @@ def layout(**query) -> html.Div:
                 children=[
                     html.Div(id="command-ticker", className="gt-ticker"),
                     html.H3(t("trend", lang)),
-                    dcc.Graph(id="command-trend-chart", config={"displayModeBar": False}, className="gt-chart"),
+                    graph("command-trend-chart", config={"displayModeBar": False}, className="gt-chart"),
                     html.Div(id="command-detail", className="gt-detail"),
                     incident_panel.panel(lang),
                 ],

@@ -7,6 +7,7 @@ import flask
 from dash import Dash, Input, Output, State, ctx, dash_table, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
+from dashboard.components.graphs import graph
 from dashboard.components.shell import mirror, page_stores, sync_query, unit_of
 from dashboard.components.tiles import TABLE_STYLE
 from dashboard.components.urls import lang_of, parse_query
@@ -75,7 +76,7 @@ def layout(**query) -> html.Div:
                     html.Section(
                         className="gt-coverage-main",
                         children=[
-                            dcc.Graph(id="coverage-map", className="gt-map gt-map-coverage", config=map_config),
+                            graph("coverage-map", className="gt-map gt-map-coverage", config=map_config),
                             html.Div(t("coverage_hint", lang), className="gt-hint"),
                         ],
                     ),

@@ -7,6 +7,7 @@ from __future__ import annotations
 import dash
 from dash import Dash, Input, Output, State, ctx, dash_table, dcc, html, no_update
 
+from dashboard.components.graphs import graph
 from dashboard.components.shell import mirror, page_stores, sync_query, unit_of
 from dashboard.components.tiles import TABLE_STYLE
 from dashboard.components.urls import lang_of, parse_query
@@ -19,7 +20,7 @@ dash.register_page(__name__, path="/leader", name="领导驾驶舱", title="一�
 
 
 def _graph(graph_id: str, height: int) -> dcc.Graph:
-    return dcc.Graph(id=graph_id, config={"displaylogo": False}, style={"height": f"{height}px"}, className="gt-card")
+    return graph(graph_id, config={"displaylogo": False}, style={"height": f"{height}px"}, className="gt-card")
 
 
 def layout(**query) -> html.Div:

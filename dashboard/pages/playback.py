@@ -6,6 +6,7 @@ import dash
 from dash import Dash, Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
+from dashboard.components.graphs import graph
 from dashboard.components.shell import mirror, page_stores, sync_query, unit_of
 from dashboard.components.urls import lang_of, parse_query
 from dashboard.i18n import t
@@ -55,8 +56,8 @@ def layout(**query) -> html.Div:
             dcc.Interval(id="playback-tick", interval=900, disabled=True),
             *page_stores("playback"),
             dcc.Store(id="playback-data"),
-            dcc.Graph(
-                id="playback-map",
+            graph(
+                "playback-map",
                 className="gt-map gt-map-playback",
                 config={"displaylogo": False, "scrollZoom": True},
             ),
