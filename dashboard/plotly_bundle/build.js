@@ -1,10 +1,12 @@
 // Builds ../assets/vendor/plotly-gridtwin.min.js with plotly.js's own esbuild settings (its esbuild-config.js:
-// inline CSS, NODE_DEBUG off, iife named Plotly, es2016), minified, for the traces in entry.js only.
+// inline CSS, NODE_DEBUG off, iife named Plotly, es2016), minified, for the traces in entry.js only, with
+// map-patch.js's one change to the map subplot (updates applied one at a time).
 'use strict';
 const path = require('path');
 const esbuild = require('esbuild');
 const { environmentPlugin } = require('esbuild-plugin-environment');
 const InlineCSSPlugin = require('esbuild-plugin-inline-css');
+const mapPatch = require('./map-patch');
 const version = require('plotly.js/package.json').version;
 
 esbuild.build({
@@ -16,7 +18,7 @@ esbuild.build({
     minify: true,
     sourcemap: false,
     legalComments: 'eof',
-    plugins: [InlineCSSPlugin(), environmentPlugin({ NODE_DEBUG: false })],
+    plugins: [mapPatch.plugin, InlineCSSPlugin(), environmentPlugin({ NODE_DEBUG: false })],
     alias: { stream: 'stream-browserify' },
     define: { global: 'window', 'define.amd': 'false' },
     target: 'es2016',
