@@ -128,12 +128,35 @@ def drill_paths(db: Path, n: int) -> list[list[tuple[str, str | None]]]:
     ]
 
 
-def operator(session: Session, path, times: dict, lock, stop: threading.Event) -> None:
-    """Drill down the path again and again; poll every POLL_S (a change refreshes map and side panels)."""
-    version, last_poll, step = None, 0.0, 0
+def operator(
+    session: Session, path, times: dict, lock, stop: threading.Event, think_s: float = 0.0, lockstep: bool = False
+) -> None:
+    """Drill down the path again and again; poll every POLL_S (a change refreshes map and side panels).
+
+    ``think_s``: after each drill step the operator looks at the screen about that long (polling on) before the
+    next click: a pause drawn from 0.5-1.5 × ``think_s``, after a first one of 0-1 × ``think_s`` (operators
+    do not click in step); ``lockstep``: every pause exactly ``think_s`` from the same start (all screens
+    refreshed on the same tick: the worst case). 0 drills flat out, as fast as the server answers (a stress
+    test, not an operator's pace)."""
+    state = {"version": None, "last_poll": 0.0}
+    step = 0
+    rng = np.random.default_rng(abs(hash(tuple(path))) % 2**32)
+    pause = (lambda: think_s) if lockstep else (lambda: think_s * rng.uniform(0.5, 1.5))
+    if think_s and not lockstep:
+        stop.wait(think_s * rng.uniform(0.0, 1.0))
+
+    def poll(values: dict, samples: list) -> None:
+        elapsed, data = session.callback("poll", {**values, "version.data": state["version"]})
+        state["last_poll"] = time.monotonic()
+        samples.append(("poll (change counter)", elapsed))
+        reply = json.loads(data) if data else {}
+        # the counter moved: the page refreshes map and side panels at the next step
+        state["version"] = reply.get("response", {}).get("version", {}).get("data", state["version"])
+
     while not stop.is_set():
         level, code = path[step % len(path)]
         unit = {"level": level, "code": code}
+        version = state["version"]
         values = {
             "command-unit.data": unit,
             "command-layers.value": list(DEFAULT_LAYERS),
@@ -147,6 +170,7 @@ def operator(session: Session, path, times: dict, lock, stop: threading.Event) -
             "poll.n_intervals": step,
             "version.data": version,
         }
+        started, think = time.monotonic(), pause()
         samples = [(f"map {level}", session.callback("map", values)[0])]
         samples.append((f"side panels {level}", session.callback("side", values)[0]))
         if level in ("city", "district"):
@@ -154,14 +178,12 @@ def operator(session: Session, path, times: dict, lock, stop: threading.Event) -
             samples.append(
                 (f"leader {child} ({level})", session.callback("leader", {**values, "leader-level.value": child})[0])
             )
-        if time.monotonic() - last_poll >= POLL_S:
-            elapsed, data = session.callback("poll", values)
-            last_poll = time.monotonic()
-            samples.append(("poll (change counter)", elapsed))
-            reply = json.loads(data) if data else {}
-            current = reply.get("response", {}).get("version", {}).get("data", version)
-            if current != version:  # the counter moved: the page refreshes map and side panels
-                version = current
+        if time.monotonic() - state["last_poll"] >= POLL_S:
+            poll(values, samples)
+        while not stop.is_set() and time.monotonic() - started < think:
+            if time.monotonic() - state["last_poll"] >= POLL_S:
+                poll(values, samples)
+            stop.wait(min(0.05, max(0.0, think - (time.monotonic() - started))))
         with lock:
             for name, value in samples:
                 times[name].append(value)
@@ -200,7 +222,8 @@ def run_phase(port: int, deps: dict, paths, args, key: str, points) -> dict:
         session.login()
         sessions.append(session)
     threads = [
-        threading.Thread(target=operator, args=(s, p, times, lock, stop)) for s, p in zip(sessions, paths, strict=True)
+        threading.Thread(target=operator, args=(s, p, times, lock, stop, args.think, args.lockstep))
+        for s, p in zip(sessions, paths, strict=True)
     ]
     threads.append(threading.Thread(target=writer, args=(port, key, args.writes_per_s, points, stop)))
     start = time.perf_counter()
@@ -209,7 +232,8 @@ def run_phase(port: int, deps: dict, paths, args, key: str, points) -> dict:
     while True:
         time.sleep(1)
         with lock:
-            enough = times and min(len(v) for v in times.values()) >= args.samples
+            wanted = args.single_samples if len(paths) == 1 and args.single_samples else args.samples
+            enough = times and min(len(v) for v in times.values()) >= wanted
         if enough or time.perf_counter() - start > 1800:
             break
     stop.set()
@@ -251,6 +275,12 @@ def report(phases: dict, args) -> None:
         f"\nHTTP round trips of the Dash callbacks (real server, {args.threads} threads; "
         f"≥ {args.samples} samples per view; target p95 < {TARGET_MS} ms with {args.clients} clients)"
     )
+    pace = "flat out (no pause: a stress test)"
+    if args.think:
+        spread = "all in step (the worst case)" if args.lockstep else "0.5-1.5 × that, not in step"
+        pace = f"{args.think:g} s on each screen between drill steps ({spread})"
+    clock = "runs on (results also expire by the clock)" if args.clock_moves else "stands at the data's end"
+    print(f"  operators drill {pace}; polling every {POLL_S:g} s; the server's clock {clock}")
     header = "".join(f"{f'{c} client(s) p50':>{max(18, len(str(c)) + 15)}} {'p95':>7} {'n':>5}" for c in counts)
     print(f"  {'view':<34}{header}")
     names = sorted({n for phase in phases.values() for n in phase["times"]})

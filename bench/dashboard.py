@@ -162,6 +162,26 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--only", default="", help="measure only the views whose name contains this (e.g. party)")
     parser.add_argument("--clients", type=int, default=0, help="also run 1 and N concurrent HTTP sessions")
     parser.add_argument("--samples", type=int, default=100, help="HTTP samples per view (at least)")
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=0.0,
+        help="seconds each operator looks at the screen after a drill step before the next click (polling on);"
+        " 0: drill flat out, as fast as the server answers (a stress test)",
+    )
+    parser.add_argument(
+        "--lockstep",
+        action="store_true",
+        help="with --think: every operator pauses exactly that long from the same start (all screens refresh"
+        " on the same tick: the worst case)",
+    )
+    parser.add_argument(
+        "--single-samples",
+        type=int,
+        default=0,
+        help="HTTP samples per view for the 1-client phase (default: --samples; at an operator's pace one"
+        " client takes --think × 5 s per sample of each level)",
+    )
     parser.add_argument("--work", type=Path, help="copy of --db that the HTTP server opens (default: next to --db)")
     parser.add_argument("--port", type=int, default=0, help="HTTP server port (default: a free one)")
     parser.add_argument("--threads", type=int, default=8, help="HTTP server threads")
