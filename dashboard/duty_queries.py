@@ -23,6 +23,19 @@ def open_by_affair(con: duckdb.DuckDBPyConnection, level: str, code: str | None)
     ).df()
 
 
+def affair_classes(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Each category's affair class ('' where it has none): reference data, cached by the live model."""
+    return dict(con.execute("SELECT category, coalesce(affair_class, '') FROM categories").fetchall())
+
+
+def affair_counts(categories: pd.Series, classes: dict[str, str]) -> pd.DataFrame:
+    """:func:`open_by_affair` of open incidents already fetched (their ``categories``): the same frame, counted
+    here (a street's, community's or grid's side panels have its open incidents in hand)."""
+    kinds = categories.map(classes).fillna("").astype(str)
+    counts = kinds.value_counts().sort_index()
+    return pd.DataFrame({"affair_class": counts.index.to_numpy(dtype=object), "n": counts.to_numpy(dtype="int64")})
+
+
 def workers_on_duty(con: duckdb.DuckDBPyConnection, level: str, code: str | None) -> tuple[int, int]:
     """(grid workers, grids) of a unit: the people the grids put on the ground."""
     where, params = unit_filter(level, code, "g.")

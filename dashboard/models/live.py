@@ -121,11 +121,16 @@ class LiveModel:
             ("on-duty", level, code), lambda: self._run(duty_queries.workers_on_duty, level, code)
         )
 
+    def _small(self, level: str, since: dt.datetime, now: dt.datetime) -> bool:
+        """Whether the unit's side panels come from its week fetched once (:meth:`_small_unit_panels`)."""
+        return level in SMALL_LEVELS and since >= now - dt.timedelta(days=7)
+
     def side_panels(self, level: str, code: str | None, since: dt.datetime) -> dict:
-        """Everything the command center's side panels show, queried concurrently (one cursor each)."""
+        """Everything the command center's side panels show, queried concurrently (one cursor each); a small
+        unit's (:meth:`_small_unit_panels`) also count its open incidents per affair class (``affairs``)."""
         now = self.clock()
         pool, run = self._db.pool, self._run
-        if level in SMALL_LEVELS and since >= now - dt.timedelta(days=7):
+        if self._small(level, since, now):
             return self._small_unit_panels(level, code, since, now)
         jobs = {
             **{f"kpi-{part}": pool.submit(self.kpis, level, code, (part,)) for part in kpi_queries.KPI_PARTS},
@@ -150,7 +155,9 @@ class LiveModel:
             "open": pool.submit(self._run, queries.unit_open, level, code),
         }
         if level == "grid":  # its open incidents are the ones just fetched: no second look at open_incidents
-            jobs["grid"] = pool.submit(self._run, queries.grid_info, code)
+            jobs["grid"] = pool.submit(
+                self._reference.get, ("grid-info", code), lambda: self._run(queries.grid_info, code)
+            )
         done = {name: job.result() for name, job in jobs.items()}
         reported, resolved = done.pop("week")
         unit_open = done.pop("open")
@@ -167,6 +174,7 @@ class LiveModel:
         newest = reported.sort_values(["reported_at", "incident_id"], ascending=False).head(TICKER_SIZE)
         counts = reported.loc[reported["reported_at"] >= since, "category"].value_counts()
         panels = {
+            "affairs": duty_queries.affair_counts(unit_open["category"], self.affair_classes()),
             "kpis": _small_unit_kpis(reported, resolved, len(late), now),
             "newest": self.shapes.named(newest.reset_index(drop=True)),
             "categories": pd.DataFrame({"category": counts.index.to_numpy(), "n": counts.to_numpy()}),
@@ -174,6 +182,10 @@ class LiveModel:
             "overdue": self.shapes.named(late.head(TICKER_SIZE)),
         }
         return {**panels, **done}
+
+    def affair_classes(self) -> dict[str, str]:
+        """Each category's affair class (公事/家事/共事): reference data."""
+        return self._reference.get(("affair-classes",), lambda: self._run(duty_queries.affair_classes))
 
     # --- leader view and playback ---------------------------------------------
     def ranking_unit(self, level: str, code: str | None, child: str) -> tuple[str, str | None]:

@@ -11,7 +11,7 @@ from dashboard import duty_queries, figures, map_style
 from dashboard.components.panels import duty_block, grid_panel, kpi_tiles, ticker_lists
 from dashboard.components.whistle_ticker import overdue_for, whistle_list
 from dashboard.models import hex_resolution
-from dashboard.models.live import RECENT_MINUTES
+from dashboard.models.live import RECENT_MINUTES, SMALL_LEVELS
 from dashboard.models.shapes import ROAD_LEVELS
 from dashboard.queries import CHILD
 from dashboard.views import party
@@ -192,9 +192,14 @@ def _side(data, level: str, code: str | None, window: str, custom, lang: str, re
     live = data.live
     since, _ = live.window_bounds(window, custom)
     now = live.clock()
-    duty = data.pool.submit(_duty, data, level, code)
+    # a street's, community's or grid's panels count its open incidents per affair class from their own fetch
+    affairs = None if level in SMALL_LEVELS else data.pool.submit(_open_by_affair, data, level, code)
     whistles = data.pool.submit(overdue_for, data, level, code, now)
     panels = live.side_panels(level, code, since)
+    if "affairs" in panels:
+        affairs = panels["affairs"]
+    else:  # a long window: the unit's panels were read by SQL
+        affairs = affairs.result() if affairs is not None else _open_by_affair(data, level, code)
     fresh = now - dt.timedelta(minutes=RECENT_MINUTES)
     return (
         kpi_tiles(panels["kpis"], lang),
@@ -203,13 +208,12 @@ def _side(data, level: str, code: str | None, window: str, custom, lang: str, re
         figures.category_bars(panels["categories"], lang, font_px),
         figures.trend_lines(panels["trend"], lang, font_px),
         _grid_detail(data, panels["grid"], code, lang, reveal) if level == "grid" else None,
-        duty_block(*duty.result(), lang),
+        duty_block(affairs, *live.on_duty(level, code), lang),
     )
 
 
-def _duty(data, level: str, code: str | None) -> tuple:
-    """(open incidents per affair class, grid workers, grids): the workers are reference data, cached."""
-    return (data.run(duty_queries.open_by_affair, level, code), *data.live.on_duty(level, code))
+def _open_by_affair(data, level: str, code: str | None):
+    return data.run(duty_queries.open_by_affair, level, code)
 
 
 def scale_text(fig: dict, font_px: int) -> dict:

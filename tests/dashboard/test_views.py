@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dashboard import figures
+from dashboard import duty_queries, figures
 from dashboard.components import urls
 from dashboard.i18n import CATEGORY_EN
 from dashboard.models import hex_resolution
@@ -180,6 +180,10 @@ def test_small_unit_panels_equal_the_sql_panels(data, level, window):
     np.testing.assert_array_equal(panels["trend"]["reported"].to_numpy(), trend["reported"].to_numpy())
     np.testing.assert_array_equal(panels["trend"]["resolved"].to_numpy(), trend["resolved"].to_numpy())
     assert (pd.to_datetime(panels["trend"]["hour"]).to_numpy() == pd.to_datetime(trend["hour"]).to_numpy()).all()
+    with data.cursor() as cur:  # 公事/家事/共事: counted from the same fetch of open incidents
+        pd.testing.assert_frame_equal(
+            panels["affairs"], duty_queries.open_by_affair(cur, level, code), check_dtype=False
+        )
     if level == "grid":  # the detail panel's open incidents come from the same fetch as the overdue count
         grid, workers, incidents = panels["grid"]
         sql_grid, sql_workers, sql_incidents = data.live.grid_detail(code)
@@ -206,3 +210,10 @@ def test_english_mode_translates_categories(data):
         if span is not None and getattr(span, "className", "") == "gt-tick-cat"
     ]
     assert shown and all(c in CATEGORY_EN.values() for c in shown)
+
+
+def test_affair_counts_of_fetched_incidents_follow_the_sql_rules():
+    """A category outside ``categories`` or missing counts under '' (the SQL's LEFT JOIN and coalesce)."""
+    got = duty_queries.affair_counts(pd.Series(["a", "b", None, "zz", "a"]), {"a": "公事", "b": "家事"})
+    assert list(zip(got["affair_class"], got["n"], strict=True)) == [("", 2), ("公事", 2), ("家事", 1)]
+    assert duty_queries.affair_counts(pd.Series([], dtype=object), {}).empty
