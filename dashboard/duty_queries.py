@@ -3,6 +3,8 @@ grid workers.  Small reads beside the command center's other queries (``dashboar
 
 from __future__ import annotations
 
+from collections import Counter
+
 import duckdb
 import pandas as pd
 
@@ -30,10 +32,15 @@ def affair_classes(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
 
 def affair_counts(categories: pd.Series, classes: dict[str, str]) -> pd.DataFrame:
     """:func:`open_by_affair` of open incidents already fetched (their ``categories``): the same frame, counted
-    here (a street's, community's or grid's side panels have its open incidents in hand)."""
-    kinds = categories.map(classes).fillna("").astype(str)
-    counts = kinds.value_counts().sort_index()
-    return pd.DataFrame({"affair_class": counts.index.to_numpy(dtype=object), "n": counts.to_numpy(dtype="int64")})
+    here (a street's, community's or grid's side panels have its open incidents in hand; a few hundred rows,
+    counted per category first like the SQL)."""
+    per_class: Counter = Counter()
+    for category, n in Counter(categories.tolist()).items():
+        per_class[classes.get(category) or ""] += n
+    kinds = sorted(per_class)
+    return pd.DataFrame(
+        {"affair_class": pd.Series(kinds, dtype=object), "n": pd.Series([per_class[k] for k in kinds], dtype="int64")}
+    )
 
 
 def workers_on_duty(con: duckdb.DuckDBPyConnection, level: str, code: str | None) -> tuple[int, int]:
