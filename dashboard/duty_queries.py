@@ -26,7 +26,7 @@ def open_by_affair(con: duckdb.DuckDBPyConnection, level: str, code: str | None)
 
 
 def affair_classes(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
-    """Each category's affair class ('' where it has none): reference data, cached by the live model."""
+    """Each category's affair class ('' where it has none)."""
     return dict(con.execute("SELECT category, coalesce(affair_class, '') FROM categories").fetchall())
 
 

@@ -153,6 +153,9 @@ class LiveModel:
         jobs = {
             "week": pool.submit(self._run, queries.unit_week, level, code, now - dt.timedelta(days=7), now),
             "open": pool.submit(self._run, queries.unit_open, level, code),
+            # read each time: a report of a new category adds it (with the default class) without moving the
+            # reference counter, and a few dozen rows cost less than a second look at open_incidents
+            "classes": pool.submit(self._run, duty_queries.affair_classes),
         }
         if level == "grid":  # its open incidents are the ones just fetched: no second look at open_incidents
             jobs["grid"] = pool.submit(
@@ -161,6 +164,7 @@ class LiveModel:
         done = {name: job.result() for name, job in jobs.items()}
         reported, resolved = done.pop("week")
         unit_open = done.pop("open")
+        classes = done.pop("classes")
         if level == "grid":
             grid, workers = done.pop("grid")
             listed = unit_open.sort_values(["due_at", "incident_id"]).head(GRID_OPEN_LISTED).reset_index(drop=True)
@@ -174,7 +178,7 @@ class LiveModel:
         newest = reported.sort_values(["reported_at", "incident_id"], ascending=False).head(TICKER_SIZE)
         counts = reported.loc[reported["reported_at"] >= since, "category"].value_counts()
         panels = {
-            "affairs": duty_queries.affair_counts(unit_open["category"], self.affair_classes()),
+            "affairs": duty_queries.affair_counts(unit_open["category"], classes),
             "kpis": _small_unit_kpis(reported, resolved, len(late), now),
             "newest": self.shapes.named(newest.reset_index(drop=True)),
             "categories": pd.DataFrame({"category": counts.index.to_numpy(), "n": counts.to_numpy()}),
@@ -182,10 +186,6 @@ class LiveModel:
             "overdue": self.shapes.named(late.head(TICKER_SIZE)),
         }
         return {**panels, **done}
-
-    def affair_classes(self) -> dict[str, str]:
-        """Each category's affair class (公事/家事/共事): reference data."""
-        return self._reference.get(("affair-classes",), lambda: self._run(duty_queries.affair_classes))
 
     # --- leader view and playback ---------------------------------------------
     def ranking_unit(self, level: str, code: str | None, child: str) -> tuple[str, str | None]:
