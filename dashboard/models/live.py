@@ -121,16 +121,12 @@ class LiveModel:
             ("on-duty", level, code), lambda: self._run(duty_queries.workers_on_duty, level, code)
         )
 
-    def _small(self, level: str, since: dt.datetime, now: dt.datetime) -> bool:
-        """Whether the unit's side panels come from its week fetched once (:meth:`_small_unit_panels`)."""
-        return level in SMALL_LEVELS and since >= now - dt.timedelta(days=7)
-
     def side_panels(self, level: str, code: str | None, since: dt.datetime) -> dict:
         """Everything the command center's side panels show, queried concurrently (one cursor each); a small
         unit's (:meth:`_small_unit_panels`) also count its open incidents per affair class (``affairs``)."""
         now = self.clock()
         pool, run = self._db.pool, self._run
-        if self._small(level, since, now):
+        if level in SMALL_LEVELS and since >= now - dt.timedelta(days=7):
             return self._small_unit_panels(level, code, since, now)
         jobs = {
             **{f"kpi-{part}": pool.submit(self.kpis, level, code, (part,)) for part in kpi_queries.KPI_PARTS},
