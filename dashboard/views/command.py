@@ -193,13 +193,12 @@ def _side(data, level: str, code: str | None, window: str, custom, lang: str, re
     since, _ = live.window_bounds(window, custom)
     now = live.clock()
     # a street's, community's or grid's panels count its open incidents per affair class from their own fetch
-    affairs = None if level in SMALL_LEVELS else data.pool.submit(_open_by_affair, data, level, code)
+    by_affair = None if level in SMALL_LEVELS else data.pool.submit(_open_by_affair, data, level, code)
     whistles = data.pool.submit(overdue_for, data, level, code, now)
     panels = live.side_panels(level, code, since)
-    if "affairs" in panels:
-        affairs = panels["affairs"]
-    else:  # a long window: the unit's panels were read by SQL
-        affairs = affairs.result() if affairs is not None else _open_by_affair(data, level, code)
+    affairs = panels.get("affairs")
+    if affairs is None:  # a city or district, or a long window: the unit's panels were read by SQL
+        affairs = by_affair.result() if by_affair is not None else _open_by_affair(data, level, code)
     fresh = now - dt.timedelta(minutes=RECENT_MINUTES)
     return (
         kpi_tiles(panels["kpis"], lang),
