@@ -44,8 +44,7 @@ def test_a_figure_arriving_while_the_new_map_loads_its_style_is_drawn(server, br
     """The CI failure: the map is (re)created, and the next figure comes before MapLibre has its style."""
     _open(browser, server)
     browser.execute_script(
-        GD
-        + f"const D = g.data, L = g.layout, next = {SHIFTED};"
+        GD + f"const D = g.data, L = g.layout, next = {SHIFTED};"
         "window.__gtSent = 2; window.__gtDone = 0; const done = () => { window.__gtDone += 1; };"
         # the map canvas appears synchronously in plotly's createMap; MapLibre loads the style a frame later
         "const seen = new MutationObserver(() => { if (g.querySelector('.maplibregl-canvas')) {"
@@ -63,8 +62,7 @@ def test_a_burst_of_figures_with_changing_styles_ends_on_the_last(server, browse
     _open(browser, server)
     colours = ["#010203", "#040506", "#070809", "#0a0b0c", "#0d0e0f", "#101112"]
     browser.execute_script(
-        GD
-        + "const colours = arguments[0]; window.__gtSent = colours.length; window.__gtDone = 0;"
+        GD + "const colours = arguments[0]; window.__gtSent = colours.length; window.__gtDone = 0;"
         "const done = () => { window.__gtDone += 1; };"
         "colours.forEach((c, i) => setTimeout(() => {"
         "  const L = JSON.parse(JSON.stringify(g.layout));"
