@@ -263,6 +263,15 @@ def _chart_layout(font_px: int = 12, **extra) -> dict:
     }
 
 
+def count_axis(axis: dict, values, nticks: int) -> None:
+    """Make ``axis`` an axis of counts: whole-number ticks only (a range of 0–1 would otherwise get a tick at
+    0.5 printed as "1" beside the real 1)."""
+    top = pd.Series(values, dtype="float64").max()
+    axis.update(tickformat=",d", nticks=nticks, rangemode="tozero")
+    if not top > nticks:  # also when there are no values (NaN): one tick per count
+        axis.update(tickmode="linear", tick0=0, dtick=1)
+
+
 def category_bars(frame: pd.DataFrame, lang: str, font_px: int = 12) -> dict:
     frame = frame.sort_values("n")
     trace = {
@@ -274,7 +283,7 @@ def category_bars(frame: pd.DataFrame, lang: str, font_px: int = 12) -> dict:
         "hovertemplate": "%{y}: %{x:,}<extra></extra>",
     }
     layout = _chart_layout(font_px)
-    layout["xaxis"].update(tickformat=",d", nticks=4)
+    count_axis(layout["xaxis"], frame["n"], nticks=4)
     return {"data": [trace], "layout": layout}
 
 
@@ -289,7 +298,7 @@ def trend_lines(frame: pd.DataFrame, lang: str, font_px: int = 12) -> dict:
     layout["legend"].update(orientation="h", y=1.0, x=0, yanchor="bottom")
     layout["margin"]["t"] = round(font_px * 2.2)
     layout["xaxis"].update(tickformat="%H:%M", nticks=6)
-    layout["yaxis"].update(tickformat=",d")
+    count_axis(layout["yaxis"], frame[["reported", "resolved"]].to_numpy().ravel(), nticks=5)
     return {"data": traces, "layout": layout}
 
 

@@ -126,6 +126,9 @@ def test_bookmarked_grid_url_shows_the_grid_detail_with_masked_phones(server, br
     assert phone not in detail
     assert phone[:3] + "****" + phone[-4:] in detail
     assert len(browser.find_elements(By.CSS_SELECTOR, ".gt-crumb")) == 4  # district › street › community › grid
+    # the long grid detail scrolls the column; it must not squeeze the charts above it to nothing
+    for chart in ("command-trend-chart", "command-category-chart"):
+        assert browser.find_element(By.ID, chart).size["height"] >= 200, chart
     browser.save_screenshot(str(screenshot_dir / "grid-detail.png"))
 
 

@@ -7,7 +7,7 @@ import datetime as dt
 
 import pandas as pd
 
-from dashboard import duty_queries
+from dashboard import duty_queries, figures
 from dashboard.components import incident_panel
 from dashboard.components.panels import place
 from dashboard.views import command, incidents, playback
@@ -113,3 +113,25 @@ def test_playback_payload_stops_at_the_clock(data):
     payload, last, marks = playback.load(data, *data.shapes.home(), DEMO_END.date().isoformat(), "day")
     assert last == DEMO_END.hour and max(marks) <= last
     assert pd.DataFrame(payload["rows"])["step"].max() <= last
+
+
+def test_count_axes_tick_whole_numbers_only():
+    """A grid with one report of one category: ticks 0 and 1, not 0, 0.5 (printed "1") and 1."""
+    few = figures.category_bars(pd.DataFrame({"category": ["物业服务"], "n": [1]}), "zh")["layout"]["xaxis"]
+    assert few["dtick"] == 1 and few["tickmode"] == "linear" and few["rangemode"] == "tozero"
+    many = figures.category_bars(pd.DataFrame({"category": ["物业服务", "噪声扰民"], "n": [40, 7]}), "zh")
+    assert "dtick" not in many["layout"]["xaxis"]  # plotly picks round steps itself
+    hours = pd.date_range("2026-12-07", periods=3, freq="h")
+    quiet = figures.trend_lines(pd.DataFrame({"hour": hours, "reported": [0, 2, 1], "resolved": [0, 0, 1]}), "zh")
+    assert quiet["layout"]["yaxis"]["dtick"] == 1
+    empty = figures.trend_lines(pd.DataFrame({"hour": [], "reported": [], "resolved": []}), "zh")
+    assert empty["layout"]["yaxis"]["dtick"] == 1
+
+
+def test_an_empty_overdue_list_says_so():
+    from dashboard.components import panels
+
+    empty = pd.DataFrame(columns=["incident_id", "category", "status", "reported_at", "due_at", "community", "grid"])
+    now = dt.datetime(2026, 12, 7, 12)
+    blocks = panels.ticker_lists(empty, empty, now, now, "zh")
+    assert [b.children for b in blocks if getattr(b, "className", "") == "gt-tick-none"] == ["暂无超期未办结事件"]
