@@ -38,6 +38,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "w_custom": ("自定义", "Custom"),
     "newest": ("最新事件", "Newest"),
     "overdue_list": ("超期督办", "Overdue"),
+    "no_overdue": ("暂无超期未办结事件", "Nothing overdue"),
     "by_category": ("事件类别", "By category"),
     "trend": ("24小时趋势", "24-hour trend"),
     "reported": ("上报", "Reported"),

@@ -80,6 +80,7 @@ def ticker_lists(newest: pd.DataFrame, overdue: pd.DataFrame, now: dt.datetime, 
             className=f"gt-tick-list gt-tick-{lang}",
             id="command-ticker-overdue",
         ),
+        *([] if len(overdue) else [html.P(t("no_overdue", lang), className="gt-tick-none")]),
     ]
 
 
