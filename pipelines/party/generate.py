@@ -25,6 +25,17 @@ SECTOR_ORGS = ("快递行业党支部", "外卖骑手党支部", "律师行业�
 ACTIVITIES = ("助老服务", "环境整治", "文明劝导", "政策宣传", "平安巡逻", "关爱儿童")
 
 
+NAME_SUFFIX = {
+    "街道大工委": "大工委",
+    "社区大党委": "大党委",
+    "网格党支部": "党支部",
+    "小区党支部": "党支部",
+    "楼栋党小组": "党小组",
+}
+"""What follows the unit's name in an organisation's name (梅林街道大工委, 锦绣社区第1网格党支部); other types follow
+it whole (锦绣社区兼合式党支部)."""
+
+
 def _ids(prefix: str, n: int) -> np.ndarray:
     return np.char.add(prefix, np.char.zfill(np.arange(1, n + 1).astype(str), 7))
 
@@ -96,9 +107,11 @@ def _orgs(inputs: dict, rng: np.random.Generator, end: dt.date) -> tuple[pd.Data
     by_grid = orgs.loc[kind == "G", "parent"]
     parent[kind == "G"] = by_grid.map(grid_org).fillna(by_grid.map(grid_community).map(community_org))
     level_word = {"街道大工委": "党工委", "社区大党委": "党委", "楼栋党小组": "党小组"}
-    orgs["name"] = orgs["unit_code"].astype(str) + orgs["type"]
+    orgs["name"] = _unit_names(orgs, inputs, estates) + orgs["type"].map(NAME_SUFFIX).fillna(orgs["type"])
     is_sector = (orgs["type"] == "行业党组织").to_numpy()
-    orgs.loc[is_sector, "name"] = orgs.loc[is_sector, "unit_code"] + np.resize(np.array(SECTOR_ORGS), is_sector.sum())
+    orgs.loc[is_sector, "name"] = orgs.loc[is_sector, "name"].str.removesuffix("行业党组织") + np.resize(
+        np.array(SECTOR_ORGS), is_sector.sum()
+    )
     return (
         pd.DataFrame(
             {
@@ -117,6 +130,23 @@ def _orgs(inputs: dict, rng: np.random.Generator, end: dt.date) -> tuple[pd.Data
         ),
         estates,
     )
+
+
+def _unit_names(orgs: pd.DataFrame, inputs: dict, estates: pd.DataFrame) -> pd.Series:
+    """The name of each organisation's unit as people say it (梅林街道, 锦绣社区第1网格, 锦绣社区12幢); the unit's
+    code where it has no name."""
+    names = {
+        "street": inputs["streets"].set_index("street_code")["name"],
+        "community": inputs["communities"].set_index("community_code")["name"],
+        "grid": inputs["grids"].set_index("grid_code")["name"],
+        "estate": estates.set_index("estate_id")["name"],
+        "building": inputs["buildings"].set_index("building_id")["name"],
+    }
+    out = orgs["unit_code"].astype(str)
+    for level, by_code in names.items():
+        here = (orgs["unit_level"] == level).to_numpy()
+        out.loc[here] = orgs.loc[here, "unit_code"].map(by_code).fillna(orgs.loc[here, "unit_code"]).to_numpy()
+    return out
 
 
 def _heads_and_members(inputs: dict, rng: np.random.Generator, end: dt.date) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -282,11 +282,11 @@ def grid_party_contacts(con: duckdb.DuckDBPyConnection, grid_code: str | None, d
 
 
 def generator_inputs(con: duckdb.DuckDBPyConnection) -> dict[str, pd.DataFrame]:
-    """Grids, communities, streets and residential buildings (codes and sizes) for the party generator."""
+    """Grids, communities, streets and residential buildings (codes, names and sizes) for the party generator."""
     return {
         "grids": con.execute(
             "SELECT grid_code, community_code, street_code, district_code, coalesce(households, 0) AS households,"
-            " coalesce(population, 0) AS population FROM grids ORDER BY grid_code"
+            " coalesce(population, 0) AS population, name FROM grids ORDER BY grid_code"
         ).df(),
         "communities": con.execute(
             "SELECT community_code, name, street_code, district_code, coalesce(population, 0) AS population"
@@ -294,7 +294,7 @@ def generator_inputs(con: duckdb.DuckDBPyConnection) -> dict[str, pd.DataFrame]:
         ).df(),
         "streets": con.execute("SELECT street_code, name, district_code FROM streets ORDER BY street_code").df(),
         "buildings": con.execute(
-            "SELECT building_id, grid_code, community_code, street_code, district_code FROM buildings"
+            "SELECT building_id, grid_code, community_code, street_code, district_code, name FROM buildings"
             " WHERE residents > 0 AND grid_code IS NOT NULL ORDER BY building_id"
         ).df(),
     }
