@@ -161,25 +161,27 @@ class LiveModel:
         reported, resolved = done.pop("week")
         unit_open = done.pop("open")
         classes = done.pop("classes")
+        due = unit_open["due_at"].to_numpy()
         if level == "grid":
             grid, workers = done.pop("grid")
-            listed = unit_open.sort_values(["due_at", "incident_id"]).head(GRID_OPEN_LISTED).reset_index(drop=True)
+            listed = _first(unit_open, "due_at", GRID_OPEN_LISTED)
             listed = listed[["incident_id", "category", "status", "reported_at", "due_at"]]
             done["grid"] = (
                 grid.assign(buildings=self.shapes.building_counts().get(code, 0)),
                 workers,
-                listed.assign(overdue=listed["due_at"] < now),
+                listed.assign(overdue=listed["due_at"].to_numpy() < np.datetime64(now)),
             )
-        late = unit_open[unit_open["due_at"] < now].sort_values(["due_at", "incident_id"]).reset_index(drop=True)
-        newest = reported.sort_values(["reported_at", "incident_id"], ascending=False).head(TICKER_SIZE)
-        counts = reported.loc[reported["reported_at"] >= since, "category"].value_counts()
+        is_late = due < np.datetime64(now)  # NaT: never late
+        late = _first(unit_open[is_late], "due_at", TICKER_SIZE)
+        newest = _first(reported, "reported_at", TICKER_SIZE, latest=True)
+        counts = reported.loc[reported["reported_at"].to_numpy() >= np.datetime64(since), "category"].value_counts()
         panels = {
             "affairs": duty_queries.affair_counts(unit_open["category"], classes),
-            "kpis": _small_unit_kpis(reported, resolved, len(late), now),
-            "newest": self.shapes.named(newest.reset_index(drop=True)),
+            "kpis": _small_unit_kpis(reported, resolved, int(is_late.sum()), now),
+            "newest": self.shapes.named(newest),
             "categories": pd.DataFrame({"category": counts.index.to_numpy(), "n": counts.to_numpy()}),
             "trend": _hourly(reported["reported_at"], resolved["resolved_at"], now),
-            "overdue": self.shapes.named(late.head(TICKER_SIZE)),
+            "overdue": self.shapes.named(late),
         }
         return {**panels, **done}
 
@@ -202,31 +204,55 @@ class LiveModel:
         return self._db.run_span(start, end, queries.playback_counts, level, code, res, start, end)
 
 
+def _first(frame: pd.DataFrame, column: str, k: int, latest: bool = False) -> pd.DataFrame:
+    """The ``k`` rows earliest (``latest``: latest) in ``column``, ties by ``incident_id`` the same way, empty
+    times last: ``frame.sort_values([column, "incident_id"], ascending=not latest).head(k)``, without sorting a
+    frame (a few rows are picked with numpy, then those are sorted in Python)."""
+    times = frame[column].to_numpy().astype("datetime64[us]").astype(np.int64)
+    empty = times == np.iinfo(np.int64).min  # NaT
+    keys = np.where(empty, np.iinfo(np.int64).max, -times if latest else times)  # ascending order of keys
+    if len(keys) > k:
+        cut = np.partition(keys, k - 1)[k - 1]
+        rows = np.flatnonzero(keys <= cut)
+    else:
+        rows = np.arange(len(keys))
+    ids = frame["incident_id"].to_numpy()
+    order = sorted(rows.tolist(), key=lambda i: ids[i], reverse=latest)  # the tie-break first: sorts are stable
+    order.sort(key=lambda i: keys[i])
+    return frame.iloc[order[:k]].reset_index(drop=True)
+
+
 def _small_unit_kpis(reported: pd.DataFrame, resolved: pd.DataFrame, overdue: int, now: dt.datetime) -> dict:
-    day_start = now.replace(hour=0, minute=0, second=0)
-    evaluated = resolved["status"] == "evaluated"
-    handling = (resolved["resolved_at"] - resolved["reported_at"]).dt.total_seconds() / 3600.0
+    day_start = np.datetime64(now.replace(hour=0, minute=0, second=0, microsecond=0))
+    evaluated = (resolved["status"] == "evaluated").to_numpy()
+    resolved_at, reported_at = resolved["resolved_at"].to_numpy(), resolved["reported_at"].to_numpy()
+    handling = (resolved_at - reported_at) / np.timedelta64(1, "h")
+    handling = handling[~np.isnan(handling)]
+    satisfaction = resolved["satisfaction"].to_numpy(dtype="float64", na_value=np.nan)[evaluated]
+    satisfaction = satisfaction[~np.isnan(satisfaction)]
     return _with_closure_rate(
         {
-            "reported_today": int((reported["reported_at"] >= day_start).sum()),
+            "reported_today": int((reported["reported_at"].to_numpy() >= day_start).sum()),
             "reported_week": len(reported),
             "closed_week": int(reported["status"].isin(DONE_STATUSES).sum()),
-            "resolved_today": int((resolved["resolved_at"] >= day_start).sum()),
-            "handling_h": float(handling.mean()) if len(resolved) else None,
-            "satisfaction": float(resolved.loc[evaluated, "satisfaction"].mean()) if evaluated.any() else None,
+            "resolved_today": int((resolved_at >= day_start).sum()),
+            "handling_h": float(handling.mean()) if len(handling) else None,
+            "satisfaction": float(satisfaction.mean()) if len(satisfaction) else None,
             "overdue": overdue,
         }
     )
 
 
 def _hourly(reported_at: pd.Series, resolved_at: pd.Series, now: dt.datetime) -> pd.DataFrame:
-    """Reports and resolutions per hour over the last 24 hours."""
+    """Reports and resolutions per hour over the last 24 hours (the hour ``now`` is in last)."""
     hours = pd.date_range(end=pd.Timestamp(now).floor("h"), periods=24, freq="h")
-    day_ago = now - dt.timedelta(hours=24)
+    first, day_ago, end = hours[0].to_datetime64(), np.datetime64(now - dt.timedelta(hours=24)), np.datetime64(now)
 
     def per_hour(times: pd.Series) -> np.ndarray:
-        recent = times[(times > day_ago) & (times <= now)].dt.floor("h")
-        return recent.value_counts().reindex(hours, fill_value=0).to_numpy()
+        times = times.to_numpy()
+        times = times[(times > day_ago) & (times <= end)]  # NaT: neither
+        slot = (times - first) // np.timedelta64(1, "h")
+        return np.bincount(slot[slot >= 0].astype(np.int64), minlength=24)
 
     return pd.DataFrame({"hour": hours, "reported": per_hour(reported_at), "resolved": per_hour(resolved_at)})
 

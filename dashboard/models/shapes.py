@@ -155,9 +155,9 @@ class ShapeCache:
     def named(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Incident rows with their community and grid names (codes where a grid is unknown)."""
         names = self.grid_names()
-        found = [names.get(g) for g in frame["grid_code"]]
-        frame = frame.assign(
-            community=[f[1] if f else c for f, c in zip(found, frame["community_code"], strict=True)],
-            grid=[f[0] if f else g for f, g in zip(found, frame["grid_code"], strict=True)],
-        )
-        return frame.drop(columns=["community_code", "grid_code"])
+        grids, communities = frame["grid_code"].tolist(), frame["community_code"].tolist()
+        found = [names.get(g) for g in grids]
+        named = frame.drop(columns=["community_code", "grid_code"])
+        named["community"] = [f[1] if f else c for f, c in zip(found, communities, strict=True)]
+        named["grid"] = [f[0] if f else g for f, g in zip(found, grids, strict=True)]
+        return named
