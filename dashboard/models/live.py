@@ -29,6 +29,37 @@ RECENT_MINUTES = 3
 """Incidents this recent are highlighted on the map and flagged in the ticker."""
 
 
+KEPT_S = 600.0
+"""How long (by the data's clock) a small unit's fetched rows serve its panels at one data version."""
+MARGIN = dt.timedelta(seconds=KEPT_S)
+"""The rows are fetched this much wider than the week on both sides, so they cover every week the clock
+reaches while they are kept."""
+
+
+class UnitRows:
+    """A street's, community's or grid's incidents reported or resolved in [start, end], and its open ones."""
+
+    __slots__ = ("end", "open", "reported", "resolved", "start")
+
+    def __init__(self, start, end, reported: pd.DataFrame, resolved: pd.DataFrame, open_rows: pd.DataFrame):
+        self.start, self.end = start, end
+        self.reported, self.resolved, self.open = reported, resolved, open_rows
+
+    def covers(self, since: dt.datetime, until: dt.datetime) -> bool:
+        return self.start <= since and until <= self.end
+
+    def within(self, since: dt.datetime, until: dt.datetime) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+        """(reported, resolved) cut to [since, until] as ``queries.unit_week`` returns them, and the open ones."""
+        lo, hi = np.datetime64(since), np.datetime64(until)
+        at = self.reported["reported_at"].to_numpy()
+        done = self.resolved["resolved_at"].to_numpy()
+        return (
+            self.reported[(at >= lo) & (at <= hi)].reset_index(drop=True),
+            self.resolved[(done >= lo) & (done <= hi)].reset_index(drop=True),
+            self.open,
+        )
+
+
 class LiveModel:
     """KPIs, ticker, side panels, map data, ranking and playback of one unit."""
 
@@ -144,34 +175,25 @@ class LiveModel:
         return panels
 
     def _small_unit_panels(self, level, code, since, now) -> dict:
-        """Side panels of a street, community or grid: its week of incidents fetched once, aggregated here."""
-        pool = self._db.pool
-        jobs = {
-            "week": pool.submit(self._run, queries.unit_week, level, code, now - dt.timedelta(days=7), now),
-            "open": pool.submit(self._run, queries.unit_open, level, code),
-            # read each time: a report of a new category adds it (with the default class) without moving the
-            # reference counter, and a few dozen rows cost less than a second look at open_incidents
-            "classes": pool.submit(self._run, duty_queries.affair_classes),
-        }
-        if level == "grid":  # its open incidents are the ones just fetched: no second look at open_incidents
-            jobs["grid"] = pool.submit(
+        """Side panels of a street, community or grid: its week of incidents fetched once, aggregated here.
+
+        The fetched rows (:meth:`_unit_rows`) are shared per data version and kept while the clock stays within
+        their margin, so a refresh that only the clock asks for reads nothing from the database."""
+        shared, unit = self._db.shared, (level, code)
+        info = None
+        if level == "grid":  # its open incidents are the ones fetched below: no second look at open_incidents
+            info = self._db.pool.submit(
                 self._reference.get, ("grid-info", code), lambda: self._run(queries.grid_info, code)
             )
-        done = {name: job.result() for name, job in jobs.items()}
-        reported, resolved = done.pop("week")
-        unit_open = done.pop("open")
-        classes = done.pop("classes")
-        due = unit_open["due_at"].to_numpy()
-        if level == "grid":
-            grid, workers = done.pop("grid")
-            listed = _first(unit_open, "due_at", GRID_OPEN_LISTED)
-            listed = listed[["incident_id", "category", "status", "reported_at", "due_at"]]
-            done["grid"] = (
-                grid.assign(buildings=self.shapes.building_counts().get(code, 0)),
-                workers,
-                listed.assign(overdue=listed["due_at"].to_numpy() < np.datetime64(now)),
-            )
-        is_late = due < np.datetime64(now)  # NaT: never late
+        # shared until the next write: a report of a new category adds it (with the default class) without moving
+        # the reference counter, so the classes are not kept per reference version
+        classes = shared.get("affair-classes", (), lambda: self._run(duty_queries.affair_classes), None, KEPT_S)
+        week = now - dt.timedelta(days=7)
+        rows = shared.get("unit-rows", unit, lambda: self._unit_rows(level, code), unit, KEPT_S)
+        if not rows.covers(week, now):  # a clock set back, or moved on past the margin before the entry expired
+            rows = self._unit_rows(level, code, now)
+        reported, resolved, unit_open = rows.within(week, now)
+        is_late = unit_open["due_at"].to_numpy() < np.datetime64(now)  # NaT: never late
         late = _first(unit_open[is_late], "due_at", TICKER_SIZE)
         newest = _first(reported, "reported_at", TICKER_SIZE, latest=True)
         counts = reported.loc[reported["reported_at"].to_numpy() >= np.datetime64(since), "category"].value_counts()
@@ -183,7 +205,24 @@ class LiveModel:
             "trend": _hourly(reported["reported_at"], resolved["resolved_at"], now),
             "overdue": self.shapes.named(late),
         }
-        return {**panels, **done}
+        if info is not None:
+            grid, workers = info.result()
+            listed = _first(unit_open, "due_at", GRID_OPEN_LISTED)
+            listed = listed[["incident_id", "category", "status", "reported_at", "due_at"]]
+            panels["grid"] = (
+                grid.assign(buildings=self.shapes.building_counts().get(code, 0)),
+                workers,
+                listed.assign(overdue=listed["due_at"].to_numpy() < np.datetime64(now)),
+            )
+        return panels
+
+    def _unit_rows(self, level: str, code: str, now: dt.datetime | None = None) -> UnitRows:
+        """The unit's week around ``now`` (default: the clock) widened by ``MARGIN``, and its open incidents."""
+        now = now or self.clock()
+        start, end = now - dt.timedelta(days=7) - MARGIN, now + MARGIN
+        week = self._db.pool.submit(self._run, queries.unit_week, level, code, start, end)
+        open_rows = self._run(queries.unit_open, level, code)
+        return UnitRows(start, end, *week.result(), open_rows)
 
     # --- leader view and playback ---------------------------------------------
     def ranking_unit(self, level: str, code: str | None, child: str) -> tuple[str, str | None]:

@@ -14,7 +14,9 @@ the same transaction as every write the pages show), and computes it once:
   as they were; the incidents come from ``incident_events``, read in the same snapshot as the version);
   a change of reference data (loads, coverage, party, governance settings) drops everything;
 - *never older than a poll by the data's clock*: an entry computed at clock ``t`` serves until
-  ``t + max_age_s`` (overdue counts, sliding windows and the "just in" mark move with the clock);
+  ``t + max_age_s`` (overdue counts, sliding windows and the "just in" mark move with the clock); an entry
+  that does not move with the clock at its version (a unit's rows fetched for a span wider than its views
+  read, which they cut to the clock themselves) may ask to serve longer;
 - *computed ahead*: results that clients shared (asked more than once) and that a new version's writes
   touched are computed again at once on a background thread (up to ``REFRESHED``), so the clients that
   come back — typically every screen showing the whole city — find them computed or in flight;
@@ -27,7 +29,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Hashable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TypeVar
@@ -46,12 +48,13 @@ TRACKED = 500
 
 
 class _Entry:
-    __slots__ = ("born", "compute", "future", "hits", "started", "unit")
+    __slots__ = ("born", "compute", "future", "hits", "max_age_s", "started", "unit")
 
-    def __init__(self, born: dt.datetime, unit: Unit | None, compute: Callable):
+    def __init__(self, born: dt.datetime, unit: Unit | None, compute: Callable, max_age_s: float):
         self.born = born
         self.unit = unit
         self.compute = compute
+        self.max_age_s = max_age_s
         self.hits = 0
         self.future: Future = Future()
         self.started = False
@@ -89,6 +92,8 @@ class SharedResults:
         self._version, self._reference, self._event = None, None, start_event
         self.computed = 0
         """How many results were computed (the rest were shared): for tests and the benchmark."""
+        self.computed_by: Counter[str] = Counter()
+        """The same per view name (a view's result may be built from shared parts, each its own entry)."""
         self.carried = 0
         """How many entries a new data version kept (their units untouched by its writes)."""
         self.refreshed = 0
@@ -97,10 +102,19 @@ class SharedResults:
         self.enabled = True
         """False: every request computes its own result (the benchmark's baseline)."""
 
-    def get(self, name: str, key: Hashable, compute: Callable[[], T], unit: Unit | None = None) -> T:
+    def get(
+        self,
+        name: str,
+        key: Hashable,
+        compute: Callable[[], T],
+        unit: Unit | None = None,
+        max_age_s: float | None = None,
+    ) -> T:
         """``compute()``'s result for (name, key) at the current data version, computed here or shared.
 
-        ``unit``: the one unit whose incidents the result reads (None: it may read any)."""
+        ``unit``: the one unit whose incidents the result reads (None: it may read any); ``max_age_s``: how long
+        by the data's clock it serves (default one poll: ``self.max_age_s``), longer for a result that does not
+        change with the clock at that version (rows fetched for a span wider than the view's)."""
         if not self.enabled:
             return compute()
         version = self._current(self._changes.version())
@@ -109,13 +123,13 @@ class SharedResults:
         with self._lock:
             entry = self._entries.get(full)
             fresh = entry is not None and (
-                not entry.future.done() or (now - entry.born).total_seconds() < self.max_age_s
+                not entry.future.done() or (now - entry.born).total_seconds() < entry.max_age_s
             )
             if fresh:
                 self._entries.move_to_end(full)
                 entry.hits += 1
             else:
-                entry = _Entry(now, unit, compute)
+                entry = _Entry(now, unit, compute, self.max_age_s if max_age_s is None else max_age_s)
                 self._entries[full] = entry
                 while len(self._entries) > self.size:
                     self._entries.popitem(last=False)
@@ -141,10 +155,12 @@ class SharedResults:
                 if self._entries.get(full) is entry:
                     del self._entries[full]
                 self.computed += 1
+                self.computed_by[full[0]] += 1
             entry.future.set_exception(exc)
             return
         with self._lock:
             self.computed += 1
+            self.computed_by[full[0]] += 1
         entry.future.set_result(result)
 
     def _current(self, seen: int) -> int:
@@ -171,7 +187,7 @@ class SharedResults:
                 # results asked for more than once are computed again now, before their clients come back
                 refresh = []
                 for _, name, key, old_entry in sorted(asked, key=lambda a: -a[0])[:REFRESHED]:
-                    entry = _Entry(now, old_entry.unit, old_entry.compute)
+                    entry = _Entry(now, old_entry.unit, old_entry.compute, old_entry.max_age_s)
                     kept[(name, key, version)] = entry
                     refresh.append(((name, key, version), entry))
                 self.refreshed += len(refresh)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 import threading
 
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 
+from dashboard.data import DashboardData
 from dashboard.models.shared import REFRESH_THREADS, Changes, SharedResults
 from dashboard.views import command, leader
 from geo.shapes import feature_collection, hexagons
@@ -185,9 +188,10 @@ def _report_in(data, grid: str):
 def test_a_write_is_in_the_next_answer_and_concurrent_clients_share_one_build(data):
     grid = data.shapes.children("community", data.shapes.children("street", _street(data))["frame"]["code"].iloc[0])
     grid = grid["frame"]["code"].iloc[0]
-    before = data.shared.computed
+    before = dict(data.shared.computed_by)
     sides = _at_once(CLIENTS, lambda: command.build_side(data, "grid", grid, "24h", (None, None), "zh"))
-    assert data.shared.computed == before + 1 and all(s is sides[0] for s in sides)
+    built = {name: n - before.get(name, 0) for name, n in data.shared.computed_by.items()}
+    assert built["command-side"] == 1 and built["unit-rows"] == 1 and all(s is sides[0] for s in sides)
     rows = leader.ranking_rows(data, "district", "330180", "street", "7d")
     assert leader.ranking_rows(data, "district", "330180", "street", "7d") is rows
 
@@ -264,3 +268,39 @@ def test_a_computation_queued_behind_the_background_threads_is_taken_over_by_a_r
     busy.set()
     shared.close()
     assert shared.computed == 2  # the queued refresh, once its turn came, did not compute again
+
+
+@pytest.mark.parametrize("level", ["street", "grid"])
+def test_a_small_units_rows_serve_while_the_clock_moves_and_the_panels_follow_the_clock(demo_db, tmp_path, level):
+    """A small unit's side panels at a moving clock read its rows once (per data version, within the margin) and
+    still equal panels computed afresh at every clock: the window, overdue and trend move, the rows do not."""
+    path = tmp_path / "demo.duckdb"
+    shutil.copy(demo_db, path)
+    clock = Clock()
+    clock.now = DEMO_END - dt.timedelta(hours=6)
+    data = DashboardData(path, clock=lambda: clock.now)
+    fresh = DashboardData(path, clock=lambda: clock.now)  # the same file and clock, nothing shared
+    fresh.shared.enabled = False
+    try:
+        with data.cursor() as cur:
+            code = cur.execute(
+                f"SELECT {level}_code FROM open_incidents GROUP BY 1 ORDER BY count(*) DESC LIMIT 1"
+            ).fetchone()[0]
+        reads = []
+        unit_rows = data.live._unit_rows
+        data.live._unit_rows = lambda *args: reads.append(args) or unit_rows(*args)
+        steps = [dt.timedelta(minutes=m) for m in (0, 1, 7, 60, 250, 9)]  # 60 and 250 min: past the margin
+        fetched = []
+        for step in steps:
+            clock.now += step
+            since = clock.now - dt.timedelta(hours=24)
+            got, want = data.live.side_panels(level, code, since), fresh.live.side_panels(level, code, since)
+            assert got["kpis"] == pytest.approx(want["kpis"], nan_ok=True)
+            for part in ("newest", "overdue", "categories", "trend", "affairs"):
+                pd.testing.assert_frame_equal(got[part], want[part])
+            fetched.append(len(reads))
+        # one read for the first three clocks (8 minutes: within the 10-minute margin), one at each jump past it
+        assert fetched == [1, 1, 1, 2, 3, 3]
+    finally:
+        data.close()
+        fresh.close()
