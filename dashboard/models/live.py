@@ -29,6 +29,7 @@ RECENT_MINUTES = 3
 """Incidents this recent are highlighted on the map and flagged in the ticker."""
 
 
+WEEK = dt.timedelta(days=7)
 KEPT_S = 600.0
 """How long (by the data's clock) a small unit's fetched rows serve its panels at one data version."""
 MARGIN = dt.timedelta(seconds=KEPT_S)
@@ -96,7 +97,12 @@ class LiveModel:
     def indicators(self, level: str, code: str | None, since: dt.datetime) -> pd.DataFrame:
         children = self.shapes.children(level, code)["frame"]
         now = self.clock()
-        counts = self._db.run_span(since, now, queries.child_indicators, level, code, since, now)
+        if level in ("street", "community") and since >= now - WEEK:  # its children's counts from its rows
+            counts = _child_counts(
+                self.unit_rows(level, code, now), queries.CODE_COLUMN[queries.CHILD[level]], since, now
+            )
+        else:
+            counts = self._db.run_span(since, now, queries.child_indicators, level, code, since, now)
         merged = children[["code", "name", "population"]].merge(counts, on="code", how="left")
         for column in ("window_count", "open_count", "overdue_count"):
             merged[column] = merged[column].fillna(0).astype(int)
@@ -179,7 +185,6 @@ class LiveModel:
 
         The fetched rows (:meth:`_unit_rows`) are shared per data version and kept while the clock stays within
         their margin, so a refresh that only the clock asks for reads nothing from the database."""
-        shared, unit = self._db.shared, (level, code)
         info = None
         if level == "grid":  # its open incidents are the ones fetched below: no second look at open_incidents
             info = self._db.pool.submit(
@@ -187,12 +192,10 @@ class LiveModel:
             )
         # shared until the next write: a report of a new category adds it (with the default class) without moving
         # the reference counter, so the classes are not kept per reference version
-        classes = shared.get("affair-classes", (), lambda: self._run(duty_queries.affair_classes), None, KEPT_S)
-        week = now - dt.timedelta(days=7)
-        rows = shared.get("unit-rows", unit, lambda: self._unit_rows(level, code), unit, KEPT_S)
-        if not rows.covers(week, now):  # a clock set back, or moved on past the margin before the entry expired
-            rows = self._unit_rows(level, code, now)
-        reported, resolved, unit_open = rows.within(week, now)
+        classes = self._db.shared.get(
+            "affair-classes", (), lambda: self._run(duty_queries.affair_classes), None, KEPT_S
+        )
+        reported, resolved, unit_open = self.unit_rows(level, code, now).within(now - WEEK, now)
         is_late = unit_open["due_at"].to_numpy() < np.datetime64(now)  # NaT: never late
         late = _first(unit_open[is_late], "due_at", TICKER_SIZE)
         newest = _first(reported, "reported_at", TICKER_SIZE, latest=True)
@@ -216,10 +219,19 @@ class LiveModel:
             )
         return panels
 
+    def unit_rows(self, level: str, code: str, now: dt.datetime) -> UnitRows:
+        """A street's, community's or grid's rows covering the week before ``now``: shared per data version while
+        the clock stays within their margin (the side panels and the map's child counts read the same)."""
+        unit = (level, code)
+        rows = self._db.shared.get("unit-rows", unit, lambda: self._unit_rows(level, code), unit, KEPT_S)
+        if not rows.covers(now - WEEK, now):  # a clock set back, or moved on past the margin before the entry expired
+            rows = self._unit_rows(level, code, now)
+        return rows
+
     def _unit_rows(self, level: str, code: str, now: dt.datetime | None = None) -> UnitRows:
         """The unit's week around ``now`` (default: the clock) widened by ``MARGIN``, and its open incidents."""
         now = now or self.clock()
-        start, end = now - dt.timedelta(days=7) - MARGIN, now + MARGIN
+        start, end = now - WEEK - MARGIN, now + MARGIN
         week = self._db.pool.submit(self._run, queries.unit_week, level, code, start, end)
         open_rows = self._run(queries.unit_open, level, code)
         return UnitRows(start, end, *week.result(), open_rows)
@@ -241,6 +253,19 @@ class LiveModel:
 
     def playback(self, level, code, res, start, end) -> pd.DataFrame:
         return self._db.run_span(start, end, queries.playback_counts, level, code, res, start, end)
+
+
+def _child_counts(rows: UnitRows, column: str, since: dt.datetime, now: dt.datetime) -> pd.DataFrame:
+    """``queries.child_indicators`` from a unit's rows: per child code, reports in [since, now], open, overdue."""
+    reported, _, open_rows = rows.within(since, now)
+    late = open_rows["due_at"].to_numpy() < np.datetime64(now)
+    parts = {
+        "window_count": reported[column].value_counts(),
+        "open_count": open_rows[column].value_counts(),
+        "overdue_count": open_rows.loc[late, column].value_counts(),
+    }
+    counts = pd.DataFrame(parts).fillna(0).astype("int64").rename_axis("code").reset_index()
+    return counts
 
 
 def _first(frame: pd.DataFrame, column: str, k: int, latest: bool = False) -> pd.DataFrame:

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dashboard import duty_queries, figures
+from dashboard import duty_queries, figures, queries
 from dashboard.components import urls
 from dashboard.i18n import CATEGORY_EN
 from dashboard.models import hex_resolution
@@ -230,3 +230,22 @@ def test_first_rows_equal_a_sort_with_ties_and_empty_times(k):
     for latest in (False, True):
         expected = frame.sort_values(["due_at", "incident_id"], ascending=not latest).head(k).reset_index(drop=True)
         pd.testing.assert_frame_equal(live_model._first(frame, "due_at", k, latest=latest), expected)
+
+
+@pytest.mark.parametrize("level", ["street", "community"])
+@pytest.mark.parametrize("window", ["1h", "24h", "7d"])
+def test_child_counts_from_a_units_rows_equal_the_sql(data, level, window):
+    """A street's or community's map colours its children from the unit's shared rows: the same counts as SQL."""
+    with data.cursor() as cur:
+        code = cur.execute(
+            f"SELECT {level}_code FROM open_incidents GROUP BY 1 ORDER BY count(*) DESC LIMIT 1"
+        ).fetchone()[0]
+    since, now = data.live.window_bounds(window)
+    got = data.live.indicators(level, code, since)
+    with data.cursor() as cur:
+        sql = queries.child_indicators(cur, level, code, since, now)
+    children = data.shapes.children(level, code)["frame"][["code"]]
+    want = children.merge(sql, on="code", how="left").fillna(0)
+    assert got["window_count"].sum() > 0 and got["open_count"].sum() > 0
+    for column in ("window_count", "open_count", "overdue_count"):
+        assert got[column].tolist() == want[column].astype(int).tolist(), column
