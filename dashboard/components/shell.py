@@ -80,7 +80,7 @@ def breadcrumb(trail: list[tuple[str, str | None, str | None]], lang: str) -> li
                 name or t("city", lang),
                 id={"type": "crumb", "level": level, "code": code or ""},
                 className="gt-crumb" + (" current" if i == len(trail) - 1 else ""),
-                title=t(f"level_{level}", lang),
+                title=f"{t(f'level_{level}', lang)} · {name or t('city', lang)}",  # the whole name, if cut
             )
         )
     return items
