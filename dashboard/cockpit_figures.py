@@ -35,11 +35,19 @@ def _scale(indicator: str, values) -> list:
     return [None if pd.isna(v) else (v * 100 if indicator.endswith("rate") else v) for v in values]
 
 
+def _nothing(lang: str, title: str) -> dict:
+    """An empty card: its title and "no data in this period", no axes (an empty grid of -1…6 said nothing)."""
+    hidden = {"visible": False}
+    layout = _layout(annotations=[_empty(lang)], xaxis=hidden, yaxis=hidden)
+    layout["title"] = {"text": title, "font": {"size": 14}}
+    return {"data": [], "layout": layout}
+
+
 def ranked_bars(children: pd.DataFrame, indicator: str, lang: str, with_last_year: bool) -> dict:
     """Child units ranked by ``indicator`` (best on the left), the previous period and last year beside each bar."""
     order = ranked(children, indicator)
     if order is None or order.empty:
-        return {"data": [], "layout": _layout(annotations=[_empty(lang)])}
+        return _nothing(lang, label(indicator, lang))
     names, codes = as_list(order["name"].fillna(order["code"])), [[c] for c in order["code"]]
     unit = "%" if indicator.endswith("rate") else ""
     series = [("", "current", ACCENT), ("_prev", "previous", PREVIOUS)]
@@ -57,7 +65,9 @@ def ranked_bars(children: pd.DataFrame, indicator: str, lang: str, with_last_yea
         }
         for suffix, key, colour in series
     ]
-    return {"data": traces, "layout": _layout(title={"text": label(indicator, lang), "font": {"size": 14}})}
+    layout = _layout(title={"text": label(indicator, lang), "font": {"size": 14}})
+    layout["yaxis"]["ticksuffix"] = unit
+    return {"data": traces, "layout": layout}
 
 
 def _empty(lang: str) -> dict:
@@ -70,12 +80,14 @@ def choropleth(children: dict, table: pd.DataFrame, indicator: str, lang: str, t
         units = None
     else:
         units = table[["code", "name"]].assign(
-            value=table[indicator], shown=[shown(indicator, v) for v in table[indicator]]
+            value=_scale(indicator, table[indicator]), shown=[shown(indicator, v) for v in table[indicator]]
         )
     traces = shading_trace(children, units, label(indicator, lang), indicator not in LOWER_IS_BETTER)
     for trace in traces:
         if "colorbar" in trace:  # below the mode bar (top right), whose buttons hid the colour bar's title
             trace["colorbar"].update(y=0.42, len=0.6, yanchor="middle")
+            if indicator.endswith("rate"):  # in % like the KPI cards and the bars
+                trace["colorbar"]["ticksuffix"] = "%"
     layers = outline_layer(children.get("outline"), "#8ecae6", 2.0)
     figure = map_figure(traces, children, layers, tile_url, uirevision, legend=False)
     figure["layout"]["map"]["zoom"] = children["zoom"] - 0.8  # a card, smaller than the command map
@@ -89,12 +101,12 @@ def department_bars(departments: pd.DataFrame, lang: str) -> dict:
     departments are shown by whistle response hours instead (fastest at the top), so the card is never blank
     while whistles were blown."""
     if departments.empty:
-        return {"data": [], "layout": _layout(annotations=[_empty(lang)])}
+        return _nothing(lang, label("departments", lang))
     rated = departments[departments["rating"].notna()]
     by_rating = not rated.empty
     frame = rated if by_rating else departments[departments["response_h"].notna()]
     if frame.empty:
-        return {"data": [], "layout": _layout(annotations=[_empty(lang)])}
+        return _nothing(lang, label("departments", lang))
     frame = frame.iloc[::-1] if by_rating else frame.sort_values("response_h", ascending=False)
     metric = "rating" if by_rating else "response_h"
     if by_rating:
@@ -108,7 +120,8 @@ def department_bars(departments: pd.DataFrame, lang: str) -> dict:
         "y": as_list(frame["department"]),
         "marker": {"color": colours},
         "customdata": [[h, w] for h, w in zip(frame["response_h"].round(1), frame["whistles"], strict=True)],
-        "hovertemplate": "%{y}: %{x:.2f}<br>响应 %{customdata[0]} h · 吹哨 %{customdata[1]}<extra></extra>",
+        "hovertemplate": "%{y}: %{x:.2f}<br>"
+        + f"{label('response', lang)} %{{customdata[0]}} h · {label('whistles', lang)} %{{customdata[1]}}<extra></extra>",
         "name": label("rating" if by_rating else "whistle_response_h", lang),
     }
     title = label("departments", lang) if by_rating else label("departments_by_response", lang)
@@ -122,7 +135,7 @@ def trend_lines(trend: pd.DataFrame, indicator: str, lang: str) -> dict:
     """The indicator week by week, with 按期结案率 and 结案率 for reference."""
     keys = list(dict.fromkeys([indicator, "closure_rate", "on_time_closure_rate"]))
     if not len(trend):
-        return {"data": [], "layout": _layout(annotations=[_empty(lang)])}
+        return _nothing(lang, label("trend", lang))
     weeks = [str(w)[:10] for w in trend["week"]]
     traces = [
         {
@@ -135,4 +148,20 @@ def trend_lines(trend: pd.DataFrame, indicator: str, lang: str) -> dict:
         }
         for key in keys
     ]
-    return {"data": traces, "layout": _layout(title={"text": label("trend", lang), "font": {"size": 14}})}
+    layout = _layout(title={"text": label("trend", lang), "font": {"size": 14}})
+    layout["xaxis"]["tickformat"] = "%m-%d"  # numbers: the same in both languages (plotly's month names are English)
+    if all(key.endswith("rate") for key in keys):
+        layout["yaxis"]["ticksuffix"] = "%"
+    # the last week is the current one, still running: its rates are not yet comparable with whole weeks
+    layout["annotations"] = [
+        {
+            "x": weeks[-1],
+            "y": 1.0,
+            "yref": "paper",
+            "text": label("week_to_date", lang),
+            "showarrow": False,
+            "yanchor": "bottom",
+            "font": {"size": 11, "color": "#9fb4cc"},
+        }
+    ]
+    return {"data": traces, "layout": layout}

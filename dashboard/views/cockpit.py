@@ -43,6 +43,9 @@ LABELS = {
     "weekly_report": ("导出周报", "Weekly report"),
     "indicator": ("指标", "Indicator"),
     "no_data": ("本期无数据", "No data in this period"),
+    "week_to_date": ("本周(至今)", "this week so far"),
+    "response": ("响应", "response"),
+    "whistles": ("吹哨", "whistles"),
 }
 PERCENT = frozenset(
     {"closure_rate", "on_time_closure_rate", "rework_rate", "whistle_on_time_rate", "deliberation_done_rate"}
