@@ -124,18 +124,24 @@ def command_map(
 
 def _unit_trace(children: dict, indicators: pd.DataFrame, indicator: str, level: str, lang: str) -> dict:
     """The children of the unit, coloured by the indicator (buildings by residents); clicks drill into them."""
-    values = indicators[indicator_column(indicator)] if level != "grid" else indicators["population"]
+    column = indicator_column(indicator) if level != "grid" else "population"
+    values = pd.to_numeric(indicators[column], errors="coerce").fillna(0)
     label = t(f"ind_{indicator}", lang) if level != "grid" else t("population", lang)
+    colorbar = {"title": {"text": label}, "thickness": 12, "x": 0.99, "len": 0.5, "y": 0.72}
+    if column != "per_1000":  # counts: whole-number ticks (a range of 0–4 was ticked 0.5, 1.5 …)
+        colorbar["tickformat"] = ",d"
+        if values.max() <= 5:
+            colorbar.update(tickmode="linear", tick0=0, dtick=1)
     return {
         "type": "choroplethmap",
         "name": "units",
         "geojson": children["geojson"],
         "locations": as_list(indicators["code"]),
-        "z": as_list(pd.to_numeric(values, errors="coerce").fillna(0)),
+        "z": as_list(values),
         "customdata": indicators[["code", "name", "kind"]].to_numpy().tolist(),
         "colorscale": _pairs(styles.UNIT_SCALE),
         "marker": {"opacity": 0.62, "line": {"width": 1, "color": "#6fb7ff"}},
-        "colorbar": {"title": {"text": label}, "thickness": 12, "x": 0.99, "len": 0.5, "y": 0.72},
+        "colorbar": colorbar,
         "hovertemplate": "<b>%{customdata[1]}</b><br>" + label + ": %{z}<extra></extra>",
     }
 

@@ -43,9 +43,15 @@ def place(community: str | None, grid: str | None) -> str:
     return f"{community} · {grid}" if community and grid else community or grid
 
 
+def report_time(reported_at, now: dt.datetime) -> str:
+    """When a report came in, as short as the ticker's column: the time today, the date (月-日) before today."""
+    today = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    return f"{reported_at:%H:%M}" if reported_at >= today else f"{reported_at:%m-%d}"
+
+
 def _ticker_item(row, late: bool, now: dt.datetime, fresh: dt.datetime, lang: str) -> html.Li:
     is_new = not late and row.reported_at >= fresh
-    when = f"{row.reported_at:%H:%M}" if not late else overdue_text(now - row.due_at, lang)
+    when = overdue_text(now - row.due_at, lang) if late else report_time(row.reported_at, now)
     return html.Li(
         className="gt-tick" + (" gt-new" if is_new else "") + (" gt-late" if late else ""),
         id={"type": LINK, "id": row.incident_id, "list": "late" if late else "new"},
@@ -54,7 +60,7 @@ def _ticker_item(row, late: bool, now: dt.datetime, fresh: dt.datetime, lang: st
         **{"data-id": row.incident_id},
         children=[
             html.Span(t("new", lang) if is_new else "", className="gt-badge"),  # always there: columns align
-            html.Span(when, className="gt-tick-time"),
+            html.Span(when, className="gt-tick-time", title=f"{row.reported_at:%Y-%m-%d %H:%M}"),
             html.Span(
                 category_label(row.category, lang), className="gt-tick-cat", title=category_label(row.category, lang)
             ),

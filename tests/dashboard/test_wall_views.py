@@ -135,3 +135,11 @@ def test_an_empty_overdue_list_says_so():
     now = dt.datetime(2026, 12, 7, 12)
     blocks = panels.ticker_lists(empty, empty, now, now, "zh")
     assert [b.children for b in blocks if getattr(b, "className", "") == "gt-tick-none"] == ["暂无超期未办结事件"]
+
+
+def test_the_ticker_shows_the_time_today_and_the_date_before():
+    from dashboard.components import panels
+
+    now = dt.datetime(2026, 12, 7, 12, 30)
+    assert panels.report_time(pd.Timestamp("2026-12-07 00:05"), now) == "00:05"
+    assert panels.report_time(pd.Timestamp("2026-12-06 23:55"), now) == "12-06"
