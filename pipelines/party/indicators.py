@@ -131,8 +131,10 @@ def indicators_for(level: str) -> tuple[Indicator, ...]:
 def red_black(table: pd.DataFrame, level: str, n: int = 5) -> pd.DataFrame:
     """红黑榜: for each indicator the best ``n`` (红榜) and worst ``n`` (黑榜) units with a value.
 
-    Columns: indicator, board ('red'/'black'), rank (1 = best on the red board, worst on the black),
-    code, name, value.  Ties keep the code order, so the boards are stable.
+    A unit is on one board only (with fewer than 2n units each board takes half), and the black board holds
+    no unit as good as the best (all at 100 %: nobody is on it).  Columns: indicator, board ('red'/'black'),
+    rank (1 = best on the red board, worst on the black), code, name, value.  Ties keep the code order, so the
+    boards are stable.
     """
     if not table["code"].is_monotonic_increasing:
         table = table.sort_values("code", kind="stable")
@@ -142,8 +144,13 @@ def red_black(table: pd.DataFrame, level: str, n: int = 5) -> pd.DataFrame:
         values = table[indicator.key].to_numpy(dtype=float, na_value=np.nan)
         present = np.flatnonzero(~np.isnan(values))
         better_first = -values[present] if indicator.higher_is_better else values[present]
+        size = min(n, len(present) // 2)
+        best = better_first.min() if len(present) else np.nan
         for board, order in (("red", better_first), ("black", -better_first)):
-            picked = present[np.argsort(order, kind="stable")[:n]]  # stable: ties stay in code order
+            picked = np.argsort(order, kind="stable")[:size]  # stable: ties stay in code order
+            if board == "black":
+                picked = picked[better_first[picked] > best]
+            picked = present[picked]
             columns["indicator"] += [indicator.key] * len(picked)
             columns["board"] += [board] * len(picked)
             columns["rank"] += list(range(1, len(picked) + 1))

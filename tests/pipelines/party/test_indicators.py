@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from pipelines import store
-from pipelines.party.indicators import INDICATORS, indicator_table, red_black
+from pipelines.party.indicators import INDICATORS, indicator_table, indicators_for, red_black
 from pipelines.store.party import set_standard
 from pipelines.store.party_indicators import refresh_party_facts
 from tests.pipelines.party.conftest import AS_OF, C1, C2, STREET, G
@@ -143,3 +143,16 @@ def test_red_black_lists(con):
     grids = red_black(indicator_table(con, "grid", C1, AS_OF), "grid")
     assert "partners" not in set(grids["indicator"])  # no grid-level figure
     assert (grids.groupby(["indicator", "board"]).size() <= 5).all()
+
+
+def test_a_unit_is_on_one_board_only_and_the_best_are_never_on_the_black_one():
+    table = pd.DataFrame({"code": ["a", "b", "c", "d", "e"], "name": list("ABCDE")})
+    for indicator in indicators_for("community"):
+        table[indicator.key] = 300.0
+    table["grid_org_coverage"] = [1.0, 1.0, 1.0, 0.5, 0.9]
+    boards = red_black(table, "community")
+    coverage = boards[boards["indicator"] == "grid_org_coverage"]
+    red, black = (coverage.loc[coverage["board"] == b, "code"].tolist() for b in ("red", "black"))
+    assert red == ["a", "b"] and black == ["d", "e"]  # two each at most (5 units): c is on neither
+    same = boards[boards["indicator"] == "households_per_worker"]
+    assert same.loc[same["board"] == "black"].empty  # all equal: nobody is worst
