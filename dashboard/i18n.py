@@ -59,7 +59,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "col_code": ("编码", "Code"),
     "col_incidents": ("事件数", "Incidents"),
     "col_per_1000": ("每千人", "Per 1,000"),
-    "col_closure": ("办结率%", "Closure %"),
+    "col_closure": ("本期上报已办结%", "Reports closed %"),  # not 结案率 (closed ÷ due), the cards above
     "col_overdue": ("超期", "Overdue"),
     "col_handling": ("平均处置(小时)", "Avg handling (h)"),
     "col_satisfaction": ("满意度", "Satisfaction"),
@@ -315,6 +315,28 @@ CATEGORY_EN = {
     "占道经营": "Street vending",
     "养老服务": "Elderly care",
 }
+
+
+FACILITY_EN = {
+    "党群服务中心": "Party-mass service centre",
+    "社区卫生服务站": "Community health station",
+    "养老服务站": "Elderly-care station",
+    "幼儿园": "Kindergarten",
+    "小学": "Primary school",
+    "菜市场": "Food market",
+    "文体活动站": "Sports & culture station",
+    "便利店": "Convenience store",
+}
+METHOD_EN = {"路网步行距离": "walking network", "直线距离（未加载路网）": "straight line (no walking network loaded)"}
+
+
+def facility_label(kind: str, lang: str) -> str:
+    """Facility types in English on ?lang=en (a type a file brought stays as loaded)."""
+    return FACILITY_EN.get(kind, kind) if lang == "en" else kind
+
+
+def method_label(method: str, lang: str) -> str:
+    return METHOD_EN.get(method, method) if lang == "en" else method
 
 
 def category_label(category: str, lang: str) -> str:

@@ -7,6 +7,7 @@ import pandas as pd
 
 from dashboard.figures import as_list, map_figure
 from dashboard.i18n import t
+from pipelines.party.domain import ORG_TYPE_LABELS_EN
 
 RED_SCALE = [[0, "#2a0b10"], [0.35, "#7a1a1f"], [0.7, "#c8332b"], [1, "#ff8a65"]]
 """Darker is worse: the scale runs from the worst value to the best (reversed for lower-is-better)."""
@@ -116,7 +117,8 @@ def party_map(
                 traces.append(_points("building", buildings[mask], colour, 7, "building_id", t(key, lang)))
     if orgs is not None and len(orgs):
         for i, (kind, rows) in enumerate(orgs.groupby("type", sort=True)):
-            traces.append(_points("org", rows, ORG_COLOURS[i % len(ORG_COLOURS)], 11, "org_id", str(kind)))
+            name = ORG_TYPE_LABELS_EN.get(kind, str(kind)) if lang == "en" else str(kind)
+            traces.append(_points("org", rows, ORG_COLOURS[i % len(ORG_COLOURS)], 11, "org_id", name))
     if centres is not None and len(centres):
         trace = _points("centre", centres, CENTRE_COLOUR, 15, "facility_id", t("party_centres", lang))
         trace["marker"]["symbol"] = "circle"

@@ -11,7 +11,7 @@ from dashboard.components.graphs import graph
 from dashboard.components.shell import mirror, page_stores, sync_query, unit_of
 from dashboard.components.tiles import TABLE_STYLE
 from dashboard.components.urls import lang_of, parse_query
-from dashboard.i18n import t
+from dashboard.i18n import facility_label, t
 from dashboard.pages import current
 from dashboard.queries import CHILD
 from dashboard.views import coverage as view
@@ -30,7 +30,7 @@ def _controls(kind: str | None, types: list[str], lang: str) -> html.Div:
             html.Label(t("facility_type", lang)),
             dcc.Dropdown(
                 id="coverage-type",
-                options=[{"label": k, "value": k} for k in types],
+                options=[{"label": facility_label(k, lang), "value": k} for k in types],
                 value=kind,
                 clearable=False,
                 className="gt-dropdown",

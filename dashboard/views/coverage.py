@@ -9,7 +9,7 @@ from dash import html
 from dashboard import coverage_figures, figures
 from dashboard.components.tiles import kpi_tile
 from dashboard.exports import csv_bytes, xlsx_bytes
-from dashboard.i18n import t
+from dashboard.i18n import facility_label, method_label, t
 from dashboard.models import hex_resolution
 from dashboard.models.shapes import ROAD_LEVELS
 from pipelines.auth import Actor, permission_allowed
@@ -91,14 +91,14 @@ def area_table(data, level: str, code: str | None, lang: str) -> tuple[pd.DataFr
         if kind in table:
             table[kind] = (100 * table[kind]).round(1)
     method = METHOD_LABELS[types["method"].iloc[0]] if len(types) else ""
-    table[t("col_method", lang)] = method
+    table[t("col_method", lang)] = method_label(method, lang)
     columns = [
         {"name": t("col_name", lang), "id": "name"},
         {"name": t("col_code", lang), "id": "code"},
         {"name": t("residents", lang), "id": "residents"},
         {"name": t("types_in_reach", lang), "id": "types_in_reach"},
         {"name": t("complete_share", lang), "id": "complete_share"},
-        *[{"name": f"{k} %", "id": k} for k in types["type"] if k in table],
+        *[{"name": f"{facility_label(k, lang)} %", "id": k} for k in types["type"] if k in table],
         {"name": t("col_method", lang), "id": t("col_method", lang)},
     ]
     return table, columns
@@ -125,8 +125,8 @@ def uncovered_export(data, level: str, code: str | None, kind: str, lang: str) -
             t("col_distance", lang): frame["distance_m"].round(0),
             t("col_lon", lang): frame["lon"],
             t("col_lat", lang): frame["lat"],
-            t("facility_type", lang): kind,
-            t("col_method", lang): method,
+            t("facility_type", lang): facility_label(kind, lang),
+            t("col_method", lang): method_label(method, lang),
         }
     )
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from dashboard.i18n import t
+from dashboard.i18n import facility_label, t
 from pipelines.quality import FAR_FROM_ROAD_M, quality_report
 
 MAX_ROWS = 200
@@ -65,6 +65,7 @@ def sections(data, lang: str) -> list[Section]:
     outside = ("kind", "stored_without_grid", "rejected")
     far = ("building_id", "lon", "lat")
     types = report.facility_types.assign(
+        type=[facility_label(k, lang) for k in report.facility_types["type"]],
         required=[t("yes" if r else "no", lang) for r in report.facility_types["required"]],
         tier_minutes=report.facility_types["tier_minutes"].astype("Float64"),
         state=[
