@@ -130,7 +130,7 @@ class LiveModel:
     # --- side panels -----------------------------------------------------------
     def kpis(self, level, code, parts: tuple[str, ...] = kpi_queries.KPI_PARTS) -> dict:
         now = self.clock()
-        day_start = now.replace(hour=0, minute=0, second=0)
+        day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
         values = self._run(kpi_queries.kpis, level, code, day_start, now, parts)
         return _with_closure_rate(values) if "reported" in parts else values
 
