@@ -143,7 +143,8 @@ def _unit_names(orgs: pd.DataFrame, inputs: dict, estates: pd.DataFrame) -> pd.S
         "building": inputs["buildings"].set_index("building_id")["name"],
     }
     out = orgs["unit_code"].astype(str)
-    for level, by_code in names.items():
+    for level, named in names.items():
+        by_code = named[~named.index.duplicated()]  # a code loaded twice names its unit once
         here = (orgs["unit_level"] == level).to_numpy()
         out.loc[here] = orgs.loc[here, "unit_code"].map(by_code).fillna(orgs.loc[here, "unit_code"]).to_numpy()
     return out

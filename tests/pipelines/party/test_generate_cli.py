@@ -98,3 +98,21 @@ def test_incident_suggestions_include_the_party_side(demo):
     party = view["suggestions"]["party"]
     assert party["branches"] and party["on_duty"]
     assert party["branches"][0]["secretary"].endswith("*")
+
+
+def test_organisations_are_named_after_their_unit(demo):
+    """兰亭社区第1网格党支部, not 330180001001001网格党支部: the name starts with the unit's own name."""
+    rows = demo.execute(
+        """
+        SELECT o.type, o.name, coalesce(g.name, c.name, s.name, o.unit_code) AS unit
+        FROM party_orgs o
+        LEFT JOIN grids g ON o.unit_level = 'grid' AND g.grid_code = o.unit_code
+        LEFT JOIN communities c ON o.unit_level = 'community' AND c.community_code = o.unit_code
+        LEFT JOIN streets s ON o.unit_level = 'street' AND s.street_code = o.unit_code
+        WHERE o.unit_level IN ('grid', 'community', 'street')
+        """
+    ).fetchall()
+    assert rows and all(name.startswith(unit) for _, name, unit in rows)
+    assert not any(name[0].isdigit() for _, name, _ in rows)
+    grid_branch = next(name for kind, name, _ in rows if kind == "网格党支部")
+    assert grid_branch.endswith("网格党支部")
