@@ -327,16 +327,11 @@ FACILITY_EN = {
     "文体活动站": "Sports & culture station",
     "便利店": "Convenience store",
 }
-METHOD_EN = {"路网步行距离": "walking network", "直线距离（未加载路网）": "straight line (no walking network loaded)"}
 
 
 def facility_label(kind: str, lang: str) -> str:
     """Facility types in English on ?lang=en (a type a file brought stays as loaded)."""
     return FACILITY_EN.get(kind, kind) if lang == "en" else kind
-
-
-def method_label(method: str, lang: str) -> str:
-    return METHOD_EN.get(method, method) if lang == "en" else method
 
 
 def category_label(category: str, lang: str) -> str:

@@ -36,6 +36,7 @@ from pipelines.store.meta import bump_data_version
 NETWORK = "network"
 STRAIGHT_LINE = "straight_line"
 METHOD_LABELS = {NETWORK: "路网步行距离", STRAIGHT_LINE: "直线距离（未加载路网）"}
+METHOD_LABELS_EN = {NETWORK: "walking network", STRAIGHT_LINE: "straight line (no walking network loaded)"}
 
 
 @dataclass

@@ -9,11 +9,11 @@ from dash import html
 from dashboard import coverage_figures, figures
 from dashboard.components.tiles import kpi_tile
 from dashboard.exports import csv_bytes, xlsx_bytes
-from dashboard.i18n import facility_label, method_label, t
+from dashboard.i18n import facility_label, t
 from dashboard.models import hex_resolution
 from dashboard.models.shapes import ROAD_LEVELS
 from pipelines.auth import Actor, permission_allowed
-from pipelines.coverage import METHOD_LABELS
+from pipelines.coverage import METHOD_LABELS, METHOD_LABELS_EN
 
 UNREACHED_CAP = 2.0
 """On the hexagon map an unreached building counts as this many times its life-circle distance."""
@@ -90,8 +90,7 @@ def area_table(data, level: str, code: str | None, lang: str) -> tuple[pd.DataFr
     for kind in types["type"]:
         if kind in table:
             table[kind] = (100 * table[kind]).round(1)
-    method = METHOD_LABELS[types["method"].iloc[0]] if len(types) else ""
-    table[t("col_method", lang)] = method_label(method, lang)
+    table[t("col_method", lang)] = _method(types["method"].iloc[0], lang) if len(types) else ""
     columns = [
         {"name": t("col_name", lang), "id": "name"},
         {"name": t("col_code", lang), "id": "code"},
@@ -102,6 +101,11 @@ def area_table(data, level: str, code: str | None, lang: str) -> tuple[pd.DataFr
         {"name": t("col_method", lang), "id": t("col_method", lang)},
     ]
     return table, columns
+
+
+def _method(code: str, lang: str) -> str:
+    """How the distances were measured (walking network or straight line), in the page's language."""
+    return (METHOD_LABELS_EN if lang == "en" else METHOD_LABELS)[code]
 
 
 def area_export(data, level: str, code: str | None, lang: str) -> pd.DataFrame:
@@ -115,7 +119,7 @@ def area_export(data, level: str, code: str | None, lang: str) -> pd.DataFrame:
 def uncovered_export(data, level: str, code: str | None, kind: str, lang: str) -> pd.DataFrame:
     frame = data.planner.uncovered(level, code, kind, limit=1_000_000)
     types = data.planner.types().set_index("type")
-    method = METHOD_LABELS[types.loc[kind, "method"]] if kind in types.index else ""
+    method = _method(types.loc[kind, "method"], lang) if kind in types.index else ""
     return pd.DataFrame(
         {
             "building_id": frame["building_id"],
@@ -126,7 +130,7 @@ def uncovered_export(data, level: str, code: str | None, kind: str, lang: str) -
             t("col_lon", lang): frame["lon"],
             t("col_lat", lang): frame["lat"],
             t("facility_type", lang): facility_label(kind, lang),
-            t("col_method", lang): method_label(method, lang),
+            t("col_method", lang): method,
         }
     )
 
