@@ -38,7 +38,8 @@ def _scale(indicator: str, values) -> list:
 def _nothing(lang: str, title: str) -> dict:
     """An empty card: its title and "no data in this period", no axes (an empty grid of -1…6 said nothing)."""
     hidden = {"visible": False}
-    layout = _layout(annotations=[_empty(lang)], xaxis=hidden, yaxis=hidden)
+    note = {"text": label("no_data", lang), "showarrow": False, "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5}
+    layout = _layout(annotations=[note], xaxis=hidden, yaxis=hidden)
     layout["title"] = {"text": title, "font": {"size": 14}}
     return {"data": [], "layout": layout}
 
@@ -68,10 +69,6 @@ def ranked_bars(children: pd.DataFrame, indicator: str, lang: str, with_last_yea
     layout = _layout(title={"text": label(indicator, lang), "font": {"size": 14}})
     layout["yaxis"]["ticksuffix"] = unit
     return {"data": traces, "layout": layout}
-
-
-def _empty(lang: str) -> dict:
-    return {"text": label("no_data", lang), "showarrow": False, "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5}
 
 
 def choropleth(children: dict, table: pd.DataFrame, indicator: str, lang: str, tile_url, uirevision: str) -> dict:

@@ -264,8 +264,7 @@ def _child_counts(rows: UnitRows, column: str, since: dt.datetime, now: dt.datet
         "open_count": open_rows[column].value_counts(),
         "overdue_count": open_rows.loc[late, column].value_counts(),
     }
-    counts = pd.DataFrame(parts).fillna(0).astype("int64").rename_axis("code").reset_index()
-    return counts
+    return pd.DataFrame(parts).fillna(0).astype("int64").rename_axis("code").reset_index()
 
 
 def _first(frame: pd.DataFrame, column: str, k: int, latest: bool = False) -> pd.DataFrame:
