@@ -10,7 +10,8 @@ from dash import html
 
 from dashboard.components.panels import LINK, overdue_text
 from dashboard.i18n import t
-from pipelines.store.governance import overdue_whistles
+from dashboard.models.live import KEPT_S
+from pipelines.store.governance import overdue_among, waiting_whistles
 from pipelines.vocabulary import LEVEL_TABLES
 
 TICKER_WHISTLES = 6
@@ -18,9 +19,11 @@ _TITLES = {"zh": ("吹哨超时", "未报到", "未办结"), "en": ("Overdue whi
 
 
 def overdue_for(data, level: str, code: str | None, now: dt.datetime) -> pd.DataFrame:
+    """A unit's overdue whistles at ``now``, most overdue first: cut from the city's open whistles, which are
+    read once per data version (every whistle step moves it) and kept while only the clock moves."""
     column = LEVEL_TABLES[level][1] if level in LEVEL_TABLES else None
-    with data.cursor() as cur:
-        return overdue_whistles(cur, now, TICKER_WHISTLES, column, code)
+    waiting = data.shared.get("waiting-whistles", (), lambda: data.run(waiting_whistles), None, KEPT_S)
+    return overdue_among(waiting, now, TICKER_WHISTLES, column, code)
 
 
 def whistle_list(frame: pd.DataFrame, now: dt.datetime, lang: str) -> list:

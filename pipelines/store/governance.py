@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+import numpy as np
 import pandas as pd
 
 from pipelines.store import loop_rollup
@@ -154,6 +155,57 @@ def rate_whistle(con, whistle_id: str, score: int, comment: str | None, now, act
         f"反向评价{row['department']}：{score}分" + (f"，{comment}" if comment else ""),
     )
     bump_data_version(con, reference=False)
+
+
+_WAITING_COLUMNS = (
+    "whistle_id, incident_id, department, level, blown_at, report_due_at, resolve_due_at, reported_at, resolved_at,"
+    f" {_CODES}"
+)
+_OVERDUE_COLUMNS = [
+    "whistle_id",
+    "incident_id",
+    "department",
+    "level",
+    "blown_at",
+    "report_due_at",
+    "resolve_due_at",
+    "late_for",
+    "late_since",
+    "grid_code",
+    "community_code",
+    "street_code",
+]
+
+
+def waiting_whistles(con) -> pd.DataFrame:
+    """Whistles still waiting for a department's report or result: the only ones that can be overdue, a few
+    thousand of a city's hundred thousand, so a ticker refreshing with the clock filters them in memory
+    (:func:`overdue_among`) instead of scanning the table each time."""
+    return con.execute(f"SELECT {_WAITING_COLUMNS} FROM whistles WHERE reported_at IS NULL OR resolved_at IS NULL").df()
+
+
+def overdue_among(
+    frame: pd.DataFrame, now, limit: int = 20, column: str | None = None, code: str | None = None
+) -> pd.DataFrame:
+    """:func:`overdue_whistles` of the waiting whistles already fetched (:func:`waiting_whistles`): the same rows
+    in the same order (the few late rows are picked with numpy, then sorted in Python: no frame is sorted)."""
+    now = pd.Timestamp(now).as_unit("us").to_datetime64()
+    report_due, resolve_due = frame["report_due_at"].to_numpy(), frame["resolve_due_at"].to_numpy()
+    unreported = frame["reported_at"].isna().to_numpy() & (report_due < now)  # NaT compares False
+    unresolved = frame["resolved_at"].isna().to_numpy() & (resolve_due < now)
+    late = unreported | unresolved
+    if column in _CODES.split(", "):
+        late &= (frame[column] == code).to_numpy(dtype=bool, na_value=False)
+    rows = np.flatnonzero(late)
+    since = np.where(unreported, report_due, resolve_due)[rows]
+    if len(rows) > limit:
+        keep = since <= np.partition(since, limit - 1)[limit - 1]
+        rows, since = rows[keep], since[keep]
+    ids = frame["whistle_id"].to_numpy()
+    order = sorted(range(len(rows)), key=lambda i: (since[i], ids[rows[i]]))[:limit]
+    rows = rows[order]
+    picked = frame.iloc[rows].assign(late_for=np.where(unreported[rows], "report", "resolve"), late_since=since[order])
+    return picked[_OVERDUE_COLUMNS].reset_index(drop=True)
 
 
 def overdue_whistles(con, now, limit: int = 20, column: str | None = None, code: str | None = None) -> pd.DataFrame:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from types import SimpleNamespace
 
@@ -11,6 +12,8 @@ import pandas as pd
 
 from dashboard.components.whistle_ticker import overdue_for, whistle_list
 from dashboard.views import cockpit, leader
+from pipelines.incidents import governance
+from pipelines.store.governance import overdue_whistles
 from pipelines.store.loop_indicators import INDICATORS
 
 
@@ -57,6 +60,39 @@ def test_overdue_whistles_reach_the_ticker(data):
     assert len(frame) > 0 and (frame["late_since"] < now).all()
     heading, items = whistle_list(frame, now, "zh")
     assert heading.children == "吹哨超时" and len(items.children) == len(frame)
+
+
+def test_the_ticker_cuts_the_waiting_whistles_as_the_sql_would(fresh_data):
+    """The ticker's overdue whistles come from the waiting ones kept in memory: the same rows, in the same order,
+    as ``overdue_whistles`` reads from the table, for every level, before and after the deadlines; a whistle
+    blown or answered is in the next answer."""
+    data, now = fresh_data, fresh_data.clock()
+    with data.cursor() as cur:
+        open_ids = cur.execute("SELECT incident_id FROM open_incidents ORDER BY incident_id LIMIT 3").fetchall()
+    with data.cursor() as cur:
+        first = cur.execute("SELECT * FROM incidents WHERE incident_id = ?", [open_ids[0][0]]).df().iloc[0]
+    before = overdue_for(data, "grid", first["grid_code"], now + dt.timedelta(hours=1.5))  # read, kept
+    blown = []
+    for k, (incident_id,) in enumerate(open_ids):
+        body = {"departments": ["城管执法", "市政养护"], "reason": "久拖未决", "report_within_h": 1 + k}
+        blown.append([w["whistle_id"] for w in governance.escalate(data.db, incident_id, body, now, "tester")])
+    governance.whistle_step(data.db, blown[0][0], "report", {"note": "已到场"}, now, "tester")
+    units = [("city", None)] + [
+        (level, first[f"{level}_code"]) for level in ("district", "street", "community", "grid")
+    ]
+    seen = 0
+    for hours in (0, 1.5, 2.5, 24 * 30):
+        at = now + dt.timedelta(hours=hours)
+        for level, code in units:
+            with data.cursor() as cur:
+                expected = overdue_whistles(cur, at, 6, None if level == "city" else f"{level}_code", code)
+            got = overdue_for(data, level, code, at)
+            pd.testing.assert_frame_equal(got, expected, check_dtype=False)
+            seen += len(got)
+    late = set(overdue_for(data, "grid", first["grid_code"], now + dt.timedelta(hours=1.5))["whistle_id"])
+    assert blown[0][1] in late - set(before["whistle_id"])  # blown after the last read: in the next answer
+    assert blown[0][0] not in late  # reported, and not yet late to resolve
+    assert seen > 0
 
 
 def test_departments_without_ratings_have_no_empty_rows_and_an_unrated_period_ranks_by_response():
