@@ -8,7 +8,8 @@ recomputed after each one and must stay cheap at city scale (~1M reports a week)
   for the city and a district, ``loop_daily`` below; :mod:`pipelines.store.loop_rollup`, kept by every write path)
   and only the part days at either end from ``resolutions``, added or subtracted from the whole day, whichever is
   shorter (``rollup=False``: everything from ``resolutions``);
-- the week's reports are counted per status (a grouped count is cheaper than filtering on the status text);
+- the week's reports are counted per status (a grouped count is cheaper than filtering on the status text), a
+  district's from ``recent_incidents`` (grid order: its rows only; :func:`dashboard.queries.reports_table`);
 - the trend buckets hours as integers (``epoch_us // 1 h``) rather than truncating timestamps.
 """
 
@@ -19,7 +20,7 @@ import datetime as dt
 import duckdb
 import pandas as pd
 
-from dashboard.queries import unit_named
+from dashboard.queries import reports_table, unit_named
 from pipelines.store.loop_rollup import PART_SELECTS, day_split, signed_pieces
 from pipelines.vocabulary import DONE_STATUSES
 
@@ -48,7 +49,8 @@ def kpis(
     out: dict = {}
     if "reported" in parts:
         rows = con.execute(
-            f"SELECT status, count(*) FILTER (WHERE reported_at >= $day), count(*) FROM incidents"
+            f"SELECT status, count(*) FILTER (WHERE reported_at >= $day), count(*)"
+            f" FROM {reports_table(con, level, week)}"
             f" WHERE {where} AND reported_at >= $week AND reported_at <= $now GROUP BY 1",
             {"day": day_start, "week": week, "now": now, **params},
         ).fetchall()

@@ -60,6 +60,16 @@ def unit_named(level: str, code: str | None, alias: str = "") -> tuple[str, dict
     return f"{alias}{CODE_COLUMN[level]} = $code", {"code": code}
 
 
+def reports_table(con: duckdb.DuckDBPyConnection, level: str, since: dt.datetime) -> str:
+    """The table to read a unit's incidents reported (or resolved) since ``since`` from: ``recent_incidents`` for a
+    unit below the city when it reaches back that far (grid order: a district's rows are neighbours, so its
+    week reads ~1/16 of the city's), else ``incidents`` (time order: a district's window scans the whole city's)."""
+    if level == "city":
+        return "incidents"
+    start = recent_since(con)
+    return "recent_incidents" if start is not None and since >= start else "incidents"
+
+
 def data_version(con: duckdb.DuckDBPyConnection, key: str = "data_version") -> int:
     row = con.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
     return int(row[0]) if row else 0
@@ -81,7 +91,7 @@ def child_indicators(
     where, params = unit_named(level, code)
     return con.execute(
         f"""
-        WITH w AS (SELECT {column} AS code, count(*) AS window_count FROM incidents
+        WITH w AS (SELECT {column} AS code, count(*) AS window_count FROM {reports_table(con, level, since)}
                    WHERE {where} AND reported_at >= $since AND reported_at <= $now GROUP BY 1),
              o AS (SELECT {column} AS code, count(*) AS open_count, count(*) FILTER (WHERE due_at < $now) AS overdue_count
                    FROM open_incidents WHERE {where} GROUP BY 1)
@@ -149,12 +159,14 @@ def newest(con: duckdb.DuckDBPyConnection, level: str, code: str | None, now: dt
     """
     where, params = unit_filter(level, code)
     rows = (
-        f"WITH w AS MATERIALIZED (SELECT {_TICKER_COLUMNS} FROM incidents WHERE {where} AND reported_at >= ?"
+        "WITH w AS MATERIALIZED (SELECT {columns} FROM {table} WHERE {where} AND reported_at >= ?"
         " AND reported_at <= ?) SELECT * FROM w ORDER BY reported_at DESC, incident_id DESC LIMIT ?"
     )
     lookbacks = TICKER_LOOKBACK[-1:] if level == "grid" else TICKER_LOOKBACK
     for lookback in lookbacks:  # widen the window only for quiet units
-        frame = con.execute(rows, [*params, now - lookback, now, limit]).df()
+        table = reports_table(con, level, now - lookback)
+        sql = rows.format(columns=_TICKER_COLUMNS, table=table, where=where)
+        frame = con.execute(sql, [*params, now - lookback, now, limit]).df()
         if len(frame) >= limit:
             break
     return frame
@@ -210,7 +222,7 @@ def category_counts(con: duckdb.DuckDBPyConnection, level: str, code: str | None
     where, params = unit_filter(level, code)
     return con.execute(
         f"""
-        SELECT category, count(*) AS n FROM incidents
+        SELECT category, count(*) AS n FROM {reports_table(con, level, since)}
         WHERE {where} AND reported_at >= ? AND reported_at <= ? GROUP BY 1 ORDER BY n DESC
         """,
         [*params, since, now],
@@ -242,7 +254,8 @@ def ranking(
         f"""
         WITH rep AS (
             SELECT i.{key} AS code, count(*) AS incidents, count(*) FILTER (WHERE i.{_DONE}) AS closed
-            FROM incidents i WHERE {where} AND i.reported_at >= $since AND i.reported_at <= $now GROUP BY 1),
+            FROM {reports_table(con, level, since)} i WHERE {where} AND i.reported_at >= $since
+            AND i.reported_at <= $now GROUP BY 1),
         res AS (
             SELECT code, sum(handling_us) / nullif(sum(handling_n), 0) / 3.6e9 AS handling_h,
                    sum(satisfaction_sum) / nullif(sum(satisfaction_n), 0) AS satisfaction

@@ -171,3 +171,59 @@ def test_grid_workers_on_duty_are_read_once_per_reference_version(data):
     with data.cursor() as cur:
         now_on_duty = duty_queries.workers_on_duty(cur, "street", street)
     assert live.on_duty("street", street) == now_on_duty and live._reference.built == built + 1
+
+
+def _unit_reads(cur, level, code, now) -> dict:
+    """What a district's (or street's) panels, map and ranking read from the reports, for windows within the
+    recent table and one reaching before it."""
+    day = now.replace(hour=0, minute=0, second=0)
+    got = {
+        "kpis": kpi_queries.kpis(cur, level, code, day, now, ("reported",)),
+        "newest": queries.newest(cur, level, code, now),
+    }
+    for span in (dt.timedelta(hours=1), dt.timedelta(days=1), dt.timedelta(days=7), dt.timedelta(days=30)):
+        since = now - span
+        got["categories", span] = queries.category_counts(cur, level, code, since, now).sort_values("category")
+        got["children", span] = queries.child_indicators(cur, level, code, since, now).sort_values("code")
+        if level == "district":
+            got["ranking", span] = queries.ranking(cur, level, code, "street", since, now)
+    return got
+
+
+def test_a_districts_reports_read_from_the_recent_table_equal_the_incidents(data, monkeypatch):
+    """A district's week, newest reports, window counts and ranking come from ``recent_incidents`` (grid order)
+    and equal the same reads of ``incidents``, before and after writes that move statuses and add reports."""
+    with data.cursor() as cur:
+        street = _units(cur)[2][1]
+        area = read_area(cur)
+        lon, lat = cur.execute("SELECT lon, lat FROM grids ORDER BY grid_code LIMIT 1").fetchone()
+        assert queries.reports_table(cur, "district", DEMO_END - dt.timedelta(days=7)) == "recent_incidents"
+        assert queries.reports_table(cur, "district", DEMO_END - dt.timedelta(days=30)) == "incidents"
+        assert queries.reports_table(cur, "city", DEMO_END) == "incidents"
+
+    def compare():
+        for level, code in (("district", DISTRICT), ("street", street)):
+            for now in CLOCKS[:3]:
+                with data.cursor() as cur:
+                    fast = _unit_reads(cur, level, code, now)
+                    with monkeypatch.context() as patch:
+                        for module in (queries, kpi_queries):
+                            patch.setattr(module, "reports_table", lambda con, level, since: "incidents")
+                        full = _unit_reads(cur, level, code, now)
+                assert fast["kpis"] == full["kpis"] and fast["kpis"]["reported_week"] > 0, (level, now)
+                for key in fast:
+                    if key != "kpis":
+                        pd.testing.assert_frame_equal(
+                            fast[key].reset_index(drop=True),
+                            full[key].reset_index(drop=True),
+                            obj=str((level, now, key)),
+                        )
+
+    compare()
+    with data.db.write() as cur:
+        for seed in range(3):
+            repository.advance_open_incidents(cur, 200, DEMO_END, "test", seed=seed)
+        bump_data_version(cur, reference=False)
+    for _ in range(3):
+        intake.submit(data.db, area, {"service_code": "噪声扰民", "lat": lat, "long": lon}, DEMO_END, "k")
+    compare()
