@@ -18,7 +18,6 @@ import datetime as dt
 import logging
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from dashboard import change_queries
@@ -26,7 +25,7 @@ from dashboard.models.live import LiveModel
 from dashboard.models.party import PartyModel
 from dashboard.models.planner import CoveragePlanner
 from dashboard.models.shapes import ShapeCache
-from dashboard.models.shared import Changes, SharedResults
+from dashboard.models.shared import Changes, QueryPool, SharedResults
 from pipelines.store import Database
 
 log = logging.getLogger(__name__)
@@ -41,7 +40,7 @@ class DashboardData:
         self.con = self.db.con
         self.clock = clock or (lambda: dt.datetime.now().replace(microsecond=0))
         # DuckDB runs queries outside the GIL: independent panels are answered side by side
-        self.pool = ThreadPoolExecutor(4, thread_name_prefix="gridtwin-query")
+        self.pool = QueryPool(4, thread_name_prefix="gridtwin-query")
         self.shapes = ShapeCache(self)
         self.live = LiveModel(self, self.shapes)
         self.planner = CoveragePlanner(self)

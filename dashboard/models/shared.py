@@ -22,11 +22,15 @@ the same transaction as every write the pages show), and computes it once:
   come back — typically every screen showing the whole city — find them computed or in flight;
 - *never behind the queue*: a computation queued on the background threads and not begun yet is taken over
   by the first request that needs it (computed on its path), so a request waits at most one computation;
-- bounded: entries of older versions are dropped, and at most ``size`` are kept.
+- bounded: entries of older versions are dropped, and at most ``size`` are kept;
+- *one version per request*: a result computed from other shared results (a unit's panels from its fetched
+  rows) asks for them at the version it is keyed by, without reading the version again (a read per part
+  cost a query each).
 """
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import threading
 from collections import Counter, OrderedDict
@@ -45,6 +49,17 @@ REFRESHED = 16
 REFRESH_THREADS = 2
 TRACKED = 500
 """At most this many events between two versions are followed to their units; more drop everything."""
+_COMPUTING_AT: contextvars.ContextVar[int | None] = contextvars.ContextVar("gridtwin_shared_version", default=None)
+"""The version the result being computed on this thread is keyed by: the shared parts it asks for are taken at
+that version (set around each computation; a thread of the query pool starts without it and reads its own)."""
+
+
+class QueryPool(ThreadPoolExecutor):
+    """The views' query pool: a part submitted while a shared result is computed runs at that result's version
+    (each task runs in a copy of the submitter's context)."""
+
+    def submit(self, fn, /, *args, **kwargs) -> Future:
+        return super().submit(contextvars.copy_context().run, fn, *args, **kwargs)
 
 
 class _Entry:
@@ -117,7 +132,9 @@ class SharedResults:
         change with the clock at that version (rows fetched for a span wider than the view's)."""
         if not self.enabled:
             return compute()
-        version = self._current(self._changes.version())
+        version = _COMPUTING_AT.get()
+        if version is None:
+            version = self._current(self._changes.version())
         full = (name, key, version)
         now = self._clock()
         with self._lock:
@@ -148,6 +165,7 @@ class SharedResults:
         self._compute(full, entry)
 
     def _compute(self, full: tuple, entry: _Entry) -> None:
+        at = _COMPUTING_AT.set(full[2])
         try:
             result = entry.compute()
         except BaseException as exc:  # noqa: BLE001 - raised in every waiter, through the future
@@ -158,6 +176,8 @@ class SharedResults:
                 self.computed_by[full[0]] += 1
             entry.future.set_exception(exc)
             return
+        finally:
+            _COMPUTING_AT.reset(at)
         with self._lock:
             self.computed += 1
             self.computed_by[full[0]] += 1

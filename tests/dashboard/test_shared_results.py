@@ -304,3 +304,16 @@ def test_a_small_units_rows_serve_while_the_clock_moves_and_the_panels_follow_th
     finally:
         data.close()
         fresh.close()
+
+
+def test_a_view_built_from_shared_parts_reads_the_data_version_once(fresh_data):
+    """A street's side panels are one shared result built from others (its rows, the affair classes, the
+    waiting whistles): the parts are taken at the panels' version, so a refresh reads the version once."""
+    data, reads = fresh_data, []
+    version = data.shared._changes.version
+    data.shared._changes.version = lambda: reads.append(1) or version()
+    with data.cursor() as cur:
+        street = cur.execute("SELECT street_code FROM grids ORDER BY grid_code LIMIT 1").fetchone()[0]
+    command.build_side(data, "street", street, "24h", None, "zh")
+    assert data.shared.computed_by["unit-rows"] == 1 and data.shared.computed_by["waiting-whistles"] == 1
+    assert len(reads) == 1
