@@ -352,10 +352,25 @@ SOURCE_EN = {
     "物联感知": "IoT sensor",
 }
 AFFAIR_EN = {"公事": "Public", "家事": "Private", "共事": "Shared"}
+ROLE_EN = {
+    "网格长": "Grid head",
+    "专职网格员": "Full-time grid worker",
+    "兼职网格员": "Part-time grid worker",
+    "网格员": "Grid worker",
+    "楼栋长": "Building head",
+    "党员中心户": "Party household",
+    "志愿者": "Volunteer",
+    "网格指导员": "Grid instructor",
+    "在职党员": "In-service member",
+}
 
 
 def term_label(value: str | None, lang: str) -> str:
-    """A priority, source or affair class in English on ?lang=en (unknown values stay as loaded)."""
+    """A priority, source, affair class or grid worker's role in English on ?lang=en (unknown values stay as
+    loaded)."""
     if not value:
         return ""
-    return {**PRIORITY_EN, **SOURCE_EN, **AFFAIR_EN}.get(value, value) if lang == "en" else value
+    return _TERMS_EN.get(value, value) if lang == "en" else value
+
+
+_TERMS_EN = {**PRIORITY_EN, **SOURCE_EN, **AFFAIR_EN, **ROLE_EN}

@@ -104,7 +104,8 @@ def grid_panel(detail: tuple, lang: str, mask_phone, mask_name=str, party: list 
     ]
     open_items = [
         html.Li(
-            f"{r.reported_at:%m-%d %H:%M} {r.category} {status_label(r.status, lang)}" + (" ⚠" if r.overdue else ""),
+            f"{r.reported_at:%m-%d %H:%M} {category_label(r.category, lang)} {status_label(r.status, lang)}"
+            + (" ⚠" if r.overdue else ""),
             className="gt-late" if r.overdue else None,
             id={"type": LINK, "id": r.incident_id, "list": "grid"},
             n_clicks=0,
@@ -117,7 +118,7 @@ def grid_panel(detail: tuple, lang: str, mask_phone, mask_name=str, party: list 
         html.H4(t("workers", lang)),
         html.Ul(
             [
-                html.Li(f"{w.role} {mask_name(w.name)} {mask_phone(w.phone)}", className="gt-worker")
+                html.Li(f"{term_label(w.role, lang)} {mask_name(w.name)} {mask_phone(w.phone)}", className="gt-worker")
                 for w in workers.itertuples()
             ],
             className="gt-workers",

@@ -10,7 +10,7 @@ import pandas as pd
 from dash import html
 
 from dashboard import exports, figures, party_figures
-from dashboard.i18n import t
+from dashboard.i18n import t, term_label
 from dashboard.models.shapes import ROAD_LEVELS
 from dashboard.queries import CHILD
 from pipelines import auth
@@ -40,6 +40,8 @@ def indicator_options(level: str, lang: str) -> list[dict]:
 
 def definition(key: str, lang: str) -> str:
     indicator = BY_KEY[key]
+    if lang == "en":
+        return f"{indicator.label(lang)} ({indicator.unit_label(lang)}): {indicator.definition(lang)}"
     return f"{indicator.label(lang)}（{indicator.unit}）：{indicator.definition(lang)}"
 
 
@@ -85,7 +87,7 @@ def table_rows(table: pd.DataFrame, row_level: str, key: str, lang: str) -> tupl
     tooltips = {}
     for indicator in indicators_for(row_level):
         out[indicator.key] = _rounded(ordered[indicator.key], indicator).to_numpy()
-        unit = "%" if indicator.percent else indicator.unit
+        unit = "%" if indicator.percent else indicator.unit_label(lang)
         columns.append({"name": f"{indicator.label(lang)} ({unit})", "id": indicator.key, "type": "numeric"})
         tooltips[indicator.key] = indicator.definition(lang)
     out = out.astype(object).where(out.notna(), None)
@@ -247,7 +249,11 @@ def party_block(data, grid_code: str | None, reveal: bool, lang: str) -> list:
         html.Li(f"{b['name']} · {t('party_secretary', lang)} {b['secretary']} {b['secretary_phone']}")
         for b in side["branches"]
     ]
-    duty = [html.Li(f"{'、'.join(m['roles'])} {m['name']} {m['phone']}") for m in side["on_duty"]]
+    joined = ", " if lang == "en" else "、"
+    duty = [
+        html.Li(f"{joined.join(term_label(r, lang) for r in m['roles'])} {m['name']} {m['phone']}")
+        for m in side["on_duty"]
+    ]
     heads = [
         html.Li(f"{h['building']} {h['name']}{' ★' if h['party_member'] else ''} {h['phone']}")
         for h in side["building_heads"]

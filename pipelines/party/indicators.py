@@ -41,6 +41,20 @@ class Indicator:
     def definition(self, lang: str = "zh") -> str:
         return self.definition_en if lang == "en" else self.definition_zh
 
+    def unit_label(self, lang: str = "zh") -> str:
+        return UNITS_EN.get(self.unit, self.unit) if lang == "en" else self.unit
+
+
+UNITS_EN = {
+    "%": "%",
+    "人/千人": "per 1k residents",
+    "人/网格": "per grid",
+    "户/人": "households per worker",
+    "人/万人": "per 10k residents",
+    "个": "count",
+    "小时/千人": "hours per 1k residents",
+}
+
 
 INDICATORS: tuple[Indicator, ...] = (
     Indicator(

@@ -52,6 +52,15 @@ def test_lower_is_better_ranks_ascending(data, streets):
     assert values == sorted(values)
 
 
+def test_english_headers_and_definitions_carry_english_units(streets):
+    _, columns, _ = view.table_rows(streets, "street", "head_coverage", "en")
+    units = [c["name"] for c in columns if c["id"] in BY_KEY]
+    assert "in-service members reporting (per 1k residents)" in units
+    assert all(name.rsplit(" (", 1)[1].isascii() for name in units), units
+    assert view.definition("in_service_per_1000", "en").startswith("in-service members reporting (per 1k residents): ")
+    assert "（人/千人）" in view.definition("in_service_per_1000", "zh")
+
+
 def test_red_and_black_boards_are_the_best_and_worst_five(data, streets):
     with data.cursor() as cur:
         grids = indicator_table(cur, "grid", None)
@@ -156,6 +165,14 @@ def test_command_grid_panel_shows_the_party_side_masked_for_viewers(data):
     assert secretary not in as_viewer and secretary in as_admin
     if worker:
         assert worker[0] not in as_viewer and worker[0] in as_admin
+
+
+def test_english_grid_panel_names_roles_and_categories_in_english(data):
+    grid = _first_grid(data)
+    text = " ".join(_texts(command.build_side(data, "grid", grid, "7d", (None, None), "en", "admin")[4]))
+    assert "grid worker" in text.lower() or "Grid head" in text
+    assert "Building head" in text and "Volunteer" in text
+    assert not any(role in text for role in ("网格长", "专职网格员", "兼职网格员", "楼栋长 ", "志愿者", "在职党员"))
 
 
 def _street_with_centres(data) -> tuple[str, pd.DataFrame]:
