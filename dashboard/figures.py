@@ -278,8 +278,15 @@ def count_axis(axis: dict, values, nticks: int) -> None:
         axis.update(tickmode="linear", tick0=0, dtick=1)
 
 
-def category_bars(frame: pd.DataFrame, lang: str, font_px: int = 12) -> dict:
-    frame = frame.sort_values("n")
+def category_bars(frame: pd.DataFrame, lang: str, font_px: int = 12, most: int | None = None) -> dict:
+    """Reports per category, largest at the top; with more than ``most`` categories the smallest are one bar
+    (其他 N类 / N others) so that every bar keeps its label."""
+    frame = frame.sort_values("n", ascending=False, kind="stable")
+    if most is not None and len(frame) > most:
+        rest = frame.iloc[most - 1 :]
+        other = t("other_categories", lang).format(n=len(rest))
+        frame = pd.concat([frame.iloc[: most - 1], pd.DataFrame({"category": [other], "n": [int(rest["n"].sum())]})])
+    frame = frame.iloc[::-1]
     trace = {
         "type": "bar",
         "x": as_list(frame["n"]),
@@ -290,6 +297,7 @@ def category_bars(frame: pd.DataFrame, lang: str, font_px: int = 12) -> dict:
     }
     layout = _chart_layout(font_px)
     count_axis(layout["xaxis"], frame["n"], nticks=4)
+    layout["yaxis"].update(tickmode="linear", dtick=1)  # every bar named, also on a low screen (plotly skips some)
     return {"data": [trace], "layout": layout}
 
 

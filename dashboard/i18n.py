@@ -59,6 +59,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "col_code": ("编码", "Code"),
     "col_incidents": ("事件数", "Incidents"),
     "col_per_1000": ("每千人", "Per 1,000"),
+    "other_categories": ("其他{n}类", "{n} others"),
     "col_closure": ("本期上报已办结%", "Reports closed %"),  # not 结案率 (closed ÷ due), the cards above
     "col_overdue": ("超期", "Overdue"),
     "col_handling": ("平均处置(小时)", "Avg handling (h)"),

@@ -24,10 +24,12 @@ SCREEN = """
 function (_unit) {
     const wall = new URLSearchParams(window.location.search).get("screen") === "wall";
     const width = Math.round(window.innerWidth / 160) * 160;  /* steps: a resize by a few pixels changes nothing */
-    return {wall: wall, width: width};
+    const height = Math.round(window.innerHeight / 120) * 120;
+    return {wall: wall, width: width, height: height};
 }
 """
-"""The screen the page is on (wall or desk, its width), for chart text that scales with it."""
+"""The screen the page is on (wall or desk, its size), for chart text that scales with it and for how many
+category bars fit a low wall screen."""
 DRILL = """
 function (click, unit) {
     const CHILD = %s;
@@ -238,8 +240,9 @@ def register_callbacks(app: Dash, context) -> None:
         State("url", "search"),
     )
     def update_side(unit, window, start, end, _version, screen, search):
-        role, font_px = flask.session.get("role"), view.chart_font_px(screen)
-        return view.build_side(data, *unit_of(unit, shapes), window, (start, end), lang_of(search), role, font_px)
+        role, font_px, bars = flask.session.get("role"), view.chart_font_px(screen), view.category_bars_shown(screen)
+        unit_code = unit_of(unit, shapes)
+        return view.build_side(data, *unit_code, window, (start, end), lang_of(search), role, font_px, bars)
 
     _register_flights(app, data)
     incident_panel.register_callbacks(app, data)

@@ -175,20 +175,30 @@ def clicked_child(click: dict | None, level: str) -> dict | None:
 
 
 def build_side(
-    data, level: str, code: str | None, window: str, custom, lang: str, role: str | None = None, font_px: int = 12
+    data,
+    level: str,
+    code: str | None,
+    window: str,
+    custom,
+    lang: str,
+    role: str | None = None,
+    font_px: int = 12,
+    bars: int | None = None,
 ) -> tuple:
-    """KPI tiles, ticker, category and trend charts (text at ``font_px``), grid detail, and the duty block
-    (open incidents by affair class, grid workers); also used by the benchmark.
+    """KPI tiles, ticker, category and trend charts (text at ``font_px``; at most ``bars`` category bars),
+    grid detail, and the duty block (open incidents by affair class, grid workers); also used by the benchmark.
 
     Names in the grid detail (网格员, secretary, 楼栋长, team) are whole only for dispatchers and admins.
     Shared between clients per data version (:mod:`dashboard.models.shared`)."""
     reveal = party.may_reveal(role)
-    key = (level, code, window, tuple(custom or ()), lang, reveal, font_px)
-    side = (data, level, code, window, custom, lang, reveal, font_px)
+    key = (level, code, window, tuple(custom or ()), lang, reveal, font_px, bars)
+    side = (data, level, code, window, custom, lang, reveal, font_px, bars)
     return data.shared.get("command-side", key, lambda: _side(*side), (level, code))
 
 
-def _side(data, level: str, code: str | None, window: str, custom, lang: str, reveal: bool, font_px: int) -> tuple:
+def _side(
+    data, level: str, code: str | None, window: str, custom, lang: str, reveal: bool, font_px: int, bars: int | None
+) -> tuple:
     live = data.live
     since, _ = live.window_bounds(window, custom)
     now = live.clock()
@@ -204,7 +214,7 @@ def _side(data, level: str, code: str | None, window: str, custom, lang: str, re
         kpi_tiles(panels["kpis"], lang),
         ticker_lists(panels["newest"], panels["overdue"], now, fresh, lang)
         + whistle_list(whistles.result(), now, lang),
-        figures.category_bars(panels["categories"], lang, font_px),
+        figures.category_bars(panels["categories"], lang, font_px, bars),
         figures.trend_lines(panels["trend"], lang, font_px),
         _grid_detail(data, panels["grid"], code, lang, reveal) if level == "grid" else None,
         duty_block(affairs, *live.on_duty(level, code), lang),
@@ -232,6 +242,19 @@ def chart_font_px(screen: dict | None) -> int:
         return 12
     width = float(screen.get("width") or 1920)
     return max(12, min(48, round(16 * width / 1920)))
+
+
+LOW_WALL_PX = 900
+LOW_WALL_BARS = 7
+"""A wall screen lower than this shows the six largest categories and the rest as one bar (ten bars in the
+~120 px left there would overlap or go unlabelled)."""
+
+
+def category_bars_shown(screen: dict | None) -> int | None:
+    """How many category bars the side panel draws on this screen (None: every category)."""
+    screen = screen or {}
+    low = screen.get("wall") and 0 < float(screen.get("height") or 0) < LOW_WALL_PX
+    return LOW_WALL_BARS if low else None
 
 
 def _grid_detail(data, detail: tuple, grid_code: str | None, lang: str, reveal: bool):

@@ -128,6 +128,20 @@ def test_count_axes_tick_whole_numbers_only():
     assert empty["layout"]["yaxis"]["dtick"] == 1
 
 
+def test_a_low_wall_shows_the_largest_categories_and_the_rest_as_one_named_bar():
+    assert command.category_bars_shown({"wall": True, "width": 1280, "height": 720}) == 7
+    assert command.category_bars_shown({"wall": True, "width": 1920, "height": 1080}) is None
+    assert command.category_bars_shown({"wall": False, "width": 1280, "height": 720}) is None
+    assert command.category_bars_shown(None) is None
+    frame = pd.DataFrame({"category": [f"类别{k}" for k in range(10)], "n": [50, 40, 30, 25, 20, 15, 10, 5, 3, 2]})
+    trace = figures.category_bars(frame, "zh", 12, 7)["data"][0]
+    assert trace["y"] == ["其他4类", "类别5", "类别4", "类别3", "类别2", "类别1", "类别0"]  # largest at the top
+    assert trace["x"] == [20, 15, 20, 25, 30, 40, 50] and sum(trace["x"]) == frame["n"].sum()
+    assert figures.category_bars(frame, "en", 12, 7)["data"][0]["y"][0] == "4 others"
+    every = figures.category_bars(frame, "zh", 12)
+    assert len(every["data"][0]["y"]) == 10 and every["layout"]["yaxis"]["dtick"] == 1  # each bar labelled
+
+
 def test_an_empty_overdue_list_says_so():
     from dashboard.components import panels
 
