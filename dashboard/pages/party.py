@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dash
 import flask
-from dash import Dash, Input, Output, State, ctx, dash_table, dcc, html, no_update
+from dash import ClientsideFunction, Dash, Input, Output, State, ctx, dash_table, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from dashboard.components.graphs import graph
@@ -14,8 +14,16 @@ from dashboard.components.urls import lang_of, parse_query
 from dashboard.i18n import t
 from dashboard.views import party as view
 
-HEADER_WRAP = {"whiteSpace": "normal", "height": "auto", "minWidth": "64px", "maxWidth": "120px"}
-"""Long indicator names wrap in the header, so the table fits a 1920-pixel screen."""
+HEADER_WRAP = {
+    "whiteSpace": "normal",
+    "height": "auto",
+    "minWidth": "84px",
+    "maxWidth": "130px",
+    "fontSize": "13px",
+    "lineHeight": "1.3",
+}
+"""Long indicator names wrap in the header (in at most three lines: a narrower screen scrolls the table
+sideways), so the table fits a 1920-pixel screen."""
 
 dash.register_page(__name__, path="/party", name="党建引领", title="一网统管 · 全息网格地图", order=4)
 
@@ -39,6 +47,7 @@ def layout(**query) -> html.Div:
         className="gt-party",
         children=[
             *page_stores("party"),
+            dcc.Store(id="party-viewport"),
             html.Div(
                 className="gt-controls",
                 children=[
@@ -93,6 +102,9 @@ def register_callbacks(app: Dash, context) -> None:
     mirror(app, "party")
 
     sync_query(app, "party", {"ind": ("party-indicator", "value")})
+    app.clientside_callback(  # the map's real size: each unit's view is fitted to it
+        ClientsideFunction("gridtwin_map", "viewport"), Output("party-viewport", "data"), Input("party-map", "id")
+    )
 
     @app.callback(
         Output("party-map", "figure"),
@@ -106,12 +118,13 @@ def register_callbacks(app: Dash, context) -> None:
         Input("party-unit", "data"),
         Input("party-indicator", "value"),
         Input("party-version", "data"),
+        Input("party-viewport", "data"),
         State("url", "search"),
     )
-    def show(unit, key, _version, search):
+    def show(unit, key, _version, viewport, search):
         level, code = unit_of(unit, shapes)
         lang = lang_of(search)
-        built = view.build_view(data, tile_url, level, code, key, flask.session.get("role"), lang)
+        built = view.build_view(data, tile_url, level, code, key, flask.session.get("role"), lang, viewport)
         return (*built, view.indicator_options(level, lang))
 
     @app.callback(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
 
 import pandas as pd
 
@@ -15,7 +14,7 @@ from dashboard.models.live import RECENT_MINUTES, SMALL_LEVELS
 from dashboard.models.shapes import ROAD_LEVELS
 from dashboard.queries import CHILD
 from dashboard.views import party
-from geo.shapes import bounds_view
+from dashboard.views.fit import fitted
 from pipelines.incidents.repository import incident_record
 from pipelines.masking import mask_name, mask_phone
 
@@ -116,19 +115,6 @@ def map_camera(screen: str, level: str, layers) -> dict:
     if screen != "wall" and "buildings" in layers and level in ("community", "grid"):
         camera["pitch"] = DEPTH_PITCH
     return camera
-
-
-def fitted(children: dict, viewport: dict | None, pitch: float = 0.0) -> dict:
-    """The unit's children with the centre and zoom that fit its bounds into the map's real size.
-
-    A tilted camera sees more ground towards the horizon: the zoom steps back by log2(1/cos(pitch)) / 1.5.
-    """
-    width, height = (viewport or {}).get("width") or 0, (viewport or {}).get("height") or 0
-    if width < 50 or height < 50:
-        return children
-    centre, zoom = bounds_view(children["bounds"], int(width), int(height))
-    zoom -= math.log2(1 / math.cos(math.radians(min(pitch, 60)))) / 1.5
-    return {**children, "centre": centre, "zoom": zoom}
 
 
 def map_resolution(data, level: str, code: str | None, view: dict | None, viewport=None) -> tuple[dict, int]:

@@ -13,6 +13,7 @@ from dashboard import exports, figures, party_figures
 from dashboard.i18n import t, term_label
 from dashboard.models.shapes import ROAD_LEVELS
 from dashboard.queries import CHILD
+from dashboard.views.fit import fitted
 from pipelines import auth
 from pipelines.masking import mask_name, mask_phone
 from pipelines.party.indicators import BY_KEY, Indicator, indicators_for, red_black
@@ -177,9 +178,11 @@ def _head_states(frame: pd.DataFrame, reveal: bool, lang: str) -> pd.DataFrame:
     return frame.assign(head_state=state, hover=hover)
 
 
-def build_map(data, tile_url, level: str, code: str | None, key: str, table, reveal: bool, lang: str) -> dict:
+def build_map(
+    data, tile_url, level: str, code: str | None, key: str, table, reveal: bool, lang: str, viewport: dict | None = None
+) -> dict:
     shapes = data.shapes
-    children = shapes.children(level, code)
+    children = fitted(shapes.children(level, code), viewport)
     indicator = BY_KEY[key]
     units = None
     if level != "grid" and table is not None and key in table:
@@ -272,16 +275,21 @@ def party_block(data, grid_code: str | None, reveal: bool, lang: str) -> list:
     ]  # fmt: skip
 
 
-def build_view(data, tile_url, level: str, code: str | None, key: str, role: str | None, lang: str) -> tuple:
-    """Map, table records, columns, header tooltips, 红黑榜, people, definition (also used by the benchmark)."""
+def build_view(
+    data, tile_url, level: str, code: str | None, key: str, role: str | None, lang: str, viewport: dict | None = None
+) -> tuple:
+    """Map (fitted to the map's ``viewport``), table records, columns, header tooltips, 红黑榜, people, definition
+    (also used by the benchmark)."""
     row_level, table = unit_table(data, level, code)
     key = key if key in {i.key for i in indicators_for(row_level)} else DEFAULT_INDICATOR
     reveal = may_reveal(role)
     unit = (level, code, key, lang)
+    size = ((viewport or {}).get("width"), (viewport or {}).get("height"))
     records, columns, tooltips = data.party.memo(("rows", *unit), lambda: table_rows(table, row_level, key, lang))
     return (
         data.party.memo(
-            ("map", tile_url, *unit, reveal), lambda: build_map(data, tile_url, level, code, key, table, reveal, lang)
+            ("map", tile_url, *unit, reveal, size),
+            lambda: build_map(data, tile_url, level, code, key, table, reveal, lang, viewport),
         ),
         records,
         columns,

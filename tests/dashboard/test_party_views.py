@@ -243,3 +243,13 @@ def test_new_incidents_keep_the_cached_table_a_load_does_not(data):
     with data.db.write() as cur:
         bump_data_version(cur)  # a load or an edit of reference data
     assert data.party.table("street", DISTRICT) is not first
+
+
+def test_the_party_map_is_fitted_to_the_maps_size_on_the_page(data):
+    """A 1366×768 screen leaves the map ~360 px high: fitted to its real size the whole unit is in view (the
+    default view of an 820×620 map was zoomed in past the city's outline)."""
+    wide = view.build_view(data, None, "city", None, "head_coverage", "viewer", "zh", {"width": 940, "height": 360})
+    tall = view.build_view(data, None, "city", None, "head_coverage", "viewer", "zh", {"width": 940, "height": 900})
+    low_zoom, high_zoom = wide[0]["layout"]["map"]["zoom"], tall[0]["layout"]["map"]["zoom"]
+    assert low_zoom < high_zoom  # the lower map shows the city from further away
+    assert view.build_view(data, None, "city", None, "head_coverage", "viewer", "zh")[0]["layout"]["map"]["zoom"] > low_zoom
