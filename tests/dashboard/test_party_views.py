@@ -252,4 +252,7 @@ def test_the_party_map_is_fitted_to_the_maps_size_on_the_page(data):
     tall = view.build_view(data, None, "city", None, "head_coverage", "viewer", "zh", {"width": 940, "height": 900})
     low_zoom, high_zoom = wide[0]["layout"]["map"]["zoom"], tall[0]["layout"]["map"]["zoom"]
     assert low_zoom < high_zoom  # the lower map shows the city from further away
-    assert view.build_view(data, None, "city", None, "head_coverage", "viewer", "zh")[0]["layout"]["map"]["zoom"] > low_zoom
+    assert (
+        view.build_view(data, None, "city", None, "head_coverage", "viewer", "zh")[0]["layout"]["map"]["zoom"]
+        > low_zoom
+    )
