@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dash
 import flask
-from dash import Dash, Input, Output, State, ctx, dash_table, dcc, html, no_update
+from dash import ClientsideFunction, Dash, Input, Output, State, ctx, dash_table, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from dashboard.components.graphs import graph
@@ -57,6 +57,7 @@ def layout(**query) -> html.Div:
         className="gt-coverage",
         children=[
             *page_stores("coverage"),
+            dcc.Store(id="coverage-viewport"),
             dcc.Store(id="coverage-selection"),
             dcc.Store(id="coverage-sites-data"),
             dcc.Store(id="coverage-job"),
@@ -105,6 +106,9 @@ def register_callbacks(app: Dash, context) -> None:
     shapes = data.shapes
 
     sync_query(app, "coverage", {"ftype": ("coverage-type", "value")})
+    app.clientside_callback(  # the map's real size: each unit's view is fitted to it
+        ClientsideFunction("gridtwin_map", "viewport"), Output("coverage-viewport", "data"), Input("coverage-map", "id")
+    )
 
     @app.callback(
         Output("coverage-selection", "data"),
@@ -168,10 +172,12 @@ def register_callbacks(app: Dash, context) -> None:
         Input("coverage-selection", "data"),
         Input("coverage-sites-data", "data"),
         Input("coverage-version", "data"),
+        Input("coverage-viewport", "data"),
         State("url", "search"),
     )
-    def show(unit, kind, selected, sites, _version, search):
-        return view.build_view(data, tile_url, *unit_of(unit, shapes), kind, selected, sites, lang_of(search))
+    def show(unit, kind, selected, sites, _version, viewport, search):
+        unit_code = unit_of(unit, shapes)
+        return view.build_view(data, tile_url, *unit_code, kind, selected, sites, lang_of(search), viewport)
 
     _register_table_callbacks(app, context)
 

@@ -12,6 +12,7 @@ from dashboard.exports import csv_bytes, xlsx_bytes
 from dashboard.i18n import facility_label, t
 from dashboard.models import hex_resolution
 from dashboard.models.shapes import ROAD_LEVELS
+from dashboard.views.fit import fitted
 from pipelines.auth import Actor, permission_allowed
 from pipelines.coverage import METHOD_LABELS, METHOD_LABELS_EN
 
@@ -211,11 +212,12 @@ def _what_if_panel(kind: str, what_if: dict | None, sites, lang: str):
     return None
 
 
-def build_view(data, tile_url, level, code, kind, selected, sites, lang) -> tuple:
-    """Map, KPI tiles, method banner, tier label and what-if panel (also used by the benchmark)."""
+def build_view(data, tile_url, level, code, kind, selected, sites, lang, viewport: dict | None = None) -> tuple:
+    """Map (fitted to the map's ``viewport``), KPI tiles, method banner, tier label and what-if panel (also used
+    by the benchmark)."""
     planner, shapes = data.planner, data.shapes
     run = planner.run()
-    children = shapes.children(level, code)
+    children = fitted(shapes.children(level, code), viewport)
     outline = figures.outline_layer(children["outline"], "#28c2ff", 2.5) if children["outline"] else []
     outline += figures.outline_layer(figures.child_outlines(children), "#6fb7ff", 0.8)
     types = planner.types().set_index("type") if run else pd.DataFrame()

@@ -118,3 +118,9 @@ def test_the_map_draws_empty_hexagons_as_no_residents(data):
         assert "无居民" in drawn
     assert cells.loc[cells["no_residents"], "minutes"].isna().all()
     assert (cells.loc[~cells["no_residents"], "residents"] > 0).all()
+
+
+def test_the_planner_map_is_fitted_to_the_maps_size_on_the_page(data):
+    low = coverage.build_view(data, None, "city", None, "幼儿园", None, None, "zh", {"width": 980, "height": 370})[0]
+    high = coverage.build_view(data, None, "city", None, "幼儿园", None, None, "zh", {"width": 980, "height": 900})[0]
+    assert low["layout"]["map"]["zoom"] < high["layout"]["map"]["zoom"]
