@@ -122,7 +122,8 @@ def department_bars(departments: pd.DataFrame, lang: str) -> dict:
         "name": label("rating" if by_rating else "whistle_response_h", lang),
     }
     title = label("departments", lang) if by_rating else label("departments_by_response", lang)
-    layout = _layout(title={"text": title, "font": {"size": 14}})
+    # at the left: a long title in the middle of a half-width card ran under the mode bar (top right)
+    layout = _layout(title={"text": title, "font": {"size": 14}, "x": 0.01, "xanchor": "left"})
     if by_rating:
         layout["xaxis"].update(range=[0, 5])
     return {"data": [trace], "layout": layout}
@@ -146,19 +147,12 @@ def trend_lines(trend: pd.DataFrame, indicator: str, lang: str) -> dict:
         for key in keys
     ]
     layout = _layout(title={"text": label("trend", lang), "font": {"size": 14}})
-    layout["xaxis"]["tickformat"] = "%m-%d"  # numbers: the same in both languages (plotly's month names are English)
+    # every week's start as 月-日 (numbers: the same in both languages; plotly's month names are English); the
+    # last week is the current one, still running: its rates are not yet comparable with whole weeks, and its tick
+    # says so (a note above the plot ran under the mode bar)
+    ticks = [f"{w[5:7]}-{w[8:10]}" for w in weeks]
+    ticks[-1] += f"<br>{label('week_to_date', lang)}"
+    layout["xaxis"].update(tickmode="array", tickvals=weeks, ticktext=ticks)
     if all(key.endswith("rate") for key in keys):
         layout["yaxis"]["ticksuffix"] = "%"
-    # the last week is the current one, still running: its rates are not yet comparable with whole weeks
-    layout["annotations"] = [
-        {
-            "x": weeks[-1],
-            "y": 1.0,
-            "yref": "paper",
-            "text": label("week_to_date", lang),
-            "showarrow": False,
-            "yanchor": "bottom",
-            "font": {"size": 11, "color": "#9fb4cc"},
-        }
-    ]
     return {"data": traces, "layout": layout}
