@@ -317,3 +317,29 @@ def test_a_view_built_from_shared_parts_reads_the_data_version_once(fresh_data):
     command.build_side(data, "street", street, "24h", None, "zh")
     assert data.shared.computed_by["unit-rows"] == 1 and data.shared.computed_by["waiting-whistles"] == 1
     assert len(reads) == 1
+
+
+def test_a_districts_open_incidents_per_affair_are_read_once_per_data_version(demo_db, tmp_path):
+    """Open incidents per affair class do not move with the clock: while it runs the district's duty block is
+    read once; a report in the district is in the next answer."""
+    path = tmp_path / "demo.duckdb"
+    shutil.copy(demo_db, path)
+    clock = Clock()
+    data = DashboardData(path, clock=lambda: clock.now)
+    try:
+
+        def affairs():
+            block = command.build_side(data, "district", "330180", "24h", (None, None), "zh")[5]
+            return str([c.to_plotly_json() for c in block])
+
+        first = affairs()
+        for _ in range(3):
+            clock.now += dt.timedelta(seconds=2)  # past a poll: the side panels are computed again
+            assert affairs() == first
+        assert data.shared.computed_by["command-side"] == 4 and data.shared.computed_by["open-by-affair"] == 1
+        grid = data.shapes.children("district", "330180")["frame"]["code"].iloc[0]
+        grid = data.shapes.children("community", data.shapes.children("street", grid)["frame"]["code"].iloc[0])
+        _report_in(data, grid["frame"]["code"].iloc[0])
+        assert affairs() != first and data.shared.computed_by["open-by-affair"] == 2
+    finally:
+        data.close()
