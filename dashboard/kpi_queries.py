@@ -101,20 +101,39 @@ def _resolved(con, level, code, day_start, week, now, rollup: bool) -> dict:
     }
 
 
-def hourly_trend(con: duckdb.DuckDBPyConnection, level: str, code: str | None, now: dt.datetime) -> pd.DataFrame:
-    """Reported and resolved per hour over the last 24 hours (``hour``: the hour's start)."""
+def hour_counts(
+    con: duckdb.DuckDBPyConnection, level: str, code: str | None, start: dt.datetime, end: dt.datetime, last: bool
+) -> list[tuple[int, int, int]]:
+    """(kind: 0 reported / 1 resolved, hour as ``epoch_us // 1 h``, count) of a unit's reports and resolutions in
+    [start, end) — [start, end] with ``last``."""
     where, params = unit_named(level, code)
-    counts = con.execute(
+    upto = "<=" if last else "<"
+    return con.execute(
         f"""
         SELECT 0 AS kind, epoch_us(reported_at) // $hour AS h, count(*) AS n FROM incidents
-        WHERE {where} AND reported_at > $since AND reported_at <= $now GROUP BY 2
+        WHERE {where} AND reported_at >= $start AND reported_at {upto} $end GROUP BY 2
         UNION ALL
         SELECT 1 AS kind, epoch_us(resolved_at) // $hour AS h, count(*) AS n FROM resolutions
-        WHERE {where} AND resolved_at > $since AND resolved_at <= $now GROUP BY 2
+        WHERE {where} AND resolved_at >= $start AND resolved_at {upto} $end GROUP BY 2
         """,
-        {"hour": _HOUR_US, "since": now - dt.timedelta(hours=24), "now": now, **params},
+        {"hour": _HOUR_US, "start": start, "end": end, **params},
     ).fetchall()
+
+
+def hourly_trend(
+    con: duckdb.DuckDBPyConnection,
+    level: str,
+    code: str | None,
+    now: dt.datetime,
+    whole: list[tuple[int, int, int]] | None = None,
+) -> pd.DataFrame:
+    """Reported and resolved per hour over the last 24 hours (``hour``: the hour's start; the hour ``now`` is in
+    last, up to ``now``).  ``whole``: :func:`hour_counts` of the 23 whole hours before it, if already read (they do
+    not move while the clock stays in this hour)."""
     top = now.replace(minute=0, second=0, microsecond=0)
+    if whole is None:
+        whole = hour_counts(con, level, code, top - dt.timedelta(hours=23), top, last=False)
+    counts = [*whole, *hour_counts(con, level, code, top, now, last=True)]
     hours = pd.date_range(end=top, periods=24, freq="h")
     last = (top - dt.datetime(1970, 1, 1)) // dt.timedelta(hours=1)
     index = {last - 23 + i: i for i in range(24)}

@@ -144,8 +144,19 @@ class LiveModel:
         now = self.clock()
         return self._db.run_span(since, now, queries.category_counts, level, code, since, now)
 
-    def trend(self, level, code):
-        return self._run(kpi_queries.hourly_trend, level, code, self.clock())
+    def trend(self, level, code, now: dt.datetime | None = None) -> pd.DataFrame:
+        """The 24-hour trend: its 23 whole hours read once per data version and hour (kept while writes touch
+        other units), the running hour at every refresh."""
+        now = now or self.clock()
+        top = now.replace(minute=0, second=0, microsecond=0)
+        whole = self._db.shared.get(
+            "trend-hours",
+            (level, code, top),
+            lambda: self._run(kpi_queries.hour_counts, level, code, top - dt.timedelta(hours=23), top, False),
+            None if level == "city" else (level, code),
+            KEPT_S,
+        )
+        return self._run(kpi_queries.hourly_trend, level, code, now, whole)
 
     def grid_detail(self, grid_code: str):
         """(grid row with its building count, workers, open incidents)."""
@@ -171,7 +182,7 @@ class LiveModel:
             "overdue": pool.submit(run, queries.most_overdue, level, code, now),
             "names": pool.submit(self.shapes.grid_names),
             "categories": pool.submit(self._db.run_span, since, now, queries.category_counts, level, code, since, now),
-            "trend": pool.submit(run, kpi_queries.hourly_trend, level, code, now),
+            "trend": pool.submit(self.trend, level, code, now),
         }
         if level == "grid":
             jobs["grid"] = pool.submit(self.grid_detail, code)

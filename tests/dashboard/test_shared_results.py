@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 import shapely
 
+from dashboard import kpi_queries
 from dashboard.data import DashboardData
 from dashboard.models.shared import REFRESH_THREADS, Changes, SharedResults
 from dashboard.views import command, leader
@@ -341,5 +342,38 @@ def test_a_districts_open_incidents_per_affair_are_read_once_per_data_version(de
         grid = data.shapes.children("community", data.shapes.children("street", grid)["frame"]["code"].iloc[0])
         _report_in(data, grid["frame"]["code"].iloc[0])
         assert affairs() != first and data.shared.computed_by["open-by-affair"] == 2
+    finally:
+        data.close()
+
+
+def test_the_trends_whole_hours_are_read_once_per_hour_and_version(demo_db, tmp_path):
+    """The 24-hour trend keeps its 23 whole hours while the clock stays in an hour and no write touches the
+    unit; each answer equals a full read at its clock, and a report in a whole hour is in the next one."""
+    path = tmp_path / "demo.duckdb"
+    shutil.copy(demo_db, path)
+    clock = Clock()
+    clock.now = DEMO_END + dt.timedelta(minutes=70)  # the demo's last report is in a whole hour of the trend
+    data = DashboardData(path, clock=lambda: clock.now)
+    try:
+
+        def check():
+            got = data.live.trend("district", "330180")
+            with data.cursor() as cur:
+                pd.testing.assert_frame_equal(got, kpi_queries.hourly_trend(cur, "district", "330180", clock.now))
+            return got
+
+        first = check()
+        clock.now += dt.timedelta(minutes=5)
+        check()
+        assert data.shared.computed_by["trend-hours"] == 1
+        grid = data.shapes.children("district", "330180")["frame"]["code"].iloc[0]
+        grid = data.shapes.children("community", data.shapes.children("street", grid)["frame"]["code"].iloc[0])
+        _report_in(data, grid["frame"]["code"].iloc[0])  # reported at the demo's end: a whole hour
+        after = check()
+        assert after["reported"].sum() == first["reported"].sum() + 1
+        assert data.shared.computed_by["trend-hours"] == 2
+        clock.now += dt.timedelta(minutes=60)  # the next hour: its whole hours are read again
+        check()
+        assert data.shared.computed_by["trend-hours"] == 3
     finally:
         data.close()
