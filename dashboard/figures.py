@@ -140,6 +140,10 @@ def _unit_trace(children: dict, indicators: pd.DataFrame, indicator: str, level:
         "z": as_list(values),
         "customdata": indicators[["code", "name", "kind"]].to_numpy().tolist(),
         "colorscale": _pairs(styles.UNIT_SCALE),
+        # from zero: two communities with 21 and 22 reports were drawn as the scale's two ends (and its ticks
+        # read 21 21 21); counts and rates are never negative
+        "zmin": 0,
+        "zmax": max(float(values.max()), 1.0),
         "marker": {"opacity": 0.62, "line": {"width": 1, "color": "#6fb7ff"}},
         "colorbar": colorbar,
         "hovertemplate": "<b>%{customdata[1]}</b><br>" + label + ": %{z}<extra></extra>",

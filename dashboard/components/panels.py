@@ -34,13 +34,27 @@ def overdue_text(delta: dt.timedelta, lang: str) -> str:
     return t("overdue_hours", lang).format(n=hours)
 
 
-def place(community: str | None, grid: str | None) -> str:
-    """Where an incident is, for the ticker: the community and the grid without repeating the community's
-    name (grid names usually start with it: 翠苑一区社区 · 第3网格 instead of 翠苑一区社区 · 翠苑一区社区第3网格)."""
+def place_parts(community: str | None, grid: str | None) -> tuple[str, str]:
+    """(community, grid) for the ticker, the grid without repeating the community's name (grid names usually start
+    with it: 第3网格 instead of 翠苑一区社区第3网格)."""
     community, grid = community or "", grid or ""
     if community and grid.startswith(community) and len(grid) > len(community):
         grid = grid[len(community) :].lstrip(" ·-_")
+    return community, grid
+
+
+def place(community: str | None, grid: str | None) -> str:
+    """Where an incident is: 翠苑一区社区 · 第3网格 (see :func:`place_parts`)."""
+    community, grid = place_parts(community, grid)
     return f"{community} · {grid}" if community and grid else community or grid
+
+
+def _where(community: str | None, grid: str | None) -> list:
+    """The ticker's place: in a narrow column the community gives way (ellipsis), the grid stays whole."""
+    community, grid = place_parts(community, grid)
+    if not (community and grid):
+        return [community or grid]
+    return [html.Span(community, className="gt-where-c"), html.Span(f" · {grid}", className="gt-where-g")]
 
 
 def report_time(reported_at, now: dt.datetime) -> str:
@@ -64,7 +78,7 @@ def _ticker_item(row, late: bool, now: dt.datetime, fresh: dt.datetime, lang: st
             html.Span(
                 category_label(row.category, lang), className="gt-tick-cat", title=category_label(row.category, lang)
             ),
-            html.Span(place(row.community, row.grid), className="gt-tick-where", title=f"{row.community} {row.grid}"),
+            html.Span(_where(row.community, row.grid), className="gt-tick-where", title=f"{row.community} {row.grid}"),
             html.Span(status_label(row.status, lang), className=f"gt-status gt-status-{row.status}"),
             html.Span(row.incident_id, className="gt-tick-id"),
         ],

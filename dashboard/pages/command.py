@@ -90,7 +90,7 @@ def layout(**query) -> html.Div:
     touring = state["screen"] == "wall" and state["tour"] == "1"
     map_config = {"displaylogo": False, "scrollZoom": True, "modeBarButtonsToRemove": ["select", "lasso"]}
     return html.Div(
-        className="gt-command",
+        className=f"gt-command gt-command-{lang}",  # English needs a wider ticker column on a narrow screen
         children=[
             *page_stores("command"),
             dcc.Store(id="command-map-meta"),

@@ -186,3 +186,8 @@ def test_english_ticker_keeps_categories_and_places_apart(server, browser, scree
         ".map(e => getComputedStyle(e).textOverflow)"
     )
     assert set(clipped) <= {"ellipsis"}, "a long English category ends in … instead of being cut"
+    grids = browser.execute_script(  # the community gives way, the grid (第N网格) stays whole
+        "return [...document.querySelectorAll('.gt-where-g')].map(e => [e.textContent, e.scrollWidth <= e.clientWidth + 1"
+        " && e.getBoundingClientRect().right <= e.closest('.gt-tick-where').getBoundingClientRect().right + 1])"
+    )
+    assert grids and all(whole for _, whole in grids), grids
