@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pipelines.party.domain import ORG_TYPE_LABELS_EN
 from pipelines.vocabulary import STATUS_LABELS_EN, STATUS_LABELS_ZH
 
 LABELS: dict[str, tuple[str, str]] = {
@@ -14,7 +15,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "resolved_today": ("今日办结", "Resolved today"),
     "closure_rate": ("办结率·近7天", "Closure rate · 7 d"),
     "overdue": ("超期未办结", "Overdue"),
-    "handling_h": ("平均处置时长·近7天", "Avg handling · 7 d"),
+    "handling_h": ("平均处置·近7天", "Avg handling · 7 d"),  # one line in a 1366-px card
     "satisfaction": ("满意度·近7天", "Satisfaction · 7 d"),
     "hours": ("小时", "h"),
     "points": ("分", "/5"),
@@ -333,6 +334,11 @@ FACILITY_EN = {
 def facility_label(kind: str, lang: str) -> str:
     """Facility types in English on ?lang=en (a type a file brought stays as loaded)."""
     return FACILITY_EN.get(kind, kind) if lang == "en" else kind
+
+
+def org_type_label(kind, lang: str) -> str:
+    """A party organisation's type in English on ?lang=en (a type a file brought stays as loaded)."""
+    return ORG_TYPE_LABELS_EN.get(kind, str(kind)) if lang == "en" else str(kind)
 
 
 def category_label(category: str, lang: str) -> str:

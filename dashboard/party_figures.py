@@ -6,8 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from dashboard.figures import as_list, map_figure
-from dashboard.i18n import t
-from pipelines.party.domain import ORG_TYPE_LABELS_EN
+from dashboard.i18n import org_type_label, t
 
 RED_SCALE = [[0, "#2a0b10"], [0.35, "#7a1a1f"], [0.7, "#c8332b"], [1, "#ff8a65"]]
 """Darker is worse: the scale runs from the worst value to the best (reversed for lower-is-better)."""
@@ -117,7 +116,7 @@ def party_map(
                 traces.append(_points("building", buildings[mask], colour, 7, "building_id", t(key, lang)))
     if orgs is not None and len(orgs):
         for i, (kind, rows) in enumerate(orgs.groupby("type", sort=True)):
-            name = ORG_TYPE_LABELS_EN.get(kind, str(kind)) if lang == "en" else str(kind)
+            name = org_type_label(kind, lang)
             traces.append(_points("org", rows, ORG_COLOURS[i % len(ORG_COLOURS)], 11, "org_id", name))
     if centres is not None and len(centres):
         trace = _points("centre", centres, CENTRE_COLOUR, 15, "facility_id", t("party_centres", lang))

@@ -10,7 +10,7 @@ import pandas as pd
 from dash import html
 
 from dashboard import exports, figures, party_figures
-from dashboard.i18n import t, term_label
+from dashboard.i18n import org_type_label, t, term_label
 from dashboard.models.shapes import ROAD_LEVELS
 from dashboard.queries import CHILD
 from dashboard.views.fit import fitted
@@ -42,7 +42,8 @@ def indicator_options(level: str, lang: str) -> list[dict]:
 def definition(key: str, lang: str) -> str:
     indicator = BY_KEY[key]
     if lang == "en":
-        return f"{indicator.label(lang)} ({indicator.unit_label(lang)}): {indicator.definition(lang)}"
+        unit = indicator.unit_label(lang)
+        return f"{indicator.label(lang)}{f' ({unit})' if unit else ''}: {indicator.definition(lang)}"
     return f"{indicator.label(lang)}（{indicator.unit}）：{indicator.definition(lang)}"
 
 
@@ -89,7 +90,8 @@ def table_rows(table: pd.DataFrame, row_level: str, key: str, lang: str) -> tupl
     for indicator in indicators_for(row_level):
         out[indicator.key] = _rounded(ordered[indicator.key], indicator).to_numpy()
         unit = "%" if indicator.percent else indicator.unit_label(lang)
-        columns.append({"name": f"{indicator.label(lang)} ({unit})", "id": indicator.key, "type": "numeric"})
+        name = f"{indicator.label(lang)} ({unit})" if unit else indicator.label(lang)
+        columns.append({"name": name, "id": indicator.key, "type": "numeric"})
         tooltips[indicator.key] = indicator.definition(lang)
     out = out.astype(object).where(out.notna(), None)
     return out.to_dict("records"), columns, tooltips
@@ -239,7 +241,9 @@ def people(data, level: str, code: str | None, reveal: bool, lang: str) -> list:
         return []
     orgs = data.party.unit_orgs(level, code)
     items = [
-        html.Li(f"{r.type} {r.name} · {t('party_secretary', lang)} {_name(r.secretary_name, reveal)}")
+        html.Li(
+            f"{org_type_label(r.type, lang)} {r.name} · {t('party_secretary', lang)} {_name(r.secretary_name, reveal)}"
+        )
         for r in orgs.itertuples()
     ]
     return [html.H4(t("party_unit_orgs", lang)), html.Ul(items or [html.Li(t("party_none", lang))], id="party-people")]

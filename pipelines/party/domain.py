@@ -37,7 +37,7 @@ ORG_TYPE_LABELS_EN = {
     "网格党支部": "grid party branch",
     "小区党支部": "estate party branch",
     "楼栋党小组": "building party group",
-    "兼合式党支部": "joint (兼合式) party branch",
+    "兼合式党支部": "joint party branch",
     "行业党组织": "sector party organisation",
 }
 

@@ -48,11 +48,11 @@ class Indicator:
 UNITS_EN = {
     "%": "%",
     "人/千人": "per 1k residents",
-    "人/网格": "per grid",
-    "户/人": "households per worker",
-    "人/万人": "per 10k residents",
+    "人/网格": "",  # the English labels say it already: grid workers per grid
+    "户/人": "",
+    "人/万人": "",
     "个": "count",
-    "小时/千人": "hours per 1k residents",
+    "小时/千人": "",
 }
 
 
@@ -63,7 +63,7 @@ INDICATORS: tuple[Indicator, ...] = (
         "Grids with a party organisation sitting in them ÷ all grids", percent=True,
     ),
     Indicator(
-        "estate_org_coverage", "小区党组织覆盖率", "estate (小区) party organisation coverage", "%",
+        "estate_org_coverage", "小区党组织覆盖率", "estate party organisation coverage", "%",
         "建有小区党支部（所在单元为该小区）的小区数 ÷ 小区总数",
         "Estates (小区) with a party organisation sitting in them ÷ all estates", percent=True,
     ),
@@ -109,13 +109,13 @@ INDICATORS: tuple[Indicator, ...] = (
         "Volunteer service hours in the 30 days (editable) up to the reporting date per 1,000 residents",
     ),
     Indicator(
-        "partners", "共建单位数", "partner units (共建单位)", "个",
+        "partners", "共建单位数", "partner units", "个",
         "协议在有效期内的共建单位数", "Partner units whose co-building agreement is in force", grid_level=False,
     ),
     Indicator(
-        "centre_coverage", "党群服务中心15分钟覆盖率", "15-minute 党群服务中心 coverage", "%",
+        "centre_coverage", "党群服务中心15分钟覆盖率", "15-minute party service centre coverage", "%",
         "步行可达党群服务中心（服务圈分析的距离标准内）的住宅常住人口 ÷ 住宅常住人口；未做服务圈分析时为空",
-        "Residents of residential buildings within walking reach of a 党群服务中心 (the coverage run's threshold) "
+        "Residents of residential buildings within walking reach of a party service centre (党群服务中心; the coverage run's threshold) "
         "÷ all those residents; empty before a coverage run", percent=True,
     ),
 )  # fmt: skip
