@@ -19,7 +19,7 @@ _TITLES = {"zh": ("吹哨超时", "未报到", "未办结"), "en": ("Overdue whi
 
 
 def overdue_for(data, level: str, code: str | None, now: dt.datetime) -> pd.DataFrame:
-    """A unit's overdue whistles at ``now``, most overdue first: cut from the city's open whistles, which are
+    """A unit's overdue whistles at ``now``, most overdue first: cut from the city's waiting whistles, which are
     read once per data version (every whistle step moves it) and kept while only the clock moves."""
     column = LEVEL_TABLES[level][1] if level in LEVEL_TABLES else None
     waiting = data.shared.get("waiting-whistles", (), lambda: data.run(waiting_whistles), None, KEPT_S)

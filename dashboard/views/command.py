@@ -18,6 +18,14 @@ from dashboard.views.fit import fitted
 from pipelines.incidents.repository import incident_record
 from pipelines.masking import mask_name, mask_phone
 
+CATEGORY_BARS = 10
+"""At most this many category bars: the nine largest categories and the rest as one bar (a 12345 feed brings
+dozens; every bar keeps a readable label)."""
+LOW_WALL_PX = 900
+LOW_WALL_BARS = 7
+"""A wall screen lower than this shows the six largest and the rest (ten bars in the ~120 px left there would
+overlap)."""
+
 VIEW_KEYS = ("map.center", "map.zoom", "map.bearing", "map.pitch")
 
 
@@ -169,7 +177,7 @@ def build_side(
     lang: str,
     role: str | None = None,
     font_px: int = 12,
-    bars: int | None = None,
+    bars: int = CATEGORY_BARS,
 ) -> tuple:
     """KPI tiles, ticker, category and trend charts (text at ``font_px``; at most ``bars`` category bars),
     grid detail, and the duty block (open incidents by affair class, grid workers); also used by the benchmark.
@@ -183,7 +191,7 @@ def build_side(
 
 
 def _side(
-    data, level: str, code: str | None, window: str, custom, lang: str, reveal: bool, font_px: int, bars: int | None
+    data, level: str, code: str | None, window: str, custom, lang: str, reveal: bool, font_px: int, bars: int
 ) -> tuple:
     live = data.live
     since, _ = live.window_bounds(window, custom)
@@ -233,17 +241,11 @@ def chart_font_px(screen: dict | None) -> int:
     return max(12, min(48, round(16 * width / 1920)))
 
 
-LOW_WALL_PX = 900
-LOW_WALL_BARS = 7
-"""A wall screen lower than this shows the six largest categories and the rest as one bar (ten bars in the
-~120 px left there would overlap or go unlabelled)."""
-
-
-def category_bars_shown(screen: dict | None) -> int | None:
-    """How many category bars the side panel draws on this screen (None: every category)."""
+def category_bars_shown(screen: dict | None) -> int:
+    """How many category bars the side panel draws on this screen."""
     screen = screen or {}
     low = screen.get("wall") and 0 < float(screen.get("height") or 0) < LOW_WALL_PX
-    return LOW_WALL_BARS if low else None
+    return LOW_WALL_BARS if low else CATEGORY_BARS
 
 
 def _grid_detail(data, detail: tuple, grid_code: str | None, lang: str, reveal: bool):

@@ -130,9 +130,9 @@ def test_count_axes_tick_whole_numbers_only():
 
 def test_a_low_wall_shows_the_largest_categories_and_the_rest_as_one_named_bar():
     assert command.category_bars_shown({"wall": True, "width": 1280, "height": 720}) == 7
-    assert command.category_bars_shown({"wall": True, "width": 1920, "height": 1080}) is None
-    assert command.category_bars_shown({"wall": False, "width": 1280, "height": 720}) is None
-    assert command.category_bars_shown(None) is None
+    assert command.category_bars_shown({"wall": True, "width": 1920, "height": 1080}) == 10
+    assert command.category_bars_shown({"wall": False, "width": 1280, "height": 720}) == 10
+    assert command.category_bars_shown(None) == 10
     frame = pd.DataFrame({"category": [f"类别{k}" for k in range(10)], "n": [50, 40, 30, 25, 20, 15, 10, 5, 3, 2]})
     trace = figures.category_bars(frame, "zh", 12, 7)["data"][0]
     assert trace["y"] == ["其他4类", "类别5", "类别4", "类别3", "类别2", "类别1", "类别0"]  # largest at the top
