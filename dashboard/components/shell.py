@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dash
 import flask
-from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
+from dash import ALL, ClientsideFunction, Dash, Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from dashboard.components.urls import PAGES, build_query, lang_of, page_query, parse_query
@@ -103,6 +103,19 @@ def frame(path: str, search: str | None) -> tuple:
 def page_stores(page: str) -> list:
     """The page's copies of the shell's unit and change counter (a page callback reads only its own page)."""
     return [dcc.Store(id=f"{page}-unit"), dcc.Store(id=f"{page}-version")]
+
+
+def map_size_store(page: str) -> dcc.Store:
+    """Where the page's map (``{page}-map``) reports its real size on screen: :func:`report_map_size`."""
+    return dcc.Store(id=f"{page}-viewport")
+
+
+def report_map_size(app: Dash, page: str) -> None:
+    """Fill ``{page}-viewport`` with the size of ``{page}-map`` once it is drawn (``assets/map.js``), so the server
+    fits each unit's view to the map as it is (``dashboard.views.fit``)."""
+    app.clientside_callback(
+        ClientsideFunction("gridtwin_map", "viewport"), Output(f"{page}-viewport", "data"), Input(f"{page}-map", "id")
+    )
 
 
 def mirror(app: Dash, page: str) -> None:

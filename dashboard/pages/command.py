@@ -11,7 +11,7 @@ from dash.exceptions import PreventUpdate
 
 from dashboard.components import incident_panel
 from dashboard.components.graphs import graph
-from dashboard.components.shell import mirror, page_stores, sync_query, unit_of
+from dashboard.components.shell import map_size_store, mirror, page_stores, report_map_size, sync_query, unit_of
 from dashboard.components.urls import ALL_LAYERS, INDICATORS, WINDOW_KEYS, lang_of, parse_query
 from dashboard.i18n import t
 from dashboard.queries import CHILD
@@ -95,7 +95,7 @@ def layout(**query) -> html.Div:
             *page_stores("command"),
             dcc.Store(id="command-map-meta"),
             dcc.Store(id="command-map-view"),
-            dcc.Store(id="command-viewport"),
+            map_size_store("command"),
             dcc.Store(id="command-map-focus"),
             dcc.Store(id="command-flight"),
             dcc.Store(id="command-screen"),
@@ -250,9 +250,7 @@ def register_callbacks(app: Dash, context) -> None:
 
 def _register_flights(app: Dash, data) -> None:
     """The map's real size (the server fits views to it) and the smooth flights (assets/map.js)."""
-    app.clientside_callback(
-        ClientsideFunction("gridtwin_map", "viewport"), Output("command-viewport", "data"), Input("command-map", "id")
-    )
+    report_map_size(app, "command")
     app.clientside_callback(
         ClientsideFunction("gridtwin_map", "flyToChild"),
         Output("command-flight", "data"),

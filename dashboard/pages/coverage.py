@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import dash
 import flask
-from dash import ClientsideFunction, Dash, Input, Output, State, ctx, dash_table, dcc, html, no_update
+from dash import Dash, Input, Output, State, ctx, dash_table, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from dashboard.components.graphs import graph
-from dashboard.components.shell import mirror, page_stores, sync_query, unit_of
+from dashboard.components.shell import map_size_store, mirror, page_stores, report_map_size, sync_query, unit_of
 from dashboard.components.tiles import TABLE_STYLE
 from dashboard.components.urls import lang_of, parse_query
 from dashboard.i18n import facility_label, t
@@ -57,7 +57,7 @@ def layout(**query) -> html.Div:
         className="gt-coverage",
         children=[
             *page_stores("coverage"),
-            dcc.Store(id="coverage-viewport"),
+            map_size_store("coverage"),
             dcc.Store(id="coverage-selection"),
             dcc.Store(id="coverage-sites-data"),
             dcc.Store(id="coverage-job"),
@@ -106,9 +106,7 @@ def register_callbacks(app: Dash, context) -> None:
     shapes = data.shapes
 
     sync_query(app, "coverage", {"ftype": ("coverage-type", "value")})
-    app.clientside_callback(  # the map's real size: each unit's view is fitted to it
-        ClientsideFunction("gridtwin_map", "viewport"), Output("coverage-viewport", "data"), Input("coverage-map", "id")
-    )
+    report_map_size(app, "coverage")
 
     @app.callback(
         Output("coverage-selection", "data"),

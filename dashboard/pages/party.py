@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import dash
 import flask
-from dash import ClientsideFunction, Dash, Input, Output, State, ctx, dash_table, dcc, html, no_update
+from dash import Dash, Input, Output, State, ctx, dash_table, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from dashboard.components.graphs import graph
-from dashboard.components.shell import mirror, page_stores, sync_query, unit_of
+from dashboard.components.shell import map_size_store, mirror, page_stores, report_map_size, sync_query, unit_of
 from dashboard.components.tiles import TABLE_STYLE
 from dashboard.components.urls import lang_of, parse_query
 from dashboard.i18n import t
@@ -47,7 +47,7 @@ def layout(**query) -> html.Div:
         className="gt-party",
         children=[
             *page_stores("party"),
-            dcc.Store(id="party-viewport"),
+            map_size_store("party"),
             html.Div(
                 className="gt-controls",
                 children=[
@@ -102,9 +102,7 @@ def register_callbacks(app: Dash, context) -> None:
     mirror(app, "party")
 
     sync_query(app, "party", {"ind": ("party-indicator", "value")})
-    app.clientside_callback(  # the map's real size: each unit's view is fitted to it
-        ClientsideFunction("gridtwin_map", "viewport"), Output("party-viewport", "data"), Input("party-map", "id")
-    )
+    report_map_size(app, "party")
 
     @app.callback(
         Output("party-map", "figure"),
