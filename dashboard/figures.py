@@ -284,8 +284,8 @@ def count_axis(axis: dict, values, nticks: int) -> None:
 
 def category_bars(frame: pd.DataFrame, lang: str, font_px: int = 12, most: int | None = None) -> dict:
     """Reports per category, largest at the top; with more than ``most`` categories the smallest are one bar
-    (其他 N类 / N others) so that every bar keeps its label."""
-    frame = frame.sort_values("n", ascending=False, kind="stable")
+    (其他 N类 / N others) so that every bar keeps its label; equal counts by name (a refresh keeps their order)."""
+    frame = frame.sort_values(["n", "category"], ascending=[False, True], kind="stable")
     if most is not None and len(frame) > most:
         rest = frame.iloc[most - 1 :]
         other = t("other_categories", lang).format(n=len(rest))

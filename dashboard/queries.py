@@ -149,6 +149,7 @@ a quiet grid shows fewer than the full list rather than scanning all history."""
 
 
 _TICKER_COLUMNS = "incident_id, category, status, priority, reported_at, due_at, community_code, grid_code"
+_RESOLVED_COLUMNS = "incident_id, resolved_at, reported_at, status, satisfaction"
 
 
 def newest(con: duckdb.DuckDBPyConnection, level: str, code: str | None, now: dt.datetime, limit: int = 8):
@@ -179,14 +180,22 @@ def most_overdue(con: duckdb.DuckDBPyConnection, level: str, code: str | None, n
     return con.execute(rows, [*params, now, limit]).df()
 
 
-def unit_week(con: duckdb.DuckDBPyConnection, level: str, code: str | None, week: dt.datetime, now: dt.datetime):
+def unit_week(
+    con: duckdb.DuckDBPyConnection,
+    level: str,
+    code: str | None,
+    week: dt.datetime,
+    now: dt.datetime,
+    ids: list[str] | None = None,
+):
     """(incidents reported, incidents resolved) in the unit since ``week``: few rows for a street, community or grid,
-    so the side panels aggregate them in memory instead of scanning the week once per panel.
+    so the side panels aggregate them in memory instead of scanning the week once per panel; only the incidents
+    ``ids`` if given (a write's moved incidents, applied to rows already fetched).
 
     Read from ``recent_incidents`` (in grid order: the unit's rows only) when it reaches back to ``week``,
     else from ``incidents`` and ``resolutions`` (time order: the whole city's week is scanned).
     """
-    where, params = unit_filter(level, code)
+    where, params = _of_incidents(*unit_filter(level, code), ids)
     since = recent_since(con)
     if since is not None and week >= since:
         rows = con.execute(
@@ -198,24 +207,29 @@ def unit_week(con: duckdb.DuckDBPyConnection, level: str, code: str | None, week
         done = rows["resolved_at"].between(week, now)
         return (
             rows.loc[reported, _TICKER_COLUMNS.split(", ")].reset_index(drop=True),
-            rows.loc[done, ["resolved_at", "reported_at", "status", "satisfaction"]].reset_index(drop=True),
+            rows.loc[done, _RESOLVED_COLUMNS.split(", ")].reset_index(drop=True),
         )
     reported = con.execute(
         f"SELECT {_TICKER_COLUMNS} FROM incidents WHERE {where} AND reported_at >= ? AND reported_at <= ?",
         [*params, week, now],
     ).df()
     resolved = con.execute(
-        f"SELECT resolved_at, reported_at, status, satisfaction FROM resolutions"
-        f" WHERE {where} AND resolved_at >= ? AND resolved_at <= ?",
+        f"SELECT {_RESOLVED_COLUMNS} FROM resolutions WHERE {where} AND resolved_at >= ? AND resolved_at <= ?",
         [*params, week, now],
     ).df()
     return reported, resolved
 
 
-def unit_open(con: duckdb.DuckDBPyConnection, level: str, code: str | None) -> pd.DataFrame:
-    """Open incidents of a unit (few for a street, community or grid: overdue count and list come from these)."""
-    where, params = unit_filter(level, code)
+def unit_open(con: duckdb.DuckDBPyConnection, level: str, code: str | None, ids: list[str] | None = None):
+    """Open incidents of a unit (few for a street, community or grid: overdue count and list come from these);
+    only the incidents ``ids`` if given."""
+    where, params = _of_incidents(*unit_filter(level, code), ids)
     return con.execute(f"SELECT {_TICKER_COLUMNS} FROM open_incidents WHERE {where}", params).df()
+
+
+def _of_incidents(where: str, params: list, ids: list[str] | None) -> tuple[str, list]:
+    """A unit's condition narrowed to the incidents ``ids`` (None: all of them)."""
+    return (where, params) if ids is None else (f"{where} AND incident_id = ANY(?::VARCHAR[])", [*params, ids])
 
 
 def category_counts(con: duckdb.DuckDBPyConnection, level: str, code: str | None, since: dt.datetime, now):

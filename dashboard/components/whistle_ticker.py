@@ -10,7 +10,7 @@ from dash import html
 
 from dashboard.components.panels import LINK, overdue_text
 from dashboard.i18n import t
-from dashboard.models.live import KEPT_S
+from dashboard.models.live import KEPT_S, replace_incidents
 from pipelines.store.governance import overdue_among, waiting_whistles
 from pipelines.vocabulary import LEVEL_TABLES
 
@@ -20,9 +20,17 @@ _TITLES = {"zh": ("吹哨超时", "未报到", "未办结"), "en": ("Overdue whi
 
 def overdue_for(data, level: str, code: str | None, now: dt.datetime) -> pd.DataFrame:
     """A unit's overdue whistles at ``now``, most overdue first: cut from the city's waiting whistles, which are
-    read once per data version (every whistle step moves it) and kept while only the clock moves."""
+    read once and kept while only the clock moves; a write applies its incidents' whistles to them (every whistle
+    step adds an event to its incident, so the incidents a write moved hold every whistle it changed)."""
     column = LEVEL_TABLES[level][1] if level in LEVEL_TABLES else None
-    waiting = data.shared.get("waiting-whistles", (), lambda: data.run(waiting_whistles), None, KEPT_S)
+    waiting = data.shared.get(
+        "waiting-whistles",
+        (),
+        lambda: data.run(waiting_whistles),
+        None,
+        KEPT_S,
+        lambda kept, ids: replace_incidents(kept, data.run(waiting_whistles, ids), ids),
+    )
     return overdue_among(waiting, now, TICKER_WHISTLES, column, code)
 
 

@@ -232,9 +232,17 @@ class LiveModel:
 
     def unit_rows(self, level: str, code: str, now: dt.datetime) -> UnitRows:
         """A street's, community's or grid's rows covering the week before ``now``: shared per data version while
-        the clock stays within their margin (the side panels and the map's child counts read the same)."""
+        the clock stays within their margin (the side panels and the map's child counts read the same); a write
+        in the unit is applied to them (its incidents' rows read again), not fetched whole."""
         unit = (level, code)
-        rows = self._db.shared.get("unit-rows", unit, lambda: self._unit_rows(level, code), unit, KEPT_S)
+        rows = self._db.shared.get(
+            "unit-rows",
+            unit,
+            lambda: self._unit_rows(level, code),
+            unit,
+            KEPT_S,
+            lambda kept, ids: self._patched_rows(level, code, kept, ids),
+        )
         if not rows.covers(now - WEEK, now):  # a clock set back, or moved on past the margin before the entry expired
             rows = self._unit_rows(level, code, now)
         return rows
@@ -246,6 +254,19 @@ class LiveModel:
         week = self._db.pool.submit(self._run, queries.unit_week, level, code, start, end)
         open_rows = self._run(queries.unit_open, level, code)
         return UnitRows(start, end, *week.result(), open_rows)
+
+    def _patched_rows(self, level: str, code: str, rows: UnitRows, ids: list[str]) -> UnitRows:
+        """``rows`` with the incidents ``ids`` read again: equal to a fetch of the same span now."""
+        week = self._db.pool.submit(self._run, queries.unit_week, level, code, rows.start, rows.end, ids)
+        open_rows = self._run(queries.unit_open, level, code, ids)
+        reported, resolved = week.result()
+        return UnitRows(
+            rows.start,
+            rows.end,
+            replace_incidents(rows.reported, reported, ids),
+            replace_incidents(rows.resolved, resolved, ids),
+            replace_incidents(rows.open, open_rows, ids),
+        )
 
     # --- leader view and playback ---------------------------------------------
     def ranking_unit(self, level: str, code: str | None, child: str) -> tuple[str, str | None]:
@@ -264,6 +285,14 @@ class LiveModel:
 
     def playback(self, level, code, res, start, end) -> pd.DataFrame:
         return self._db.run_span(start, end, queries.playback_counts, level, code, res, start, end)
+
+
+def replace_incidents(kept: pd.DataFrame, fresh: pd.DataFrame, ids: list[str]) -> pd.DataFrame:
+    """``kept`` without the incidents ``ids``, and ``fresh`` (their rows now) after it."""
+    left = kept[~kept["incident_id"].isin(ids).to_numpy()]
+    if fresh.empty:
+        return left.reset_index(drop=True)
+    return pd.concat([left, fresh], ignore_index=True) if len(left) else fresh.reset_index(drop=True)
 
 
 def _child_counts(rows: UnitRows, column: str, since: dt.datetime, now: dt.datetime) -> pd.DataFrame:

@@ -13,6 +13,10 @@ the same transaction as every write the pages show), and computes it once:
   of those incidents carry over to the new version (a report in one grid leaves the other districts' views
   as they were; the incidents come from ``incident_events``, read in the same snapshot as the version);
   a change of reference data (loads, coverage, party, governance settings) drops everything;
+- *a write applied, not dropped*: an entry whose view can take the moved incidents into its result (a unit's
+  fetched rows, the city's waiting whistles: rows keyed by incident) gives a ``patch``; at a new version it is
+  not computed again but patched with the incidents that moved (its rows of those incidents read again), on the
+  first request that needs it — a few rows instead of the whole fetch;
 - *never older than a poll by the data's clock*: an entry computed at clock ``t`` serves until
   ``t + max_age_s`` (overdue counts, sliding windows and the "just in" mark move with the clock); an entry
   that does not move with the clock at its version (a unit's rows fetched for a span wider than its views
@@ -62,14 +66,29 @@ class QueryPool(ThreadPoolExecutor):
         return super().submit(contextvars.copy_context().run, fn, *args, **kwargs)
 
 
-class _Entry:
-    __slots__ = ("born", "compute", "future", "hits", "max_age_s", "started", "unit")
+Patch = Callable[[T, list], T]
+"""(the result at the last version, the incidents the writes since moved) -> the result at the new version."""
 
-    def __init__(self, born: dt.datetime, unit: Unit | None, compute: Callable, max_age_s: float):
+
+class _Entry:
+    __slots__ = ("born", "compute", "future", "hits", "max_age_s", "patch", "result", "started", "unit")
+
+    def __init__(
+        self,
+        born: dt.datetime,
+        unit: Unit | None,
+        compute: Callable,
+        max_age_s: float,
+        patch: Patch | None = None,
+        result: Callable | None = None,
+    ):
         self.born = born
         self.unit = unit
         self.compute = compute
         self.max_age_s = max_age_s
+        self.patch = patch
+        self.result = result or compute
+        """What gives this entry's result: ``compute``, or a patch of the last version's result."""
         self.hits = 0
         self.future: Future = Future()
         self.started = False
@@ -113,6 +132,8 @@ class SharedResults:
         """How many entries a new data version kept (their units untouched by its writes)."""
         self.refreshed = 0
         """How many results a new data version computed ahead of their clients (shared ones its writes touched)."""
+        self.patched_by: Counter[str] = Counter()
+        """How many results per view name were patched with a write's incidents instead of computed again."""
         self._ahead = ThreadPoolExecutor(REFRESH_THREADS, thread_name_prefix="gridtwin-refresh")
         self.enabled = True
         """False: every request computes its own result (the benchmark's baseline)."""
@@ -124,12 +145,14 @@ class SharedResults:
         compute: Callable[[], T],
         unit: Unit | None = None,
         max_age_s: float | None = None,
+        patch: Patch | None = None,
     ) -> T:
         """``compute()``'s result for (name, key) at the current data version, computed here or shared.
 
         ``unit``: the one unit whose incidents the result reads (None: it may read any); ``max_age_s``: how long
         by the data's clock it serves (default one poll: ``self.max_age_s``), longer for a result that does not
-        change with the clock at that version (rows fetched for a span wider than the view's)."""
+        change with the clock at that version (rows fetched for a span wider than the view's); ``patch``: how a
+        write's moved incidents are applied to the result (:data:`Patch`; None: the result is computed again)."""
         if not self.enabled:
             return compute()
         version = _COMPUTING_AT.get()
@@ -146,7 +169,7 @@ class SharedResults:
                 self._entries.move_to_end(full)
                 entry.hits += 1
             else:
-                entry = _Entry(now, unit, compute, self.max_age_s if max_age_s is None else max_age_s)
+                entry = _Entry(now, unit, compute, self.max_age_s if max_age_s is None else max_age_s, patch)
                 self._entries[full] = entry
                 while len(self._entries) > self.size:
                     self._entries.popitem(last=False)
@@ -167,21 +190,26 @@ class SharedResults:
     def _compute(self, full: tuple, entry: _Entry) -> None:
         at = _COMPUTING_AT.set(full[2])
         try:
-            result = entry.compute()
+            result = entry.result()
         except BaseException as exc:  # noqa: BLE001 - raised in every waiter, through the future
             with self._lock:  # a failure is not remembered: the next request tries again
                 if self._entries.get(full) is entry:
                     del self._entries[full]
-                self.computed += 1
-                self.computed_by[full[0]] += 1
+                self._count(full[0], entry)
             entry.future.set_exception(exc)
             return
         finally:
             _COMPUTING_AT.reset(at)
         with self._lock:
-            self.computed += 1
-            self.computed_by[full[0]] += 1
+            self._count(full[0], entry)
         entry.future.set_result(result)
+
+    def _count(self, name: str, entry: _Entry) -> None:
+        if entry.result is entry.compute:
+            self.computed += 1
+            self.computed_by[name] += 1
+        else:
+            self.patched_by[name] += 1
 
     def _current(self, seen: int) -> int:
         """The version to key by (at least ``seen``): a new one is checked once, carrying untouched entries."""
@@ -201,13 +229,15 @@ class SharedResults:
                         continue
                     if untouched(entry.unit):
                         kept[(name, key, version)] = entry
+                    elif touched and _patchable(entry):
+                        kept[(name, key, version)] = _patched(entry, ids)
                     elif entry.hits and entry.future.done() and entry.future.exception() is None:
                         asked.append((entry.hits, name, key, entry))
                 self.carried += len(kept)
                 # results asked for more than once are computed again now, before their clients come back
                 refresh = []
                 for _, name, key, old_entry in sorted(asked, key=lambda a: -a[0])[:REFRESHED]:
-                    entry = _Entry(now, old_entry.unit, old_entry.compute, old_entry.max_age_s)
+                    entry = _Entry(now, old_entry.unit, old_entry.compute, old_entry.max_age_s, old_entry.patch)
                     kept[(name, key, version)] = entry
                     refresh.append(((name, key, version), entry))
                 self.refreshed += len(refresh)
@@ -223,3 +253,15 @@ class SharedResults:
     def __len__(self) -> int:
         with self._lock:
             return len(self._entries)
+
+
+def _patchable(entry: _Entry) -> bool:
+    """The entry gives a patch and holds a result to apply it to."""
+    return entry.patch is not None and entry.future.done() and entry.future.exception() is None
+
+
+def _patched(entry: _Entry, ids: list) -> _Entry:
+    """An entry for the new version whose result is ``entry``'s with the incidents ``ids`` applied (on the first
+    request that asks): as old as ``entry`` by the clock, patched again by the versions after it the same way."""
+    old, patch = entry.future.result(), entry.patch
+    return _Entry(entry.born, entry.unit, entry.compute, entry.max_age_s, patch, lambda: patch(old, ids))

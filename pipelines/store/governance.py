@@ -177,11 +177,16 @@ _OVERDUE_COLUMNS = [
 ]
 
 
-def waiting_whistles(con) -> pd.DataFrame:
+def waiting_whistles(con, incident_ids: list[str] | None = None) -> pd.DataFrame:
     """Whistles still waiting for a department's report or result: the only ones that can be overdue, a few
     thousand of a city's hundred thousand, so a ticker refreshing with the clock filters them in memory
-    (:func:`overdue_among`) instead of scanning the table each time."""
-    return con.execute(f"SELECT {_WAITING_COLUMNS} FROM whistles WHERE reported_at IS NULL OR resolved_at IS NULL").df()
+    (:func:`overdue_among`) instead of scanning the table each time; only those of ``incident_ids`` if given
+    (every whistle step adds an event to its incident: the ones a write may have moved)."""
+    of = "" if incident_ids is None else " AND incident_id = ANY($ids::VARCHAR[])"
+    return con.execute(
+        f"SELECT {_WAITING_COLUMNS} FROM whistles WHERE (reported_at IS NULL OR resolved_at IS NULL){of}",
+        {} if incident_ids is None else {"ids": incident_ids},
+    ).df()
 
 
 def overdue_among(

@@ -12,12 +12,14 @@ import pytest
 import shapely
 
 from dashboard import kpi_queries
+from dashboard.components import whistle_ticker
 from dashboard.data import DashboardData
 from dashboard.models.shared import REFRESH_THREADS, Changes, SharedResults
 from dashboard.views import command, leader
 from geo.shapes import feature_collection, hexagons
 from pipelines.area import read_area
-from pipelines.incidents import intake
+from pipelines.incidents import governance, intake
+from pipelines.store.governance import overdue_whistles
 from tests.conftest import DEMO_END
 
 CLIENTS = 5
@@ -377,3 +379,99 @@ def test_the_trends_whole_hours_are_read_once_per_hour_and_version(demo_db, tmp_
         assert data.shared.computed_by["trend-hours"] == 3
     finally:
         data.close()
+
+
+def test_a_write_is_applied_to_a_result_that_takes_a_patch():
+    """A touched entry with a patch is patched with the moved incidents (those of every version since), not
+    computed again; untouched ones carry over; a reference change, too many events or a failed patch compute."""
+    store = Store()
+    shared = SharedResults(store.changes(), Clock())
+    a, b = ("district", "A"), ("district", "B")
+    computed, patches = [], []
+
+    def compute():
+        computed.append(1)
+        return ()
+
+    def patch(old, ids):
+        patches.append(list(ids))
+        return (*old, *ids)
+
+    def rows():
+        return shared.get("rows", a, compute, a, patch=patch)
+
+    assert rows() == ()
+    store.write(a)
+    assert rows() == (a,) and patches == [[a]]
+    store.write(b)  # another unit: carried over as it is
+    assert rows() == (a,) and len(patches) == 1
+    store.write(a)
+    store.write(a, b)  # two versions before the next request: one patch with the incidents of both
+    assert rows() == (a, a, a, b) and patches[-1] == [a, a, b]
+    assert len(computed) == 1 and shared.computed == 1 and shared.patched_by["rows"] == 2
+    store.write(a, reference=True)  # reference data changed: computed again
+    assert rows() == () and len(computed) == 2
+    store.write(*[a] * 600)  # too many to follow: computed again
+    assert rows() == () and len(computed) == 3
+
+    def broken(old, ids):
+        raise RuntimeError("boom")
+
+    shared.get("other", a, lambda: "whole", a, patch=broken)
+    store.write(a)
+    with pytest.raises(RuntimeError):
+        shared.get("other", a, lambda: "whole", a, patch=broken)
+    assert shared.get("other", a, lambda: "whole", a, patch=broken) == "whole"  # the failure is not kept
+
+
+def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.sort_values(list(frame.columns)).reset_index(drop=True)
+
+
+@pytest.mark.parametrize("level", ["street", "grid"])
+def test_writes_applied_to_a_small_units_rows_equal_a_fresh_fetch(fresh_data, level):
+    """A report, a resolution, a reopening and a whistle in a unit are applied to its kept rows and to the
+    city's waiting whistles: each equals a fresh read, and neither is fetched whole again."""
+    data = fresh_data
+    with data.cursor() as cur:
+        grid = cur.execute(
+            "SELECT grid_code FROM open_incidents WHERE status = 'in_progress' GROUP BY 1 ORDER BY count(*) DESC"
+            " LIMIT 1"
+        ).fetchone()[0]
+        code = cur.execute(f"SELECT {level}_code FROM grids WHERE grid_code = ?", [grid]).fetchone()[0]
+        week = DEMO_END - dt.timedelta(days=7)
+        working, reopened, whistled = (
+            cur.execute(
+                f"SELECT min(incident_id) FROM incidents WHERE grid_code = ? AND status = ? {extra}", [grid, status]
+            ).fetchone()[0]
+            for status, extra in (
+                ("in_progress", ""),
+                ("evaluated", f"AND resolved_at >= '{week}'"),
+                ("accepted", ""),
+            )
+        )
+    assert working and reopened and whistled
+    now = DEMO_END
+    kept = data.live.unit_rows(level, code, now)
+    whistle_ticker.overdue_for(data, level, code, now)
+    writes = [
+        lambda: _report_in(data, grid),
+        lambda: intake.act(data.db, working, "resolve", {"note": "已处理"}, now, "tester"),
+        lambda: intake.act(data.db, reopened, "reopen", {"note": "居民不满意"}, now, "tester"),
+        lambda: governance.escalate(data.db, whistled, {"departments": ["城管执法"], "reason": "占道"}, now, "t"),
+    ]
+    for write in writes:
+        write()
+        rows, fresh = data.live.unit_rows(level, code, now), data.live._unit_rows(level, code, now)
+        assert (rows.start, rows.end) == (fresh.start, fresh.end)
+        for part in ("reported", "resolved", "open"):
+            pd.testing.assert_frame_equal(_sorted(getattr(rows, part)), _sorted(getattr(fresh, part)))
+        waiting = whistle_ticker.overdue_for(data, level, code, now + dt.timedelta(days=3))
+        with data.cursor() as cur:
+            want = overdue_whistles(
+                cur, now + dt.timedelta(days=3), whistle_ticker.TICKER_WHISTLES, f"{level}_code", code
+            )
+        pd.testing.assert_frame_equal(waiting, want)
+    assert rows is not kept and len(rows.open) != len(kept.open)
+    assert data.shared.computed_by["unit-rows"] == 1 and data.shared.computed_by["waiting-whistles"] == 1
+    assert data.shared.patched_by["unit-rows"] == data.shared.patched_by["waiting-whistles"] == len(writes)
