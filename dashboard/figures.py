@@ -285,7 +285,8 @@ def count_axis(axis: dict, values, nticks: int) -> None:
 def category_bars(frame: pd.DataFrame, lang: str, font_px: int = 12, most: int | None = None) -> dict:
     """Reports per category, largest at the top; with more than ``most`` categories the smallest are one bar
     (其他 N类 / N others) so that every bar keeps its label; equal counts by name (a refresh keeps their order)."""
-    frame = frame.sort_values(["n", "category"], ascending=[False, True], kind="stable")
+    counts, names = frame["n"].tolist(), [str(c) for c in frame["category"].tolist()]
+    frame = frame.iloc[sorted(range(len(frame)), key=lambda i: (-counts[i], names[i]))]  # a few rows: no frame sort
     if most is not None and len(frame) > most:
         rest = frame.iloc[most - 1 :]
         other = t("other_categories", lang).format(n=len(rest))

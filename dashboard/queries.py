@@ -146,6 +146,7 @@ def recent_points(
 TICKER_LOOKBACK = (dt.timedelta(minutes=10), dt.timedelta(hours=1), dt.timedelta(days=1), dt.timedelta(days=7))
 """Where the newest incidents are looked for: the last 10 minutes, hour, day, then week (time-pruned scans);
 a quiet grid shows fewer than the full list rather than scanning all history."""
+SHORT_LOOKBACK = dt.timedelta(hours=1)
 
 
 _TICKER_COLUMNS = "incident_id, category, status, priority, reported_at, due_at, community_code, grid_code"
@@ -165,7 +166,8 @@ def newest(con: duckdb.DuckDBPyConnection, level: str, code: str | None, now: dt
     )
     lookbacks = TICKER_LOOKBACK[-1:] if level == "grid" else TICKER_LOOKBACK
     for lookback in lookbacks:  # widen the window only for quiet units
-        table = reports_table(con, level, now - lookback)
+        # the last hour is the end of ``incidents`` (time order): fewer rows than a district's in grid order
+        table = "incidents" if lookback <= SHORT_LOOKBACK else reports_table(con, level, now - lookback)
         sql = rows.format(columns=_TICKER_COLUMNS, table=table, where=where)
         frame = con.execute(sql, [*params, now - lookback, now, limit]).df()
         if len(frame) >= limit:
@@ -174,10 +176,21 @@ def newest(con: duckdb.DuckDBPyConnection, level: str, code: str | None, now: dt
 
 
 def most_overdue(con: duckdb.DuckDBPyConnection, level: str, code: str | None, now: dt.datetime, limit: int = 8):
-    """Open incidents furthest past their deadline."""
+    """Open incidents furthest past their deadline (equal deadlines by incident id)."""
     where, params = unit_filter(level, code)
-    rows = f"SELECT {_TICKER_COLUMNS} FROM open_incidents WHERE {where} AND due_at < ? ORDER BY due_at LIMIT ?"
+    rows = (
+        f"SELECT {_TICKER_COLUMNS} FROM open_incidents WHERE {where} AND due_at < ?"
+        " ORDER BY due_at, incident_id LIMIT ?"
+    )
     return con.execute(rows, [*params, now, limit]).df()
+
+
+def first_due(con: duckdb.DuckDBPyConnection, level: str, code: str | None, limit: int = 8):
+    """The open incidents with the earliest deadlines, whatever the clock: :func:`most_overdue` at any ``now`` is
+    the ones of these due before it (they are its first rows), so they are read once and cut as the clock moves."""
+    where, params = unit_filter(level, code)
+    rows = f"SELECT {_TICKER_COLUMNS} FROM open_incidents WHERE {where} ORDER BY due_at NULLS LAST, incident_id LIMIT ?"
+    return con.execute(rows, [*params, limit]).df()
 
 
 def unit_week(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 import pandas as pd
 from dash import html
@@ -12,6 +13,8 @@ from dashboard.i18n import category_label, status_label, t, term_label
 
 LINK = "command-incident-link"
 """Pattern id type of every clickable incident (the incident panel listens to all of them)."""
+ITEMS_KEPT = 4096
+"""Ticker lines kept built (a few dozen per unit on screen)."""
 
 
 def kpi_tiles(values: dict, lang: str) -> list:
@@ -63,24 +66,41 @@ def report_time(reported_at, now: dt.datetime) -> str:
     return f"{reported_at:%H:%M}" if reported_at >= today else f"{reported_at:%m-%d}"
 
 
-def _ticker_item(row, late: bool, now: dt.datetime, fresh: dt.datetime, lang: str) -> html.Li:
-    is_new = not late and row.reported_at >= fresh
-    when = overdue_text(now - row.due_at, lang) if late else report_time(row.reported_at, now)
+_ITEM_COLUMNS = ("incident_id", "category", "status", "community", "grid", "reported_at", "due_at")
+
+
+def _ticker_items(frame: pd.DataFrame, late: bool, now: dt.datetime, fresh: dt.datetime, lang: str) -> list:
+    """The lines of one list (its rows read as plain lists: ``itertuples`` is slow on Arrow-backed columns)."""
+    items = []
+    for incident_id, category, status, community, grid, reported_at, due_at in rows_of(frame, _ITEM_COLUMNS):
+        is_new = not late and reported_at >= fresh
+        when = overdue_text(now - due_at, lang) if late else report_time(reported_at, now)
+        items.append(_item(incident_id, category, status, community, grid, reported_at, when, is_new, late, lang))
+    return items
+
+
+def rows_of(frame: pd.DataFrame, columns) -> zip:
+    """The rows of a small frame's ``columns`` as tuples of Python values."""
+    return zip(*(frame[c].tolist() for c in columns), strict=True)
+
+
+@functools.lru_cache(maxsize=ITEMS_KEPT)
+def _item(incident_id, category, status, community, grid, reported_at, when: str, is_new: bool, late: bool, lang: str):
+    """One ticker line: built once while what it shows stays the same (a refresh redraws mostly the same lines;
+    the components are only read when the answer is written)."""
     return html.Li(
         className="gt-tick" + (" gt-new" if is_new else "") + (" gt-late" if late else ""),
-        id={"type": LINK, "id": row.incident_id, "list": "late" if late else "new"},
+        id={"type": LINK, "id": incident_id, "list": "late" if late else "new"},
         n_clicks=0,
         title=t("click_incident", lang),
-        **{"data-id": row.incident_id},
+        **{"data-id": incident_id},
         children=[
             html.Span(t("new", lang) if is_new else "", className="gt-badge"),  # always there: columns align
-            html.Span(when, className="gt-tick-time", title=f"{row.reported_at:%Y-%m-%d %H:%M}"),
-            html.Span(
-                category_label(row.category, lang), className="gt-tick-cat", title=category_label(row.category, lang)
-            ),
-            html.Span(_where(row.community, row.grid), className="gt-tick-where", title=f"{row.community} {row.grid}"),
-            html.Span(status_label(row.status, lang), className=f"gt-status gt-status-{row.status}"),
-            html.Span(row.incident_id, className="gt-tick-id"),
+            html.Span(when, className="gt-tick-time", title=f"{reported_at:%Y-%m-%d %H:%M}"),
+            html.Span(category_label(category, lang), className="gt-tick-cat", title=category_label(category, lang)),
+            html.Span(_where(community, grid), className="gt-tick-where", title=f"{community} {grid}"),
+            html.Span(status_label(status, lang), className=f"gt-status gt-status-{status}"),
+            html.Span(incident_id, className="gt-tick-id"),
         ],
     )
 
@@ -90,13 +110,13 @@ def ticker_lists(newest: pd.DataFrame, overdue: pd.DataFrame, now: dt.datetime, 
     return [
         html.H3(t("newest", lang)),
         html.Ul(
-            [_ticker_item(r, False, now, fresh, lang) for r in newest.itertuples()],
+            _ticker_items(newest, False, now, fresh, lang),
             className=f"gt-tick-list gt-tick-{lang}",
             id="command-ticker-newest",
         ),
         html.H3(t("overdue_list", lang)),
         html.Ul(
-            [_ticker_item(r, True, now, fresh, lang) for r in overdue.itertuples()],
+            _ticker_items(overdue, True, now, fresh, lang),
             className=f"gt-tick-list gt-tick-{lang}",
             id="command-ticker-overdue",
         ),

@@ -4,14 +4,15 @@ or not resolved, by its deadline).  An item opens its incident in the incident p
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 import pandas as pd
 from dash import html
 
-from dashboard.components.panels import LINK, overdue_text
+from dashboard.components.panels import ITEMS_KEPT, LINK, overdue_text, rows_of
 from dashboard.i18n import t
-from dashboard.models.live import KEPT_S, replace_incidents
-from pipelines.store.governance import overdue_among, waiting_whistles
+from dashboard.models.live import KEPT_S
+from pipelines.store.governance import overdue_among, waiting_columns, waiting_whistles
 from pipelines.vocabulary import LEVEL_TABLES
 
 TICKER_WHISTLES = 6
@@ -26,10 +27,10 @@ def overdue_for(data, level: str, code: str | None, now: dt.datetime) -> pd.Data
     waiting = data.shared.get(
         "waiting-whistles",
         (),
-        lambda: data.run(waiting_whistles),
+        lambda: waiting_columns(data.run(waiting_whistles)),
         None,
         KEPT_S,
-        lambda kept, ids: replace_incidents(kept, data.run(waiting_whistles, ids), ids),
+        lambda kept, ids: waiting_columns(data.run(waiting_whistles, ids), kept, ids),
     )
     return overdue_among(waiting, now, TICKER_WHISTLES, column, code)
 
@@ -38,23 +39,29 @@ def whistle_list(frame: pd.DataFrame, now: dt.datetime, lang: str) -> list:
     """The list's heading and items (nothing when no whistle is overdue)."""
     if frame.empty:
         return []
-    title, unreported, unresolved = _TITLES["en" if lang == "en" else "zh"]
-    items = [
-        html.Li(
-            className="gt-tick gt-late",
-            id={"type": LINK, "id": r.incident_id, "list": "whistle"},
-            n_clicks=0,
-            title=t("click_incident", lang),
-            **{"data-id": r.incident_id},
-            children=[  # the same columns as the other lists (panels._ticker_item), so they line up
-                html.Span("", className="gt-badge"),
-                html.Span(overdue_text(now - r.late_since, lang), className="gt-tick-time"),
-                html.Span(r.department, className="gt-tick-cat", title=r.department),
-                html.Span(unreported if r.late_for == "report" else unresolved, className="gt-tick-where"),
-                html.Span("", className="gt-status"),
-                html.Span(r.incident_id, className="gt-tick-id"),
-            ],
-        )
-        for r in frame.itertuples()
-    ]
+    title = _TITLES["en" if lang == "en" else "zh"][0]
+    rows = rows_of(frame, ("whistle_id", "incident_id", "department", "late_for", "late_since"))
+    items = [_item(w, i, dep, late_for, overdue_text(now - since, lang), lang) for w, i, dep, late_for, since in rows]
     return [html.H3(title), html.Ul(items, className=f"gt-tick-list gt-tick-{lang}", id="command-ticker-whistles")]
+
+
+@functools.lru_cache(maxsize=ITEMS_KEPT)
+def _item(whistle_id: str, incident_id: str, department: str, late_for: str, late: str, lang: str) -> html.Li:
+    """One whistle's line, built once while it reads the same (an incident whistled to two departments has two:
+    each its own id)."""
+    unreported, unresolved = _TITLES["en" if lang == "en" else "zh"][1:]
+    return html.Li(
+        className="gt-tick gt-late",
+        id={"type": LINK, "id": incident_id, "list": f"whistle-{whistle_id}"},
+        n_clicks=0,
+        title=t("click_incident", lang),
+        **{"data-id": incident_id},
+        children=[  # the same columns as the other lists (panels._ticker_item), so they line up
+            html.Span("", className="gt-badge"),
+            html.Span(late, className="gt-tick-time"),
+            html.Span(department, className="gt-tick-cat", title=department),
+            html.Span(unreported if late_for == "report" else unresolved, className="gt-tick-where"),
+            html.Span("", className="gt-status"),
+            html.Span(incident_id, className="gt-tick-id"),
+        ],
+    )

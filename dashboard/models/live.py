@@ -138,7 +138,19 @@ class LiveModel:
         """(newest incidents, most overdue open incidents) with their community and grid names."""
         now = self.clock()
         newest = self._run(queries.newest, level, code, now)
-        return self.shapes.named(newest), self.shapes.named(self._run(queries.most_overdue, level, code, now))
+        return self.shapes.named(newest), self.shapes.named(self.most_overdue(level, code, now))
+
+    def most_overdue(self, level: str, code: str | None, now: dt.datetime) -> pd.DataFrame:
+        """``queries.most_overdue``: the unit's earliest deadlines read once per data version (kept while writes
+        touch other units), those before ``now`` cut at each refresh."""
+        first = self._db.shared.get(
+            "first-due",
+            (level, code),
+            lambda: self._run(queries.first_due, level, code, TICKER_SIZE),
+            None if level == "city" else (level, code),
+            KEPT_S,
+        )
+        return first[first["due_at"].to_numpy() < np.datetime64(now)].reset_index(drop=True)
 
     def categories(self, level, code, since):
         now = self.clock()
@@ -179,7 +191,7 @@ class LiveModel:
         jobs = {
             **{f"kpi-{part}": pool.submit(self.kpis, level, code, (part,)) for part in kpi_queries.KPI_PARTS},
             "newest": pool.submit(run, queries.newest, level, code, now),
-            "overdue": pool.submit(run, queries.most_overdue, level, code, now),
+            "overdue": pool.submit(self.most_overdue, level, code, now),
             "names": pool.submit(self.shapes.grid_names),
             "categories": pool.submit(self._db.run_span, since, now, queries.category_counts, level, code, since, now),
             "trend": pool.submit(self.trend, level, code, now),

@@ -36,7 +36,11 @@ class ReferenceCache:
         """How many values were built (for tests)."""
 
     def get(self, key: Hashable, build: Callable[[], T]) -> T:
-        version = self._db.run(self._version_of)
+        version = None
+        if self._version_of is queries.reference_version and getattr(self._db, "shared", None) is not None:
+            version = self._db.shared.reference()  # known already inside a shared result: no read
+        if version is None:
+            version = self._db.run(self._version_of)
         with self._lock:
             if version != self._version:
                 self._values.clear()

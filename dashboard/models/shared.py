@@ -247,6 +247,13 @@ class SharedResults:
                 self._ahead.submit(self._fill, full, entry)
             return version
 
+    def reference(self) -> int | None:
+        """The reference version at the data version the result being computed on this thread is keyed by (read
+        with it, in one snapshot: every reference change moves the data version too); None outside one."""
+        at = _COMPUTING_AT.get()
+        with self._lock:
+            return self._reference if at is not None and at == self._version else None
+
     def close(self) -> None:
         self._ahead.shutdown(wait=True)
 

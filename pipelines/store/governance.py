@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -189,28 +190,46 @@ def waiting_whistles(con, incident_ids: list[str] | None = None) -> pd.DataFrame
     ).df()
 
 
+def waiting_columns(frame: pd.DataFrame, kept: Mapping[str, np.ndarray] | None = None, ids=()) -> dict:
+    """:func:`waiting_whistles`' frame as numpy columns (what :func:`overdue_among` cuts at every refresh); with
+    ``kept``: those columns without the whistles of the incidents ``ids``, and ``frame`` (their whistles now)."""
+    fresh = {name: np.asarray(frame[name]) for name in frame.columns}
+    if kept is None:
+        return fresh
+    moved = set(ids)
+    keep = np.fromiter((i not in moved for i in kept["incident_id"]), bool, len(kept["incident_id"]))
+    return {name: np.concatenate([kept[name][keep], fresh[name]]) for name in kept}
+
+
 def overdue_among(
-    frame: pd.DataFrame, now, limit: int = 20, column: str | None = None, code: str | None = None
+    waiting: pd.DataFrame | Mapping[str, np.ndarray],
+    now,
+    limit: int = 20,
+    column: str | None = None,
+    code: str | None = None,
 ) -> pd.DataFrame:
-    """:func:`overdue_whistles` of the waiting whistles already fetched (:func:`waiting_whistles`): the same rows
-    in the same order (the few late rows are picked with numpy, then sorted in Python: no frame is sorted)."""
+    """:func:`overdue_whistles` of the waiting whistles already fetched (:func:`waiting_whistles`, as a frame or as
+    its columns in numpy: cut at every refresh, they are kept so): the same rows in the same order (the few late
+    rows are picked with numpy, then sorted in Python: no frame is sorted or indexed)."""
+    col = waiting.__getitem__ if isinstance(waiting, Mapping) else lambda c: np.asarray(waiting[c])
     now = pd.Timestamp(now).as_unit("us").to_datetime64()
-    report_due, resolve_due = frame["report_due_at"].to_numpy(), frame["resolve_due_at"].to_numpy()
-    unreported = frame["reported_at"].isna().to_numpy() & (report_due < now)  # NaT compares False
-    unresolved = frame["resolved_at"].isna().to_numpy() & (resolve_due < now)
+    report_due, resolve_due = col("report_due_at"), col("resolve_due_at")
+    unreported = np.isnat(col("reported_at")) & (report_due < now)  # NaT compares False
+    unresolved = np.isnat(col("resolved_at")) & (resolve_due < now)
     late = unreported | unresolved
     if column in _CODES.split(", "):
-        late &= (frame[column] == code).to_numpy(dtype=bool, na_value=False)
+        late &= col(column) == code
     rows = np.flatnonzero(late)
     since = np.where(unreported, report_due, resolve_due)[rows]
     if len(rows) > limit:
         keep = since <= np.partition(since, limit - 1)[limit - 1]
         rows, since = rows[keep], since[keep]
-    ids = frame["whistle_id"].to_numpy()
+    ids = col("whistle_id")
     order = sorted(range(len(rows)), key=lambda i: (since[i], ids[rows[i]]))[:limit]
     rows = rows[order]
-    picked = frame.iloc[rows].assign(late_for=np.where(unreported[rows], "report", "resolve"), late_since=since[order])
-    return picked[_OVERDUE_COLUMNS].reset_index(drop=True)
+    picked = {name: col(name)[rows] for name in _OVERDUE_COLUMNS if name not in ("late_for", "late_since")}
+    picked |= {"late_for": np.where(unreported[rows], "report", "resolve"), "late_since": since[order]}
+    return pd.DataFrame({name: picked[name] for name in _OVERDUE_COLUMNS})
 
 
 def overdue_whistles(con, now, limit: int = 20, column: str | None = None, code: str | None = None) -> pd.DataFrame:

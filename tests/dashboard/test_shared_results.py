@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from dashboard import kpi_queries
+from dashboard import duty_queries, kpi_queries, queries
 from dashboard.components import whistle_ticker
 from dashboard.data import DashboardData
 from dashboard.models.shared import REFRESH_THREADS, Changes, SharedResults
@@ -20,6 +20,7 @@ from geo.shapes import feature_collection, hexagons
 from pipelines.area import read_area
 from pipelines.incidents import governance, intake
 from pipelines.store.governance import overdue_whistles
+from pipelines.store.meta import bump_data_version
 from tests.conftest import DEMO_END
 
 CLIENTS = 5
@@ -475,3 +476,53 @@ def test_writes_applied_to_a_small_units_rows_equal_a_fresh_fetch(fresh_data, le
     assert rows is not kept and len(rows.open) != len(kept.open)
     assert data.shared.computed_by["unit-rows"] == 1 and data.shared.computed_by["waiting-whistles"] == 1
     assert data.shared.patched_by["unit-rows"] == data.shared.patched_by["waiting-whistles"] == len(writes)
+
+
+def test_the_most_overdue_are_cut_from_the_earliest_deadlines_read_once_per_version(fresh_data):
+    """A city's or district's most overdue list equals the SQL at every clock while the earliest deadlines are read
+    once; resolving one of them is in the next answer."""
+    data = fresh_data
+
+    def check(level, code):
+        with data.cursor() as cur:
+            third = queries.first_due(cur, level, code)["due_at"].iloc[2]  # at it, two are overdue
+        for at in [third, *(DEMO_END + dt.timedelta(hours=h) for h in (-72, -5, 0, 24, 24 * 30))]:
+            with data.cursor() as cur:
+                want = queries.most_overdue(cur, level, code, at)
+            pd.testing.assert_frame_equal(data.live.most_overdue(level, code, at), want)
+            assert len(want) == 2 or at != third
+
+    for level, code in (("city", None), ("district", "330180")):
+        check(level, code)
+    assert data.shared.computed_by["first-due"] == 2
+    shown = data.live.most_overdue("district", "330180", DEMO_END)
+    working = shown.loc[shown["status"] == "in_progress", "incident_id"].iloc[0]
+    intake.act(data.db, working, "resolve", {"note": "已处理"}, DEMO_END, "tester")
+    check("district", "330180")
+    assert working not in set(data.live.most_overdue("district", "330180", DEMO_END)["incident_id"])
+    assert data.shared.computed_by["first-due"] <= 4  # the write's version: each unit once (or ahead of the ask)
+
+
+def test_reference_values_in_a_shared_result_take_its_reference_version_without_a_read(fresh_data):
+    """Inside a shared result the reference version is the one read with its data version: no read of its own;
+    a load of reference data is still in the next answer."""
+    data, reads = fresh_data, []
+    run = data.run
+    data.run = lambda query, *a, **k: reads.append(query) or run(query, *a, **k)
+    unit = ("district", "330180")
+
+    def on_duty(key):
+        return data.shared.get("duty", key, lambda: data.live.on_duty(*unit))
+
+    before = on_duty(1)
+    assert on_duty(2) == before and queries.reference_version not in reads and data.live._reference.built == 1
+    with data.db.write() as cur:  # a load of grid workers moves the reference counter (and the data version)
+        cur.execute(
+            "DELETE FROM grid_workers WHERE grid_code IN (SELECT grid_code FROM grids WHERE district_code = ?)"
+            " AND rowid % 2 = 0",
+            [unit[1]],
+        )
+        bump_data_version(cur)
+        want = duty_queries.workers_on_duty(cur, *unit)
+    assert on_duty(3) == want != before and queries.reference_version not in reads
+    assert data.live.on_duty(*unit) == want and queries.reference_version in reads  # outside one: read
