@@ -110,15 +110,17 @@ class LiveModel:
         merged["per_1000"] = (1000 * merged["window_count"] / population.where(population > 0)).round(2)
         return merged
 
-    def cells(self, level, code, res, since, until) -> tuple[pd.DataFrame, dict]:
+    def cells(self, level, code, res, since, until, outlines: bool = True) -> tuple[pd.DataFrame, dict | None]:
+        """Reports per H3 cell in [since, until) with each cell's id and centre, and (``outlines``) the cells as
+        GeoJSON: the heat layer needs only the centres."""
         frame = self._db.run_span(since, until, queries.cell_counts, level, code, res, since, until, MAX_CELLS)
-        frame["id"] = [format(int(c), "x") for c in frame["cell"]]
         shapes = self.shapes.hexagons(frame["cell"].to_numpy(np.uint64))
-        frame["lon"] = [s[1] for s in shapes]
-        frame["lat"] = [s[2] for s in shapes]
+        ids, geometries, lons, lats = zip(*shapes, strict=True) if shapes else ((), (), (), ())
+        frame = frame.assign(id=list(ids), lon=list(lons), lat=list(lats))
+        if not outlines:
+            return frame, None
         features = [
-            {"type": "Feature", "id": i, "properties": {}, "geometry": s[0]}
-            for i, s in zip(frame["id"], shapes, strict=True)
+            {"type": "Feature", "id": i, "properties": {}, "geometry": g} for i, g in zip(ids, geometries, strict=True)
         ]
         return frame, {"type": "FeatureCollection", "features": features}
 

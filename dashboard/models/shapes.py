@@ -123,8 +123,9 @@ class ShapeCache:
         with self._db.cursor() as cur:
             return shape_queries.facilities_in(cur, level, code, MAX_FACILITIES, kind)
 
-    def hexagons(self, cells: np.ndarray) -> list[tuple[dict, float, float]]:
-        """(GeoJSON geometry, centre lon, centre lat) of each H3 cell, built once per cell for the process."""
+    def hexagons(self, cells: np.ndarray) -> list[tuple[str, dict, float, float]]:
+        """(id in hex, GeoJSON geometry, centre lon, centre lat) of each H3 cell, built once per cell for the
+        process."""
         with self._hexagons_lock:
             known = self._hexagons
             missing = np.unique(cells[[int(c) not in known for c in cells]]) if len(cells) else cells
@@ -136,7 +137,7 @@ class ShapeCache:
                     known.clear()  # a long run: start again rather than grow without bound
                 xs, ys = shapely.get_x(centres), shapely.get_y(centres)
                 for cell, feature, x, y in zip(missing, features, xs, ys, strict=True):
-                    known[int(cell)] = (feature["geometry"], float(x), float(y))
+                    known[int(cell)] = (format(int(cell), "x"), feature["geometry"], float(x), float(y))
             return [known[int(c)] for c in cells]
 
     # --- names ---------------------------------------------------------------

@@ -60,7 +60,12 @@ def _command_map(data, tile_url, level, code, layers_value, indicator, window, c
     # the window's counts, the H3 cells and the newest points are independent reads: side by side on the pool
     pool = data.pool
     counts = pool.submit(live.indicators, level, code, since) if level != "grid" else None
-    heat = pool.submit(live.cells, level, code, res, since, until) if {"heat", "hex"} & set(layers_value) else None
+    hex_layer = "hex" in layers_value
+    heat = (
+        pool.submit(live.cells, level, code, res, since, until, hex_layer)
+        if hex_layer or "heat" in layers_value
+        else None
+    )
     recent = pool.submit(live.recent, level, code)
     grid_buildings = children["frame"].assign(kind="building") if level == "grid" else None
     indicators = grid_buildings if counts is None else counts.result().assign(kind="unit")
