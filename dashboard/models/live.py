@@ -7,6 +7,7 @@ each on its own cursor of the one connection.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 
 import numpy as np
 import pandas as pd
@@ -98,14 +99,16 @@ class LiveModel:
         children = self.shapes.children(level, code)["frame"]
         now = self.clock()
         if level in ("street", "community") and since >= now - WEEK:  # its children's counts from its rows
-            counts = _child_counts(
-                self.unit_rows(level, code, now), queries.CODE_COLUMN[queries.CHILD[level]], since, now
-            )
+            column = queries.CODE_COLUMN[queries.CHILD[level]]
+            counts = _child_counts(self.unit_rows(level, code, now), column, since, now)
         else:
-            counts = self._db.run_span(since, now, queries.child_indicators, level, code, since, now)
-        merged = children[["code", "name", "population"]].merge(counts, on="code", how="left")
-        for column in ("window_count", "open_count", "overdue_count"):
-            merged[column] = merged[column].fillna(0).astype(int)
+            frame = self._db.run_span(since, now, queries.child_indicators, level, code, since, now)
+            codes = frame["code"].tolist()
+            counts = {name: dict(zip(codes, frame[name].tolist(), strict=True)) for name in _CHILD_COUNTS}
+        merged = children[["code", "name", "population"]].copy()
+        codes = merged["code"].tolist()
+        for name in _CHILD_COUNTS:  # a few hundred children at most: looked up, not merged
+            merged[name] = np.array([counts[name].get(c, 0) for c in codes], dtype=np.int64)
         population = pd.to_numeric(merged["population"], errors="coerce")
         merged["per_1000"] = (1000 * merged["window_count"] / population.where(population > 0)).round(2)
         return merged
@@ -309,16 +312,19 @@ def replace_incidents(kept: pd.DataFrame, fresh: pd.DataFrame, ids: list[str]) -
     return pd.concat([left, fresh], ignore_index=True) if len(left) else fresh.reset_index(drop=True)
 
 
-def _child_counts(rows: UnitRows, column: str, since: dt.datetime, now: dt.datetime) -> pd.DataFrame:
+_CHILD_COUNTS = ("window_count", "open_count", "overdue_count")
+
+
+def _child_counts(rows: UnitRows, column: str, since: dt.datetime, now: dt.datetime) -> dict[str, Counter]:
     """``queries.child_indicators`` from a unit's rows: per child code, reports in [since, now], open, overdue."""
     reported, _, open_rows = rows.within(since, now)
-    late = open_rows["due_at"].to_numpy() < np.datetime64(now)
-    parts = {
-        "window_count": reported[column].value_counts(),
-        "open_count": open_rows[column].value_counts(),
-        "overdue_count": open_rows.loc[late, column].value_counts(),
+    late = (open_rows["due_at"].to_numpy() < np.datetime64(now)).tolist()
+    open_codes = open_rows[column].tolist()
+    return {
+        "window_count": Counter(reported[column].tolist()),
+        "open_count": Counter(open_codes),
+        "overdue_count": Counter(c for c, is_late in zip(open_codes, late, strict=True) if is_late),
     }
-    return pd.DataFrame(parts).fillna(0).astype("int64").rename_axis("code").reset_index()
 
 
 def _first(frame: pd.DataFrame, column: str, k: int, latest: bool = False) -> pd.DataFrame:
