@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from dashboard.queries import reports_table, unit_named
@@ -120,6 +121,33 @@ def hour_counts(
     ).fetchall()
 
 
+def hour_times(
+    con: duckdb.DuckDBPyConnection, level: str, code: str | None, start: dt.datetime, end: dt.datetime
+) -> tuple[np.ndarray, np.ndarray]:
+    """(report times, resolution times) of a unit in [start, end): the running hour's few hundred, read once per
+    data version and counted up to the clock at each refresh (:func:`running_counts`)."""
+    where, params = unit_named(level, code)
+    rows = con.execute(
+        f"""
+        SELECT 0 AS kind, reported_at AS at FROM incidents
+        WHERE {where} AND reported_at >= $start AND reported_at < $end
+        UNION ALL
+        SELECT 1 AS kind, resolved_at AS at FROM resolutions
+        WHERE {where} AND resolved_at >= $start AND resolved_at < $end
+        """,
+        {"start": start, "end": end, **params},
+    ).fetchnumpy()
+    kind, at = np.asarray(rows["kind"]), np.asarray(rows["at"], dtype="datetime64[us]")
+    return at[kind == 0], at[kind == 1]
+
+
+def running_counts(times: tuple[np.ndarray, np.ndarray], now: dt.datetime) -> list[tuple[int, int, int]]:
+    """:func:`hour_counts` of the hour ``now`` is in, up to ``now``, from that hour's :func:`hour_times`."""
+    hour = (now.replace(minute=0, second=0, microsecond=0) - dt.datetime(1970, 1, 1)) // dt.timedelta(hours=1)
+    upto = np.datetime64(now, "us")
+    return [(kind, hour, int((at <= upto).sum())) for kind, at in enumerate(times)]
+
+
 def hourly_trend(
     con: duckdb.DuckDBPyConnection,
     level: str,
@@ -133,7 +161,12 @@ def hourly_trend(
     top = now.replace(minute=0, second=0, microsecond=0)
     if whole is None:
         whole = hour_counts(con, level, code, top - dt.timedelta(hours=23), top, last=False)
-    counts = [*whole, *hour_counts(con, level, code, top, now, last=True)]
+    return trend_frame([*whole, *hour_counts(con, level, code, top, now, last=True)], now)
+
+
+def trend_frame(counts: list[tuple[int, int, int]], now: dt.datetime) -> pd.DataFrame:
+    """The 24-hour trend's frame from (kind, hour, count) rows (:func:`hour_counts`)."""
+    top = now.replace(minute=0, second=0, microsecond=0)
     hours = pd.date_range(end=top, periods=24, freq="h")
     last = (top - dt.datetime(1970, 1, 1)) // dt.timedelta(hours=1)
     index = {last - 23 + i: i for i in range(24)}

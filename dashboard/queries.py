@@ -175,6 +175,15 @@ def newest(con: duckdb.DuckDBPyConnection, level: str, code: str | None, now: dt
     return frame
 
 
+def reports_after(con: duckdb.DuckDBPyConnection, level: str, code: str | None, after: dt.datetime, until):
+    """A unit's reports in (after, until] (a report dated ahead of the clock; usually none)."""
+    where, params = unit_filter(level, code)
+    return con.execute(
+        f"SELECT {_TICKER_COLUMNS} FROM incidents WHERE {where} AND reported_at > ? AND reported_at <= ?",
+        [*params, after, until],
+    ).df()
+
+
 def most_overdue(con: duckdb.DuckDBPyConnection, level: str, code: str | None, now: dt.datetime, limit: int = 8):
     """Open incidents furthest past their deadline (equal deadlines by incident id)."""
     where, params = unit_filter(level, code)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -60,6 +61,14 @@ class UnitRows:
             self.resolved[(done >= lo) & (done <= hi)].reset_index(drop=True),
             self.open,
         )
+
+
+class Newest(NamedTuple):
+    """A unit's newest reports at ``start`` and its reports in (start, end]."""
+
+    start: dt.datetime
+    end: dt.datetime
+    rows: pd.DataFrame
 
 
 class LiveModel:
@@ -142,8 +151,33 @@ class LiveModel:
     def ticker(self, level, code) -> tuple[pd.DataFrame, pd.DataFrame]:
         """(newest incidents, most overdue open incidents) with their community and grid names."""
         now = self.clock()
-        newest = self._run(queries.newest, level, code, now)
-        return self.shapes.named(newest), self.shapes.named(self.most_overdue(level, code, now))
+        return self.shapes.named(self.newest(level, code, now)), self.shapes.named(self.most_overdue(level, code, now))
+
+    def newest(self, level: str, code: str | None, now: dt.datetime) -> pd.DataFrame:
+        """``queries.newest``: the unit's newest reports and those after them within ``MARGIN`` read once per data
+        version (kept while writes touch other units), the newest up to ``now`` cut at each refresh."""
+        kept = self._db.shared.get(
+            "newest-rows",
+            (level, code),
+            lambda: self._newest_rows(level, code),
+            None if level == "city" else (level, code),
+            KEPT_S,
+        )
+        if not kept.start <= now <= kept.end:  # a clock set back, or moved past the margin
+            return self._run(queries.newest, level, code, now)
+        at = kept.rows["reported_at"].to_numpy()
+        shown = kept.rows[(at <= np.datetime64(now)) & (at >= np.datetime64(now - WEEK))]
+        return _first(shown, "reported_at", TICKER_SIZE, latest=True)
+
+    def _newest_rows(self, level: str, code: str | None) -> Newest:
+        """The newest reports at the clock, and every report after it within ``MARGIN``: the newest at any later
+        clock within it are among these (a report newer than the clock's newest is either one of them or after)."""
+        start = self.clock()
+        end = start + MARGIN
+        after = self._db.pool.submit(self._run, queries.reports_after, level, code, start, end)
+        rows = self._run(queries.newest, level, code, start, TICKER_SIZE)
+        later = after.result()
+        return Newest(start, end, pd.concat([rows, later], ignore_index=True) if len(later) else rows)
 
     def most_overdue(self, level: str, code: str | None, now: dt.datetime) -> pd.DataFrame:
         """``queries.most_overdue``: the unit's earliest deadlines read once per data version (kept while writes
@@ -162,8 +196,8 @@ class LiveModel:
         return self._db.run_span(since, now, queries.category_counts, level, code, since, now)
 
     def trend(self, level, code, now: dt.datetime | None = None) -> pd.DataFrame:
-        """The 24-hour trend: its 23 whole hours read once per data version and hour (kept while writes touch
-        other units), the running hour at every refresh."""
+        """The 24-hour trend: its 23 whole hours and the running hour's times read once per data version and hour
+        (kept while writes touch other units); the running hour counted up to the clock at every refresh."""
         now = now or self.clock()
         top = now.replace(minute=0, second=0, microsecond=0)
         whole = self._db.shared.get(
@@ -173,7 +207,14 @@ class LiveModel:
             None if level == "city" else (level, code),
             KEPT_S,
         )
-        return self._run(kpi_queries.hourly_trend, level, code, now, whole)
+        running = self._db.shared.get(
+            "trend-running",
+            (level, code, top),
+            lambda: self._run(kpi_queries.hour_times, level, code, top, top + dt.timedelta(hours=1)),
+            None if level == "city" else (level, code),
+            KEPT_S,
+        )
+        return kpi_queries.trend_frame([*whole, *kpi_queries.running_counts(running, now)], now)
 
     def grid_detail(self, grid_code: str):
         """(grid row with its building count, workers, open incidents)."""
@@ -190,12 +231,12 @@ class LiveModel:
         """Everything the command center's side panels show, queried concurrently (one cursor each); a small
         unit's (:meth:`_small_unit_panels`) also count its open incidents per affair class (``affairs``)."""
         now = self.clock()
-        pool, run = self._db.pool, self._run
+        pool = self._db.pool
         if level in SMALL_LEVELS and since >= now - dt.timedelta(days=7):
             return self._small_unit_panels(level, code, since, now)
         jobs = {
             **{f"kpi-{part}": pool.submit(self.kpis, level, code, (part,)) for part in kpi_queries.KPI_PARTS},
-            "newest": pool.submit(run, queries.newest, level, code, now),
+            "newest": pool.submit(self.newest, level, code, now),
             "overdue": pool.submit(self.most_overdue, level, code, now),
             "names": pool.submit(self.shapes.grid_names),
             "categories": pool.submit(self._db.run_span, since, now, queries.category_counts, level, code, since, now),

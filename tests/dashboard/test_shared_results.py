@@ -526,3 +526,39 @@ def test_reference_values_in_a_shared_result_take_its_reference_version_without_
         want = duty_queries.workers_on_duty(cur, *unit)
     assert on_duty(3) == want != before and queries.reference_version not in reads
     assert data.live.on_duty(*unit) == want and queries.reference_version in reads  # outside one: read
+
+
+@pytest.mark.parametrize("unit", [("city", None), ("district", "330180")])
+def test_the_newest_and_the_running_hour_are_cut_from_rows_read_once(demo_db, tmp_path, unit):
+    """The ticker's newest reports and the trend's running hour come from rows read once per data version (the
+    newest at the read, and every report after it within the margin): equal to the SQL at every clock, also when a
+    report is dated ahead of the clock (it appears once the clock passes it)."""
+    path = tmp_path / "demo.duckdb"
+    shutil.copy(demo_db, path)
+    clock = Clock()
+    clock.now = DEMO_END + dt.timedelta(minutes=10)
+    data = DashboardData(path, clock=lambda: clock.now)
+    try:
+        grid = data.shapes.children("district", "330180")["frame"]["code"].iloc[0]
+        grid = data.shapes.children("community", data.shapes.children("street", grid)["frame"]["code"].iloc[0])
+        grid = grid["frame"]["code"].iloc[0]
+        with data.cursor() as cur:
+            area = read_area(cur)
+            lon, lat = cur.execute("SELECT lon, lat FROM grids WHERE grid_code = ?", [grid]).fetchone()
+        ahead = clock.now + dt.timedelta(minutes=4)  # a report dated ahead of the clock, written before the reads
+        incident = intake.submit(data.db, area, {"service_code": "噪声扰民", "lat": lat, "long": lon}, ahead, "t")[0]
+        seen = []
+        for minutes in (0, 1, 3, 5, 9):
+            now = DEMO_END + dt.timedelta(minutes=10 + minutes)
+            clock.now = now
+            with data.cursor() as cur:
+                want_newest = queries.newest(cur, *unit, now)
+                want_trend = kpi_queries.hourly_trend(cur, *unit, now)
+            got = data.live.newest(*unit, now)
+            pd.testing.assert_frame_equal(got, want_newest)
+            pd.testing.assert_frame_equal(data.live.trend(*unit, now), want_trend)
+            seen.append(incident in set(got["incident_id"]))
+        assert seen == [False, False, False, True, True]
+        assert data.shared.computed_by["newest-rows"] == 1 and data.shared.computed_by["trend-running"] == 1
+    finally:
+        data.close()
