@@ -85,6 +85,11 @@ class LiveModel:
     def _run(self, query, *args):
         return self._db.run(query, *args)
 
+    def per_version(self, name: str, key: tuple, level: str, code: str | None, read):
+        """``read()`` once per data version for the unit (level, code): a part that does not move with the clock,
+        kept while writes touch other units (the city's: until any write) and at most ``KEPT_S`` by the clock."""
+        return self._db.shared.get(name, key, read, None if level == "city" else (level, code), KEPT_S)
+
     def version(self) -> int:
         """The change counter (bumped by every write that a page shows)."""
         return self._run(queries.data_version)
@@ -156,13 +161,7 @@ class LiveModel:
     def newest(self, level: str, code: str | None, now: dt.datetime) -> pd.DataFrame:
         """``queries.newest``: the unit's newest reports and those after them within ``MARGIN`` read once per data
         version (kept while writes touch other units), the newest up to ``now`` cut at each refresh."""
-        kept = self._db.shared.get(
-            "newest-rows",
-            (level, code),
-            lambda: self._newest_rows(level, code),
-            None if level == "city" else (level, code),
-            KEPT_S,
-        )
+        kept = self.per_version("newest-rows", (level, code), level, code, lambda: self._newest_rows(level, code))
         if not kept.start <= now <= kept.end:  # a clock set back, or moved past the margin
             return self._run(queries.newest, level, code, now)
         at = kept.rows["reported_at"].to_numpy()
@@ -182,12 +181,8 @@ class LiveModel:
     def most_overdue(self, level: str, code: str | None, now: dt.datetime) -> pd.DataFrame:
         """``queries.most_overdue``: the unit's earliest deadlines read once per data version (kept while writes
         touch other units), those before ``now`` cut at each refresh."""
-        first = self._db.shared.get(
-            "first-due",
-            (level, code),
-            lambda: self._run(queries.first_due, level, code, TICKER_SIZE),
-            None if level == "city" else (level, code),
-            KEPT_S,
+        first = self.per_version(
+            "first-due", (level, code), level, code, lambda: self._run(queries.first_due, level, code, TICKER_SIZE)
         )
         return first[first["due_at"].to_numpy() < np.datetime64(now)].reset_index(drop=True)
 
@@ -200,19 +195,16 @@ class LiveModel:
         (kept while writes touch other units); the running hour counted up to the clock at every refresh."""
         now = now or self.clock()
         top = now.replace(minute=0, second=0, microsecond=0)
-        whole = self._db.shared.get(
+        key, hour = (level, code, top), dt.timedelta(hours=1)
+        whole = self.per_version(
             "trend-hours",
-            (level, code, top),
-            lambda: self._run(kpi_queries.hour_counts, level, code, top - dt.timedelta(hours=23), top, False),
-            None if level == "city" else (level, code),
-            KEPT_S,
+            key,
+            level,
+            code,
+            lambda: self._run(kpi_queries.hour_counts, level, code, top - 23 * hour, top, False),
         )
-        running = self._db.shared.get(
-            "trend-running",
-            (level, code, top),
-            lambda: self._run(kpi_queries.hour_times, level, code, top, top + dt.timedelta(hours=1)),
-            None if level == "city" else (level, code),
-            KEPT_S,
+        running = self.per_version(
+            "trend-running", key, level, code, lambda: self._run(kpi_queries.hour_times, level, code, top, top + hour)
         )
         return kpi_queries.trend_frame([*whole, *kpi_queries.running_counts(running, now)], now)
 

@@ -10,7 +10,7 @@ from dashboard import duty_queries, figures, map_style
 from dashboard.components.panels import duty_block, grid_panel, kpi_tiles, ticker_lists
 from dashboard.components.whistle_ticker import overdue_for, whistle_list
 from dashboard.models import hex_resolution
-from dashboard.models.live import KEPT_S, RECENT_MINUTES, SMALL_LEVELS
+from dashboard.models.live import RECENT_MINUTES, SMALL_LEVELS
 from dashboard.models.shapes import ROAD_LEVELS
 from dashboard.queries import CHILD
 from dashboard.views import party
@@ -224,7 +224,7 @@ def _open_by_affair(data, level: str, code: str | None):
     """Open incidents per affair class: they move with writes only, not with the clock, so they are read once per
     data version (kept while writes touch other units)."""
     read = lambda: data.run(duty_queries.open_by_affair, level, code)  # noqa: E731
-    return data.shared.get("open-by-affair", (level, code), read, None if level == "city" else (level, code), KEPT_S)
+    return data.live.per_version("open-by-affair", (level, code), level, code, read)
 
 
 def scale_text(fig: dict, font_px: int) -> dict:
