@@ -148,19 +148,11 @@ def running_counts(times: tuple[np.ndarray, np.ndarray], now: dt.datetime) -> li
     return [(kind, hour, int((at <= upto).sum())) for kind, at in enumerate(times)]
 
 
-def hourly_trend(
-    con: duckdb.DuckDBPyConnection,
-    level: str,
-    code: str | None,
-    now: dt.datetime,
-    whole: list[tuple[int, int, int]] | None = None,
-) -> pd.DataFrame:
+def hourly_trend(con: duckdb.DuckDBPyConnection, level: str, code: str | None, now: dt.datetime) -> pd.DataFrame:
     """Reported and resolved per hour over the last 24 hours (``hour``: the hour's start; the hour ``now`` is in
-    last, up to ``now``).  ``whole``: :func:`hour_counts` of the 23 whole hours before it, if already read (they do
-    not move while the clock stays in this hour)."""
+    last, up to ``now``), all read now (the dashboard keeps its parts: ``LiveModel.trend``)."""
     top = now.replace(minute=0, second=0, microsecond=0)
-    if whole is None:
-        whole = hour_counts(con, level, code, top - dt.timedelta(hours=23), top, last=False)
+    whole = hour_counts(con, level, code, top - dt.timedelta(hours=23), top, last=False)
     return trend_frame([*whole, *hour_counts(con, level, code, top, now, last=True)], now)
 
 

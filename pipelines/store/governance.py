@@ -202,16 +202,12 @@ def waiting_columns(frame: pd.DataFrame, kept: Mapping[str, np.ndarray] | None =
 
 
 def overdue_among(
-    waiting: pd.DataFrame | Mapping[str, np.ndarray],
-    now,
-    limit: int = 20,
-    column: str | None = None,
-    code: str | None = None,
+    waiting: Mapping[str, np.ndarray], now, limit: int = 20, column: str | None = None, code: str | None = None
 ) -> pd.DataFrame:
-    """:func:`overdue_whistles` of the waiting whistles already fetched (:func:`waiting_whistles`, as a frame or as
-    its columns in numpy: cut at every refresh, they are kept so): the same rows in the same order (the few late
-    rows are picked with numpy, then sorted in Python: no frame is sorted or indexed)."""
-    col = waiting.__getitem__ if isinstance(waiting, Mapping) else lambda c: np.asarray(waiting[c])
+    """:func:`overdue_whistles` of the waiting whistles already fetched (:func:`waiting_columns`: cut at every
+    refresh, they are kept as numpy columns): the same rows in the same order (the few late rows are picked with
+    numpy, then sorted in Python: no frame is sorted or indexed)."""
+    col = waiting.__getitem__
     now = pd.Timestamp(now).as_unit("us").to_datetime64()
     report_due, resolve_due = col("report_due_at"), col("resolve_due_at")
     unreported = np.isnat(col("reported_at")) & (report_due < now)  # NaT compares False
