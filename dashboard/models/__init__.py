@@ -2,6 +2,7 @@
 
 - :mod:`~dashboard.models.shapes`: the shape cache — outlines, roads index, buildings, names, the hierarchy;
 - :mod:`~dashboard.models.live`: the live-panel model — KPIs, ticker, side panels, map data, ranking, playback;
+- :mod:`~dashboard.models.unit_rows`: a unit's incidents kept in memory and the figures cut from them;
 - :mod:`~dashboard.models.planner`: the coverage planner — runs, access cells, what-if, suggested sites.
 
 They read through :mod:`dashboard.queries` and the store; they return frames and GeoJSON, never components.

@@ -7,8 +7,6 @@ each on its own cursor of the one connection.
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
-from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -16,7 +14,17 @@ import pandas as pd
 from dashboard import duty_queries, kpi_queries, queries
 from dashboard.components.urls import parse_day
 from dashboard.models.reference import ReferenceCache
-from pipelines.vocabulary import DONE_STATUSES
+from dashboard.models.unit_rows import (
+    CHILD_COUNTS,
+    Newest,
+    UnitRows,
+    child_counts,
+    first_rows,
+    hourly,
+    replace_incidents,
+    unit_kpis,
+    with_closure_rate,
+)
 
 WINDOWS = {"1h": dt.timedelta(hours=1), "24h": dt.timedelta(hours=24), "7d": dt.timedelta(days=7)}
 MAX_CELLS = 4000
@@ -37,38 +45,6 @@ KEPT_S = 600.0
 MARGIN = dt.timedelta(seconds=KEPT_S)
 """The rows are fetched this much wider than the week on both sides, so they cover every week the clock
 reaches while they are kept."""
-
-
-class UnitRows:
-    """A street's, community's or grid's incidents reported or resolved in [start, end], and its open ones."""
-
-    __slots__ = ("end", "open", "reported", "resolved", "start")
-
-    def __init__(self, start, end, reported: pd.DataFrame, resolved: pd.DataFrame, open_rows: pd.DataFrame):
-        self.start, self.end = start, end
-        self.reported, self.resolved, self.open = reported, resolved, open_rows
-
-    def covers(self, since: dt.datetime, until: dt.datetime) -> bool:
-        return self.start <= since and until <= self.end
-
-    def within(self, since: dt.datetime, until: dt.datetime) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-        """(reported, resolved) cut to [since, until] as ``queries.unit_week`` returns them, and the open ones."""
-        lo, hi = np.datetime64(since), np.datetime64(until)
-        at = self.reported["reported_at"].to_numpy()
-        done = self.resolved["resolved_at"].to_numpy()
-        return (
-            self.reported[(at >= lo) & (at <= hi)].reset_index(drop=True),
-            self.resolved[(done >= lo) & (done <= hi)].reset_index(drop=True),
-            self.open,
-        )
-
-
-class Newest(NamedTuple):
-    """A unit's newest reports at ``start`` and its reports in (start, end]."""
-
-    start: dt.datetime
-    end: dt.datetime
-    rows: pd.DataFrame
 
 
 class LiveModel:
@@ -114,14 +90,14 @@ class LiveModel:
         now = self.clock()
         if level in ("street", "community") and since >= now - WEEK:  # its children's counts from its rows
             column = queries.CODE_COLUMN[queries.CHILD[level]]
-            counts = _child_counts(self.unit_rows(level, code, now), column, since, now)
+            counts = child_counts(self.unit_rows(level, code, now), column, since, now)
         else:
             frame = self._db.run_span(since, now, queries.child_indicators, level, code, since, now)
             codes = frame["code"].tolist()
-            counts = {name: dict(zip(codes, frame[name].tolist(), strict=True)) for name in _CHILD_COUNTS}
+            counts = {name: dict(zip(codes, frame[name].tolist(), strict=True)) for name in CHILD_COUNTS}
         merged = children[["code", "name", "population"]].copy()
         codes = merged["code"].tolist()
-        for name in _CHILD_COUNTS:  # a few hundred children at most: looked up, not merged
+        for name in CHILD_COUNTS:  # a few hundred children at most: looked up, not merged
             merged[name] = np.array([counts[name].get(c, 0) for c in codes], dtype=np.int64)
         population = pd.to_numeric(merged["population"], errors="coerce")
         merged["per_1000"] = (1000 * merged["window_count"] / population.where(population > 0)).round(2)
@@ -151,7 +127,7 @@ class LiveModel:
         now = self.clock()
         day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
         values = self._run(kpi_queries.kpis, level, code, day_start, now, parts)
-        return _with_closure_rate(values) if "reported" in parts else values
+        return with_closure_rate(values) if "reported" in parts else values
 
     def ticker(self, level, code) -> tuple[pd.DataFrame, pd.DataFrame]:
         """(newest incidents, most overdue open incidents) with their community and grid names."""
@@ -166,7 +142,7 @@ class LiveModel:
             return self._run(queries.newest, level, code, now)
         at = kept.rows["reported_at"].to_numpy()
         shown = kept.rows[(at <= np.datetime64(now)) & (at >= np.datetime64(now - WEEK))]
-        return _first(shown, "reported_at", TICKER_SIZE, latest=True)
+        return first_rows(shown, "reported_at", TICKER_SIZE, latest=True)
 
     def _newest_rows(self, level: str, code: str | None) -> Newest:
         """The newest reports at the clock, and every report after it within ``MARGIN``: the newest at any later
@@ -258,20 +234,20 @@ class LiveModel:
         )
         reported, resolved, unit_open = self.unit_rows(level, code, now).within(now - WEEK, now)
         is_late = unit_open["due_at"].to_numpy() < np.datetime64(now)  # NaT: never late
-        late = _first(unit_open[is_late], "due_at", TICKER_SIZE)
-        newest = _first(reported, "reported_at", TICKER_SIZE, latest=True)
+        late = first_rows(unit_open[is_late], "due_at", TICKER_SIZE)
+        newest = first_rows(reported, "reported_at", TICKER_SIZE, latest=True)
         counts = reported.loc[reported["reported_at"].to_numpy() >= np.datetime64(since), "category"].value_counts()
         panels = {
             "affairs": duty_queries.affair_counts(unit_open["category"], classes),
-            "kpis": _small_unit_kpis(reported, resolved, int(is_late.sum()), now),
+            "kpis": unit_kpis(reported, resolved, int(is_late.sum()), now),
             "newest": self.shapes.named(newest),
             "categories": pd.DataFrame({"category": counts.index.to_numpy(), "n": counts.to_numpy()}),
-            "trend": _hourly(reported["reported_at"], resolved["resolved_at"], now),
+            "trend": hourly(reported["reported_at"], resolved["resolved_at"], now),
             "overdue": self.shapes.named(late),
         }
         if info is not None:
             grid, workers = info.result()
-            listed = _first(unit_open, "due_at", GRID_OPEN_LISTED)
+            listed = first_rows(unit_open, "due_at", GRID_OPEN_LISTED)
             listed = listed[["incident_id", "category", "status", "reported_at", "due_at"]]
             panels["grid"] = (
                 grid.assign(buildings=self.shapes.building_counts().get(code, 0)),
@@ -335,85 +311,3 @@ class LiveModel:
 
     def playback(self, level, code, res, start, end) -> pd.DataFrame:
         return self._db.run_span(start, end, queries.playback_counts, level, code, res, start, end)
-
-
-def replace_incidents(kept: pd.DataFrame, fresh: pd.DataFrame, ids: list[str]) -> pd.DataFrame:
-    """``kept`` without the incidents ``ids``, and ``fresh`` (their rows now) after it."""
-    left = kept[~kept["incident_id"].isin(ids).to_numpy()]
-    if fresh.empty:
-        return left.reset_index(drop=True)
-    return pd.concat([left, fresh], ignore_index=True) if len(left) else fresh.reset_index(drop=True)
-
-
-_CHILD_COUNTS = ("window_count", "open_count", "overdue_count")
-
-
-def _child_counts(rows: UnitRows, column: str, since: dt.datetime, now: dt.datetime) -> dict[str, Counter]:
-    """``queries.child_indicators`` from a unit's rows: per child code, reports in [since, now], open, overdue."""
-    reported, _, open_rows = rows.within(since, now)
-    late = (open_rows["due_at"].to_numpy() < np.datetime64(now)).tolist()
-    open_codes = open_rows[column].tolist()
-    return {
-        "window_count": Counter(reported[column].tolist()),
-        "open_count": Counter(open_codes),
-        "overdue_count": Counter(c for c, is_late in zip(open_codes, late, strict=True) if is_late),
-    }
-
-
-def _first(frame: pd.DataFrame, column: str, k: int, latest: bool = False) -> pd.DataFrame:
-    """The ``k`` rows earliest (``latest``: latest) in ``column``, ties by ``incident_id`` the same way, empty
-    times last: ``frame.sort_values([column, "incident_id"], ascending=not latest).head(k)``, without sorting a
-    frame (a few rows are picked with numpy, then those are sorted in Python)."""
-    times = frame[column].to_numpy().astype("datetime64[us]").astype(np.int64)
-    empty = times == np.iinfo(np.int64).min  # NaT
-    keys = np.where(empty, np.iinfo(np.int64).max, -times if latest else times)  # ascending order of keys
-    if len(keys) > k:
-        cut = np.partition(keys, k - 1)[k - 1]
-        rows = np.flatnonzero(keys <= cut)
-    else:
-        rows = np.arange(len(keys))
-    ids = frame["incident_id"].to_numpy()
-    order = sorted(rows.tolist(), key=lambda i: ids[i], reverse=latest)  # the tie-break first: sorts are stable
-    order.sort(key=lambda i: keys[i])
-    return frame.iloc[order[:k]].reset_index(drop=True)
-
-
-def _small_unit_kpis(reported: pd.DataFrame, resolved: pd.DataFrame, overdue: int, now: dt.datetime) -> dict:
-    day_start = np.datetime64(now.replace(hour=0, minute=0, second=0, microsecond=0))
-    evaluated = (resolved["status"] == "evaluated").to_numpy()
-    resolved_at, reported_at = resolved["resolved_at"].to_numpy(), resolved["reported_at"].to_numpy()
-    handling = (resolved_at - reported_at) / np.timedelta64(1, "h")
-    handling = handling[~np.isnan(handling)]
-    satisfaction = resolved["satisfaction"].to_numpy(dtype="float64", na_value=np.nan)[evaluated]
-    satisfaction = satisfaction[~np.isnan(satisfaction)]
-    return _with_closure_rate(
-        {
-            "reported_today": int((reported["reported_at"].to_numpy() >= day_start).sum()),
-            "reported_week": len(reported),
-            "closed_week": int(reported["status"].isin(DONE_STATUSES).sum()),
-            "resolved_today": int((resolved_at >= day_start).sum()),
-            "handling_h": float(handling.mean()) if len(handling) else None,
-            "satisfaction": float(satisfaction.mean()) if len(satisfaction) else None,
-            "overdue": overdue,
-        }
-    )
-
-
-def _hourly(reported_at: pd.Series, resolved_at: pd.Series, now: dt.datetime) -> pd.DataFrame:
-    """Reports and resolutions per hour over the last 24 hours (the hour ``now`` is in last)."""
-    hours = pd.date_range(end=pd.Timestamp(now).floor("h"), periods=24, freq="h")
-    first, day_ago, end = hours[0].to_datetime64(), np.datetime64(now - dt.timedelta(hours=24)), np.datetime64(now)
-
-    def per_hour(times: pd.Series) -> np.ndarray:
-        times = times.to_numpy()
-        times = times[(times > day_ago) & (times <= end)]  # NaT: neither
-        slot = (times - first) // np.timedelta64(1, "h")
-        return np.bincount(slot[slot >= 0].astype(np.int64), minlength=24)
-
-    return pd.DataFrame({"hour": hours, "reported": per_hour(reported_at), "resolved": per_hour(resolved_at)})
-
-
-def _with_closure_rate(values: dict) -> dict:
-    reported = values["reported_week"] or 0
-    values["closure_rate"] = 100.0 * (values["closed_week"] or 0) / reported if reported else None
-    return values

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from dashboard import duty_queries, kpi_queries, queries
-from dashboard.models.live import _hourly
+from dashboard.models.unit_rows import hourly
 from pipelines.area import read_area
 from pipelines.incidents import intake, repository
 from pipelines.store.meta import bump_data_version
@@ -137,7 +137,7 @@ def test_trend_newest_and_just_in_match_pandas(data, unit):
         rows = cur.execute("SELECT * FROM incidents").df()
         for now in (DEMO_END, DEMO_END - dt.timedelta(hours=5, minutes=7, seconds=3)):
             trend = kpi_queries.hourly_trend(cur, *unit, now)
-            expected = _hourly(rows["reported_at"], rows["resolved_at"], now)
+            expected = hourly(rows["reported_at"], rows["resolved_at"], now)
             assert trend["reported"].sum() > 0 and trend["resolved"].sum() > 0
             assert (pd.to_datetime(trend["hour"]).to_numpy() == pd.to_datetime(expected["hour"]).to_numpy()).all()
             assert trend["reported"].tolist() == expected["reported"].tolist()

@@ -12,8 +12,7 @@ import pytest
 from dashboard import duty_queries, figures, queries
 from dashboard.components import urls
 from dashboard.i18n import CATEGORY_EN
-from dashboard.models import hex_resolution
-from dashboard.models import live as live_model
+from dashboard.models import hex_resolution, unit_rows
 from dashboard.views import command
 from pipelines.masking import mask_name, mask_phone
 from tests.conftest import DEMO_END
@@ -222,14 +221,14 @@ def test_affair_counts_of_fetched_incidents_follow_the_sql_rules():
 
 @pytest.mark.parametrize("k", [1, 3, 8, 50])
 def test_first_rows_equal_a_sort_with_ties_and_empty_times(k):
-    """``live._first`` (numpy partition, a few rows sorted) must pick and order like sort_values + head."""
+    """``unit_rows.first_rows`` (numpy partition, a few rows sorted) must pick and order like sort_values + head."""
     rng = np.random.default_rng(k)
     times = pd.Timestamp("2026-12-01") + pd.to_timedelta(rng.integers(0, 20, 40), unit="h")  # many ties
     frame = pd.DataFrame({"incident_id": [f"I{i:03d}" for i in rng.permutation(40)], "due_at": times})
     frame.loc[[2, 5, 11], "due_at"] = pd.NaT
     for latest in (False, True):
         expected = frame.sort_values(["due_at", "incident_id"], ascending=not latest).head(k).reset_index(drop=True)
-        pd.testing.assert_frame_equal(live_model._first(frame, "due_at", k, latest=latest), expected)
+        pd.testing.assert_frame_equal(unit_rows.first_rows(frame, "due_at", k, latest=latest), expected)
 
 
 @pytest.mark.parametrize("level", ["street", "community"])
